@@ -1,0 +1,8 @@
+// Original file: proto/pigrid/v1/calculations.proto
+
+
+export interface ClusterStatusRequest {
+}
+
+export interface ClusterStatusRequest__Output {
+}

@@ -1,0 +1,16 @@
+// Original file: proto/pigrid/v1/worker.proto
+
+import type { Lease as _pigrid_v1_Lease, Lease__Output as _pigrid_v1_Lease__Output } from '../../pigrid/v1/Lease.js';
+import type { Revoke as _pigrid_v1_Revoke, Revoke__Output as _pigrid_v1_Revoke__Output } from '../../pigrid/v1/Revoke.js';
+
+export interface CoordinatorMessage {
+  'lease'?: (_pigrid_v1_Lease | null);
+  'revoke'?: (_pigrid_v1_Revoke | null);
+  'kind'?: "lease"|"revoke";
+}
+
+export interface CoordinatorMessage__Output {
+  'lease'?: (_pigrid_v1_Lease__Output | null);
+  'revoke'?: (_pigrid_v1_Revoke__Output | null);
+  'kind'?: "lease"|"revoke";
+}

@@ -1,0 +1,18 @@
+// Original file: proto/pigrid/v1/worker.proto
+
+
+export interface Hello {
+  'workerId'?: (string);
+  'capacity'?: (number);
+  'kernel'?: (string);
+  'version'?: (string);
+  'draining'?: (boolean);
+}
+
+export interface Hello__Output {
+  'workerId': (string);
+  'capacity': (number);
+  'kernel': (string);
+  'version': (string);
+  'draining': (boolean);
+}
