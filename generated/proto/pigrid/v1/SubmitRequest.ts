@@ -8,15 +8,17 @@ export interface SubmitRequest {
   'mode'?: (_pigrid_v1_Mode);
   'seed'?: (number | string | Long);
   'chunkSize'?: (number | string | Long);
+  '_points'?: "points";
   '_seed'?: "seed";
   '_chunkSize'?: "chunkSize";
 }
 
 export interface SubmitRequest__Output {
-  'points': (string);
+  'points'?: (string);
   'mode': (_pigrid_v1_Mode__Output);
   'seed'?: (string);
   'chunkSize'?: (string);
+  '_points'?: "points";
   '_seed'?: "seed";
   '_chunkSize'?: "chunkSize";
 }

@@ -1,0 +1,79 @@
+/**
+ * Coordinator settings from the environment (documented in the README).
+ */
+import { EnvReader } from '../shared/config.js';
+import { usableCpus } from '../shared/cpu-count.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
+
+export interface CoordinatorConfig {
+  /** Bind address of the gRPC API and /metrics. @default 127.0.0.1 */
+  readonly host: string;
+  /** gRPC port of the Calculations API. @default 50051 */
+  readonly grpcPort: number;
+  /** HTTP port of /metrics; -1 disables. @default 9464 */
+  readonly metricsPort: number;
+  /** SQLite file. @default ./data/pigrid.db */
+  readonly dbPath: string;
+  /** Static worker addresses host:port (local runs). */
+  readonly workers: readonly string[];
+  /** DNS name of the workers' headless Service; when set, it replaces the static list. */
+  readonly workerService: string | undefined;
+  /** Named port of the headless Service, resolved as SRV _<name>._tcp.<service>. @default grpc */
+  readonly workerPortName: string;
+  /** Port used with A/AAAA records when there are no SRV records. @default 50061 */
+  readonly workerPort: number;
+  /** DNS re-resolution interval. @default 5000 ms */
+  readonly discoveryIntervalMs: number;
+  /** DNS servers (ip or ip:port) instead of the system's; for tests. */
+  readonly dnsServers: readonly string[];
+  /** Lease time-to-live after the last heartbeat. @default 15000 ms */
+  readonly leaseTtlMs: number;
+  /** Leases per worker beyond its capacity. @default 1 */
+  readonly prefetch: number;
+  /** Kernel failures of one chunk before its calculation fails. @default 3 */
+  readonly maxChunkAttempts: number;
+  /** Backup a lease older than this many typical chunk times. @default 3 */
+  readonly stragglerFactor: number;
+  /** Never back up a lease younger than this. @default 5000 ms */
+  readonly stragglerMinMs: number;
+  /** Default points per chunk (about a second of one core). @default 2,000,000,000 */
+  readonly chunkSize: number;
+  /** Largest points per calculation. @default 10^13 */
+  readonly maxPoints: number;
+  /** Largest chunk count per calculation. @default 1,000,000 */
+  readonly maxChunks: number;
+  /** Threads of the coordinator's own pool (mode=single). @default CPUs available, cgroup quota included */
+  readonly threads: number;
+  /** How long shutdown waits for in-flight results. @default 10000 ms */
+  readonly drainGraceMs: number;
+  /** Reconciliation period (expiry, grants). @default 250 ms */
+  readonly tickMs: number;
+}
+
+export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  const r = new EnvReader(env);
+  const leaseTtlMs = r.int('PIGRID_LEASE_TTL_MS', 15_000, 500, 3_600_000);
+  return r.done('coordinator', {
+    host: r.string('PIGRID_HOST', '127.0.0.1'),
+    grpcPort: r.port('PIGRID_GRPC_PORT', 50051),
+    metricsPort: r.int('PIGRID_METRICS_PORT', 9464, -1, 65_535),
+    dbPath: r.string('PIGRID_DB_PATH', './data/pigrid.db'),
+    workers: r.list('PIGRID_WORKERS'),
+    workerService: r.optionalString('PIGRID_WORKER_SERVICE'),
+    workerPortName: r.string('PIGRID_WORKER_PORT_NAME', 'grpc'),
+    workerPort: r.int('PIGRID_WORKER_PORT', 50061, 1, 65_535),
+    discoveryIntervalMs: r.int('PIGRID_DISCOVERY_INTERVAL_MS', 5_000, 50, 3_600_000),
+    dnsServers: r.list('PIGRID_DNS_SERVER'),
+    leaseTtlMs,
+    prefetch: r.int('PIGRID_PREFETCH', 1, 0, 64),
+    maxChunkAttempts: r.int('PIGRID_MAX_CHUNK_ATTEMPTS', 3, 1, 100),
+    stragglerFactor: r.int('PIGRID_STRAGGLER_FACTOR', 3, 1, 1000),
+    stragglerMinMs: r.int('PIGRID_STRAGGLER_MIN_MS', 5_000, 0, 3_600_000),
+    chunkSize: r.int('PIGRID_CHUNK_SIZE', 2_000_000_000, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
+    maxPoints: r.int('PIGRID_MAX_POINTS', 10_000_000_000_000, 1, Number.MAX_SAFE_INTEGER),
+    maxChunks: r.int('PIGRID_MAX_CHUNKS', 1_000_000, 1, 100_000_000),
+    threads: r.int('PIGRID_THREADS', usableCpus(), 1, 1024),
+    drainGraceMs: r.int('PIGRID_DRAIN_GRACE_MS', 10_000, 0, 3_600_000),
+    tickMs: r.int('PIGRID_TICK_MS', 250, 10, 60_000),
+  });
+}

@@ -1,0 +1,199 @@
+import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { DiscoveryState, WorkerDiscovery } from './discovery.js';
+import {
+  resolveDnsDiscoveryOptions,
+  type DnsDiscoveryConfig,
+  type DnsDiscoveryOptions,
+} from './dns-discovery-options.js';
+import { DiscoveryError, DiscoveryErrorCode } from './errors.js';
+import { formatHostPort, normalizeAddressSet } from './host-port.js';
+
+export type { DnsDiscoveryConfig, DnsDiscoveryOptions } from './dns-discovery-options.js';
+
+/**
+ * `node:dns` codes that are an authoritative "no such records": NXDOMAIN (`ENOTFOUND`) and NODATA
+ * (`ENODATA`). A headless Service with no ready pods answers this way, so they mean "no workers".
+ * Every other code (ETIMEOUT, ESERVFAIL, ECONNREFUSED, EREFUSED, ...) is transient.
+ */
+const ABSENT_CODES: ReadonlySet<string> = new Set(['ENODATA', 'ENOTFOUND']);
+
+/**
+ * Watches the workers behind a Kubernetes headless Service.
+ *
+ * Each lookup reads the SRV records of `_<portName>._<protocol>.<service>` and resolves every target
+ * to its A and AAAA addresses, paired with the SRV port. When the Service has no SRV records
+ * (NXDOMAIN or NODATA) it falls back to the A/AAAA records of `<service>` with `fallbackPort`.
+ *
+ * Rules (pinned by test/integration/dns-discovery.test.ts):
+ * - NXDOMAIN/NODATA everywhere → the empty set: the workers are really gone.
+ * - Any transient failure in a lookup (timeout, SERVFAIL, refused) → the last known set is kept
+ *   whole, the failure goes to `onError` as `DNS_LOOKUP_FAILED`, and the next refresh retries.
+ *   Before the first successful lookup `onChange` is not called at all.
+ * - A target that vanished between the SRV and the A query (NXDOMAIN) simply contributes nothing.
+ * - Lookups never overlap: the next one starts `refreshIntervalMs` after the previous one ended.
+ * - The refresh timer is unref()ed; `close()` cancels in-flight queries and is idempotent.
+ *
+ * @throws {@link DiscoveryError} `INVALID_DISCOVERY_OPTIONS` at construction for bad options.
+ */
+export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
+  const cfg = resolveDnsDiscoveryOptions(opts);
+  const resolver = new Resolver({ timeout: cfg.timeoutMs, tries: cfg.tries });
+  if (cfg.servers) resolver.setServers(cfg.servers);
+
+  let state: DiscoveryState = 'IDLE';
+  let timer: NodeJS.Timeout | undefined;
+  let current: readonly string[] | undefined;
+  let failuresInARow = 0;
+  let listener: (addresses: readonly string[]) => void = () => {};
+
+  const report = (err: Error): void => {
+    try {
+      cfg.onError(err);
+    } catch (thrown) {
+      cfg.log('dns discovery: onError threw', { error: String(thrown) });
+    }
+  };
+
+  const publish = (addresses: readonly string[]): void => {
+    const next = normalizeAddressSet(addresses);
+    if (current !== undefined && sameList(current, next)) return;
+    const previous = current ?? [];
+    current = next;
+    cfg.log('dns discovery: worker set changed', {
+      count: next.length,
+      added: next.filter((a) => !previous.includes(a)),
+      removed: previous.filter((a) => !next.includes(a)),
+    });
+    try {
+      listener(next);
+    } catch (err) {
+      report(
+        new DiscoveryError(DiscoveryErrorCode.DISCOVERY_LISTENER_FAILED, `worker set listener threw: ${String(err)}`, {
+          cause: err,
+        }),
+      );
+    }
+  };
+
+  const tick = async (): Promise<void> => {
+    timer = undefined;
+    let addresses: string[] | undefined;
+    let failure: DiscoveryError | undefined;
+    try {
+      addresses = await lookupWorkerAddresses(resolver, cfg);
+    } catch (err) {
+      failure = asLookupError(err);
+    }
+    // close() during the lookup: its results (usually ECANCELLED) are nobody's business any more.
+    if (state !== 'RUNNING') return;
+    if (addresses !== undefined) {
+      if (failuresInARow > 0) cfg.log('dns discovery: lookups recovered', { failures: failuresInARow });
+      failuresInARow = 0;
+      publish(addresses);
+    } else if (failure !== undefined) {
+      failuresInARow++;
+      cfg.log('dns discovery: lookup failed, keeping the last known set', {
+        error: failure.message,
+        kept: current?.length ?? null,
+        failures: failuresInARow,
+      });
+      report(failure);
+    }
+    // Scheduled from the end of a lookup, so a slow lookup delays the next one instead of piling up.
+    timer = setTimeout(() => void tick(), cfg.refreshIntervalMs);
+    timer.unref();
+  };
+
+  return {
+    start(onChange) {
+      if (state === 'CLOSED') return;
+      if (state === 'RUNNING') {
+        throw new DiscoveryError(DiscoveryErrorCode.DISCOVERY_ALREADY_STARTED, 'DNS discovery already started');
+      }
+      state = 'RUNNING';
+      listener = onChange;
+      cfg.log('dns discovery: started', {
+        srvName: cfg.srvName,
+        servers: cfg.servers ?? 'system',
+        refreshIntervalMs: cfg.refreshIntervalMs,
+      });
+      void tick();
+    },
+    close() {
+      if (state === 'CLOSED') return;
+      state = 'CLOSED';
+      try {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+      } catch (err) {
+        cfg.log('dns discovery: clearing the timer failed', { error: String(err) });
+      }
+      try {
+        resolver.cancel();
+      } catch (err) {
+        cfg.log('dns discovery: cancelling lookups failed', { error: String(err) });
+      }
+    },
+  };
+}
+
+/**
+ * One complete lookup: SRV → targets → A/AAAA, or the A/AAAA fallback. Returns unsorted `host:port`
+ * strings; throws a `DNS_LOOKUP_FAILED` {@link DiscoveryError} on the first transient failure, after
+ * every query it started has settled (so nothing of this lookup is still in flight).
+ */
+export async function lookupWorkerAddresses(resolver: Resolver, cfg: DnsDiscoveryConfig): Promise<string[]> {
+  const srv = await query(() => resolver.resolveSrv(cfg.srvName), 'SRV', cfg.srvName);
+  const targets =
+    srv === null
+      ? [{ host: cfg.service, port: cfg.fallbackPort }]
+      : srv
+          // RFC 2782: target "." means "decidedly not available here"; port 0 cannot be dialled.
+          .filter((r) => r.port > 0 && r.name !== '' && r.name !== '.')
+          .map((r) => ({ host: r.name.toLowerCase().replace(/\.$/, ''), port: r.port }));
+  const hosts = [...new Set(targets.map((t) => t.host))];
+  const settled = await Promise.allSettled(hosts.map((h) => resolveHost(resolver, h)));
+  const ips = new Map<string, readonly string[]>();
+  for (let i = 0; i < hosts.length; i++) {
+    const s = settled[i];
+    if (s.status === 'rejected') throw s.reason;
+    ips.set(hosts[i], s.value);
+  }
+  return targets.flatMap((t) => (ips.get(t.host) ?? []).map((ip) => formatHostPort(ip, t.port)));
+}
+
+async function resolveHost(resolver: Resolver, host: string): Promise<readonly string[]> {
+  if (isIP(host) !== 0) return [host];
+  const [v4, v6] = await Promise.allSettled([
+    query(() => resolver.resolve4(host), 'A', host),
+    query(() => resolver.resolve6(host), 'AAAA', host),
+  ]);
+  if (v4.status === 'rejected') throw v4.reason;
+  if (v6.status === 'rejected') throw v6.reason;
+  return [...(v4.value ?? []), ...(v6.value ?? [])];
+}
+
+/** Runs one query; `null` for NXDOMAIN/NODATA, a `DNS_LOOKUP_FAILED` error for anything else. */
+async function query<T>(run: () => Promise<T[]>, rrtype: string, name: string): Promise<T[] | null> {
+  try {
+    return await run();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code !== undefined && ABSENT_CODES.has(code)) return null;
+    throw new DiscoveryError(
+      DiscoveryErrorCode.DNS_LOOKUP_FAILED,
+      `DNS ${rrtype} lookup of ${name} failed: ${code ?? String(err)}`,
+      { dnsCode: code, cause: err },
+    );
+  }
+}
+
+function asLookupError(err: unknown): DiscoveryError {
+  if (err instanceof DiscoveryError) return err;
+  return new DiscoveryError(DiscoveryErrorCode.DNS_LOOKUP_FAILED, `DNS lookup failed: ${String(err)}`, { cause: err });
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,240 @@
+/**
+ * The coordinator's application service: it feeds events into the pure scheduler, persists what the scheduler
+ * decided (one SQLite transaction per step), then sends leases and revocations, updates metrics and wakes watchers.
+ * Persist-before-send means a crash never loses a committed chunk and never leaves a lease the store cannot explain.
+ */
+import { ErrorCode, PigridError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { validateSubmit, type SubmitLimits } from '../shared/submit-rules.js';
+import { chunkCount } from './core/chunk-plan.js';
+import { isTerminal, type CalculationRecord, type ChunkCommit } from './core/model.js';
+import type { Clock, IdSource, SeedSource } from './core/ports.js';
+import { Scheduler } from './core/scheduler.js';
+import type { Effect, FailureReport, LeaseGrant, PoolSnapshot, ResultReport, RevokeReason, SchedulerOptions, WorkerKind } from './core/scheduler-types.js';
+import type { CalculationStore, ListCursor } from './core/store-port.js';
+import type { CoordinatorMetrics } from './metrics.js';
+
+/** Where grants and revocations go: the Work streams, or the coordinator's own pool for single mode. */
+export interface LeaseSink {
+  grant(connId: string, lease: LeaseGrant): void;
+  revoke(connId: string, leaseIds: readonly string[], reason: RevokeReason): void;
+}
+
+export type CalculationListener = (rec: CalculationRecord) => void;
+
+export interface EngineDeps {
+  readonly store: CalculationStore;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly seeds: SeedSource;
+  readonly limits: SubmitLimits;
+  readonly scheduler?: Partial<SchedulerOptions>;
+  readonly log: Logger;
+  readonly metrics?: CoordinatorMetrics;
+}
+
+export class Engine {
+  private readonly deps: EngineDeps;
+  private readonly scheduler: Scheduler;
+  private readonly sinks = new Map<string, LeaseSink>();
+  private readonly listeners = new Map<string, Set<CalculationListener>>();
+  private accepting = true;
+
+  constructor(deps: EngineDeps) {
+    this.deps = deps;
+    this.scheduler = new Scheduler(deps.ids, deps.scheduler);
+  }
+
+  /** Loads every unfinished calculation from the store; their chunks are leased again as workers connect. */
+  resume(): number {
+    const active = this.deps.store.loadActive();
+    for (const { record, committed } of active) this.scheduler.addCalculation(record, committed);
+    if (active.length > 0) this.deps.log.info('resumed unfinished calculations', { count: active.length });
+    this.step(() => {});
+    return active.length;
+  }
+
+  // ---- the Calculations API -----------------------------------------------------------------------------------
+
+  submit(input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown }, acceptStrings: boolean): CalculationRecord {
+    if (!this.accepting) throw new PigridError(ErrorCode.COORDINATOR_DRAINING, 'the coordinator is shutting down; retry shortly');
+    const checked = validateSubmit(input, this.deps.limits, { acceptStrings });
+    if (!checked.ok) {
+      const [first, ...rest] = checked.violations;
+      const message = [first, ...rest].map((v) => v.message).join('; ');
+      throw new PigridError(first.code, message, first.field);
+    }
+    const v = checked.value;
+    const rec: CalculationRecord = {
+      id: this.deps.ids.calculationId(),
+      mode: v.mode,
+      points: v.points,
+      seed: v.seed ?? this.deps.seeds.seed(),
+      chunkSize: v.chunkSize,
+      chunkCount: chunkCount(v.points, v.chunkSize),
+      status: 'queued',
+      inside: 0,
+      pointsDone: 0,
+      chunksDone: 0,
+      chunksReleased: 0,
+      duplicateResults: 0,
+      createdAtMs: this.deps.clock.now(),
+      startedAtMs: null,
+      finishedAtMs: null,
+      error: null,
+      errorCode: null,
+    };
+    this.deps.store.insert(rec);
+    this.scheduler.addCalculation(rec);
+    this.deps.log.info('calculation submitted', { id: rec.id, mode: rec.mode, points: rec.points, seed: rec.seed, chunks: rec.chunkCount });
+    this.step(() => {});
+    return this.get(rec.id);
+  }
+
+  get(id: string): CalculationRecord {
+    if (typeof id !== 'string' || id.length === 0) throw new PigridError(ErrorCode.INVALID_ID, 'id is required', 'id');
+    const rec = this.scheduler.calculation(id) ?? this.deps.store.get(id);
+    if (!rec) throw new PigridError(ErrorCode.CALCULATION_NOT_FOUND, `no calculation with id ${JSON.stringify(id)}`, 'id');
+    return rec;
+  }
+
+  cancel(id: string): CalculationRecord {
+    const existing = this.get(id);
+    if (isTerminal(existing.status)) return existing;
+    let rec: CalculationRecord | undefined;
+    this.step((effects) => {
+      rec = this.scheduler.cancel(id, this.deps.clock.now(), effects);
+    });
+    this.deps.log.info('calculation cancelled', { id });
+    return rec ?? this.get(id);
+  }
+
+  list(limit: number, after?: ListCursor): CalculationRecord[] {
+    return this.deps.store.list(limit, after).map((r) => this.scheduler.calculation(r.id) ?? r);
+  }
+
+  /** Calls `listener` on every change of the calculation until it ends. Returns the unsubscribe function. */
+  watch(id: string, listener: CalculationListener): () => void {
+    let set = this.listeners.get(id);
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set!.delete(listener);
+      if (set!.size === 0) this.listeners.delete(id);
+    };
+  }
+
+  pool(): PoolSnapshot {
+    return this.scheduler.snapshot();
+  }
+
+  /** Leases a connection holds. */
+  leasesOf(connId: string): readonly string[] {
+    return this.scheduler.leasesOf(connId);
+  }
+
+  // ---- worker events ------------------------------------------------------------------------------------------
+
+  workerConnected(w: { connId: string; workerId: string; address: string; kind: WorkerKind; capacity: number; draining: boolean }, sink: LeaseSink): void {
+    this.sinks.set(w.connId, sink);
+    this.step(() => this.scheduler.connectWorker(w, this.deps.clock.now()));
+    this.deps.log.info('worker connected', { worker: w.workerId, address: w.address, capacity: w.capacity, kind: w.kind });
+  }
+
+  workerDraining(connId: string): void {
+    this.step(() => this.scheduler.drainWorker(connId));
+  }
+
+  workerDisconnected(connId: string): void {
+    this.step((effects) => this.scheduler.disconnectWorker(connId, effects));
+    this.sinks.delete(connId);
+  }
+
+  heartbeat(connId: string, leaseIds: readonly string[]): void {
+    this.scheduler.heartbeat(connId, leaseIds, this.deps.clock.now());
+  }
+
+  result(connId: string, r: ResultReport): void {
+    this.step((effects) => this.scheduler.result(connId, r, this.deps.clock.now(), effects));
+  }
+
+  failure(connId: string, f: FailureReport): void {
+    this.step((effects) => this.scheduler.failure(connId, f, this.deps.clock.now(), effects));
+  }
+
+  /** Periodic reconciliation: lease expiry, grants, straggler backups. */
+  tick(): void {
+    this.step(() => {});
+  }
+
+  /** Refuses new calculations (coordinator shutdown). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  // ---- effects ------------------------------------------------------------------------------------------------
+
+  private step(event: (effects: Effect[]) => void): void {
+    const effects: Effect[] = [];
+    event(effects);
+    this.scheduler.tick(this.deps.clock.now(), effects);
+    this.apply(effects);
+  }
+
+  private apply(effects: readonly Effect[]): void {
+    const commits: ChunkCommit[] = [];
+    const changed = new Map<string, CalculationRecord>();
+    for (const e of effects) {
+      if (e.type === 'commit') commits.push(e.commit);
+      else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
+    }
+    // Persist first: if this throws (disk full, I/O error) the process must not go on with state the store lacks.
+    this.deps.store.apply({ commits, calculations: [...changed.values()] });
+
+    const m = this.deps.metrics;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'grant':
+          this.sinks.get(e.connId)?.grant(e.connId, e.lease);
+          m?.leasesGranted.inc({ kind: e.lease.backup ? 'backup' : 'primary' });
+          break;
+        case 'revoke':
+          this.sinks.get(e.connId)?.revoke(e.connId, e.leaseIds, e.reason);
+          break;
+        case 'commit':
+          m?.chunksCompleted.inc();
+          m?.samples.inc(e.commit.points);
+          m?.chunkDuration.observe(e.commit.elapsedMs / 1000);
+          break;
+        case 'released':
+          m?.chunksReleased.inc({ reason: e.reason });
+          this.deps.log.info('chunk released', { calculation: e.calculationId, chunk: e.chunkIndex, reason: e.reason });
+          break;
+        case 'duplicate':
+          m?.duplicateResults.inc();
+          break;
+        case 'mismatch':
+          m?.resultMismatches.inc();
+          this.deps.log.error('RESULT MISMATCH: a chunk computed twice gave different hit counts', {
+            calculation: e.calculationId,
+            chunk: e.chunkIndex,
+            committed: e.committedInside,
+            reported: e.reportedInside,
+          });
+          break;
+        case 'ignored':
+          this.deps.log.warn('result ignored', { conn: e.connId, reason: e.reason });
+          break;
+      }
+    }
+    for (const rec of changed.values()) {
+      if (isTerminal(rec.status)) {
+        m?.calculationsEnded.inc({ status: rec.status });
+        this.deps.log.info('calculation ended', { id: rec.id, status: rec.status, inside: rec.inside, points: rec.points, error: rec.error ?? undefined });
+      }
+      const set = this.listeners.get(rec.id);
+      if (set) for (const l of [...set]) l(rec);
+    }
+    if (m) m.observePool(this.scheduler.snapshot());
+  }
+}

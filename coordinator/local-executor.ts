@@ -1,0 +1,61 @@
+/**
+ * mode=single: the coordinator computes those calculations itself, on its own kernel pool, through the same lease
+ * and commit path as remote workers, so both modes share one accounting and give the identical result.
+ */
+import type { Logger } from '../shared/logger.js';
+import { ChunkRunner } from '../worker/chunk-runner.js';
+import type { KernelPool } from '../worker/kernel-pool.js';
+import type { LeaseGrant, RevokeReason } from './core/scheduler-types.js';
+import type { Engine, LeaseSink } from './engine.js';
+
+export const LOCAL_CONN_ID = 'local';
+
+export class LocalExecutor implements LeaseSink {
+  private readonly engine: Engine;
+  private readonly runner: ChunkRunner;
+  private readonly log: Logger;
+
+  constructor(engine: Engine, pool: KernelPool, log: Logger) {
+    this.engine = engine;
+    this.runner = new ChunkRunner(pool);
+    this.log = log;
+    engine.workerConnected({ connId: LOCAL_CONN_ID, workerId: 'coordinator', address: 'local', kind: 'local', capacity: pool.threads, draining: false }, this);
+  }
+
+  grant(_connId: string, lease: LeaseGrant): void {
+    this.runner.enqueue(
+      { leaseId: lease.leaseId, calculationId: lease.calculationId, chunkIndex: lease.chunkIndex, seed: String(lease.seed), points: lease.points },
+      {
+        done: (job, outcome) =>
+          this.engine.result(LOCAL_CONN_ID, {
+            leaseId: job.leaseId,
+            calculationId: job.calculationId,
+            chunkIndex: job.chunkIndex,
+            seed: lease.seed,
+            points: job.points,
+            inside: outcome.inside,
+            elapsedMs: Math.round(outcome.elapsedMs),
+          }),
+        failed: (job, err) => {
+          this.log.error('single-mode chunk failed', { calculation: job.calculationId, chunk: job.chunkIndex, code: err.code, error: err.message });
+          this.engine.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: err.code, message: err.message });
+        },
+      },
+    );
+  }
+
+  revoke(_connId: string, leaseIds: readonly string[], _reason: RevokeReason): void {
+    for (const id of leaseIds) this.runner.revoke(id);
+  }
+
+  /** Stops taking chunks; resolves when the running ones are done. Unstarted ones stay queued in the store. */
+  async drain(): Promise<void> {
+    this.engine.workerDraining(LOCAL_CONN_ID);
+    for (const job of this.runner.takeWaiting()) this.engine.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: 'LEASE_RETURNED', message: 'coordinator shutting down' });
+    await this.runner.whenIdle();
+  }
+
+  held(): number {
+    return this.runner.runningCount + this.runner.waitingCount;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Coordinator process: the Calculations gRPC API, worker discovery and Work streams, the single-mode pool, SQLite.
+ * Shutdown order: refuse new work, wait for in-flight results up to the grace, close streams, close servers,
+ * checkpoint and close SQLite last.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { startGrpcServer } from '../shared/grpc-server.js';
+import { onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
+import { loadContract } from '../shared/proto.js';
+import { createKernelPool } from '../worker/kernel-pool.js';
+import { loadCoordinatorConfig, type CoordinatorConfig } from './config.js';
+import type { IdSource, SeedSource } from './core/ports.js';
+import type { WorkerDiscovery } from './discovery/discovery.js';
+import { createDnsDiscovery } from './discovery/dns-discovery.js';
+import { createStaticDiscovery } from './discovery/static-discovery.js';
+import { Engine } from './engine.js';
+import { LocalExecutor } from './local-executor.js';
+import { createCoordinatorMetrics } from './metrics.js';
+import { calculationsHandlers } from './rpc/calculations-service.js';
+import { WorkerPool } from './rpc/worker-pool.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+
+const ids: IdSource = { calculationId: () => randomUUID(), leaseId: () => randomUUID() };
+const seeds: SeedSource = {
+  // 53 random bits: any seed survives a JSON round trip.
+  seed: () => Number(randomBytes(8).readBigUInt64BE() >> 11n),
+};
+
+function discoveryFor(config: CoordinatorConfig, log: Logger): WorkerDiscovery {
+  if (config.workerService) {
+    return createDnsDiscovery({
+      service: config.workerService,
+      portName: config.workerPortName,
+      fallbackPort: config.workerPort,
+      refreshIntervalMs: config.discoveryIntervalMs,
+      servers: config.dnsServers.length > 0 ? [...config.dnsServers] : undefined,
+      onError: (err) => log.warn('worker discovery failed; keeping the last known workers', { error: err.message }),
+    });
+  }
+  return createStaticDiscovery(config.workers);
+}
+
+/** Waits until `done()` or the deadline. */
+async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+export async function runCoordinator(): Promise<void> {
+  const config = loadCoordinatorConfig();
+  const log = createLogger();
+  const store = openSqliteStore(config.dbPath);
+  const metrics = createCoordinatorMetrics();
+  const engine = new Engine({
+    store,
+    clock: { now: () => Date.now() },
+    ids,
+    seeds,
+    limits: { maxPoints: config.maxPoints, maxChunks: config.maxChunks, defaultChunkSize: config.chunkSize },
+    scheduler: {
+      leaseTtlMs: config.leaseTtlMs,
+      prefetch: config.prefetch,
+      maxChunkAttempts: config.maxChunkAttempts,
+      stragglerFactor: config.stragglerFactor,
+      stragglerMinMs: config.stragglerMinMs,
+    },
+    log,
+    metrics,
+  });
+  const resumed = engine.resume();
+  const kernelPool = createKernelPool(config.threads);
+  const local = new LocalExecutor(engine, kernelPool, log);
+  const workers = new WorkerPool(engine, log);
+  const discovery = discoveryFor(config, log);
+  discovery.start((addresses) => workers.update(addresses));
+  const ticker = setInterval(() => engine.tick(), config.tickMs);
+
+  const contract = loadContract();
+  const grpc = await startGrpcServer({
+    host: config.host,
+    port: config.grpcPort,
+    register: (server) =>
+      server.addService(
+        contract.calculations.pigrid.v1.Calculations.service as unknown as ServiceDefinition,
+        calculationsHandlers(engine, config.threads) as unknown as UntypedServiceImplementation,
+      ),
+  });
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
+  grpc.setReady(true);
+  log.info('coordinator ready', {
+    grpc: `${config.host}:${grpc.port}`,
+    metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
+    db: config.dbPath,
+    discovery: config.workerService ? `dns:${config.workerService}` : `static:${config.workers.join(',') || '(none)'}`,
+    threads: config.threads,
+    resumed,
+  });
+
+  onShutdownSignals(log, async () => {
+    engine.stopAccepting();
+    grpc.setReady(false);
+    discovery.close();
+    const inFlight = () => engine.pool().leasesInFlight === 0 && local.held() === 0;
+    const drained = await Promise.race([
+      local.drain().then(() => waitFor(inFlight, config.drainGraceMs)),
+      new Promise<boolean>((r) => setTimeout(() => r(false), config.drainGraceMs)),
+    ]);
+    if (!drained) log.warn('drain grace elapsed with leases in flight; they resume after restart');
+    await runCleanup(log, [
+      ['ticker', () => clearInterval(ticker)],
+      ['worker streams', () => workers.close()],
+      ['grpc server', () => grpc.close(2_000)],
+      ['kernel pool', () => kernelPool.destroy()],
+      ['metrics server', () => metricsServer?.close()],
+      ['sqlite', () => store.close()],
+    ]);
+    log.info('coordinator stopped');
+  });
+}

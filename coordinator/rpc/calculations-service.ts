@@ -1,0 +1,157 @@
+/**
+ * The gRPC adapter of the Calculations service: decodes requests, calls the engine, encodes answers, and maps
+ * errors through the one status table.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { CalculationsHandlers } from '../../generated/proto/pigrid/v1/Calculations.js';
+import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
+import { ErrorCode, PigridError } from '../../shared/errors.js';
+import { isTerminal, type CalculationRecord } from '../core/model.js';
+import type { ListCursor } from '../core/store-port.js';
+import type { Engine } from '../engine.js';
+import { toServiceError } from './status-codes.js';
+import { modeFromWire, toWireCalculation } from './wire.js';
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 500;
+/** Watch sends at most one progress snapshot per this interval; the terminal one always goes out at once. */
+const WATCH_MIN_INTERVAL_MS = 100;
+
+function encodeCursor(r: CalculationRecord): string {
+  return Buffer.from(JSON.stringify({ c: r.createdAtMs, i: r.id })).toString('base64url');
+}
+
+function decodeCursor(token: string): ListCursor {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c: unknown; i: unknown };
+    if (typeof v.c === 'number' && typeof v.i === 'string') return { createdAtMs: v.c, id: v.i };
+  } catch {
+    // fall through
+  }
+  throw new PigridError(ErrorCode.INVALID_PAGE_TOKEN, 'page_token must be a next_page_token returned by List', 'page_token');
+}
+
+export function pageSize(raw: number | undefined): number {
+  if (raw === undefined || raw === 0) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(raw) || raw < 1 || raw > MAX_PAGE_SIZE) {
+    throw new PigridError(ErrorCode.INVALID_PAGE_SIZE, `page_size must be an integer from 1 to ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE}); got ${raw}`, 'page_size');
+  }
+  return raw;
+}
+
+/** Runs a unary handler body and answers with its value or the mapped error. */
+function unary<T>(callback: grpc.sendUnaryData<T>, body: () => T): void {
+  let value: T;
+  try {
+    value = body();
+  } catch (err) {
+    callback(toServiceError(err) as grpc.ServiceError);
+    return;
+  }
+  callback(null, value);
+}
+
+export function calculationsHandlers(engine: Engine, singleModeThreads: number): CalculationsHandlers {
+  return {
+    Submit(call, callback) {
+      unary(callback, () => {
+        const r = call.request;
+        const mode = modeFromWire(r.mode);
+        return toWireCalculation(
+          engine.submit(
+            {
+              points: r._points === 'points' ? r.points : undefined,
+              // An enum number outside Mode reaches us as that number: report it as such.
+              mode: mode === undefined ? r.mode : (mode ?? undefined),
+              seed: r._seed === 'seed' ? r.seed : undefined,
+              chunkSize: r._chunkSize === 'chunkSize' ? r.chunkSize : undefined,
+            },
+            true,
+          ),
+        );
+      });
+    },
+    Get(call, callback) {
+      unary(callback, () => toWireCalculation(engine.get(call.request.id)));
+    },
+    Cancel(call, callback) {
+      unary(callback, () => toWireCalculation(engine.cancel(call.request.id)));
+    },
+    List(call, callback) {
+      unary(callback, () => {
+        const limit = pageSize(call.request.pageSize);
+        const after = call.request.pageToken ? decodeCursor(call.request.pageToken) : undefined;
+        const page = engine.list(limit + 1, after);
+        const items = page.slice(0, limit);
+        return {
+          calculations: items.map(toWireCalculation),
+          nextPageToken: page.length > limit ? encodeCursor(items[items.length - 1]) : '',
+        };
+      });
+    },
+    ClusterStatus(_call, callback) {
+      unary(callback, () => {
+        const p = engine.pool();
+        return {
+          workers: p.workers
+            .filter((w) => w.kind === 'remote')
+            .map((w) => ({
+              id: w.workerId,
+              address: w.address,
+              capacity: w.capacity,
+              inFlight: w.inFlight,
+              state: w.state === 'ready' ? 'READY' : 'DRAINING',
+              chunksCompleted: w.chunksCompleted,
+              connectedAtMs: w.connectedAtMs,
+            })),
+          totalCapacity: p.totalCapacity,
+          leasesInFlight: p.leasesInFlight,
+          backlogChunks: p.backlogChunks,
+          activeCalculations: p.activeCalculations,
+          singleModeThreads,
+        };
+      });
+    },
+    Watch(call) {
+      let first: CalculationRecord;
+      try {
+        first = engine.get(call.request.id);
+      } catch (err) {
+        call.emit('error', toServiceError(err));
+        return;
+      }
+      call.write(toWireCalculation(first));
+      if (isTerminal(first.status)) {
+        call.end();
+        return;
+      }
+      let lastSent = Date.now();
+      let pending: Calculation | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const flush = () => {
+        timer = undefined;
+        if (pending) call.write(pending);
+        pending = undefined;
+        lastSent = Date.now();
+      };
+      const stop = engine.watch(first.id, (rec) => {
+        const msg = toWireCalculation(rec);
+        if (isTerminal(rec.status)) {
+          if (timer) clearTimeout(timer);
+          stop();
+          call.write(msg);
+          call.end();
+          return;
+        }
+        pending = msg;
+        const wait = WATCH_MIN_INTERVAL_MS - (Date.now() - lastSent);
+        if (wait <= 0) flush();
+        else timer ??= setTimeout(flush, wait);
+      });
+      call.on('cancelled', () => {
+        if (timer) clearTimeout(timer);
+        stop();
+      });
+    },
+  };
+}

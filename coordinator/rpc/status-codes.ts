@@ -1,0 +1,34 @@
+/**
+ * The one table that turns pigrid error codes into gRPC status codes. The code and the field travel in trailing
+ * metadata (`pigrid-code`, `pigrid-field`) so the gateway can answer REST clients with the same words.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCode, PigridError } from '../../shared/errors.js';
+
+const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
+  [ErrorCode.INVALID_POINTS]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.INVALID_MODE]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.INVALID_SEED]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.INVALID_CHUNK_SIZE]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.TOO_MANY_CHUNKS]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.INVALID_ID]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.INVALID_PAGE_SIZE]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.INVALID_PAGE_TOKEN]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.CALCULATION_NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCode.COORDINATOR_DRAINING]: grpc.status.UNAVAILABLE,
+};
+
+export const CODE_METADATA_KEY = 'pigrid-code';
+export const FIELD_METADATA_KEY = 'pigrid-field';
+
+/** A ServiceError for the callback of a unary handler (or stream.destroy). Internal errors never leak details. */
+export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
+  const metadata = new grpc.Metadata();
+  if (err instanceof PigridError) {
+    metadata.set(CODE_METADATA_KEY, err.code);
+    if (err.field) metadata.set(FIELD_METADATA_KEY, err.field);
+    return { code: TABLE[err.code] ?? grpc.status.INTERNAL, details: err.message, metadata };
+  }
+  metadata.set(CODE_METADATA_KEY, ErrorCode.INTERNAL);
+  return { code: grpc.status.INTERNAL, details: 'internal error (see the coordinator log)', metadata };
+}

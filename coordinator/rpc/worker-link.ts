@@ -1,0 +1,198 @@
+/**
+ * The coordinator's connection to one worker address: dials it, opens the Work stream, waits for the hello, then
+ * relays leases down and results up. When the stream breaks it reports the loss (so the leases go back to the
+ * queue) and redials with backoff for as long as the address is wanted.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { CoordinatorMessage } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
+import type { WorkerClient } from '../../generated/proto/pigrid/v1/Worker.js';
+import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
+import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
+import type { Logger } from '../../shared/logger.js';
+import { loadContract } from '../../shared/proto.js';
+import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
+import type { Engine, LeaseSink } from '../engine.js';
+
+const HELLO_TIMEOUT_MS = 10_000;
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+
+let connCounter = 0;
+
+export class WorkerLink implements LeaseSink {
+  readonly address: string;
+  private readonly engine: Engine;
+  private readonly log: Logger;
+  private readonly client: WorkerClient;
+  private call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output> | undefined;
+  private connId: string | undefined;
+  private backoffMs = BACKOFF_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private wanted = true;
+  private onIdle: (() => void) | undefined;
+
+  constructor(address: string, engine: Engine, log: Logger, channelOptions: grpc.ChannelOptions = {}) {
+    this.address = address;
+    this.engine = engine;
+    this.log = log.child({ worker: address });
+    const Ctor = loadContract().worker.pigrid.v1.Worker;
+    this.client = new Ctor(address, grpc.credentials.createInsecure(), { ...KEEPALIVE_OPTIONS, ...channelOptions });
+    this.open();
+  }
+
+  /** True while the stream is established (hello received). */
+  get connected(): boolean {
+    return this.connId !== undefined;
+  }
+
+  grant(_connId: string, lease: LeaseGrant): void {
+    this.write({
+      lease: {
+        leaseId: lease.leaseId,
+        calculationId: lease.calculationId,
+        chunkIndex: lease.chunkIndex,
+        seed: lease.seed,
+        points: lease.points,
+        ttlMs: lease.ttlMs,
+      },
+    });
+  }
+
+  revoke(_connId: string, leaseIds: readonly string[], reason: RevokeReason): void {
+    this.write({ revoke: { leaseIds: [...leaseIds], reason } });
+  }
+
+  /**
+   * The address left discovery: lease nothing more here and close the stream once its in-flight leases have ended
+   * (or at once if it holds none). Resolves when closed.
+   */
+  retire(): Promise<void> {
+    this.wanted = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (!this.connId) {
+      this.shutdown();
+      return Promise.resolve();
+    }
+    this.engine.workerDraining(this.connId);
+    return new Promise((resolve) => {
+      this.onIdle = () => {
+        this.shutdown();
+        resolve();
+      };
+      this.checkIdle();
+    });
+  }
+
+  /** Closes now: leases still held go back to the queue. Idempotent. */
+  shutdown(): void {
+    this.wanted = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.helloTimer) clearTimeout(this.helloTimer);
+    const call = this.call;
+    this.call = undefined;
+    this.lost('coordinator closed the stream');
+    if (call) {
+      call.removeAllListeners('data');
+      call.cancel();
+    }
+    this.client.close();
+  }
+
+  private open(): void {
+    if (!this.wanted) return;
+    const call = this.client.Work();
+    this.call = call;
+    this.helloTimer = setTimeout(() => {
+      this.log.warn('no hello from worker; redialling', { timeoutMs: HELLO_TIMEOUT_MS });
+      call.cancel();
+    }, HELLO_TIMEOUT_MS);
+    call.on('data', (msg: WorkerMessage__Output) => this.onMessage(call, msg));
+    call.on('error', (err: grpc.ServiceError) => this.onBroken(call, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+    call.on('end', () => this.onBroken(call, 'worker ended the stream'));
+  }
+
+  private onMessage(call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output>, msg: WorkerMessage__Output): void {
+    if (call !== this.call) return;
+    if (msg.hello) {
+      if (this.helloTimer) clearTimeout(this.helloTimer);
+      if (this.connId) return;
+      this.connId = `${this.address}#${++connCounter}`;
+      this.backoffMs = BACKOFF_MIN_MS;
+      this.engine.workerConnected(
+        {
+          connId: this.connId,
+          workerId: msg.hello.workerId || this.address,
+          address: this.address,
+          kind: 'remote',
+          capacity: msg.hello.capacity,
+          draining: msg.hello.draining || !this.wanted,
+        },
+        this,
+      );
+      return;
+    }
+    const connId = this.connId;
+    if (!connId) return;
+    if (msg.heartbeat) this.engine.heartbeat(connId, msg.heartbeat.leaseIds);
+    else if (msg.result) {
+      const r = msg.result;
+      this.engine.result(connId, {
+        leaseId: r.leaseId,
+        calculationId: r.calculationId,
+        chunkIndex: Number(r.chunkIndex),
+        seed: Number(r.seed),
+        points: Number(r.points),
+        inside: Number(r.inside),
+        elapsedMs: Number(r.elapsedMs),
+      });
+      this.checkIdle();
+    } else if (msg.failure) {
+      this.engine.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
+      this.checkIdle();
+    } else if (msg.draining) {
+      this.log.info('worker is draining', { graceMs: msg.draining.graceMs });
+      this.engine.workerDraining(connId);
+    }
+  }
+
+  private checkIdle(): void {
+    if (!this.onIdle || !this.connId) return;
+    if (this.engine.leasesOf(this.connId).length === 0) {
+      const done = this.onIdle;
+      this.onIdle = undefined;
+      done();
+    }
+  }
+
+  private onBroken(call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output>, why: string): void {
+    if (call !== this.call) return;
+    this.call = undefined;
+    if (this.helloTimer) clearTimeout(this.helloTimer);
+    this.lost(why);
+    if (this.onIdle) {
+      const done = this.onIdle;
+      this.onIdle = undefined;
+      done();
+    }
+    if (!this.wanted) return;
+    this.retryTimer = setTimeout(() => this.open(), this.backoffMs);
+    this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
+  }
+
+  private lost(why: string): void {
+    if (!this.connId) return;
+    const connId = this.connId;
+    this.connId = undefined;
+    this.log.info('worker stream lost', { why });
+    this.engine.workerDisconnected(connId);
+  }
+
+  private write(msg: CoordinatorMessage): void {
+    try {
+      this.call?.write(msg);
+    } catch (err) {
+      this.log.warn('write to worker failed', { error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The SQLite adapter of the calculation store (better-sqlite3, WAL). Every scheduling step is one transaction, so a
+ * crash leaves either all of a step or none of it.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CalculationRecord, ChunkCommit } from '../core/model.js';
+import type { ActiveCalculation, CalculationStore, ListCursor } from '../core/store-port.js';
+import { MIGRATIONS } from './migrations.js';
+
+interface CalcRow {
+  id: string;
+  mode: 'single' | 'distributed';
+  points: number;
+  seed: number;
+  chunk_size: number;
+  chunk_count: number;
+  status: CalculationRecord['status'];
+  inside: number;
+  points_done: number;
+  chunks_done: number;
+  chunks_released: number;
+  duplicate_results: number;
+  created_at_ms: number;
+  started_at_ms: number | null;
+  finished_at_ms: number | null;
+  error: string | null;
+  error_code: string | null;
+}
+
+interface ChunkRow {
+  calculation_id: string;
+  chunk_index: number;
+  points: number;
+  inside: number;
+  worker_id: string;
+  elapsed_ms: number;
+  committed_at_ms: number;
+}
+
+function toRecord(r: CalcRow): CalculationRecord {
+  return {
+    id: r.id,
+    mode: r.mode,
+    points: r.points,
+    seed: r.seed,
+    chunkSize: r.chunk_size,
+    chunkCount: r.chunk_count,
+    status: r.status,
+    inside: r.inside,
+    pointsDone: r.points_done,
+    chunksDone: r.chunks_done,
+    chunksReleased: r.chunks_released,
+    duplicateResults: r.duplicate_results,
+    createdAtMs: r.created_at_ms,
+    startedAtMs: r.started_at_ms,
+    finishedAtMs: r.finished_at_ms,
+    error: r.error,
+    errorCode: r.error_code,
+  };
+}
+
+function toCommit(r: ChunkRow): ChunkCommit {
+  return {
+    calculationId: r.calculation_id,
+    chunkIndex: r.chunk_index,
+    points: r.points,
+    inside: r.inside,
+    workerId: r.worker_id,
+    elapsedMs: r.elapsed_ms,
+    committedAtMs: r.committed_at_ms,
+  };
+}
+
+/** Opens (creating if needed) the database at `path` and applies pending migrations. `:memory:` works too. */
+export function openSqliteStore(path: string): CalculationStore & { readonly path: string; checkpoint(): void } {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const insertCalc = db.prepare(`
+    INSERT INTO calculations (id, mode, points, seed, chunk_size, chunk_count, status, inside, points_done, chunks_done,
+      chunks_released, duplicate_results, created_at_ms, started_at_ms, finished_at_ms, error, error_code)
+    VALUES (@id, @mode, @points, @seed, @chunkSize, @chunkCount, @status, @inside, @pointsDone, @chunksDone,
+      @chunksReleased, @duplicateResults, @createdAtMs, @startedAtMs, @finishedAtMs, @error, @errorCode)`);
+  const updateCalc = db.prepare(`
+    UPDATE calculations SET status = @status, inside = @inside, points_done = @pointsDone, chunks_done = @chunksDone,
+      chunks_released = @chunksReleased, duplicate_results = @duplicateResults, started_at_ms = @startedAtMs,
+      finished_at_ms = @finishedAtMs, error = @error, error_code = @errorCode
+    WHERE id = @id`);
+  const insertChunk = db.prepare(`
+    INSERT INTO chunks (calculation_id, chunk_index, points, inside, worker_id, elapsed_ms, committed_at_ms)
+    VALUES (@calculationId, @chunkIndex, @points, @inside, @workerId, @elapsedMs, @committedAtMs)
+    ON CONFLICT (calculation_id, chunk_index) DO NOTHING`);
+  const getCalc = db.prepare<[string], CalcRow>('SELECT * FROM calculations WHERE id = ?');
+  const listFirst = db.prepare<[number], CalcRow>('SELECT * FROM calculations ORDER BY created_at_ms DESC, id DESC LIMIT ?');
+  const listAfter = db.prepare<[number, number, string, number], CalcRow>(`
+    SELECT * FROM calculations WHERE created_at_ms < ? OR (created_at_ms = ? AND id < ?)
+    ORDER BY created_at_ms DESC, id DESC LIMIT ?`);
+  const activeCalcs = db.prepare<[], CalcRow>(
+    "SELECT * FROM calculations WHERE status IN ('queued', 'running') ORDER BY created_at_ms, id",
+  );
+  const chunksOf = db.prepare<[string], ChunkRow>('SELECT * FROM chunks WHERE calculation_id = ? ORDER BY chunk_index');
+
+  const applyStep = db.transaction((commits: readonly ChunkCommit[], calcs: readonly CalculationRecord[]) => {
+    for (const c of commits) insertChunk.run(c);
+    for (const rec of calcs) updateCalc.run(rec);
+  });
+
+  let closed = false;
+  return {
+    path,
+    insert(rec) {
+      insertCalc.run(rec);
+    },
+    apply(step) {
+      if (step.commits.length === 0 && step.calculations.length === 0) return;
+      applyStep(step.commits, step.calculations);
+    },
+    get(id) {
+      const row = getCalc.get(id);
+      return row ? toRecord(row) : undefined;
+    },
+    list(limit, after?: ListCursor) {
+      const rows = after ? listAfter.all(after.createdAtMs, after.createdAtMs, after.id, limit) : listFirst.all(limit);
+      return rows.map(toRecord);
+    },
+    loadActive(): ActiveCalculation[] {
+      return activeCalcs.all().map((row) => {
+        const committed = new Map<number, number>();
+        const record = toRecord(row);
+        record.inside = 0;
+        record.pointsDone = 0;
+        record.chunksDone = 0;
+        for (const ch of chunksOf.all(row.id)) {
+          committed.set(ch.chunk_index, ch.inside);
+          record.inside += ch.inside;
+          record.pointsDone += ch.points;
+          record.chunksDone += 1;
+        }
+        return { record, committed };
+      });
+    },
+    chunks(calculationId) {
+      return chunksOf.all(calculationId).map(toCommit);
+    },
+    checkpoint() {
+      if (!closed) db.pragma('wal_checkpoint(TRUNCATE)');
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}

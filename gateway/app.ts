@@ -1,0 +1,82 @@
+/**
+ * Builds the gateway's Fastify app without listening, so tests can `inject()` or listen on port 0.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ErrorCode } from '../shared/errors.js';
+import type { CoordinatorClient } from './coordinator-client.js';
+import { HttpError } from './http-errors.js';
+import type { KubeReader } from './k8s/kube-reader.js';
+import { registerMetrics } from './metrics.js';
+import { registerCalculationRoutes } from './routes/calculations.js';
+import { registerDashboard } from './routes/dashboard.js';
+import { registerK8sRoutes } from './routes/k8s-routes.js';
+
+/** Largest request body accepted. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface GatewayDeps {
+  readonly coordinator: CoordinatorClient;
+  readonly kube: KubeReader;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+export function buildApp(deps: GatewayDeps): FastifyInstance {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send(err.body);
+    // Fastify's own refusals: malformed JSON, wrong content type, body too large.
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      const message =
+        err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'the body must be JSON: send Content-Type: application/json'
+          : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? `the body must be at most ${BODY_LIMIT_BYTES} bytes`
+            : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+              ? 'the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got an empty body'
+              : `the body is not valid JSON: ${err.message}`;
+      return reply.code(err.statusCode).send({ error: { code: ErrorCode.INVALID_BODY, message, field: 'body' } });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: ErrorCode.INTERNAL, message: 'internal error', field: null } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url}`, field: null } }),
+  );
+
+  registerMetrics(app);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await deps.coordinator.clusterStatus(1_000);
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'not ready', reason: 'the coordinator does not answer' });
+    }
+  });
+  registerCalculationRoutes(app, deps.coordinator);
+  registerK8sRoutes(app, {
+    kube: deps.kube,
+    clusterView: async (signal) => {
+      const s = await deps.coordinator.clusterStatus(deps.kube.timeoutMs, signal);
+      return {
+        workers: s.workers.map((w) => ({
+          id: w.id,
+          address: w.address,
+          capacity: w.capacity,
+          in_flight: w.inFlight,
+          state: w.state,
+          chunks_completed: Number(w.chunksCompleted),
+          connected_at: new Date(Number(w.connectedAtMs)).toISOString(),
+        })),
+        total_capacity: s.totalCapacity,
+        leases_in_flight: s.leasesInFlight,
+        backlog_chunks: Number(s.backlogChunks),
+        active_calculations: s.activeCalculations,
+        single_mode_threads: s.singleModeThreads,
+      };
+    },
+  });
+  registerDashboard(app);
+  return app;
+}

@@ -1,0 +1,28 @@
+/**
+ * Gateway process: the REST face of pigrid.
+ */
+import { onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { createLogger } from '../shared/logger.js';
+import { buildApp } from './app.js';
+import { loadGatewayConfig } from './config.js';
+import { createCoordinatorClient } from './coordinator-client.js';
+import { createKubeReader } from './k8s/kube-reader.js';
+
+export async function runGateway(): Promise<void> {
+  const config = loadGatewayConfig();
+  const log = createLogger();
+  const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs);
+  const kube = createKubeReader();
+  const app = buildApp({ coordinator, kube });
+  await app.listen({ host: config.host, port: config.httpPort });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+  log.info('gateway ready', { url: `http://${config.host}:${port}`, coordinator: config.coordinator, in_cluster: kube.inCluster, namespace: kube.namespace ?? undefined });
+  onShutdownSignals(log, async () => {
+    await runCleanup(log, [
+      ['http server', () => app.close()],
+      ['coordinator client', () => coordinator.close()],
+    ]);
+    log.info('gateway stopped');
+  });
+}

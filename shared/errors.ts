@@ -1,0 +1,47 @@
+/**
+ * The error catalogue shared by the coordinator and the gateway. Codes are stable strings: clients may
+ * match on them. Every code is documented in docs/errors.md (a test checks that).
+ */
+export const ErrorCode = {
+  INVALID_POINTS: 'INVALID_POINTS',
+  INVALID_MODE: 'INVALID_MODE',
+  INVALID_SEED: 'INVALID_SEED',
+  INVALID_CHUNK_SIZE: 'INVALID_CHUNK_SIZE',
+  TOO_MANY_CHUNKS: 'TOO_MANY_CHUNKS',
+  INVALID_ID: 'INVALID_ID',
+  INVALID_PAGE_SIZE: 'INVALID_PAGE_SIZE',
+  INVALID_PAGE_TOKEN: 'INVALID_PAGE_TOKEN',
+  INVALID_BODY: 'INVALID_BODY',
+  UNKNOWN_FIELD: 'UNKNOWN_FIELD',
+  CALCULATION_NOT_FOUND: 'CALCULATION_NOT_FOUND',
+  RESULT_MISMATCH: 'RESULT_MISMATCH',
+  CHUNK_FAILED: 'CHUNK_FAILED',
+  CANCELLED_BY_CLIENT: 'CANCELLED_BY_CLIENT',
+  COORDINATOR_DRAINING: 'COORDINATOR_DRAINING',
+  COORDINATOR_UNAVAILABLE: 'COORDINATOR_UNAVAILABLE',
+  NOT_FOUND: 'NOT_FOUND',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A refused input: which field, which rule, in words a user can act on. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** An error that carries a catalogue code and, for bad input, the offending field. */
+export class PigridError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'PigridError';
+    this.code = code;
+    this.field = field;
+  }
+  static fromViolation(v: FieldViolation): PigridError {
+    return new PigridError(v.code, v.message, v.field);
+  }
+}

@@ -1,0 +1,321 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DiscoveryError,
+  createDnsDiscovery,
+  resolveDnsDiscoveryOptions,
+  type DnsDiscoveryOptions,
+  type WorkerDiscovery,
+} from '../../coordinator/discovery/index.js';
+import { startFakeDnsServer, type FakeDnsServer } from '../fakes/fake-dns-server.js';
+
+const SVC = 'pigrid-worker.pigrid.svc.cluster.local';
+const SRV = `_grpc._tcp.${SVC}`;
+
+let dns: FakeDnsServer;
+const running: WorkerDiscovery[] = [];
+
+beforeEach(async () => {
+  dns = await startFakeDnsServer();
+});
+afterEach(async () => {
+  for (const d of running.splice(0)) d.close();
+  await dns.close();
+});
+
+/** Starts a discovery against the fake server and records everything it reports. */
+function watch(opts: Partial<DnsDiscoveryOptions> = {}) {
+  const sets: (readonly string[])[] = [];
+  const errors: DiscoveryError[] = [];
+  const d = createDnsDiscovery({
+    service: SVC,
+    servers: [dns.address],
+    refreshIntervalMs: 50,
+    timeoutMs: 150,
+    tries: 1,
+    onError: (e) => errors.push(e as DiscoveryError),
+    ...opts,
+  });
+  running.push(d);
+  d.start((s) => sets.push(s));
+  return { d, sets, errors, last: () => sets.at(-1) };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('DNS discovery against a real DNS server on loopback', () => {
+  it('resolves SRV targets to A addresses paired with the SRV ports', async () => {
+    dns.setSrv(SRV, [
+      { target: `w-1.${SVC}`, port: 7002 },
+      { target: `w-0.${SVC}`, port: 7001 },
+    ]);
+    dns.setA(`w-0.${SVC}`, ['10.0.0.1']);
+    dns.setA(`w-1.${SVC}`, ['10.0.0.2']);
+    dns.setA(SVC, ['10.9.9.9']); // the fallback must not be used when SRV records exist
+    const w = watch();
+    await until(() => w.sets.length > 0, 'initial set');
+    expect(w.sets[0]).toEqual(['10.0.0.1:7001', '10.0.0.2:7002']);
+    expect(Object.isFrozen(w.sets[0])).toBe(true);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('reads the SRV records of the configured port name', async () => {
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.5', port: 9000, hostname: 'w-5' }], { portName: 'work' });
+    const w = watch({ portName: 'work' });
+    await until(() => w.sets.length > 0, 'initial set');
+    expect(w.last()).toEqual(['10.0.0.5:9000']);
+  });
+
+  it('formats AAAA targets as [ip]:port', async () => {
+    dns.setSrv(SRV, [{ target: `w-0.${SVC}`, port: 7001 }]);
+    dns.setA(`w-0.${SVC}`, ['10.0.0.1']);
+    dns.setAAAA(`w-0.${SVC}`, ['::1']);
+    const w = watch();
+    await until(() => w.sets.length > 0, 'initial set');
+    expect(w.last()).toEqual(['10.0.0.1:7001', '[::1]:7001']);
+  });
+
+  it('falls back to A/AAAA of the service with fallbackPort when there is no SRV record', async () => {
+    dns.setA(SVC, ['10.0.0.4', '10.0.0.3']);
+    dns.setAAAA(SVC, ['fd00::3']);
+    const nx = watch({ fallbackPort: 6000 }); // SRV name: NXDOMAIN
+    await until(() => nx.sets.length > 0, 'initial set');
+    expect(nx.last()).toEqual(['10.0.0.3:6000', '10.0.0.4:6000', '[fd00::3]:6000']);
+
+    dns.setA(SRV, ['10.1.1.1']); // SRV name exists but has no SRV records: NODATA
+    const nodata = watch(); // default fallbackPort
+    await until(() => nodata.sets.length > 0, 'initial set');
+    expect(nodata.last()).toEqual(['10.0.0.3:50061', '10.0.0.4:50061', '[fd00::3]:50061']);
+    expect([...nx.errors, ...nodata.errors]).toEqual([]);
+  });
+
+  it('gives the empty set, without an error, when nothing exists (NXDOMAIN)', async () => {
+    const w = watch();
+    await until(() => w.sets.length > 0, 'initial set');
+    expect(w.last()).toEqual([]);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('skips an SRV target that has vanished (NXDOMAIN) without an error', async () => {
+    dns.setSrv(SRV, [
+      { target: `w-0.${SVC}`, port: 7001 },
+      { target: `gone.${SVC}`, port: 7002 },
+    ]);
+    dns.setA(`w-0.${SVC}`, ['10.0.0.1']);
+    const w = watch();
+    await until(() => w.sets.length > 0, 'initial set');
+    expect(w.last()).toEqual(['10.0.0.1:7001']);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('shows added and removed workers within one refresh interval, down to none', async () => {
+    const intervalMs = 150;
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.1', port: 7001, hostname: 'w-0' }]);
+    const w = watch({ refreshIntervalMs: intervalMs });
+    await until(() => w.sets.length === 1, 'initial set');
+    expect(w.last()).toEqual(['10.0.0.1:7001']);
+
+    const expectWithinInterval = async (expected: string[]) => {
+      const t0 = Date.now();
+      await until(() => JSON.stringify(w.last()) === JSON.stringify(expected), `set ${expected}`);
+      // one interval plus the lookup itself (a few ms on loopback) and timer slack
+      expect(Date.now() - t0).toBeLessThan(intervalMs + 150);
+    };
+    dns.setHeadlessService(SVC, [
+      { ip: '10.0.0.1', port: 7001, hostname: 'w-0' },
+      { ip: '10.0.0.2', port: 7001, hostname: 'w-1' },
+    ]);
+    await expectWithinInterval(['10.0.0.1:7001', '10.0.0.2:7001']);
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.2', port: 7001, hostname: 'w-1' }]);
+    await expectWithinInterval(['10.0.0.2:7001']);
+    dns.setHeadlessService(SVC, []); // no ready pods: everything NXDOMAIN
+    await expectWithinInterval([]);
+    expect(w.sets).toHaveLength(4);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('calls onChange only when the set changes, not after every lookup', async () => {
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.1', port: 7001 }]);
+    const w = watch({ refreshIntervalMs: 20 });
+    await until(() => dns.queryCount >= 30, '10 lookups');
+    expect(w.sets).toEqual([['10.0.0.1:7001']]);
+  });
+
+  it.each(['SERVFAIL', 'timeout'] as const)('keeps the last set and reports %s through onError', async (kind) => {
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.1', port: 7001 }]);
+    const w = watch({ timeoutMs: 100 });
+    await until(() => w.sets.length === 1, 'initial set');
+
+    dns.failNext(kind, Infinity);
+    dns.setHeadlessService(SVC, []); // would read as "no workers" if the failure were mistaken for NXDOMAIN
+    await until(() => w.errors.length >= 2, 'two reported failures');
+    expect(w.sets).toEqual([['10.0.0.1:7001']]);
+    expect(w.errors[0]).toBeInstanceOf(DiscoveryError);
+    expect(w.errors[0].code).toBe('DNS_LOOKUP_FAILED');
+    expect(w.errors[0].dnsCode).toBe(kind === 'SERVFAIL' ? 'ESERVFAIL' : 'ETIMEOUT');
+    expect(w.errors[0].message).toContain(SRV);
+
+    dns.clearFailures();
+    await until(() => w.sets.length === 2, 'recovery');
+    expect(w.last()).toEqual([]);
+  });
+
+  it('keeps the whole last set when only a target lookup fails', async () => {
+    dns.setHeadlessService(SVC, [
+      { ip: '10.0.0.1', port: 7001, hostname: 'w-0' },
+      { ip: '10.0.0.2', port: 7001, hostname: 'w-1' },
+    ]);
+    const w = watch();
+    await until(() => w.sets.length === 1, 'initial set');
+    dns.failNext('SERVFAIL', Infinity, `w-1.${SVC}`);
+    dns.setHeadlessService(SVC, [
+      { ip: '10.0.0.1', port: 7001, hostname: 'w-0' },
+      { ip: '10.0.0.3', port: 7001, hostname: 'w-1' },
+    ]);
+    await until(() => w.errors.length >= 2, 'two reported failures');
+    expect(w.sets).toHaveLength(1);
+    expect(w.errors[0].message).toContain(`w-1.${SVC}`);
+  });
+
+  it('does not call onChange before the first successful lookup', async () => {
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.1', port: 7001 }]);
+    dns.failNext('SERVFAIL', 3);
+    const w = watch();
+    await until(() => w.sets.length === 1, 'initial set');
+    expect(w.errors).toHaveLength(3);
+    expect(w.last()).toEqual(['10.0.0.1:7001']);
+  });
+
+  it('reports an unreachable DNS server as a transient failure', async () => {
+    const deadPort = dns.port;
+    await dns.close();
+    const w = watch({ servers: [`127.0.0.1:${deadPort}`], timeoutMs: 100 });
+    await until(() => w.errors.length >= 1, 'a reported failure');
+    expect(['ECONNREFUSED', 'ETIMEOUT']).toContain(w.errors[0].dnsCode);
+    expect(w.sets).toEqual([]);
+  });
+
+  it('reads a worker set too large for one UDP answer (TCP retry)', async () => {
+    const endpoints = Array.from({ length: 40 }, (_, i) => ({
+      ip: `10.0.1.${i + 1}`,
+      port: 50061,
+      hostname: `w-${i}`,
+    }));
+    dns.setHeadlessService(SVC, endpoints);
+    const w = watch();
+    await until(() => w.sets.length === 1, 'initial set');
+    expect(w.last()).toHaveLength(40);
+    expect(dns.queries().some((q) => q.transport === 'tcp' && q.type === 'SRV')).toBe(true);
+  });
+
+  it('never overlaps lookups: a slow lookup delays the next one', async () => {
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.1', port: 7001 }]);
+    dns.setDelay(120);
+    const w = watch({ refreshIntervalMs: 10, timeoutMs: 1000 });
+    await sleep(700);
+    // One lookup = SRV alone, then A and AAAA of the one target together: never more than 2 at once.
+    expect(dns.maxInFlight).toBe(2);
+    expect(dns.queries().filter((q) => q.type === 'SRV').length).toBeLessThanOrEqual(3);
+    expect(w.sets).toEqual([['10.0.0.1:7001']]);
+  });
+
+  it('close() stops the queries, cancels an in-flight lookup, and is idempotent', async () => {
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.1', port: 7001 }]);
+    const w = watch({ refreshIntervalMs: 20 });
+    await until(() => dns.queryCount >= 9, 'three lookups');
+    w.d.close();
+    w.d.close();
+    await sleep(30); // let a lookup that was already on the wire finish
+    const count = dns.queryCount;
+    await sleep(150);
+    expect(dns.queryCount).toBe(count);
+
+    dns.setDelay(200);
+    const slow = watch();
+    await until(() => dns.queryCount > count, 'the slow lookup to start');
+    slow.d.close();
+    await sleep(300);
+    expect(slow.sets).toEqual([]);
+    expect(slow.errors).toEqual([]);
+  });
+
+  it('reports a throwing onChange and keeps running', async () => {
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.1', port: 7001 }]);
+    const errors: DiscoveryError[] = [];
+    const d = createDnsDiscovery({
+      service: SVC,
+      servers: [dns.address],
+      refreshIntervalMs: 20,
+      onError: (e) => errors.push(e as DiscoveryError),
+    });
+    running.push(d);
+    let calls = 0;
+    d.start(() => {
+      calls++;
+      throw new Error('listener bug');
+    });
+    await until(() => errors.length === 1, 'the listener failure');
+    expect(errors[0].code).toBe('DISCOVERY_LISTENER_FAILED');
+    dns.setHeadlessService(SVC, [{ ip: '10.0.0.2', port: 7001 }]);
+    await until(() => calls === 2, 'the next change');
+  });
+
+  it('refuses a second start and ignores start after close', () => {
+    const d = createDnsDiscovery({ service: SVC, servers: [dns.address] });
+    d.start(() => {});
+    expect(() => d.start(() => {})).toThrow(expect.objectContaining({ code: 'DISCOVERY_ALREADY_STARTED' }));
+    d.close();
+    const closed = createDnsDiscovery({ service: SVC, servers: [dns.address] });
+    closed.close();
+    closed.start(() => {});
+    expect(dns.queryCount).toBeLessThanOrEqual(1); // only the first instance's SRV query, if it got out
+  });
+});
+
+describe('DNS discovery options', () => {
+  it('applies documented defaults and freezes the result', () => {
+    const cfg = resolveDnsDiscoveryOptions({ service: 'Pigrid-Worker.pigrid.svc.cluster.local.' });
+    expect(cfg).toMatchObject({
+      service: SVC,
+      portName: 'grpc',
+      protocol: 'tcp',
+      fallbackPort: 50061,
+      refreshIntervalMs: 5000,
+      timeoutMs: 2000,
+      tries: 2,
+      servers: undefined,
+      srvName: SRV,
+    });
+    expect(Object.isFrozen(cfg)).toBe(true);
+    expect(resolveDnsDiscoveryOptions({ service: SVC, refreshIntervalMs: 500 }).timeoutMs).toBe(500);
+  });
+
+  it('reports every invalid option in one INVALID_DISCOVERY_OPTIONS error', () => {
+    let err: DiscoveryError | undefined;
+    try {
+      createDnsDiscovery({
+        service: 'bad name',
+        portName: 'Not_A_Port_Name',
+        fallbackPort: 0,
+        refreshIntervalMs: 1.5,
+        servers: ['dns.example:53', '127.0.0.1:5353', '[::1]:53'],
+      });
+    } catch (e) {
+      err = e as DiscoveryError;
+    }
+    expect(err?.code).toBe('INVALID_DISCOVERY_OPTIONS');
+    expect(err?.problems.map((p) => p.split(':')[0])).toEqual([
+      'service',
+      'portName',
+      'fallbackPort',
+      'refreshIntervalMs',
+      'servers[0]',
+    ]);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * Worker settings from the environment (documented in the README).
+ */
+import { hostname } from 'node:os';
+import { EnvReader } from '../shared/config.js';
+import { usableCpus } from '../shared/cpu-count.js';
+
+export interface WorkerConfig {
+  /** Bind address. @default 127.0.0.1 */
+  readonly host: string;
+  /** gRPC port of the Work service. @default 50061 */
+  readonly grpcPort: number;
+  /** HTTP port of /metrics; 0 picks a free one, -1 disables. @default 9465 */
+  readonly metricsPort: number;
+  /** Kernel threads. @default CPUs available, cgroup quota included */
+  readonly threads: number;
+  /** Identity announced in the hello. @default $POD_NAME, else hostname-pid */
+  readonly workerId: string;
+  /** How long a draining worker keeps finishing running chunks. @default 20000 ms */
+  readonly drainGraceMs: number;
+}
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const r = new EnvReader(env);
+  return r.done('worker', {
+    host: r.string('PIGRID_HOST', '127.0.0.1'),
+    grpcPort: r.port('PIGRID_GRPC_PORT', 50061),
+    metricsPort: r.int('PIGRID_METRICS_PORT', 9465, -1, 65_535),
+    threads: r.int('PIGRID_THREADS', usableCpus(), 1, 1024),
+    workerId: r.string('PIGRID_WORKER_ID', env.POD_NAME ?? `${hostname()}-${process.pid}`),
+    drainGraceMs: r.int('PIGRID_DRAIN_GRACE_MS', 20_000, 0, 3_600_000),
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Worker process: serves Worker.Work on gRPC, runs chunks on a piscina pool sized to its CPUs, drains on SIGTERM.
+ */
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { startGrpcServer } from '../shared/grpc-server.js';
+import { onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { createLogger } from '../shared/logger.js';
+import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
+import { loadContract } from '../shared/proto.js';
+import { VERSION } from '../shared/version.js';
+import { ChunkRunner } from './chunk-runner.js';
+import { loadWorkerConfig } from './config.js';
+import { KERNEL_NAME } from './kernel/index.js';
+import { createKernelPool } from './kernel-pool.js';
+import { createWorkerMetrics } from './metrics.js';
+import { WorkerService } from './worker-service.js';
+
+export async function runWorker(): Promise<void> {
+  const config = loadWorkerConfig();
+  const log = createLogger(undefined, { worker: config.workerId });
+  const pool = createKernelPool(config.threads);
+  const metrics = createWorkerMetrics(config.threads);
+  const service = new WorkerService(
+    { workerId: config.workerId, kernel: KERNEL_NAME, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
+    new ChunkRunner(pool),
+    log,
+    metrics,
+  );
+  const contract = loadContract();
+  const grpc = await startGrpcServer({
+    host: config.host,
+    port: config.grpcPort,
+    register: (server) =>
+      server.addService(contract.worker.pigrid.v1.Worker.service as unknown as ServiceDefinition, { Work: service.work } as UntypedServiceImplementation),
+  });
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
+  grpc.setReady(true);
+  log.info('worker ready', {
+    grpc: `${config.host}:${grpc.port}`,
+    metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
+    threads: config.threads,
+    kernel: KERNEL_NAME,
+  });
+
+  onShutdownSignals(log, async () => {
+    // Not ready first: Kubernetes takes the pod out of the headless Service, the coordinator stops leasing.
+    grpc.setReady(false);
+    const drained = await service.drain();
+    await runCleanup(log, [
+      ['grpc server', () => grpc.close(2_000)],
+      ['kernel pool', () => pool.close()],
+      ['metrics server', () => metricsServer?.close()],
+    ]);
+    log.info('worker stopped', drained);
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * The worker's side of the Work protocol: it accepts leases from any number of coordinator streams, runs them on
+ * the kernel pool, and answers on the stream that granted them. A result whose stream has gone is kept in an
+ * outbox and sent on the next stream (a restarted coordinator adopts it). Lifecycle: RUNNING -> DRAINING -> STOPPED.
+ */
+import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
+import type { Logger } from '../shared/logger.js';
+import type { ChunkJob, ChunkRunner } from './chunk-runner.js';
+import type { KernelOutcome } from './kernel-pool.js';
+import type { WorkerMetrics } from './metrics.js';
+import { WorkSession, type WorkCall } from './work-session.js';
+
+/** Code of a ChunkFailure that hands a lease back unstarted (the coordinator re-leases it at once). */
+export const LEASE_RETURNED = 'LEASE_RETURNED';
+const OUTBOX_LIMIT = 10_000;
+
+export type WorkerState = 'RUNNING' | 'DRAINING' | 'STOPPED';
+
+export interface WorkerServiceOptions {
+  readonly workerId: string;
+  readonly kernel: string;
+  readonly version: string;
+  readonly capacity: number;
+  readonly drainGraceMs: number;
+}
+
+export class WorkerService {
+  private readonly opts: WorkerServiceOptions;
+  private readonly runner: ChunkRunner;
+  private readonly log: Logger;
+  private readonly metrics: WorkerMetrics | undefined;
+  private readonly sessions = new Set<WorkSession>();
+  private readonly owner = new Map<string, WorkSession>();
+  private readonly outbox: WorkerMessage[] = [];
+  private stateValue: WorkerState = 'RUNNING';
+  private draining: Promise<{ handedBack: number; aborted: number }> | undefined;
+
+  constructor(opts: WorkerServiceOptions, runner: ChunkRunner, log: Logger, metrics?: WorkerMetrics) {
+    this.opts = opts;
+    this.runner = runner;
+    this.log = log;
+    this.metrics = metrics;
+  }
+
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  /** The gRPC handler of Worker.Work. */
+  readonly work = (call: WorkCall): void => {
+    const session = new WorkSession(
+      call,
+      {
+        lease: (s, l) => this.onLease(s, { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: Number(l.chunkIndex), seed: l.seed, points: Number(l.points) }),
+        revoke: (_s, ids, reason) => {
+          for (const id of ids) {
+            this.owner.delete(id);
+            if (this.runner.revoke(id)) this.metrics?.chunks.inc({ outcome: 'revoked' });
+          }
+          this.log.info('leases revoked', { count: ids.length, reason });
+          this.observe();
+        },
+        closed: (s) => this.sessions.delete(s),
+      },
+      this.log,
+    );
+    this.sessions.add(session);
+    session.send({
+      hello: {
+        workerId: this.opts.workerId,
+        capacity: this.stateValue === 'RUNNING' ? this.opts.capacity : 0,
+        kernel: this.opts.kernel,
+        version: this.opts.version,
+        draining: this.stateValue !== 'RUNNING',
+      },
+    });
+    this.log.info('work stream opened', { peer: session.peer });
+    // Results whose stream broke (e.g. the coordinator restarted) go to the new stream: they are adopted there.
+    while (this.outbox.length > 0 && session.isOpen) session.send(this.outbox.shift()!);
+  };
+
+  /**
+   * Drains: no more leases, unstarted ones handed back, running ones finished within the grace (then aborted and
+   * handed back), results sent, streams ended. Idempotent.
+   */
+  drain(): Promise<{ handedBack: number; aborted: number }> {
+    this.draining ??= this.doDrain();
+    return this.draining;
+  }
+
+  private async doDrain(): Promise<{ handedBack: number; aborted: number }> {
+    this.stateValue = 'DRAINING';
+    const started = Date.now();
+    for (const s of this.sessions) s.send({ draining: { graceMs: this.opts.drainGraceMs } });
+    const unstarted = this.runner.takeWaiting();
+    for (const job of unstarted) this.handBack(job, 'not started before drain');
+    this.log.info('draining', { running: this.runner.runningCount, handedBack: unstarted.length, graceMs: this.opts.drainGraceMs });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.runner.whenIdle().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.opts.drainGraceMs))),
+    ]);
+    clearTimeout(timer);
+    let aborted = 0;
+    if (timedOut) {
+      const jobs = this.runner.abortRunning();
+      aborted = jobs.length;
+      for (const job of jobs) this.handBack(job, 'drain grace elapsed');
+      this.log.warn('drain grace elapsed: running chunks aborted and handed back', { count: aborted });
+    }
+    for (const s of [...this.sessions]) s.end();
+    this.stateValue = 'STOPPED';
+    this.log.info('drained', { ms: Date.now() - started, handedBack: unstarted.length, aborted });
+    this.observe();
+    return { handedBack: unstarted.length, aborted };
+  }
+
+  private onLease(session: WorkSession, job: ChunkJob): void {
+    if (this.stateValue !== 'RUNNING') {
+      session.leases.delete(job.leaseId);
+      session.send({ failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: LEASE_RETURNED, message: 'worker is draining' } });
+      return;
+    }
+    this.owner.set(job.leaseId, session);
+    this.runner.enqueue(job, {
+      done: (j, outcome) => this.onDone(j, outcome),
+      failed: (j, err) => {
+        this.metrics?.chunks.inc({ outcome: 'failed' });
+        this.log.error('chunk failed', { lease: j.leaseId, calculation: j.calculationId, chunk: j.chunkIndex, code: err.code, error: err.message });
+        this.deliver(j, { failure: { leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, code: err.code, message: err.message } });
+      },
+    });
+    this.observe();
+  }
+
+  private onDone(job: ChunkJob, outcome: KernelOutcome): void {
+    this.metrics?.chunks.inc({ outcome: 'completed' });
+    this.metrics?.samples.inc(job.points);
+    this.metrics?.chunkDuration.observe(outcome.elapsedMs / 1000);
+    this.deliver(job, {
+      result: {
+        leaseId: job.leaseId,
+        calculationId: job.calculationId,
+        chunkIndex: job.chunkIndex,
+        seed: job.seed,
+        points: job.points,
+        inside: outcome.inside,
+        elapsedMs: Math.round(outcome.elapsedMs),
+      },
+    });
+  }
+
+  private handBack(job: ChunkJob, why: string): void {
+    this.deliver(job, { failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: LEASE_RETURNED, message: why } }, false);
+  }
+
+  /** Sends on the stream that granted the lease, else on any open stream, else keeps it for the next one. */
+  private deliver(job: ChunkJob, msg: WorkerMessage, keep = true): void {
+    const owner = this.owner.get(job.leaseId);
+    this.owner.delete(job.leaseId);
+    owner?.leases.delete(job.leaseId);
+    this.observe();
+    if (owner?.send(msg)) return;
+    for (const s of this.sessions) if (s.send(msg)) return;
+    if (!keep) return;
+    if (this.outbox.length >= OUTBOX_LIMIT) this.outbox.shift();
+    this.outbox.push(msg);
+  }
+
+  private observe(): void {
+    this.metrics?.observe({ running: this.runner.runningCount, held: this.runner.runningCount + this.runner.waitingCount, threads: this.opts.capacity });
+  }
+}
