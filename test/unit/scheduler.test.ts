@@ -74,7 +74,7 @@ describe('credit-based leasing', () => {
     s.addCalculation(calc('d', 5000, 1000, 'distributed'));
     s.addCalculation(calc('s', 5000, 1000, 'single'));
     const e = step(() => {
-      s.connectWorker({ connId: 'w1', workerId: 'w1', address: 'x', kind: 'remote', capacity: 4, draining: true });
+      s.connectWorker({ connId: 'w1', workerId: 'w1', address: 'x', kind: 'remote', capacity: 4, draining: true }, 0);
       s.connectWorker({ connId: 'local', workerId: 'coordinator', address: 'local', kind: 'local', capacity: 2 }, 0);
     }, 0);
     expect(grants(e).map((g) => [g.connId, g.lease.calculationId])).toEqual([['local', 's'], ['local', 's']]);

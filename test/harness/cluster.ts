@@ -1,0 +1,75 @@
+/**
+ * A whole local pigrid for tests: N workers, one coordinator, optionally the gateway - real processes on loopback.
+ */
+import { startProcess, tempDbPath, type Proc } from './processes.js';
+
+export interface ClusterOptions {
+  workers?: number;
+  /** Threads per worker (one entry per worker, or one for all). */
+  workerThreads?: number | number[];
+  coordinatorThreads?: number;
+  gateway?: boolean;
+  coordinatorEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+  dbPath?: string;
+}
+
+export interface Cluster {
+  readonly workers: Proc[];
+  readonly coordinator: Proc;
+  readonly gateway: Proc | undefined;
+  readonly dbPath: string;
+  /** host:port of the coordinator's gRPC API. */
+  readonly grpc: string;
+  /** http://host:port of the gateway. */
+  readonly url: string;
+  startWorker(name: string, env?: Record<string, string>): Promise<Proc>;
+  restartCoordinator(env?: Record<string, string>): Promise<Proc>;
+}
+
+export async function startWorker(name: string, threads: number, env: Record<string, string> = {}): Promise<Proc> {
+  return startProcess(name, 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_THREADS: String(threads), PIGRID_WORKER_ID: name, PIGRID_DRAIN_GRACE_MS: '10000', ...env });
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const n = opts.workers ?? 2;
+  const threadsOf = (i: number) => (Array.isArray(opts.workerThreads) ? opts.workerThreads[i] : (opts.workerThreads ?? 1));
+  const workers = await Promise.all(Array.from({ length: n }, (_, i) => startWorker(`worker-${i + 1}`, threadsOf(i), opts.workerEnv)));
+  const dbPath = opts.dbPath ?? tempDbPath();
+  const coordinatorEnv = (extra: Record<string, string> = {}) => ({
+    PIGRID_GRPC_PORT: '0',
+    PIGRID_DB_PATH: dbPath,
+    PIGRID_WORKERS: workers.map((w) => w.ready.grpc).join(','),
+    PIGRID_THREADS: String(opts.coordinatorThreads ?? 1),
+    ...opts.coordinatorEnv,
+    ...extra,
+  });
+  let coordinator = await startProcess('coordinator', 'coordinator', coordinatorEnv());
+  let gateway: Proc | undefined;
+  if (opts.gateway !== false) {
+    gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
+  }
+  const cluster: Cluster = {
+    workers,
+    get coordinator() {
+      return coordinator;
+    },
+    gateway,
+    dbPath,
+    get grpc() {
+      return coordinator.ready.grpc;
+    },
+    url: gateway?.ready.url ?? '',
+    async startWorker(name, env = {}) {
+      const w = await startWorker(name, 1, { ...opts.workerEnv, ...env });
+      workers.push(w);
+      return w;
+    },
+    async restartCoordinator(env = {}) {
+      // Same port, so the gateway's channel reconnects to the new process.
+      coordinator = await startProcess('coordinator', 'coordinator', coordinatorEnv({ PIGRID_GRPC_PORT: String(coordinator.ready.grpc.split(':').pop()), ...env }));
+      return coordinator;
+    },
+  };
+  return cluster;
+}

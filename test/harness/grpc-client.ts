@@ -1,0 +1,25 @@
+/**
+ * A typed gRPC client of the Calculations API for tests, plus promise helpers.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calculation.js';
+import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
+import { loadContract } from '../../shared/proto.js';
+
+export function calculationsClient(address: string): CalculationsClient {
+  const Ctor = loadContract().calculations.pigrid.v1.Calculations;
+  return new Ctor(address, grpc.credentials.createInsecure());
+}
+
+/** Calls a unary method and resolves with {value} or {error}. */
+export function unary<Req, Res>(
+  client: grpc.Client,
+  method: (req: Req, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
+  req: Req,
+): Promise<{ value?: Res; error?: grpc.ServiceError }> {
+  return new Promise((resolve) => {
+    method.call(client, req, (err, res) => resolve(err ? { error: err } : { value: res }));
+  });
+}
+
+export type { Calculation__Output };

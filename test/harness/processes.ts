@@ -1,0 +1,104 @@
+/**
+ * Starts real pigrid processes (the built dist/main.js) for integration tests: each on loopback with port 0, its
+ * bound ports read from its "ready" log line, its output kept for assertions and failure reports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { appRoot } from '../../shared/paths.js';
+
+const ROOT = appRoot();
+const MAIN = join(ROOT, 'dist', 'main.js');
+
+export interface Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  /** Fields of the ready line, e.g. grpc=127.0.0.1:4321. */
+  readonly ready: Record<string, string>;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+  /** Waits for a log line matching `re` (already seen or future). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const running = new Set<Proc>();
+
+function parseFields(line: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) out[m[1]] = m[2].startsWith('"') ? JSON.parse(m[2]) : m[2];
+  return out;
+}
+
+export async function startProcess(name: string, component: 'coordinator' | 'worker' | 'gateway', env: Record<string, string>, readyTimeoutMs = 20_000): Promise<Proc> {
+  const child = spawn(process.execPath, [MAIN, component], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, PIGRID_HOST: '127.0.0.1', PIGRID_METRICS_PORT: '-1', PIGRID_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const watchers = new Set<{ re: RegExp; resolve: (l: string) => void }>();
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      lines.push(line);
+      if (process.env.PIGRID_TEST_LOGS) process.stderr.write(`[${name}] ${line}\n`);
+      for (const w of [...watchers]) if (w.re.test(line)) {
+        watchers.delete(w);
+        w.resolve(line);
+      }
+    });
+  }
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const waitFor = (re: RegExp, timeoutMs = 20_000) => {
+    const seen = lines.find((l) => re.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const w = { re, resolve: (l: string) => { clearTimeout(t); resolve(l); } };
+      const t = setTimeout(() => {
+        watchers.delete(w);
+        reject(new Error(`${name}: no log line matching ${re} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`));
+      }, timeoutMs);
+      watchers.add(w);
+      exited.then((code) => {
+        if (watchers.delete(w)) {
+          clearTimeout(t);
+          reject(new Error(`${name} exited (${code}) before logging ${re}; output:\n${lines.slice(-30).join('\n')}`));
+        }
+      });
+    });
+  };
+  const proc: Proc = {
+    name,
+    child,
+    lines,
+    ready: {},
+    exited,
+    waitFor,
+    kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+  running.add(proc);
+  exited.then(() => running.delete(proc));
+  const readyLine = await waitFor(/ ready /, readyTimeoutMs);
+  Object.assign(proc.ready, parseFields(readyLine));
+  return proc;
+}
+
+/** Kills every process still running (afterEach/afterAll). */
+export async function stopAll(): Promise<void> {
+  const procs = [...running];
+  for (const p of procs) p.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+}
+
+export function tempDbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'pigrid-test-')), 'pigrid.db');
+}
+
+export function portOf(addr: string): number {
+  return Number(addr.slice(addr.lastIndexOf(':') + 1));
+}

@@ -1,0 +1,72 @@
+/**
+ * Small REST helpers for tests: JSON requests against the gateway and polling until a calculation ends.
+ */
+export interface CalcJson {
+  id: string;
+  status: string;
+  mode: string;
+  points: number;
+  points_done: number;
+  progress: number;
+  inside: number;
+  result_pi: number | null;
+  std_error: number | null;
+  seed: number;
+  chunk_count: number;
+  chunks_done: number;
+  chunks_released: number;
+  duplicate_results: number;
+  error: string | null;
+  error_code: string | null;
+  [k: string]: unknown;
+}
+
+export async function http(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
+export async function submit(base: string, body: Record<string, unknown>): Promise<CalcJson> {
+  const r = await http(`${base}/api/calculate`, 'POST', body);
+  if (r.status !== 202) throw new Error(`submit failed: ${r.status} ${r.text}`);
+  return r.json as CalcJson;
+}
+
+export async function waitDone(base: string, id: string, timeoutMs = 60_000): Promise<CalcJson> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await http(`${base}/api/calculate/${id}`);
+    // 503/504 while the coordinator restarts: keep polling until the deadline.
+    if (r.status !== 200 && r.status !== 503 && r.status !== 504) throw new Error(`get ${id} failed: ${r.status} ${r.text}`);
+    if (r.status === 200 && ['completed', 'failed', 'cancelled'].includes(r.json.status)) return r.json as CalcJson;
+    if (Date.now() > deadline) throw new Error(`calculation ${id} did not end within ${timeoutMs} ms: ${r.text}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** The coordinator's view of the pool, through the gateway. */
+export async function poolView(base: string): Promise<{ workers: { id: string; address: string; in_flight: number; state: string; chunks_completed: number }[]; leases_in_flight: number; backlog_chunks: number }> {
+  const r = await http(`${base}/api/k8s/status`);
+  return r.json.coordinator;
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, everyMs));
+  }
+}

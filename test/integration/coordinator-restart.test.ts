@@ -1,0 +1,37 @@
+/**
+ * The coordinator is SIGKILLed mid-calculation and restarted on the same SQLite file: it resumes, reconnects to
+ * the workers, and finishes with the exact result; no chunk is lost or counted twice.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { startCluster } from '../harness/cluster.js';
+import { auditChunks } from '../harness/db.js';
+import { stopAll } from '../harness/processes.js';
+import { http, submit, until, waitDone } from '../harness/rest.js';
+
+afterAll(stopAll);
+
+it('resumes an unfinished calculation after SIGKILL and finishes it exactly', async () => {
+  const POINTS = 16_000_000_000;
+  const CHUNK = 200_000_000; // 80 chunks
+  const c = await startCluster({ workers: 2, workerThreads: 1, coordinatorThreads: 2 });
+  const single = await waitDone(c.url, (await submit(c.url, { points: POINTS, mode: 'single', seed: 4242, chunk_size: CHUNK })).id);
+  const dist = await submit(c.url, { points: POINTS, mode: 'distributed', seed: 4242, chunk_size: CHUNK });
+  const queued = await submit(c.url, { points: 2 * CHUNK, mode: 'single', seed: 1, chunk_size: CHUNK });
+  await until('a quarter of the chunks', async () => ((await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 20 ? true : undefined));
+
+  c.coordinator.kill('SIGKILL');
+  await c.coordinator.exited;
+  const before = auditChunks(c.dbPath, dist.id).rows;
+  expect(before).toBeGreaterThanOrEqual(20);
+  expect(before).toBeLessThan(80);
+
+  const restarted = await c.restartCoordinator();
+  await restarted.waitFor(/resumed unfinished calculations count=/);
+  const result = await waitDone(c.url, dist.id, 60_000);
+  expect(result.status).toBe('completed');
+  expect(result.inside).toBe(single.inside);
+  expect(result.result_pi).toBe(single.result_pi);
+  expect(auditChunks(c.dbPath, dist.id)).toMatchObject({ rows: 80, distinct: 80, inside: single.inside, points: POINTS });
+  // Nothing stays running forever: the other calculation that was in flight ended too.
+  expect((await waitDone(c.url, queued.id)).status).toBe('completed');
+});

@@ -1,0 +1,70 @@
+/**
+ * The signature feature, end to end through real processes: the same points and seed give the identical hit count
+ * and pi in single and distributed mode, whatever the number of workers and threads.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import { stopAll } from '../harness/processes.js';
+import { submit, waitDone } from '../harness/rest.js';
+
+const POINTS = 3_000_000_000;
+const CHUNK = 100_000_000; // 30 chunks: enough to spread over workers and threads
+const SEED = 20261125;
+
+async function both(c: Cluster, seed = SEED) {
+  const single = await submit(c.url, { points: POINTS, mode: 'single', seed, chunk_size: CHUNK });
+  const distributed = await submit(c.url, { points: POINTS, mode: 'distributed', seed, chunk_size: CHUNK });
+  return { single: await waitDone(c.url, single.id), distributed: await waitDone(c.url, distributed.id) };
+}
+
+describe('single and distributed agree exactly', () => {
+  afterAll(stopAll);
+
+  describe('two workers, one thread each', () => {
+    let c: Cluster;
+    beforeAll(async () => {
+      c = await startCluster({ workers: 2, workerThreads: 1 });
+    });
+    afterAll(stopAll);
+
+    it('gives the identical inside count and result_pi in both modes', async () => {
+      const { single, distributed } = await both(c);
+      expect(single.status).toBe('completed');
+      expect(distributed.status).toBe('completed');
+      expect(distributed.inside).toBe(single.inside);
+      expect(distributed.result_pi).toBe(single.result_pi);
+      expect(single.points_done).toBe(POINTS);
+      expect(distributed.chunks_done).toBe(30);
+      expect(Math.abs(single.result_pi! - Math.PI)).toBeLessThan(5 * single.std_error!);
+      expect(single.result_pi).toBe((4 * single.inside) / POINTS);
+    });
+
+    it('spreads a distributed calculation over both workers', async () => {
+      const r = await fetch(`${c.url}/api/k8s/status`);
+      const status = (await r.json()) as { coordinator: { workers: { id: string; chunks_completed: number }[] } };
+      const done = Object.fromEntries(status.coordinator.workers.map((w) => [w.id, w.chunks_completed]));
+      expect(Object.keys(done).sort()).toEqual(['worker-1', 'worker-2']);
+      expect(done['worker-1']).toBeGreaterThan(0);
+      expect(done['worker-2']).toBeGreaterThan(0);
+    });
+
+    it('gives a different result for a different seed', async () => {
+      const a = await waitDone(c.url, (await submit(c.url, { points: 1_000_000, seed: 1, mode: 'distributed' })).id);
+      const b = await waitDone(c.url, (await submit(c.url, { points: 1_000_000, seed: 2, mode: 'distributed' })).id);
+      expect(a.inside).not.toBe(b.inside);
+    });
+  });
+
+  describe('one worker with two threads, coordinator with two threads', () => {
+    it('gives the same result as the two-worker pool', async () => {
+      const c = await startCluster({ workers: 1, workerThreads: 2, coordinatorThreads: 2 });
+      const { single, distributed } = await both(c);
+      const reference = await startCluster({ workers: 2, workerThreads: 1, coordinatorThreads: 1 });
+      const ref = await both(reference);
+      expect(distributed.inside).toBe(single.inside);
+      expect(ref.single.inside).toBe(single.inside);
+      expect(ref.distributed.inside).toBe(single.inside);
+      await stopAll();
+    });
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Drain: SIGTERM a busy worker. It stops taking leases, finishes its running chunk, sends the result, exits 0;
+ * nothing it held is leased again.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { startCluster } from '../harness/cluster.js';
+import { auditChunks } from '../harness/db.js';
+import { stopAll } from '../harness/processes.js';
+import { poolView, submit, until, waitDone } from '../harness/rest.js';
+
+afterAll(stopAll);
+
+it('finishes the in-flight chunk on the draining worker and exits 0', async () => {
+  const CHUNK = 3_000_000_000; // about a second of one core
+  const c = await startCluster({
+    workers: 2,
+    workerThreads: 1,
+    coordinatorEnv: { PIGRID_PREFETCH: '0' },
+    workerEnv: { PIGRID_DRAIN_GRACE_MS: '20000' },
+  });
+  const calc = await submit(c.url, { points: 6 * CHUNK, mode: 'distributed', seed: 5, chunk_size: CHUNK });
+  const [busy] = c.workers;
+  await until('worker-1 to hold a lease', async () => (await poolView(c.url)).workers.find((w) => w.id === 'worker-1' && w.in_flight > 0));
+  await new Promise((r) => setTimeout(r, 200));
+
+  const t0 = Date.now();
+  busy.kill('SIGTERM');
+  const code = await busy.exited;
+  const drainMs = Date.now() - t0;
+  expect(code).toBe(0);
+  await busy.waitFor(/drained/);
+
+  const result = await waitDone(c.url, calc.id);
+  expect(result.status).toBe('completed');
+  expect(result.chunks_released).toBe(0);
+  const audit = auditChunks(c.dbPath, calc.id);
+  expect(audit.rows).toBe(6);
+  // The chunk that was running at SIGTERM was committed by the draining worker after the signal.
+  expect(audit.chunks.some((ch) => ch.worker_id === 'worker-1' && ch.committed_at_ms >= t0)).toBe(true);
+  console.log(`drain: busy worker drained and exited in ${drainMs} ms`);
+});

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { IMAGE_USER, COMPONENTS, RUNTIME_FILES } from './app-contract.js';
+import { repoPath } from './render.js';
+import { imageProblem } from './policy/workloads.js';
+
+/** Dockerfile instructions, continuation lines joined, comments dropped. */
+interface Instruction {
+  readonly op: string;
+  readonly args: string;
+}
+
+interface Stage {
+  readonly from: string;
+  readonly name: string | undefined;
+  readonly body: Instruction[];
+}
+
+function parseDockerfile(text: string): { args: Record<string, string>; stages: Stage[] } {
+  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const args: Record<string, string> = {};
+  const stages: Stage[] = [];
+  for (const line of lines) {
+    const [op = '', ...rest] = line.split(/\s+/);
+    const ins = { op: op.toUpperCase(), args: rest.join(' ') };
+    if (ins.op === 'ARG' && stages.length === 0) {
+      const [k, v] = ins.args.split('=');
+      if (k && v) args[k] = v;
+    } else if (ins.op === 'FROM') {
+      const m = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(ins.args);
+      const from = (m?.[1] ?? '').replace(/\$\{(\w+)\}/g, (_s, k: string) => args[k] ?? '');
+      stages.push({ from, name: m?.[2], body: [] });
+    } else {
+      stages.at(-1)?.body.push(ins);
+    }
+  }
+  return { args, stages };
+}
+
+const dockerfile = parseDockerfile(readFileSync(repoPath('Dockerfile'), 'utf8'));
+const runtime = dockerfile.stages.at(-1) as Stage;
+const build = dockerfile.stages[0] as Stage;
+const run = (s: Stage): string => s.body.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+
+describe('Dockerfile', () => {
+  it('builds in one stage and runs in another, both from a pinned node 20 slim image', () => {
+    expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
+    for (const s of dockerfile.stages) {
+      expect(imageProblem(s.from), s.from).toBeUndefined();
+      expect(s.from).toMatch(/^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    }
+  });
+
+  it('installs with npm ci (npm 11 for allowScripts), compiles, and prunes dev dependencies', () => {
+    expect(run(build)).toMatch(/npm install -g npm@11\.\d+\.\d+/);
+    expect(run(build)).toMatch(/\bnpm ci\b/);
+    expect(run(build)).toMatch(/npm run build/);
+    expect(run(build)).toMatch(/npm prune --omit=dev/);
+    expect(run(build)).toMatch(/python3.*make.*g\+\+/);
+  });
+
+  it('keeps the compiler toolchain out of the runtime image', () => {
+    expect(run(runtime)).not.toMatch(/apt-get|g\+\+|python3/);
+  });
+
+  it('ships exactly what the app loads at run time: package.json, node_modules, dist, proto, gateway/public', () => {
+    const copied = runtime.body.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).at(-1)?.replace(/^\.\//, ''));
+    expect(copied.sort()).toEqual([...RUNTIME_FILES].sort());
+  });
+
+  it('copies run-time assets that exist in the repository (the rest is built)', () => {
+    for (const f of RUNTIME_FILES.filter((x) => !['dist', 'node_modules'].includes(x))) expect(existsSync(repoPath(f)), f).toBe(true);
+  });
+
+  it('runs as the numeric non-root user the pods expect', () => {
+    const user = runtime.body.filter((i) => i.op === 'USER').at(-1)?.args;
+    expect(user).toBe(`${IMAGE_USER}:${IMAGE_USER}`);
+  });
+
+  it('starts node directly (exec form, no shell) with a component as the default argument', () => {
+    const entry = runtime.body.find((i) => i.op === 'ENTRYPOINT')?.args ?? '';
+    const cmd = runtime.body.find((i) => i.op === 'CMD')?.args ?? '';
+    expect(JSON.parse(entry)).toEqual(['node', 'dist/main.js']);
+    const [component] = JSON.parse(cmd) as string[];
+    expect(COMPONENTS).toContain(component);
+  });
+});
+
+describe('.dockerignore', () => {
+  const ignored = readFileSync(repoPath('.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+
+  it('keeps host build output, dependencies and git history out of the context', () => {
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '.env']));
+  });
+
+  it('keeps everything the build reads', () => {
+    const needed = [
+      'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'main.ts',
+      'proto', 'generated', 'scripts', 'shared', 'coordinator', 'worker', 'gateway', 'gateway/public',
+    ];
+    for (const path of needed) {
+      expect(ignored.some((p) => p === path || path.startsWith(`${p}/`)), path).toBe(false);
+    }
+  });
+});
