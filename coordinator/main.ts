@@ -84,6 +84,7 @@ export async function runCoordinator(): Promise<void> {
 
   const contract = loadContract();
   const grpc = await startGrpcServer({
+    service: 'calculations',
     host: config.host,
     port: config.grpcPort,
     register: (server) =>

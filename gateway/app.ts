@@ -22,6 +22,8 @@ export interface GatewayDeps {
 
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+  // JSON only: any other content type is refused with 415 instead of reaching the routes as a string.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send(err.body);

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadContract } from './proto.js';
+import { reflectionDefinition } from './proto.js';
 
 /** Name of the health service that reports readiness (NOT_SERVING while starting or draining). */
 export const READINESS_SERVICE = 'readiness';
@@ -36,6 +36,8 @@ export interface PigridServer {
 export async function startGrpcServer(opts: {
   host: string;
   port: number;
+  /** Which contract file this server serves (for reflection). */
+  service: 'calculations' | 'worker';
   register: (server: grpc.Server) => void;
   keepalive?: grpc.ChannelOptions;
 }): Promise<PigridServer> {
@@ -43,7 +45,7 @@ export async function startGrpcServer(opts: {
   opts.register(server);
   const health = new HealthImplementation({ '': 'SERVING', [READINESS_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
-  new ReflectionService(loadContract().definition).addToServer(server);
+  new ReflectionService(reflectionDefinition(opts.service)).addToServer(server);
   const bindHost = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]` : opts.host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${bindHost}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

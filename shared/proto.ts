@@ -23,14 +23,18 @@ export function protoFiles(): { calculations: string; worker: string } {
   return { calculations: join(dir, 'calculations.proto'), worker: join(dir, 'worker.proto') };
 }
 
-let cached: { definition: protoLoader.PackageDefinition; calculations: CalculationsProto; worker: WorkerProto } | undefined;
+/** The package definition of one pigrid service file plus grpc.health.v1: what a server's reflection serves. */
+export function reflectionDefinition(service: 'calculations' | 'worker'): protoLoader.PackageDefinition {
+  return protoLoader.loadSync([protoFiles()[service], healthProtoPath], LOADER_OPTIONS);
+}
 
-/** The package definition of both pigrid.v1 services plus grpc.health.v1 (for reflection), and typed handles. */
+let cached: { calculations: CalculationsProto; worker: WorkerProto } | undefined;
+
+/** Typed handles of both pigrid.v1 services (service definitions for servers, constructors for clients). */
 export function loadContract(): NonNullable<typeof cached> {
   if (cached) return cached;
   const files = protoFiles();
-  const definition = protoLoader.loadSync([files.calculations, files.worker, healthProtoPath], LOADER_OPTIONS);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown;
-  cached = { definition, calculations: loaded as CalculationsProto, worker: loaded as WorkerProto };
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync([files.calculations, files.worker], LOADER_OPTIONS)) as unknown;
+  cached = { calculations: loaded as CalculationsProto, worker: loaded as WorkerProto };
   return cached;
 }

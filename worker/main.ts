@@ -28,6 +28,7 @@ export async function runWorker(): Promise<void> {
   );
   const contract = loadContract();
   const grpc = await startGrpcServer({
+    service: 'worker',
     host: config.host,
     port: config.grpcPort,
     register: (server) =>

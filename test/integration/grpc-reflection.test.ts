@@ -17,9 +17,8 @@ afterAll(stopAll);
 
 describe('grpcurl-style access without proto files', () => {
   it('lists the services of the coordinator and of a worker', async () => {
-    const expected = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
-    expect(await listServices(c.grpc)).toEqual(expect.arrayContaining(['pigrid.v1.Calculations', ...expected]));
-    expect(await listServices(c.workers[0].ready.grpc)).toEqual(expect.arrayContaining(['pigrid.v1.Worker', ...expected]));
+    expect(await listServices(c.grpc)).toEqual(['grpc.health.v1.Health', 'pigrid.v1.Calculations']);
+    expect(await listServices(c.workers[0].ready.grpc)).toEqual(['grpc.health.v1.Health', 'pigrid.v1.Worker']);
   });
 
   it('describes the Calculations service with its documented methods and fields', async () => {
