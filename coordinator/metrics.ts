@@ -3,7 +3,7 @@
  * `_total` on counters only. HPA/adapter rules and alerts in k8s/ read these names: keep them stable.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PoolSnapshot } from './core/scheduler-types.js';
+import { RELEASE_REASONS, type PoolSnapshot } from './core/scheduler-types.js';
 
 export interface CoordinatorMetrics {
   readonly registry: Registry;
@@ -27,11 +27,18 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
   const workers = new Gauge({ name: 'pigrid_workers_connected', help: 'Remote workers with an open Work stream, by state.', labelNames: ['state'], registers: [registry] });
   const capacity = new Gauge({ name: 'pigrid_worker_capacity_threads', help: 'Threads announced by ready remote workers.', registers: [registry] });
   const active = new Gauge({ name: 'pigrid_calculations_active', help: 'Calculations queued or running.', registers: [registry] });
+  const leasesGranted = new Counter({ name: 'pigrid_leases_granted_total', help: 'Leases granted, primary or straggler backup.', labelNames: ['kind'], registers: [registry] });
+  const chunksReleased = new Counter({ name: 'pigrid_chunks_released_total', help: 'Chunks returned to the queue to be leased again, by reason.', labelNames: ['reason'], registers: [registry] });
+  const calculationsEnded = new Counter({ name: 'pigrid_calculations_ended_total', help: 'Calculations that ended, by status.', labelNames: ['status'], registers: [registry] });
+  // Every label value starts at 0, so rate() and alerts see the series before the first event.
+  for (const kind of ['primary', 'backup']) leasesGranted.inc({ kind }, 0);
+  for (const reason of RELEASE_REASONS) chunksReleased.inc({ reason }, 0);
+  for (const status of ['completed', 'failed', 'cancelled']) calculationsEnded.inc({ status }, 0);
   return {
     registry,
-    leasesGranted: new Counter({ name: 'pigrid_leases_granted_total', help: 'Leases granted, primary or straggler backup.', labelNames: ['kind'], registers: [registry] }),
+    leasesGranted,
     chunksCompleted: new Counter({ name: 'pigrid_chunks_completed_total', help: 'Chunks committed (each chunk once).', registers: [registry] }),
-    chunksReleased: new Counter({ name: 'pigrid_chunks_released_total', help: 'Chunks returned to the queue to be leased again, by reason.', labelNames: ['reason'], registers: [registry] }),
+    chunksReleased,
     samples: new Counter({ name: 'pigrid_samples_total', help: 'Samples of committed chunks.', registers: [registry] }),
     chunkDuration: new Histogram({
       name: 'pigrid_chunk_duration_seconds',
@@ -41,7 +48,7 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     }),
     duplicateResults: new Counter({ name: 'pigrid_duplicate_results_total', help: 'Chunk results that arrived again and matched the committed copy.', registers: [registry] }),
     resultMismatches: new Counter({ name: 'pigrid_result_mismatches_total', help: 'Chunk results that disagreed with the committed copy (an alarm).', registers: [registry] }),
-    calculationsEnded: new Counter({ name: 'pigrid_calculations_ended_total', help: 'Calculations that ended, by status.', labelNames: ['status'], registers: [registry] }),
+    calculationsEnded,
     observePool(p) {
       backlog.set(p.backlogChunks);
       singleBacklog.set(p.singleBacklogChunks);

@@ -18,9 +18,11 @@ export function createWorkerMetrics(threads: number): WorkerMetrics {
   const utilization = new Gauge({ name: 'pigrid_worker_pool_utilization', help: 'Fraction of kernel threads computing a chunk, 0..1.', registers: [registry] });
   const held = new Gauge({ name: 'pigrid_worker_leases_held', help: 'Leases held: running plus prefetched.', registers: [registry] });
   threadsGauge.set(threads);
+  const chunks = new Counter({ name: 'pigrid_worker_chunks_total', help: 'Chunks handled, by outcome (completed, failed, revoked).', labelNames: ['outcome'], registers: [registry] });
+  for (const outcome of ['completed', 'failed', 'revoked']) chunks.inc({ outcome }, 0);
   return {
     registry,
-    chunks: new Counter({ name: 'pigrid_worker_chunks_total', help: 'Chunks handled, by outcome (completed, failed, revoked).', labelNames: ['outcome'], registers: [registry] }),
+    chunks,
     samples: new Counter({ name: 'pigrid_worker_samples_total', help: 'Samples computed.', registers: [registry] }),
     chunkDuration: new Histogram({
       name: 'pigrid_worker_chunk_duration_seconds',

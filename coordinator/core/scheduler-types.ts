@@ -5,7 +5,8 @@
 import type { CalculationRecord, ChunkCommit } from './model.js';
 
 /** Why a chunk went back to the queue. Used as the `reason` label of pigrid_chunks_released_total. */
-export type ReleaseReason = 'worker_lost' | 'expired' | 'returned' | 'failed' | 'invalid_result';
+export const RELEASE_REASONS = ['worker_lost', 'expired', 'returned', 'failed', 'invalid_result'] as const;
+export type ReleaseReason = (typeof RELEASE_REASONS)[number];
 /** Why a worker is told to drop leases. */
 export type RevokeReason = 'CANCELLED' | 'EXPIRED' | 'CALCULATION_ENDED';
 
