@@ -167,9 +167,10 @@ export class Engine {
     this.step(() => {});
   }
 
-  /** Refuses new calculations (coordinator shutdown). */
+  /** Coordinator shutdown: refuses new calculations and leases nothing more; results still commit. */
   stopAccepting(): void {
     this.accepting = false;
+    this.scheduler.stopGranting();
   }
 
   // ---- effects ------------------------------------------------------------------------------------------------

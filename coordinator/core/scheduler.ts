@@ -47,6 +47,7 @@ export class Scheduler {
   private readonly calcs = new Map<string, CalculationRuntime>();
   private readonly workers = new Map<string, Worker>();
   private readonly leases = new Map<string, Lease>();
+  private granting = true;
 
   constructor(ids: IdSource, opts: Partial<SchedulerOptions> = {}) {
     this.ids = ids;
@@ -196,6 +197,11 @@ export class Scheduler {
 
   // ---- reconciliation -----------------------------------------------------------------------------------------
 
+  /** Coordinator shutdown: grant nothing more; leases out stay valid and their results are still committed. */
+  stopGranting(): void {
+    this.granting = false;
+  }
+
   /** Expires lapsed leases, grants leases to free credits fairly, and backs up stragglers. */
   tick(now: number, effects: Effect[]): void {
     for (const lease of [...this.leases.values()]) {
@@ -204,6 +210,7 @@ export class Scheduler {
         this.release(lease.leaseId, 'expired', effects);
       }
     }
+    if (!this.granting) return;
     this.grantFairly(now, effects);
     this.backUpStragglers(now, effects);
   }

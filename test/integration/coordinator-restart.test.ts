@@ -35,3 +35,25 @@ it('resumes an unfinished calculation after SIGKILL and finishes it exactly', as
   // Nothing stays running forever: the other calculation that was in flight ended too.
   expect((await waitDone(c.url, queued.id)).status).toBe('completed');
 });
+
+it('drains on SIGTERM: leases nothing more, commits the results in flight, exits 0, resumes after restart', async () => {
+  const CHUNK = 1_000_000_000;
+  const c = await startCluster({ workers: 2, workerThreads: 1, coordinatorThreads: 2, coordinatorEnv: { PIGRID_DRAIN_GRACE_MS: '15000' } });
+  const single = await waitDone(c.url, (await submit(c.url, { points: 12 * CHUNK, mode: 'single', seed: 9, chunk_size: CHUNK })).id);
+  const dist = await submit(c.url, { points: 12 * CHUNK, mode: 'distributed', seed: 9, chunk_size: CHUNK });
+  await until('chunks in flight', async () => ((await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 2 ? true : undefined));
+
+  const t0 = Date.now();
+  c.coordinator.kill('SIGTERM');
+  expect(await c.coordinator.exited).toBe(0);
+  expect(c.coordinator.lines.some((l) => /drain grace elapsed/.test(l))).toBe(false);
+  const audit = auditChunks(c.dbPath, dist.id);
+  // Leases that were out when the signal came were waited for and committed.
+  expect(audit.chunks.some((ch) => ch.committed_at_ms >= t0)).toBe(true);
+  expect(audit.rows).toBeLessThan(12);
+
+  await c.restartCoordinator();
+  const result = await waitDone(c.url, dist.id, 60_000);
+  expect(result.inside).toBe(single.inside);
+  expect(auditChunks(c.dbPath, dist.id)).toMatchObject({ rows: 12, distinct: 12 });
+});

@@ -69,6 +69,16 @@ describe('credit-based leasing', () => {
     expect(next[0].connId).toBe('w2');
   });
 
+  it('grants nothing once the coordinator stops granting, but still commits results', () => {
+    const { s, step, grants, result } = setup();
+    s.addCalculation(calc('a', 5000, 1000));
+    const [g] = grants(step(() => s.connectWorker({ connId: 'w', workerId: 'w', address: 'x', kind: 'remote', capacity: 1 }, 0), 0));
+    s.stopGranting();
+    const e = result('w', g.lease, 1);
+    expect(e.filter((x) => x.type === 'commit')).toHaveLength(1);
+    expect(grants(e)).toHaveLength(0);
+  });
+
   it('leases nothing to a draining worker and single-mode work only to the local pool', () => {
     const { s, step, grants } = setup();
     s.addCalculation(calc('d', 5000, 1000, 'distributed'));

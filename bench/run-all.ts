@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: every benchmark that prints figures, in one run.
+ *  1. kernel throughput per thread for each kernel approach, and 1 vs 2 threads (bench/kernel-bench.ts);
+ *  2. the pipeline through real processes: single vs distributed as a ratio, chunks leased per second, REST latency.
+ * Options: --quick (fewer and shorter runs), --skip-kernel, --skip-pipeline.
+ */
+import { formatKernelBench, runKernelBench } from './kernel-bench.js';
+import { runPipelineBench, type PipelineBenchResult } from './pipeline-bench.js';
+import { fmt, type Summary } from './stats.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+
+const spread = (s: Summary, unit: string, scale = 1) =>
+  `median ${fmt(s.median * scale)}${unit} (min ${fmt(s.min * scale)}, max ${fmt(s.max * scale)}, n=${s.n})`;
+
+function formatPipeline(r: PipelineBenchResult, points: number): string {
+  return [
+    `pipeline (2 workers x 1 thread vs coordinator pool of 2 threads, ${fmt(points)} points, chunks of 500 M):`,
+    `  single       ${spread(r.single, ' ms')}  -> ${fmt(r.singleSamplesPerSecond)} samples/s`,
+    `  distributed  ${spread(r.distributed, ' ms')}  -> ${fmt(r.distributedSamplesPerSecond)} samples/s`,
+    `  distributed / single wall time: ${r.ratio.toFixed(3)} (overhead of distribution ${((r.ratio - 1) * 100).toFixed(1)}%)`,
+    `  chunks leased+committed per second (1000-point chunks): ${spread(r.chunksPerSecond, '/s')}`,
+    `  REST GET /api/calculate/{id}: ${spread(r.restGetMs, ' ms')}, p95 ${r.restGetMs.p95.toFixed(2)} ms; 16 concurrent clients: ${fmt(r.restGetPerSecondConcurrent)} req/s`,
+    `  REST POST /api/calculate:     ${spread(r.restPostMs, ' ms')}, p95 ${r.restPostMs.p95.toFixed(2)} ms`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!args.has('--skip-kernel')) {
+    const k = await runKernelBench(quick ? { runs: 3, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`${formatKernelBench(k)}\n\n`);
+  }
+  if (!args.has('--skip-pipeline')) {
+    const points = quick ? 4e9 : 20e9;
+    const p = await runPipelineBench({ points, runs: quick ? 1 : 3 });
+    process.stdout.write(`${formatPipeline(p, points)}\n`);
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`benchmark failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
