@@ -10,7 +10,7 @@ import { loadContract } from '../shared/proto.js';
 import { VERSION } from '../shared/version.js';
 import { ChunkRunner } from './chunk-runner.js';
 import { loadWorkerConfig } from './config.js';
-import { KERNEL_NAME } from './kernel/index.js';
+import { KERNEL_NAME, STREAM_VERSION } from './kernel/index.js';
 import { createKernelPool } from './kernel-pool.js';
 import { createWorkerMetrics } from './metrics.js';
 import { WorkerService } from './worker-service.js';
@@ -21,7 +21,7 @@ export async function runWorker(): Promise<void> {
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
   const service = new WorkerService(
-    { workerId: config.workerId, kernel: KERNEL_NAME, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
+    { workerId: config.workerId, kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
     new ChunkRunner(pool),
     log,
     metrics,

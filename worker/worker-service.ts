@@ -19,6 +19,7 @@ export type WorkerState = 'RUNNING' | 'DRAINING' | 'STOPPED';
 export interface WorkerServiceOptions {
   readonly workerId: string;
   readonly kernel: string;
+  readonly streamVersion: string;
   readonly version: string;
   readonly capacity: number;
   readonly drainGraceMs: number;
@@ -70,6 +71,7 @@ export class WorkerService {
         workerId: this.opts.workerId,
         capacity: this.stateValue === 'RUNNING' ? this.opts.capacity : 0,
         kernel: this.opts.kernel,
+        streamVersion: this.opts.streamVersion,
         version: this.opts.version,
         draining: this.stateValue !== 'RUNNING',
       },

@@ -10,6 +10,7 @@ import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/Work
 import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
+import { STREAM_VERSION } from '../../worker/kernel/index.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
 import type { Engine, LeaseSink } from '../engine.js';
 
@@ -119,6 +120,11 @@ export class WorkerLink implements LeaseSink {
       if (this.connId) return;
       this.connId = `${this.address}#${++connCounter}`;
       this.backoffMs = BACKOFF_MIN_MS;
+      // A worker whose kernel computes another random stream would break exactness: keep it, lease it nothing.
+      const compatible = msg.hello.streamVersion === STREAM_VERSION;
+      if (!compatible) {
+        this.log.error('worker computes a different random stream: leasing it nothing', { worker: msg.hello.workerId, theirs: msg.hello.streamVersion || '(none)', ours: STREAM_VERSION });
+      }
       this.engine.workerConnected(
         {
           connId: this.connId,
@@ -126,7 +132,7 @@ export class WorkerLink implements LeaseSink {
           address: this.address,
           kind: 'remote',
           capacity: msg.hello.capacity,
-          draining: msg.hello.draining || !this.wanted,
+          draining: msg.hello.draining || !this.wanted || !compatible,
         },
         this,
       );

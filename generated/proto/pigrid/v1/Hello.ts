@@ -7,6 +7,7 @@ export interface Hello {
   'kernel'?: (string);
   'version'?: (string);
   'draining'?: (boolean);
+  'streamVersion'?: (string);
 }
 
 export interface Hello__Output {
@@ -15,4 +16,5 @@ export interface Hello__Output {
   'kernel': (string);
   'version': (string);
   'draining': (boolean);
+  'streamVersion': (string);
 }

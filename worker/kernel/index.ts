@@ -1,0 +1,63 @@
+/**
+ * pigrid's π kernel: counts, exactly and reproducibly, how many samples of a chunk fall
+ * inside the quarter circle. A chunk is keyed only by (seed, chunkIndex, points) and every
+ * implementation returns the same integer on every machine (docs/exactness.md).
+ *
+ * The fast path is a WebAssembly SIMD128 module generated at load time by
+ * `wasm-kernel-module.ts`; engines without SIMD128 fall back to the plain-JS kernel, which
+ * computes the same counts about 6x slower.
+ */
+import { countInsideJs } from './js-integer-kernel.js';
+import { STREAM_LANES } from './stream-spec.js';
+import { createWasmKernel, wasmSimdSupported, type CountInside } from './wasm-kernel.js';
+
+export { MAX_CHUNK_POINTS } from './stream-spec.js';
+export {
+  KernelErrorCode, isSerializedKernelError, rebuildKernelError,
+  type CodedError, type KernelErrorCodeValue, type SerializedKernelError,
+} from './kernel-errors.js';
+
+/**
+ * Names the random stream and inside test. Two kernels with the same STREAM_VERSION return
+ * identical counts for identical (seed, chunkIndex, points); change it whenever the stream
+ * definition in `stream-spec.ts` changes.
+ */
+export const STREAM_VERSION = 'sfc32x16-mid16/1';
+
+const simd = wasmSimdSupported();
+
+/**
+ * Name of the kernel this process runs, e.g. `wasm-simd128-sfc32x16-mid16` (reported to
+ * the coordinator in Hello.kernel).
+ */
+export const KERNEL_NAME: string = simd ? 'wasm-simd128-sfc32x16-mid16' : 'js-int32-sfc32x16-mid16';
+
+const kernel: CountInside = simd ? createWasmKernel() : countInsideJs;
+
+/**
+ * Number of samples inside the quarter circle among the first `points` samples of chunk
+ * (seed, chunkIndex). Synchronous; about 6 ms per 2^24 points on one core.
+ *
+ * @param seed calculation seed, 0..2^64-1.
+ * @param chunkIndex 0..2^32-1.
+ * @param points 1..MAX_CHUNK_POINTS.
+ * @param shouldStop optional; polled about every 2^24 points. When it returns true the call
+ *   throws an Error with code `KERNEL_ABORTED` (ignored by the plain-JS fallback).
+ * @throws RangeError with code `KERNEL_INVALID_INPUT` for out-of-range arguments.
+ */
+export function countInside(seed: bigint, chunkIndex: number, points: number, shouldStop?: () => boolean): number {
+  return kernel(seed, chunkIndex, points, shouldStop);
+}
+
+/**
+ * Makes a few hundred tiny kernel calls so the engine tiers the kernel up before the first
+ * real chunk (PERF-NOTES "JIT lottery"), then a few dozen small ones (~2 ms) so the optimized
+ * code, compiled in the background, is installed before warmUp returns. Call once per thread,
+ * before any work.
+ */
+export function warmUp(): void {
+  for (let i = 0; i < 300; i++) {
+    countInside(BigInt(i), i, STREAM_LANES * (1 + (i % 8)) + (i % STREAM_LANES) + 1);
+  }
+  for (let i = 0; i < 40; i++) countInside(BigInt(i), i, 1 << 16);
+}
