@@ -11,8 +11,11 @@ import { fmt, type Summary } from './stats.js';
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 
-const spread = (s: Summary, unit: string, scale = 1) =>
-  `median ${fmt(s.median * scale)}${unit} (min ${fmt(s.min * scale)}, max ${fmt(s.max * scale)}, n=${s.n})`;
+/** Median and spread; durations in ms print as plain numbers, rates with k/M/G. */
+const spread = (s: Summary, unit: string) => {
+  const f = unit.trim() === 'ms' ? (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2)) : (v: number) => fmt(v);
+  return `median ${f(s.median)}${unit} (min ${f(s.min)}, max ${f(s.max)}, n=${s.n})`;
+};
 
 function formatPipeline(r: PipelineBenchResult, points: number): string {
   return [

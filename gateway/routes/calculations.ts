@@ -21,6 +21,12 @@ async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export function registerCalculationRoutes(app: FastifyInstance, coordinator: CoordinatorClient): void {
+  // Open event streams end when the gateway shuts down, so close() never waits on a client that never leaves.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...streams]) end();
+  });
+
   app.post('/api/calculate', async (request, reply) => {
     const violations = checkJsonSubmitBody(request.body);
     if (violations.length > 0) throw HttpError.invalid(violations);
@@ -70,6 +76,10 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     let last = first;
     send('progress', first);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const finish = () => {
+      clearInterval(keepAlive);
+      streams.delete(shutdown);
+    };
     const stop = coordinator.watch(
       first.id,
       (c) => {
@@ -77,14 +87,20 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
         send('progress', last);
       },
       (err) => {
-        clearInterval(keepAlive);
+        finish();
         if (err) send('error', fromGrpcError(err).body);
         else send('end', last);
         res.end();
       },
     );
+    const shutdown = () => {
+      finish();
+      stop();
+      res.end();
+    };
+    streams.add(shutdown);
     request.raw.on('close', () => {
-      clearInterval(keepAlive);
+      finish();
       stop();
     });
   });

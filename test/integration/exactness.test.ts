@@ -48,6 +48,20 @@ describe('single and distributed agree exactly', () => {
       expect(done['worker-2']).toBeGreaterThan(0);
     });
 
+    it('streams live progress as Server-Sent Events until the end', async () => {
+      const calc = await submit(c.url, { points: 40 * CHUNK, mode: 'distributed', seed: 5, chunk_size: CHUNK });
+      const res = await fetch(`${c.url}/api/calculate/${calc.id}/events`);
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      const text = await res.text();
+      const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n/g)].map((m) => ({ event: m[1], data: JSON.parse(m[2]) }));
+      const progress = events.filter((e) => e.event === 'progress').map((e) => e.data.points_done as number);
+      expect(progress.length).toBeGreaterThan(2);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      const end = events[events.length - 1];
+      expect(end.event).toBe('end');
+      expect(end.data).toMatchObject({ id: calc.id, status: 'completed', points_done: 40 * CHUNK });
+    });
+
     it('gives a different result for a different seed', async () => {
       const a = await waitDone(c.url, (await submit(c.url, { points: 1_000_000, seed: 1, mode: 'distributed' })).id);
       const b = await waitDone(c.url, (await submit(c.url, { points: 1_000_000, seed: 2, mode: 'distributed' })).id);
