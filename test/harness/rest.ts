@@ -1,25 +1,10 @@
 /**
  * Small REST helpers for tests: JSON requests against the gateway and polling until a calculation ends.
  */
-export interface CalcJson {
-  id: string;
-  status: string;
-  mode: string;
-  points: number;
-  points_done: number;
-  progress: number;
-  inside: number;
-  result_pi: number | null;
-  std_error: number | null;
-  seed: number;
-  chunk_count: number;
-  chunks_done: number;
-  chunks_released: number;
-  duplicate_results: number;
-  error: string | null;
-  error_code: string | null;
-  [k: string]: unknown;
-}
+import type { CalculationJson } from '../../gateway/calculation-json.js';
+
+/** The gateway's calculation JSON: the same type the gateway serialises. */
+export type CalcJson = CalculationJson;
 
 export async function http(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
   const res = await fetch(url, {
