@@ -62,6 +62,13 @@ describe('single and distributed agree exactly', () => {
       expect(end.data).toMatchObject({ id: calc.id, status: 'completed', points_done: 40 * CHUNK });
     });
 
+    it('chooses, stores and returns a seed when none is given, so the run can be reproduced', async () => {
+      const first = await waitDone(c.url, (await submit(c.url, { points: 50_000_000, mode: 'distributed' })).id);
+      expect(Number.isSafeInteger(first.seed)).toBe(true);
+      const again = await waitDone(c.url, (await submit(c.url, { points: 50_000_000, mode: 'single', seed: first.seed })).id);
+      expect(again.inside).toBe(first.inside);
+    });
+
     it('gives a different result for a different seed', async () => {
       const a = await waitDone(c.url, (await submit(c.url, { points: 1_000_000, seed: 1, mode: 'distributed' })).id);
       const b = await waitDone(c.url, (await submit(c.url, { points: 1_000_000, seed: 2, mode: 'distributed' })).id);

@@ -39,3 +39,18 @@ it('finishes the in-flight chunk on the draining worker and exits 0', async () =
   expect(audit.chunks.some((ch) => ch.worker_id === 'worker-1' && ch.committed_at_ms >= t0)).toBe(true);
   console.log(`drain: busy worker drained and exited in ${drainMs} ms`);
 });
+
+it('exits at once on a second signal, without waiting for the running chunk', async () => {
+  const CHUNK = 4_000_000_000; // well over a second of one core
+  const c = await startCluster({ workers: 1, workerThreads: 1, coordinatorEnv: { PIGRID_PREFETCH: '0' }, workerEnv: { PIGRID_DRAIN_GRACE_MS: '30000' } });
+  await submit(c.url, { points: 2 * CHUNK, mode: 'distributed', seed: 6, chunk_size: CHUNK });
+  await until('the worker to hold a lease', async () => (await poolView(c.url)).workers.find((w) => w.in_flight > 0));
+  const [w] = c.workers;
+  w.kill('SIGTERM');
+  await w.waitFor(/draining/);
+  const t0 = Date.now();
+  w.kill('SIGTERM');
+  expect(await w.exited).toBe(130);
+  expect(Date.now() - t0).toBeLessThan(1_000);
+  expect(w.lines.some((l) => /second signal: exiting now/.test(l))).toBe(true);
+});
