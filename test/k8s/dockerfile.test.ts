@@ -93,13 +93,25 @@ describe('.dockerignore', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '.env']));
   });
 
-  it('keeps everything the build reads', () => {
+  /** Docker's rule: the last pattern that matches decides; a leading "!" re-includes. */
+  const isIgnored = (path: string) => {
+    let out = false;
+    for (const rule of ignored) {
+      const negated = rule.startsWith('!');
+      const p = negated ? rule.slice(1) : rule;
+      if (p === path || path.startsWith(`${p}/`)) out = !negated;
+    }
+    return out;
+  };
+
+  it('keeps everything the build reads, including every folder tsconfig.build.json compiles', () => {
+    const build = JSON.parse(readFileSync(repoPath('tsconfig.build.json'), 'utf8')) as { include: string[] };
     const needed = [
       'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'main.ts',
       'proto', 'generated', 'scripts', 'shared', 'coordinator', 'worker', 'gateway', 'gateway/public',
+      ...build.include.map((i) => i.replace(/\/\*.*$/, '')),
     ];
-    for (const path of needed) {
-      expect(ignored.some((p) => p === path || path.startsWith(`${p}/`)), path).toBe(false);
-    }
+    for (const path of needed) expect(isIgnored(path), path).toBe(false);
+    expect(isIgnored('test/unit')).toBe(true);
   });
 });
