@@ -16,12 +16,15 @@ export interface ChunkJob {
 export interface JobCallbacks {
   done(job: ChunkJob, outcome: KernelOutcome): void;
   failed(job: ChunkJob, err: { code: string; message: string }): void;
+  /** A revoked running chunk has stopped: its thread was terminated `ms` after the revocation. */
+  aborted?(job: ChunkJob, ms: number): void;
 }
 
 interface Entry {
   readonly job: ChunkJob;
   readonly cb: JobCallbacks;
   readonly abort: AbortController;
+  abortedAt?: number;
 }
 
 export class ChunkRunner {
@@ -63,6 +66,7 @@ export class ChunkRunner {
     const entry = this.running.get(leaseId);
     if (!entry) return false;
     this.running.delete(leaseId);
+    entry.abortedAt = performance.now();
     entry.abort.abort();
     this.pump();
     return true;
@@ -77,7 +81,10 @@ export class ChunkRunner {
   abortRunning(): ChunkJob[] {
     const jobs = [...this.running.values()];
     this.running.clear();
-    for (const e of jobs) e.abort.abort();
+    for (const e of jobs) {
+      e.abortedAt = performance.now();
+      e.abort.abort();
+    }
     return jobs.map((e) => e.job);
   }
 
@@ -105,6 +112,8 @@ export class ChunkRunner {
             if (this.running.get(entry.job.leaseId) === entry) {
               this.running.delete(entry.job.leaseId);
               entry.cb.failed(entry.job, { code: err.code ?? 'KERNEL_ERROR', message: err.message });
+            } else if (entry.abortedAt !== undefined) {
+              entry.cb.aborted?.(entry.job, performance.now() - entry.abortedAt);
             }
           },
         )

@@ -131,6 +131,7 @@ export class WorkerService {
         this.log.error('chunk failed', { lease: j.leaseId, calculation: j.calculationId, chunk: j.chunkIndex, code: err.code, error: err.message });
         this.deliver(j, { failure: { leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, code: err.code, message: err.message } });
       },
+      aborted: (j, ms) => this.log.info('chunk aborted', { lease: j.leaseId, calculation: j.calculationId, chunk: j.chunkIndex, afterMs: Math.round(ms) }),
     });
     this.observe();
   }
