@@ -173,6 +173,25 @@ export class Engine {
     this.scheduler.stopGranting();
   }
 
+  /**
+   * A copy of a chunk that arrives after its calculation ended (a straggler's original, a revoked lease that
+   * finished anyway) is still compared with the committed copy: a mismatch is an alarm even when it is too late to
+   * change the result.
+   */
+  private checkLateResult(connId: string, r: ResultReport): void {
+    const committed = this.deps.store.committedInside(r.calculationId, r.chunkIndex);
+    const fields = { conn: connId, calculation: r.calculationId, chunk: r.chunkIndex };
+    if (committed === undefined) {
+      this.deps.log.info('late result for a chunk that was never committed: dropped', fields);
+    } else if (committed === r.inside) {
+      this.deps.metrics?.duplicateResults.inc();
+      this.deps.log.info('late result matches the committed chunk', fields);
+    } else {
+      this.deps.metrics?.resultMismatches.inc();
+      this.deps.log.error('RESULT MISMATCH: a late copy of a committed chunk disagrees', { ...fields, committed, reported: r.inside });
+    }
+  }
+
   // ---- effects ------------------------------------------------------------------------------------------------
 
   private step(event: (effects: Effect[]) => void): void {
@@ -225,6 +244,9 @@ export class Engine {
           break;
         case 'ignored':
           this.deps.log.warn('result ignored', { conn: e.connId, reason: e.reason });
+          break;
+        case 'late':
+          this.checkLateResult(e.connId, e.report);
           break;
       }
     }

@@ -83,7 +83,9 @@ export type Effect =
       readonly committedInside: number;
       readonly reportedInside: number;
     }
-  | { readonly type: 'ignored'; readonly connId: string; readonly reason: string };
+  | { readonly type: 'ignored'; readonly connId: string; readonly reason: string }
+  /** A result for a calculation that is no longer active: it must still match the committed copy, if any. */
+  | { readonly type: 'late'; readonly connId: string; readonly report: ResultReport };
 
 /** A worker as the scheduler sees it (for status and metrics). */
 export interface WorkerSnapshot {

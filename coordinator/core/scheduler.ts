@@ -127,7 +127,8 @@ export class Scheduler {
     if (lease && lease.connId === connId) this.forgetLease(lease);
     const c = this.calcs.get(r.calculationId);
     if (!c) {
-      effects.push({ type: 'ignored', connId, reason: `result for calculation ${r.calculationId}, which is not active` });
+      // The calculation ended (or is unknown): the adapter compares the copy with what the store committed.
+      effects.push({ type: 'late', connId, report: r });
       return;
     }
     const problem = this.checkResult(c, r);

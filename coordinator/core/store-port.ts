@@ -29,6 +29,8 @@ export interface CalculationStore {
   list(limit: number, after?: ListCursor): CalculationRecord[];
   /** Every queued or running calculation with its committed chunks; counters are recomputed from the chunks. */
   loadActive(): ActiveCalculation[];
+  /** The committed hit count of one chunk, or undefined if that chunk (or calculation) has none. */
+  committedInside(calculationId: string, chunkIndex: number): number | undefined;
   /** Committed chunks of a calculation, by index (for audits and tests). */
   chunks(calculationId: string): ChunkCommit[];
   /** Flushes and closes; idempotent. */

@@ -52,6 +52,9 @@ export function createMemoryStore(): CalculationStore {
           return { record, committed };
         });
     },
+    committedInside(calculationId, chunkIndex) {
+      return chunks.get(calculationId)?.get(chunkIndex)?.inside;
+    },
     chunks(calculationId) {
       return [...(chunks.get(calculationId)?.values() ?? [])].sort((a, b) => a.chunkIndex - b.chunkIndex);
     },

@@ -106,6 +106,7 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
     "SELECT * FROM calculations WHERE status IN ('queued', 'running') ORDER BY created_at_ms, id",
   );
   const chunksOf = db.prepare<[string], ChunkRow>('SELECT * FROM chunks WHERE calculation_id = ? ORDER BY chunk_index');
+  const chunkInside = db.prepare<[string, number], { inside: number }>('SELECT inside FROM chunks WHERE calculation_id = ? AND chunk_index = ?');
 
   const applyStep = db.transaction((commits: readonly ChunkCommit[], calcs: readonly CalculationRecord[]) => {
     for (const c of commits) insertChunk.run(c);
@@ -145,6 +146,9 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
         }
         return { record, committed };
       });
+    },
+    committedInside(calculationId, chunkIndex) {
+      return chunkInside.get(calculationId, chunkIndex)?.inside;
     },
     chunks(calculationId) {
       return chunksOf.all(calculationId).map(toCommit);

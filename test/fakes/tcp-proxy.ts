@@ -6,6 +6,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 
 export interface TcpProxy {
   readonly address: string;
+  /** Holds every byte from the target to the client this long before passing it on (a slow link). */
+  delayReplies(ms: number): void;
   /** Stops forwarding on every connection, open and future, without closing anything. */
   freeze(): void;
   close(): Promise<void>;
@@ -16,6 +18,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const host = target.slice(0, target.lastIndexOf(':'));
   const sockets = new Set<Socket>();
   let frozen = false;
+  let replyDelayMs = 0;
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host, port });
     for (const s of [client, upstream]) {
@@ -23,12 +26,16 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       s.on('close', () => sockets.delete(s));
       s.on('error', () => s.destroy());
     }
-    const pipe = (from: Socket, to: Socket) =>
+    const pipe = (from: Socket, to: Socket, delayMs: () => number) =>
       from.on('data', (chunk) => {
-        if (!frozen) to.write(chunk);
+        if (frozen) return;
+        const ms = delayMs();
+        if (ms === 0) to.write(chunk);
+        // Timers of equal delay fire in order, so the byte stream stays intact.
+        else setTimeout(() => !frozen && !to.destroyed && to.write(chunk), ms);
       });
-    pipe(client, upstream);
-    pipe(upstream, client);
+    pipe(client, upstream, () => 0);
+    pipe(upstream, client, () => replyDelayMs);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -38,6 +45,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     address: `127.0.0.1:${addr.port}`,
     freeze() {
       frozen = true;
+    },
+    delayReplies(ms) {
+      replyDelayMs = ms;
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -44,6 +44,9 @@ describe.each(stores)('%s store', (_name, make) => {
     s.apply({ commits: [commit('a', 0, 700)], calculations: [{ ...rec('a', 1, 'running'), inside: 700, pointsDone: 1000, chunksDone: 1 }] });
     s.apply({ commits: [commit('a', 0, 999)], calculations: [] });
     expect(s.chunks('a').map((c) => [c.chunkIndex, c.inside])).toEqual([[0, 700]]);
+    expect(s.committedInside('a', 0)).toBe(700);
+    expect(s.committedInside('a', 1)).toBeUndefined();
+    expect(s.committedInside('nope', 0)).toBeUndefined();
     expect(s.get('a')).toMatchObject({ status: 'running', inside: 700, chunksDone: 1 });
   });
 
