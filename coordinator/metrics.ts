@@ -3,6 +3,7 @@
  * `_total` on counters only. HPA/adapter rules and alerts in k8s/ read these names: keep them stable.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CHUNK_DURATION_BUCKETS } from '../shared/metrics-server.js';
 import { RELEASE_REASONS, type PoolSnapshot } from './core/scheduler-types.js';
 
 export interface CoordinatorMetrics {
@@ -43,7 +44,7 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     chunkDuration: new Histogram({
       name: 'pigrid_chunk_duration_seconds',
       help: 'Kernel time of committed chunks as reported by workers.',
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
+      buckets: [...CHUNK_DURATION_BUCKETS],
       registers: [registry],
     }),
     duplicateResults: new Counter({ name: 'pigrid_duplicate_results_total', help: 'Chunk results that arrived again and matched the committed copy.', registers: [registry] }),

@@ -4,6 +4,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
+/** Buckets of the chunk-duration histograms (seconds): chunks are sized for about a second of one core. */
+export const CHUNK_DURATION_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32];
+
 export interface MetricsServer {
   readonly port: number;
   close(): Promise<void>;

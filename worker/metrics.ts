@@ -2,6 +2,7 @@
  * The worker's Prometheus series (pigrid_worker_*).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CHUNK_DURATION_BUCKETS } from '../shared/metrics-server.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;
@@ -27,7 +28,7 @@ export function createWorkerMetrics(threads: number): WorkerMetrics {
     chunkDuration: new Histogram({
       name: 'pigrid_worker_chunk_duration_seconds',
       help: 'Kernel time per chunk.',
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
+      buckets: [...CHUNK_DURATION_BUCKETS],
       registers: [registry],
     }),
     observe(s) {

@@ -16,6 +16,25 @@ export interface ActiveCalculation {
   readonly committed: ReadonlyMap<number, number>;
 }
 
+/**
+ * Rebuilds an unfinished calculation from its stored row and committed chunks: the chunks are the truth, so the
+ * counters are recomputed from them. Shared by every store adapter's loadActive().
+ */
+export function resumeFromChunks(
+  row: CalculationRecord,
+  chunks: Iterable<Pick<ChunkCommit, 'chunkIndex' | 'inside' | 'points'>>,
+): ActiveCalculation {
+  const committed = new Map<number, number>();
+  const record: CalculationRecord = { ...row, inside: 0, pointsDone: 0, chunksDone: 0 };
+  for (const c of chunks) {
+    committed.set(c.chunkIndex, c.inside);
+    record.inside += c.inside;
+    record.pointsDone += c.points;
+    record.chunksDone += 1;
+  }
+  return { record, committed };
+}
+
 export interface CalculationStore {
   /** Stores a new calculation. Throws if the id exists. */
   insert(rec: CalculationRecord): void;

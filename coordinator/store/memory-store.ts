@@ -2,7 +2,7 @@
  * An in-memory calculation store with the same contract as the SQLite one, for unit tests of the layers above.
  */
 import type { CalculationRecord, ChunkCommit } from '../core/model.js';
-import type { ActiveCalculation, CalculationStore, ListCursor } from '../core/store-port.js';
+import { resumeFromChunks, type ActiveCalculation, type CalculationStore, type ListCursor } from '../core/store-port.js';
 
 export function createMemoryStore(): CalculationStore {
   const calcs = new Map<string, CalculationRecord>();
@@ -40,17 +40,7 @@ export function createMemoryStore(): CalculationStore {
       return [...calcs.values()]
         .filter((r) => r.status === 'queued' || r.status === 'running')
         .sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1))
-        .map((r) => {
-          const committed = new Map<number, number>();
-          const record = { ...r, inside: 0, pointsDone: 0, chunksDone: 0 };
-          for (const c of chunks.get(r.id)!.values()) {
-            committed.set(c.chunkIndex, c.inside);
-            record.inside += c.inside;
-            record.pointsDone += c.points;
-            record.chunksDone += 1;
-          }
-          return { record, committed };
-        });
+        .map((r) => resumeFromChunks(r, chunks.get(r.id)!.values()));
     },
     committedInside(calculationId, chunkIndex) {
       return chunks.get(calculationId)?.get(chunkIndex)?.inside;

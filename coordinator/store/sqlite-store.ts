@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CalculationRecord, ChunkCommit } from '../core/model.js';
-import type { ActiveCalculation, CalculationStore, ListCursor } from '../core/store-port.js';
+import { resumeFromChunks, type ActiveCalculation, type CalculationStore, type ListCursor } from '../core/store-port.js';
 import { MIGRATIONS } from './migrations.js';
 
 interface CalcRow {
@@ -132,20 +132,7 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
       return rows.map(toRecord);
     },
     loadActive(): ActiveCalculation[] {
-      return activeCalcs.all().map((row) => {
-        const committed = new Map<number, number>();
-        const record = toRecord(row);
-        record.inside = 0;
-        record.pointsDone = 0;
-        record.chunksDone = 0;
-        for (const ch of chunksOf.all(row.id)) {
-          committed.set(ch.chunk_index, ch.inside);
-          record.inside += ch.inside;
-          record.pointsDone += ch.points;
-          record.chunksDone += 1;
-        }
-        return { record, committed };
-      });
+      return activeCalcs.all().map((row) => resumeFromChunks(toRecord(row), chunksOf.all(row.id).map(toCommit)));
     },
     committedInside(calculationId, chunkIndex) {
       return chunkInside.get(calculationId, chunkIndex)?.inside;
