@@ -79,7 +79,15 @@ export class Scheduler {
 
   // ---- workers ------------------------------------------------------------------------------------------------
 
+  /**
+   * A worker said hello. If the same worker id is already connected on another stream (a dual-stack pod found under
+   * two addresses, or a restarted pod whose old stream is not yet known dead), the newest stream takes the leases
+   * and the older one only finishes what it holds, so one worker is never given its capacity twice.
+   */
   connectWorker(w: { connId: string; workerId: string; address: string; kind: WorkerKind; capacity: number; draining?: boolean }, now: number): void {
+    for (const other of this.workers.values()) {
+      if (other.workerId === w.workerId && other.kind === w.kind && other.connId !== w.connId) other.state = 'draining';
+    }
     this.workers.set(w.connId, {
       connId: w.connId,
       workerId: w.workerId,

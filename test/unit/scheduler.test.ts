@@ -79,6 +79,16 @@ describe('credit-based leasing', () => {
     expect(grants(e)).toHaveLength(0);
   });
 
+  it('gives one worker id its capacity once: a second stream of the same worker takes over from the first', () => {
+    const { s, step, grants } = setup({ prefetch: 0 });
+    s.addCalculation(calc('a', 100_000, 1000));
+    step(() => s.connectWorker({ connId: 'v4', workerId: 'pod-1', address: '10.0.0.1:50061', kind: 'remote', capacity: 2 }, 0), 0);
+    const e = step(() => s.connectWorker({ connId: 'v6', workerId: 'pod-1', address: '[fd00::1]:50061', kind: 'remote', capacity: 2 }, 1), 1);
+    expect(grants(e).map((g) => g.connId)).toEqual(['v6', 'v6']);
+    expect(s.snapshot().workers.find((w) => w.connId === 'v4')).toMatchObject({ state: 'draining', inFlight: 2 });
+    expect(s.snapshot().totalCapacity).toBe(2);
+  });
+
   it('leases nothing to a draining worker and single-mode work only to the local pool', () => {
     const { s, step, grants } = setup();
     s.addCalculation(calc('d', 5000, 1000, 'distributed'));
