@@ -41,7 +41,4 @@ export class PigridError extends Error {
     this.code = code;
     this.field = field;
   }
-  static fromViolation(v: FieldViolation): PigridError {
-    return new PigridError(v.code, v.message, v.field);
-  }
 }

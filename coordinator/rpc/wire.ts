@@ -59,8 +59,3 @@ export function toWireCalculation(r: CalculationRecord): Calculation {
   }
   return out;
 }
-
-/** Parses an int64 that proto-loader delivered as a decimal string. */
-export function int64(v: string | number | undefined): number {
-  return v === undefined ? 0 : Number(v);
-}

@@ -33,18 +33,13 @@ export class WorkerLink implements LeaseSink {
   private wanted = true;
   private onIdle: (() => void) | undefined;
 
-  constructor(address: string, engine: Engine, log: Logger, channelOptions: grpc.ChannelOptions = {}) {
+  constructor(address: string, engine: Engine, log: Logger) {
     this.address = address;
     this.engine = engine;
     this.log = log.child({ worker: address });
     const Ctor = loadContract().worker.pigrid.v1.Worker;
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), { ...KEEPALIVE_OPTIONS, ...channelOptions });
+    this.client = new Ctor(address, grpc.credentials.createInsecure(), KEEPALIVE_OPTIONS);
     this.open();
-  }
-
-  /** True while the stream is established (hello received). */
-  get connected(): boolean {
-    return this.connId !== undefined;
   }
 
   grant(_connId: string, lease: LeaseGrant): void {

@@ -74,7 +74,7 @@ function toCommit(r: ChunkRow): ChunkCommit {
 }
 
 /** Opens (creating if needed) the database at `path` and applies pending migrations. `:memory:` works too. */
-export function openSqliteStore(path: string): CalculationStore & { readonly path: string; checkpoint(): void } {
+export function openSqliteStore(path: string): CalculationStore & { readonly path: string } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -139,9 +139,6 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
     },
     chunks(calculationId) {
       return chunksOf.all(calculationId).map(toCommit);
-    },
-    checkpoint() {
-      if (!closed) db.pragma('wal_checkpoint(TRUNCATE)');
     },
     close() {
       if (closed) return;
