@@ -10,7 +10,8 @@ import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/Work
 import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
-import { STREAM_VERSION } from '../../worker/kernel/index.js';
+// From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
+import { STREAM_VERSION } from '../../worker/kernel/stream-spec.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
 import type { Engine, LeaseSink } from '../engine.js';
 

@@ -11,18 +11,12 @@ import { countInsideJs } from './js-integer-kernel.js';
 import { STREAM_LANES } from './stream-spec.js';
 import { createWasmKernel, wasmSimdSupported, type CountInside } from './wasm-kernel.js';
 
-export { MAX_CHUNK_POINTS } from './stream-spec.js';
+export { MAX_CHUNK_POINTS, STREAM_VERSION } from './stream-spec.js';
 export {
   KernelErrorCode, isSerializedKernelError, rebuildKernelError,
   type CodedError, type KernelErrorCodeValue, type SerializedKernelError,
 } from './kernel-errors.js';
 
-/**
- * Names the random stream and inside test. Two kernels with the same STREAM_VERSION return
- * identical counts for identical (seed, chunkIndex, points); change it whenever the stream
- * definition in `stream-spec.ts` changes.
- */
-export const STREAM_VERSION = 'sfc32x16-mid16/1';
 
 const simd = wasmSimdSupported();
 

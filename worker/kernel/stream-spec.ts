@@ -48,3 +48,11 @@ export const MAX_CHUNK_POINTS = 4_294_967_295;
 export const MAX_CHUNK_INDEX = 4_294_967_295;
 /** Largest seed (u64). */
 export const MAX_SEED = (1n << 64n) - 1n;
+
+/**
+ * Names the random stream and inside test. Two kernels with the same STREAM_VERSION return
+ * identical counts for identical (seed, chunkIndex, points); change it whenever the stream
+ * definition in this file changes. Workers announce it in their hello; the coordinator leases
+ * nothing to a worker whose version differs from its own.
+ */
+export const STREAM_VERSION = 'sfc32x16-mid16/1';
