@@ -31,6 +31,11 @@ export interface EngineDeps {
   readonly scheduler?: Partial<SchedulerOptions>;
   readonly log: Logger;
   readonly metrics?: CoordinatorMetrics;
+  /**
+   * Called when a store write throws (read-only file, disk full, I/O error). The coordinator's main stops the
+   * process: going on would leave state in memory that the store lacks. Tests may pass a function that records.
+   */
+  readonly onStoreFailure?: (err: unknown, context: { readonly op: string; readonly calculationIds: readonly string[] }) => void;
 }
 
 export class Engine {
@@ -84,7 +89,7 @@ export class Engine {
       error: null,
       errorCode: null,
     };
-    this.deps.store.insert(rec);
+    this.storeWrite('insert', [rec.id], () => this.deps.store.insert(rec));
     this.scheduler.addCalculation(rec);
     this.deps.log.info('calculation submitted', { id: rec.id, mode: rec.mode, points: rec.points, seed: rec.seed, chunks: rec.chunkCount });
     this.step(() => {});
@@ -194,6 +199,16 @@ export class Engine {
 
   // ---- effects ------------------------------------------------------------------------------------------------
 
+  /** Runs a store write; a failure is reported to onStoreFailure (which normally ends the process), then rethrown. */
+  private storeWrite(op: string, calculationIds: readonly string[], write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.deps.onStoreFailure?.(err, { op, calculationIds });
+      throw err;
+    }
+  }
+
   private step(event: (effects: Effect[]) => void): void {
     const effects: Effect[] = [];
     event(effects);
@@ -209,7 +224,7 @@ export class Engine {
       else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
     }
     // Persist first: if this throws (disk full, I/O error) the process must not go on with state the store lacks.
-    this.deps.store.apply({ commits, calculations: [...changed.values()] });
+    this.storeWrite('apply', [...changed.keys()], () => this.deps.store.apply({ commits, calculations: [...changed.values()] }));
 
     const m = this.deps.metrics;
     for (const e of effects) {
