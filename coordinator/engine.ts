@@ -60,10 +60,11 @@ export class Engine {
     const quarantined = this.deps.store.loadQuarantined();
     this.scheduler.restoreQuarantined(quarantined);
     const active = this.deps.store.loadActive();
-    for (const { record, committed } of active) this.scheduler.addCalculation(record, committed, this.deps.clock.now());
+    const restored: Effect[] = [];
+    for (const { record, committed } of active) this.scheduler.addCalculation(record, committed, this.deps.clock.now(), restored);
     if (quarantined.length > 0) this.deps.log.warn('quarantined workers stay quarantined', { count: quarantined.length, workers: quarantined.map((q) => q.workerId).join(',') });
     if (active.length > 0) this.deps.log.info('resumed unfinished calculations', { count: active.length });
-    this.step(() => {});
+    this.step((effects) => effects.push(...restored));
     return active.length;
   }
 

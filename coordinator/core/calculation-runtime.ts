@@ -59,9 +59,9 @@ export class CalculationRuntime {
         elapsedMs: c.elapsedMs,
         committedAtMs: c.committedAtMs,
         verifiedBy: c.verifiedBy,
-        // A dispute's votes are not stored: after a restart it is a plain check again.
-        check: c.check === 'none' ? 'none' : 'wanted',
+        check: 'none',
       });
+      // A dispute's votes are not stored: after a restart it is a plain check again.
       if (c.check !== 'none') this.wantCheck(i, now);
     }
   }

@@ -87,11 +87,15 @@ export class Scheduler {
 
   // ---- calculations -------------------------------------------------------------------------------------------
 
-  /** Adds a new or restored calculation; `committed` holds the chunks already in the store (after a restart). */
-  addCalculation(rec: CalculationRecord, committed: ReadonlyMap<number, ChunkCommit> = new Map(), now = 0): void {
+  /**
+   * Adds a new or restored calculation; `committed` holds the chunks already in the store (after a restart). One
+   * that is already complete in the store (every chunk committed, every check settled) ends at once.
+   */
+  addCalculation(rec: CalculationRecord, committed: ReadonlyMap<number, ChunkCommit> = new Map(), now = 0, effects: Effect[] = []): void {
     if (isTerminal(rec.status) || this.calcs.has(rec.id)) return;
     const c = new CalculationRuntime(rec, committed, now);
     this.calcs.set(rec.id, c);
+    if (c.isDone()) this.finish(c, 'completed', now, effects);
   }
 
   /** The live record of an active calculation (a copy), or undefined if it is not active. */

@@ -457,3 +457,23 @@ describe('verification by recomputation', () => {
     expect(final).toMatchObject({ status: 'completed', inside: truth, chunksRecomputed: 1 });
   });
 });
+
+describe('restart with checks pending', () => {
+  it('resumes a pending check as a check, and ends a calculation the store already holds complete', () => {
+    const { s, step, grants, result } = setup();
+    const stored = (chunkIndex: number, check: 'none' | 'wanted') => ({
+      calculationId: 'a', chunkIndex, points: 1000, inside: 700, workerId: 'w1', instanceId: '1', elapsedMs: 5, committedAtMs: 0, verifiedBy: null, check,
+    });
+    const rec = { ...calc('a', 2000, 1000), status: 'running' as const, inside: 1400, pointsDone: 2000, chunksDone: 2 };
+    s.addCalculation(rec, new Map([[0, stored(0, 'none')], [1, stored(1, 'wanted')]]));
+    expect(s.violations()).toEqual([]);
+    const [check] = grants(step(() => s.connectWorker({ connId: 'w2', workerId: 'w2', instanceId: '2', address: 'y', kind: 'remote', capacity: 1 }, 0), 0));
+    expect(check.lease).toMatchObject({ chunkIndex: 1, purpose: 'verify' });
+    const done = result('w2', check.lease, 1, 700);
+    expect((done.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>).calculation).toMatchObject({ status: 'completed', chunksVerified: 1 });
+
+    const e: Effect[] = [];
+    s.addCalculation({ ...calc('b', 1000, 1000), status: 'running', inside: 700, pointsDone: 1000, chunksDone: 1 }, new Map([[0, { ...stored(0, 'none'), calculationId: 'b' }]]), 5, e);
+    expect(e).toContainEqual(expect.objectContaining({ type: 'calculation', calculation: expect.objectContaining({ id: 'b', status: 'completed' }) }));
+  });
+});
