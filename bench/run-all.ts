@@ -7,8 +7,8 @@
  */
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline-bench.js';
-import { fmt, type Summary } from './stats.js';
-import { runVerificationBench, type VerificationBenchResult } from './verification-bench.js';
+import { fmt, summarize, type Summary } from './stats.js';
+import { runDetectionBench, runVerificationBench, type DetectionRun, type VerificationBenchResult } from './verification-bench.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -41,6 +41,16 @@ function formatVerification(r: VerificationBenchResult, points: number): string 
   ].join('\n');
 }
 
+function formatDetection(label: string, runs: readonly DetectionRun[]): string {
+  const ms = summarize(runs.map((r) => r.ms));
+  const chunks = summarize(runs.map((r) => r.liarResults));
+  const wrong = summarize(runs.map((r) => r.liarWrong));
+  return (
+    `  ${label}: quarantined after ${spread(ms, ' ms')}; its results until then ${spread(chunks, '')}, wrong ones ${spread(wrong, '')}; ` +
+    `final result exact in ${runs.filter((r) => r.exact).length}/${runs.length} runs`
+  );
+}
+
 async function main(): Promise<void> {
   if (!args.has('--skip-kernel')) {
     const k = await runKernelBench(quick ? { runs: 3, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) });
@@ -55,6 +65,10 @@ async function main(): Promise<void> {
     const points = quick ? 4e9 : 20e9;
     const v = await runVerificationBench({ points, runs: quick ? 1 : 3 });
     process.stdout.write(`\n${formatVerification(v, points)}\n`);
+    const runs = quick ? 1 : 3;
+    process.stdout.write('detection at the default rate (1 real worker + 1 lying worker, chunks of 1 M points):\n');
+    process.stdout.write(`${formatDetection('wrong on every chunk (q = 1)   ', await runDetectionBench({ every: 1, runs, chunks: 200 }))}\n`);
+    process.stdout.write(`${formatDetection('wrong on 1 chunk in 10 (q = 0.1)', await runDetectionBench({ every: 10, runs, chunks: 4000 }))}\n`);
   }
 }
 

@@ -5,8 +5,9 @@
  * (verification leases / chunks). Both clusters first run a warm-up calculation, so the defaults' "first results of
  * a new worker are always checked" is paid before the measured runs (it is paid once per worker process).
  */
-import { startCluster, type Cluster } from '../test/harness/cluster.js';
-import { stopAll } from '../test/harness/processes.js';
+import { startCluster, startWorker, type Cluster } from '../test/harness/cluster.js';
+import { startHostileWorker } from '../test/harness/hostile-worker.js';
+import { startProcess, stopAll, tempDbPath } from '../test/harness/processes.js';
 import { http, submit, waitDone } from '../test/harness/rest.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -74,6 +75,55 @@ export async function runVerificationBench(opts: Partial<VerificationBenchOption
     const offS = summarize(offMs);
     const onS = summarize(onMs);
     return { off: offS, on: onS, ratio: onS.median / offS.median, extraWork: verifyLeases / chunks, chunksVerified, chunks, identical };
+  } finally {
+    await stopAll();
+  }
+}
+
+export interface DetectionRun {
+  /** Milliseconds from the submit to the coordinator's "worker quarantined" line. */
+  readonly ms: number;
+  /** Results the lying worker had sent by then (its chunks until detection). */
+  readonly liarResults: number;
+  /** Wrong results among them. */
+  readonly liarWrong: number;
+  /** The calculation still ended with the exact count of mode=single. */
+  readonly exact: boolean;
+}
+
+/**
+ * How fast verification catches a lying worker at the default rate, through real processes: one real worker and one
+ * worker from the test harness that is wrong on every result (`every` = 1) or on one result in `every`.
+ */
+export async function runDetectionBench(opts: { every: number; runs: number; chunks: number }): Promise<DetectionRun[]> {
+  const out: DetectionRun[] = [];
+  const chunk = 1_000_000;
+  try {
+    for (let i = 0; i < opts.runs; i++) {
+      const real = await startWorker(`real-${i}`, 1);
+      const behaviour = opts.every === 1 ? ({ kind: 'wrong', offset: 1 } as const) : ({ kind: 'wrong-every', every: opts.every } as const);
+      const liar = await startHostileWorker({ workerId: `liar-${i}`, capacity: 1, behaviour });
+      try {
+        const coordinator = await startProcess('coordinator', 'coordinator', {
+          PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_WORKERS: `${real.ready.grpc},${liar.address}`, PIGRID_THREADS: '1',
+        });
+        const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
+        const url = gateway.ready.url;
+        const body = { points: opts.chunks * chunk, seed: 900 + i, chunk_size: chunk };
+        const single = await waitDone(url, (await submit(url, { ...body, mode: 'single' })).id, 600_000);
+        const t0 = performance.now();
+        const dist = await submit(url, { ...body, mode: 'distributed' });
+        await coordinator.waitFor(/worker quarantined/, 600_000);
+        const ms = performance.now() - t0;
+        const at = { liarResults: liar.stats.results, liarWrong: liar.stats.wrong };
+        const done = await waitDone(url, dist.id, 600_000);
+        out.push({ ms, ...at, exact: done.inside === single.inside });
+      } finally {
+        await liar.close();
+        await stopAll();
+      }
+    }
+    return out;
   } finally {
     await stopAll();
   }

@@ -36,6 +36,8 @@ export class CalculationRuntime {
   readonly leased = new Map<number, Set<string>>();
   /** chunk index → live verification lease ids. */
   readonly verifying = new Map<number, Set<string>>();
+  /** Every live lease of this calculation (primary, backup, verify, and copies of chunks committed since). */
+  readonly leaseIds = new Set<string>();
   /** Kernel failures per chunk. */
   readonly failures = new Map<number, number>();
   private readonly requeue: number[] = [];
@@ -189,6 +191,10 @@ export class CalculationRuntime {
   /** When the pending check of a chunk began. */
   checkSince(index: number): number {
     return this.checkSinceMs.get(index) ?? 0;
+  }
+
+  hasChecksWaiting(): boolean {
+    return this.checkQueue.size > 0;
   }
 
   isCheckWaiting(index: number): boolean {

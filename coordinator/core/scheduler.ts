@@ -9,6 +9,7 @@
  * again elsewhere to check it, and a disagreement is decided by further computations, the wrong worker quarantined.
  */
 import { CalculationRuntime, identityKey, type ChunkEntry } from './calculation-runtime.js';
+import { IndexedHeap } from './indexed-heap.js';
 import { MemoryLeaseTokens } from './memory-lease-tokens.js';
 import { isTerminal, type CalculationRecord, type ChunkCommit } from './model.js';
 import type { IdSource } from './ports.js';
@@ -69,6 +70,21 @@ function seededRandom(seed: number): () => number {
   };
 }
 
+/** Fair share: fewest chunks in flight first, then oldest, then by id (a total order). */
+function fairer(a: CalculationRuntime, b: CalculationRuntime): boolean {
+  const x = a.leased.size;
+  const y = b.leased.size;
+  if (x !== y) return x < y;
+  if (a.rec.createdAtMs !== b.rec.createdAtMs) return a.rec.createdAtMs < b.rec.createdAtMs;
+  return a.rec.id < b.rec.id;
+}
+
+/**
+ * Every event costs O(log n) in the size of the pool and of the lease table: leases expire from a deadline heap,
+ * free credits and idle workers are kept in sets, calculations with a backlog in a fair-share heap, calculations
+ * with waiting checks in a set. Nothing scans all workers or all leases except status snapshots (on demand) and
+ * quarantines (rare).
+ */
 export class Scheduler {
   private readonly opts: SchedulerOptions;
   private readonly tokens: LeaseTokens;
@@ -76,6 +92,12 @@ export class Scheduler {
   private readonly calcs = new Map<string, CalculationRuntime>();
   private readonly registry: WorkerRegistry;
   private readonly leases = new Map<string, Lease>();
+  private readonly deadlines = new IndexedHeap<Lease>((a, b) => a.deadlineMs < b.deadlineMs);
+  /** Calculations with chunks waiting to be leased, by fair share; `single` ones go to the local pool. */
+  private readonly backlogged = { distributed: new IndexedHeap<CalculationRuntime>(fairer), single: new IndexedHeap<CalculationRuntime>(fairer) };
+  /** Calculations with checks waiting for a lease. */
+  private readonly checksWaiting = new Set<CalculationRuntime>();
+  private lastNow = 0;
   private granting = true;
 
   constructor(ports: SchedulerPorts, opts: Partial<SchedulerOptions> = {}) {
@@ -96,6 +118,7 @@ export class Scheduler {
     const c = new CalculationRuntime(rec, committed, now);
     this.calcs.set(rec.id, c);
     if (c.isDone()) this.finish(c, 'completed', now, effects);
+    else this.touch(c);
   }
 
   /** The live record of an active calculation (a copy), or undefined if it is not active. */
@@ -123,10 +146,13 @@ export class Scheduler {
    */
   connectWorker(hello: WorkerHello, now: number, effects: Effect[] = []): void {
     const instanceId = hello.instanceId ?? '';
-    for (const other of this.registry.connections.values()) {
-      if (other.workerId !== hello.workerId || other.kind !== hello.kind || other.connId === hello.connId) continue;
-      if (other.instanceId === instanceId) other.draining = true;
-      else {
+    this.lastNow = now;
+    for (const other of this.registry.withWorkerId(hello.workerId)) {
+      if (other.kind !== hello.kind || other.connId === hello.connId) continue;
+      if (other.instanceId === instanceId) {
+        other.draining = true;
+        this.registry.refresh(other, now);
+      } else {
         effects.push({
           type: 'worker',
           connId: hello.connId,
@@ -147,7 +173,9 @@ export class Scheduler {
   /** The worker takes no new leases; the ones it holds stay valid. */
   drainWorker(connId: string): void {
     const w = this.registry.get(connId);
-    if (w) w.draining = true;
+    if (!w) return;
+    w.draining = true;
+    this.registry.refresh(w, this.lastNow);
   }
 
   /** The worker's stream is gone: every lease it held goes back to the queue. */
@@ -155,17 +183,21 @@ export class Scheduler {
     const w = this.registry.get(connId);
     if (!w) return;
     for (const leaseId of [...w.leases]) this.release(this.leases.get(leaseId)!, 'worker_lost', effects);
-    this.registry.connections.delete(connId);
+    this.registry.remove(connId);
   }
 
   /** Renews the leases a worker says it still holds (unknown ids are ignored) and counts as a sign of life. */
   heartbeat(connId: string, leaseIds: readonly string[], now: number, effects: Effect[] = []): void {
     const w = this.registry.get(connId);
     if (!w) return;
+    this.lastNow = now;
     this.alive(w, effects);
     for (const id of leaseIds) {
       const lease = this.leases.get(id);
-      if (lease && lease.connId === connId) lease.deadlineMs = now + this.opts.leaseTtlMs;
+      if (lease && lease.connId === connId && lease.deadlineMs !== Number.POSITIVE_INFINITY) {
+        lease.deadlineMs = now + this.opts.leaseTtlMs;
+        this.deadlines.upsert(lease);
+      }
     }
   }
 
@@ -180,6 +212,7 @@ export class Scheduler {
   result(connId: string, r: ResultReport, now: number, effects: Effect[]): void {
     const w = this.registry.get(connId);
     if (!w) return;
+    this.lastNow = now;
     const lease = this.leases.get(r.leaseId);
     const live = lease !== undefined && lease.connId === connId;
     if (this.registry.isQuarantined(w.key)) {
@@ -226,6 +259,7 @@ export class Scheduler {
     const w = this.registry.get(connId);
     const lease = this.leases.get(f.leaseId);
     if (!w || !lease || lease.connId !== connId) return;
+    this.lastNow = now;
     this.alive(w, effects);
     const returned = f.code === LEASE_RETURNED;
     this.release(lease, returned ? 'returned' : 'failed', effects);
@@ -264,7 +298,7 @@ export class Scheduler {
       c.confirm(index, w.workerId);
       this.registry.trustOf(e.by).verified += 1;
       this.registry.trustOf(w.key).verified += 1;
-      this.registry.rewarded(w);
+      this.reward(w);
       c.rec.duplicateResults += 1;
       effects.push({ type: 'verification', outcome: 'match', calculationId: c.rec.id, chunkIndex: index, detail: `${e.workerId} and ${w.workerId} agree on inside=${inside}` });
       effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: index });
@@ -287,6 +321,7 @@ export class Scheduler {
       [w.key, inside],
     ]);
     effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
+    this.touch(c);
     effects.push({ type: 'calculation', calculation: { ...c.rec } });
   }
 
@@ -303,7 +338,7 @@ export class Scheduler {
     };
     c.commit(index, entry);
     w.chunksCompleted += 1;
-    this.registry.rewarded(w);
+    this.reward(w);
     // The coordinator's own pool is trusted; a remote worker's result is checked: always while it is new, then a
     // random share of the time.
     if (w.kind === 'remote') {
@@ -338,6 +373,7 @@ export class Scheduler {
     const winners = [...votes].filter(([, v]) => v === inside);
     if (winners.length < 2) {
       c.wantCheck(index, now);
+      this.touch(c);
       effects.push({ type: 'calculation', calculation: { ...c.rec } });
       return;
     }
@@ -349,7 +385,7 @@ export class Scheduler {
     const verifierKey = winners.map(([key]) => key).find((key) => key !== e.by)!;
     c.confirm(index, this.identityOf(verifierKey, c, index).workerId);
     for (const [key] of winners) this.registry.trustOf(key).verified += 1;
-    this.registry.rewarded(w);
+    this.reward(w);
     effects.push({ type: 'verification', outcome: 'match', calculationId: c.rec.id, chunkIndex: index, detail: `dispute decided: ${winners.length} workers agree on inside=${inside}` });
     effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
     for (const key of losers) {
@@ -368,11 +404,12 @@ export class Scheduler {
     if (this.registry.isQuarantined(key)) return;
     const record = { workerId, instanceId, reason, atMs: now };
     this.registry.quarantine(record);
-    for (const conn of this.registry.connections.values()) {
-      if (conn.key !== key || conn.leases.size === 0) continue;
+    for (const conn of this.registry.withWorkerId(workerId)) {
+      if (conn.key !== key) continue;
       const ids = [...conn.leases];
-      effects.push({ type: 'revoke', connId: conn.connId, leaseIds: ids, reason: 'CALCULATION_ENDED' });
+      if (ids.length > 0) effects.push({ type: 'revoke', connId: conn.connId, leaseIds: ids, reason: 'CALCULATION_ENDED' });
       for (const id of ids) this.release(this.leases.get(id)!, 'quarantined', effects);
+      this.registry.refresh(conn, now);
     }
     let recomputed = 0;
     for (const c of this.calcs.values()) {
@@ -388,7 +425,10 @@ export class Scheduler {
           changed = true;
         }
       }
-      if (changed) effects.push({ type: 'calculation', calculation: { ...c.rec } });
+      if (changed) {
+        this.touch(c);
+        effects.push({ type: 'calculation', calculation: { ...c.rec } });
+      }
     }
     effects.push({ type: 'quarantined', record, recomputed });
   }
@@ -418,16 +458,18 @@ export class Scheduler {
 
   /** Expires lapsed leases, grants checks and leases to free credits fairly, and backs up stragglers. */
   tick(now: number, effects: Effect[]): void {
-    for (const lease of [...this.leases.values()]) {
-      if (lease.deadlineMs > now) continue;
+    this.lastNow = now;
+    for (let lease = this.deadlines.peek(); lease && lease.deadlineMs <= now; lease = this.deadlines.peek()) {
       effects.push({ type: 'revoke', connId: lease.connId, leaseIds: [lease.leaseId], reason: 'EXPIRED' });
       const w = this.registry.get(lease.connId);
       this.release(lease, 'expired', effects);
       if (w && !w.unresponsive) {
         w.unresponsive = true;
+        this.registry.refresh(w, now);
         effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'unresponsive', detail: `lease ${lease.leaseId} expired; no new lease until it shows life` });
       }
     }
+    for (const w of this.registry.backoffsEndedBy(now)) this.registry.refresh(w, now);
     if (!this.granting) return;
     this.grantChecks(now, effects);
     this.grantFairly(now, effects);
@@ -440,63 +482,56 @@ export class Scheduler {
    * stragglerMinMs.
    */
   private grantChecks(now: number, effects: Effect[]): void {
-    for (const c of this.calcs.values()) {
-      if (c.pendingChecks() === 0) continue;
+    for (const c of [...this.checksWaiting]) {
       for (const index of [...c.checksWaiting()]) {
         const e = c.committed.get(index)!;
-        const voted = (key: string) => (e.votes ? e.votes.has(key) : e.by === key);
-        let best: Connection | undefined;
-        let local: Connection | undefined;
-        let remoteExists = false;
-        for (const w of this.registry.connections.values()) {
-          if (voted(w.key) || this.registry.isQuarantined(w.key) || w.draining) continue;
-          if (w.kind === 'local') {
-            if (this.registry.freeCredits(w, now) > 0) local = w;
-            continue;
+        const voted = (w: Connection) => (e.votes ? e.votes.has(w.key) : e.by === w.key);
+        let helper: Connection | undefined;
+        for (const w of this.registry.freeOf('remote')) {
+          if (!voted(w)) {
+            helper = w;
+            break;
           }
-          remoteExists = true;
-          if (this.registry.freeCredits(w, now) > 0 && (!best || this.registry.freeCredits(w, now) > this.registry.freeCredits(best, now))) best = w;
         }
-        const waited = now - c.checkSince(index) >= this.opts.stragglerMinMs;
-        const helper = best ?? (local && (!remoteExists || waited) ? local : undefined);
+        if (!helper) {
+          let remoteExists = false;
+          for (const w of this.registry.usableRemote) {
+            if (!voted(w)) {
+              remoteExists = true;
+              break;
+            }
+          }
+          const waited = now - c.checkSince(index) >= this.opts.stragglerMinMs;
+          if (!remoteExists || waited) {
+            for (const w of this.registry.freeOf('local')) {
+              if (!voted(w)) {
+                helper = w;
+                break;
+              }
+            }
+          }
+        }
         if (helper) this.grant(helper, c, index, 'verify', now, effects);
       }
     }
   }
 
+  /** Each free credit, in round-robin order over the workers, takes a chunk of the fairest calculation. */
   private grantFairly(now: number, effects: Effect[]): void {
-    const ready = [...this.registry.connections.values()].filter((w) => this.registry.freeCredits(w, now) > 0);
-    // Most free credits first, so leases spread over workers instead of filling one.
-    ready.sort((a, b) => this.registry.freeCredits(b, now) - this.registry.freeCredits(a, now));
-    let granted = true;
-    while (granted) {
-      granted = false;
-      for (const w of ready) {
-        if (this.registry.freeCredits(w, now) <= 0) continue;
-        const c = this.pickCalculation(w.kind);
-        if (!c) continue;
+    for (const [kind, mode] of [['remote', 'distributed'], ['local', 'single']] as const) {
+      const free = this.registry.freeOf(kind);
+      const heap = this.backlogged[mode];
+      while (free.size > 0 && heap.size > 0) {
+        const w = free.values().next().value as Connection;
+        const c = heap.peek()!;
         const index = c.take();
-        if (index === undefined) continue;
+        if (index === undefined) {
+          heap.remove(c); // cannot happen while the invariant holds: backlog > 0 means a chunk waits
+          continue;
+        }
         this.grant(w, c, index, 'primary', now, effects);
-        granted = true;
       }
     }
-  }
-
-  /**
-   * Fair share: the active calculation with the fewest chunks in flight gets the next lease (oldest first on a
-   * tie), so a small calculation submitted behind a huge one runs beside it instead of after it.
-   */
-  private pickCalculation(kind: WorkerKind): CalculationRuntime | undefined {
-    let best: CalculationRuntime | undefined;
-    for (const c of this.calcs.values()) {
-      if ((c.rec.mode === 'single') !== (kind === 'local')) continue;
-      if (c.backlog() <= 0) continue;
-      if (!best || c.leased.size < best.leased.size || (c.leased.size === best.leased.size && c.rec.createdAtMs < best.rec.createdAtMs)) {
-        best = c;
-      }
-    }
-    return best;
   }
 
   /**
@@ -504,22 +539,28 @@ export class Scheduler {
    * an idle worker of another identity gets a backup copy. The first result wins; the other must match it.
    */
   private backUpStragglers(now: number, effects: Effect[]): void {
-    const idle = [...this.registry.connections.values()].filter((w) => w.kind === 'remote' && w.leases.size === 0 && this.registry.freeCredits(w, now) > 0);
-    if (idle.length === 0) return;
+    if (this.registry.idle.size === 0) return;
     for (const c of this.calcs.values()) {
-      if (c.rec.mode !== 'distributed' || c.backlog() > 0) continue;
+      if (c.rec.mode !== 'distributed' || c.backlog() > 0 || this.registry.idle.size === 0) continue;
       const typical = c.typicalChunkMs();
       if (typical === undefined) continue;
       const threshold = Math.max(this.opts.stragglerMinMs, this.opts.stragglerFactor * typical);
+      // c.leased is in lease order (a chunk leased again moves to the end): stop at the first young one.
       for (const [index, set] of c.leased) {
-        if (set.size !== 1 || idle.length === 0) continue;
-        const only = this.leases.get([...set][0])!;
-        if (now - only.grantedAtMs < threshold) continue;
+        if (set.size !== 1) continue;
+        const only = this.leases.get(set.values().next().value as string)!;
+        if (now - only.grantedAtMs < threshold) break;
         const holder = this.registry.get(only.connId)!;
-        const helperIndex = idle.findIndex((w) => w.key !== holder.key);
-        if (helperIndex < 0) continue;
-        const [helper] = idle.splice(helperIndex, 1);
+        let helper: Connection | undefined;
+        for (const w of this.registry.idle) {
+          if (w.key !== holder.key) {
+            helper = w;
+            break;
+          }
+        }
+        if (!helper) break;
         this.grant(helper, c, index, 'backup', now, effects);
+        if (this.registry.idle.size === 0) return;
       }
     }
   }
@@ -542,9 +583,13 @@ export class Scheduler {
       deadlineMs: w.kind === 'local' ? Number.POSITIVE_INFINITY : now + ttlMs,
     };
     this.leases.set(leaseId, lease);
+    if (lease.deadlineMs !== Number.POSITIVE_INFINITY) this.deadlines.upsert(lease);
     w.leases.add(leaseId);
+    c.leaseIds.add(leaseId);
     if (purpose === 'verify') c.addCheckLease(index, leaseId);
     else c.addLease(index, leaseId);
+    this.registry.refresh(w, now);
+    this.touch(c);
     if (c.rec.status === 'queued') {
       c.rec.status = 'running';
       c.rec.startedAtMs = now;
@@ -562,12 +607,14 @@ export class Scheduler {
 
   private penalise(w: Connection, now: number, effects: Effect[]): void {
     const ms = this.registry.penalise(w, now);
+    this.registry.refresh(w, now);
     effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'backoff', detail: `no new lease for ${ms} ms` });
   }
 
   private alive(w: Connection, effects: Effect[]): void {
     if (!w.unresponsive) return;
     w.unresponsive = false;
+    this.registry.refresh(w, this.lastNow);
     effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'alive', detail: 'heard from again after a lease expired' });
   }
 
@@ -597,10 +644,10 @@ export class Scheduler {
 
   /** Removes a lease from every table without requeueing its chunk (it was answered). */
   private detach(lease: Lease): void {
-    this.leases.delete(lease.leaseId);
-    this.registry.get(lease.connId)?.leases.delete(lease.leaseId);
+    this.forget(lease);
     const c = this.calcs.get(lease.calculationId);
     if (!c) return;
+    c.leaseIds.delete(lease.leaseId);
     if (lease.purpose === 'verify') {
       const set = c.verifying.get(lease.chunkIndex);
       set?.delete(lease.leaseId);
@@ -610,29 +657,57 @@ export class Scheduler {
       set?.delete(lease.leaseId);
       if (set && set.size === 0) c.leased.delete(lease.chunkIndex);
     }
+    this.touch(c);
+  }
+
+  /** Takes a lease out of the lease table, the deadline heap and its connection. */
+  private forget(lease: Lease): void {
+    this.leases.delete(lease.leaseId);
+    this.deadlines.remove(lease);
+    const w = this.registry.get(lease.connId);
+    if (w) {
+      w.leases.delete(lease.leaseId);
+      this.registry.refresh(w, this.lastNow);
+    }
   }
 
   /** A lease ends unanswered: its chunk (or its check) waits to be leased again unless another lease covers it. */
   private release(lease: Lease, reason: ReleaseReason, effects: Effect[]): void {
-    this.leases.delete(lease.leaseId);
-    this.registry.get(lease.connId)?.leases.delete(lease.leaseId);
+    this.forget(lease);
     const c = this.calcs.get(lease.calculationId);
     if (!c) return;
-    if (lease.purpose === 'verify') {
-      c.dropCheckLease(lease.chunkIndex, lease.leaseId);
-      return;
-    }
-    if (c.dropLease(lease.chunkIndex, lease.leaseId)) {
+    c.leaseIds.delete(lease.leaseId);
+    if (lease.purpose === 'verify') c.dropCheckLease(lease.chunkIndex, lease.leaseId);
+    else if (c.dropLease(lease.chunkIndex, lease.leaseId)) {
       c.rec.chunksReleased += 1;
       effects.push({ type: 'released', calculationId: c.rec.id, chunkIndex: lease.chunkIndex, reason });
       effects.push({ type: 'calculation', calculation: { ...c.rec } });
     }
+    this.touch(c);
   }
 
   /** After a chunk changed: the calculation completes when every chunk is committed and every check settled. */
   private progressed(c: CalculationRuntime, now: number, effects: Effect[]): void {
     if (c.isDone()) this.finish(c, 'completed', now, effects);
-    else effects.push({ type: 'calculation', calculation: { ...c.rec } });
+    else {
+      this.touch(c);
+      effects.push({ type: 'calculation', calculation: { ...c.rec } });
+    }
+  }
+
+  /** Re-files a calculation in the fair-share heap and the waiting-checks set after its chunks changed. */
+  private touch(c: CalculationRuntime): void {
+    if (!this.calcs.has(c.rec.id)) return;
+    const heap = this.backlogged[c.rec.mode];
+    if (c.backlog() > 0) heap.upsert(c);
+    else heap.remove(c);
+    if (c.hasChecksWaiting()) this.checksWaiting.add(c);
+    else this.checksWaiting.delete(c);
+  }
+
+  private reward(w: Connection): void {
+    this.registry.rewarded(w);
+    this.registry.refresh(w, this.lastNow);
   }
 
   private finish(
@@ -648,17 +723,18 @@ export class Scheduler {
     c.rec.errorCode = error?.code ?? null;
     const reason: RevokeReason = status === 'cancelled' ? 'CANCELLED' : 'CALCULATION_ENDED';
     const byConn = new Map<string, string[]>();
-    for (const lease of this.leases.values()) {
-      if (lease.calculationId !== c.rec.id) continue;
+    for (const id of c.leaseIds) {
+      const lease = this.leases.get(id)!;
       const list = byConn.get(lease.connId) ?? [];
-      list.push(lease.leaseId);
+      list.push(id);
       byConn.set(lease.connId, list);
+      this.forget(lease);
     }
-    for (const [connId, leaseIds] of byConn) {
-      for (const id of leaseIds) this.detach(this.leases.get(id)!);
-      effects.push({ type: 'revoke', connId, leaseIds, reason });
-    }
+    for (const [connId, leaseIds] of byConn) effects.push({ type: 'revoke', connId, leaseIds, reason });
+    c.leaseIds.clear();
     this.calcs.delete(c.rec.id);
+    this.backlogged[c.rec.mode].remove(c);
+    this.checksWaiting.delete(c);
     effects.push({ type: 'calculation', calculation: { ...c.rec } });
   }
 
@@ -708,7 +784,17 @@ export class Scheduler {
    * belongs to a connected stream; a pending check waits for a lease or has one; the counters match the chunks.
    */
   violations(): string[] {
-    const out: string[] = [];
+    const out: string[] = [...this.registry.indexViolations(this.lastNow)];
+    for (const lease of this.leases.values()) {
+      if (lease.deadlineMs !== Number.POSITIVE_INFINITY && !this.deadlines.has(lease)) out.push(`lease ${lease.leaseId} has no deadline timer`);
+      const c = this.calcs.get(lease.calculationId);
+      if (c && !c.leaseIds.has(lease.leaseId)) out.push(`lease ${lease.leaseId} is missing from ${c.rec.id}'s lease set`);
+    }
+    for (const c of this.calcs.values()) {
+      if ((c.backlog() > 0) !== this.backlogged[c.rec.mode].has(c)) out.push(`${c.rec.id}: fair-share index says backlog ${c.backlog() <= 0}`);
+      if (c.hasChecksWaiting() !== this.checksWaiting.has(c)) out.push(`${c.rec.id}: waiting-checks index wrong`);
+      for (const id of c.leaseIds) if (!this.leases.has(id)) out.push(`${c.rec.id}: lease set holds dead lease ${id}`);
+    }
     for (const lease of this.leases.values()) {
       const w = this.registry.get(lease.connId);
       if (!w) out.push(`lease ${lease.leaseId} belongs to ${lease.connId}, which is not connected`);

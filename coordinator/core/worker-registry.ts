@@ -4,6 +4,7 @@
  * quarantined identity stays quarantined on every stream.
  */
 import { identityKey } from './calculation-runtime.js';
+import { IndexedHeap } from './indexed-heap.js';
 import type { ConnectionState, QuarantineRecord, SchedulerOptions, WorkerKind } from './scheduler-types.js';
 
 /** One Work stream (or the coordinator's own pool). */
@@ -40,13 +41,83 @@ export interface Trust {
   quarantine?: QuarantineRecord;
 }
 
+/**
+ * Indexes kept up to date by `refresh` after every change to a connection, so the scheduler never scans the pool:
+ * connections with a free credit (per kind, in round-robin order), idle remote ones (no lease at all), usable
+ * remote ones (neither draining nor quarantined), and the times at which backoffs end.
+ */
 export class WorkerRegistry {
   private readonly opts: SchedulerOptions;
   readonly connections = new Map<string, Connection>();
   private readonly trust = new Map<string, Trust>();
+  private readonly byWorkerId = new Map<string, Set<Connection>>();
+  private readonly free: Record<WorkerKind, Set<Connection>> = { remote: new Set(), local: new Set() };
+  /** Remote connections with a free credit and no lease. */
+  readonly idle = new Set<Connection>();
+  /** Remote connections neither draining nor quarantined. */
+  readonly usableRemote = new Set<Connection>();
+  private readonly backoffs = new IndexedHeap<Connection>((a, b) => a.backoffUntilMs < b.backoffUntilMs);
 
   constructor(opts: SchedulerOptions) {
     this.opts = opts;
+  }
+
+  /** Connections of a kind with a free credit, least recently granted first. */
+  freeOf(kind: WorkerKind): ReadonlySet<Connection> {
+    return this.free[kind];
+  }
+
+  /** Connections that announced this worker id. */
+  withWorkerId(workerId: string): ReadonlySet<Connection> {
+    return this.byWorkerId.get(workerId) ?? new Set();
+  }
+
+  /** Re-files a connection in the indexes after anything about it changed. */
+  refresh(c: Connection, now: number): void {
+    if (!this.connections.has(c.connId)) return;
+    const set = this.free[c.kind];
+    set.delete(c);
+    this.idle.delete(c);
+    const free = this.freeCredits(c, now) > 0;
+    if (free) set.add(c);
+    if (c.kind === 'remote') {
+      if (free && c.leases.size === 0) this.idle.add(c);
+      if (!c.draining && !this.isQuarantined(c.key)) this.usableRemote.add(c);
+      else this.usableRemote.delete(c);
+    }
+    if (c.backoffUntilMs > now) this.backoffs.upsert(c);
+    else this.backoffs.remove(c);
+  }
+
+  /** Connections whose backoff ended by `now`, taken off the timer. */
+  backoffsEndedBy(now: number): Connection[] {
+    const out: Connection[] = [];
+    for (let top = this.backoffs.peek(); top && top.backoffUntilMs <= now; top = this.backoffs.peek()) out.push(this.backoffs.pop()!);
+    return out;
+  }
+
+  remove(connId: string): void {
+    const c = this.connections.get(connId);
+    if (!c) return;
+    this.connections.delete(connId);
+    this.free[c.kind].delete(c);
+    this.idle.delete(c);
+    this.usableRemote.delete(c);
+    this.backoffs.remove(c);
+    const same = this.byWorkerId.get(c.workerId);
+    same?.delete(c);
+    if (same && same.size === 0) this.byWorkerId.delete(c.workerId);
+  }
+
+  /** Index problems (for the scheduler's invariant check). */
+  indexViolations(now: number): string[] {
+    const out: string[] = [];
+    for (const c of this.connections.values()) {
+      const free = this.freeCredits(c, now) > 0;
+      if (free !== this.free[c.kind].has(c)) out.push(`${c.connId}: free-credit index says ${!free}`);
+      if (c.kind === 'remote' && (free && c.leases.size === 0) !== this.idle.has(c)) out.push(`${c.connId}: idle index wrong`);
+    }
+    return out;
   }
 
   add(w: { connId: string; workerId: string; instanceId: string; address: string; kind: WorkerKind; capacity: number; draining: boolean }, now: number): Connection {
@@ -68,9 +139,13 @@ export class WorkerRegistry {
       chunksCompleted: 0,
     };
     this.connections.set(conn.connId, conn);
+    let same = this.byWorkerId.get(conn.workerId);
+    if (!same) this.byWorkerId.set(conn.workerId, (same = new Set()));
+    same.add(conn);
     const t = this.trustOf(conn.key);
     // The coordinator's own pool is trusted with its full capacity from the start.
     if (w.kind === 'local') t.earned = Math.max(t.earned, conn.capacity);
+    this.refresh(conn, now);
     return conn;
   }
 
