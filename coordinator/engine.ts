@@ -19,6 +19,8 @@ import type { CoordinatorMetrics } from './metrics.js';
 export interface LeaseSink {
   grant(connId: string, lease: LeaseGrant): void;
   revoke(connId: string, leaseIds: readonly string[], reason: RevokeReason): void;
+  /** Called after a step that carried an event of this connection was committed (e.g. to notice it is idle). */
+  settled?(connId: string): void;
 }
 
 export type CalculationListener = (rec: CalculationRecord) => void;
@@ -48,6 +50,10 @@ export class Engine {
   private readonly scheduler: Scheduler;
   private readonly sinks = new Map<string, LeaseSink>();
   private readonly listeners = new Map<string, Set<CalculationListener>>();
+  /** Worker events waiting for the next group commit, and the connections they came from. */
+  private pending: ((effects: Effect[]) => void)[] = [];
+  private readonly pendingConns = new Set<string>();
+  private flushScheduled = false;
   private accepting = true;
 
   constructor(deps: EngineDeps) {
@@ -174,12 +180,14 @@ export class Engine {
     if (effects.length > 0) this.step((e) => e.push(...effects));
   }
 
+  /** A result: queued for the group commit of this event-loop turn. */
   result(connId: string, r: ResultReport): void {
-    this.step((effects) => this.scheduler.result(connId, r, this.deps.clock.now(), effects));
+    this.enqueue(connId, (effects) => this.scheduler.result(connId, r, this.deps.clock.now(), effects));
   }
 
+  /** A failure or a handed-back lease: queued for the group commit of this event-loop turn. */
   failure(connId: string, f: FailureReport): void {
-    this.step((effects) => this.scheduler.failure(connId, f, this.deps.clock.now(), effects));
+    this.enqueue(connId, (effects) => this.scheduler.failure(connId, f, this.deps.clock.now(), effects));
   }
 
   /** Periodic reconciliation: lease expiry, grants, straggler backups. */
@@ -224,11 +232,38 @@ export class Engine {
     }
   }
 
+  /**
+   * Group commit: every result and failure that arrives in one turn of the event loop goes into one scheduling step
+   * (one SQLite transaction); the leases it frees are sent after that commit (persist before send).
+   */
+  private enqueue(connId: string, event: (effects: Effect[]) => void): void {
+    this.pending.push(event);
+    this.pendingConns.add(connId);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length > 0) this.step(() => {});
+  }
+
+  /**
+   * One scheduling step: queued worker events (in arrival order), the event, reconciliation, then persist, then
+   * send.
+   */
   private step(event: (effects: Effect[]) => void): void {
     const effects: Effect[] = [];
+    const queued = this.pending;
+    const conns = [...this.pendingConns];
+    this.pending = [];
+    this.pendingConns.clear();
+    for (const q of queued) q(effects);
     event(effects);
     this.scheduler.tick(this.deps.clock.now(), effects);
     this.apply(effects);
+    for (const connId of conns) this.sinks.get(connId)?.settled?.(connId);
   }
 
   private apply(effects: readonly Effect[]): void {
@@ -316,6 +351,5 @@ export class Engine {
       const set = this.listeners.get(rec.id);
       if (set) for (const l of [...set]) l(rec);
     }
-    if (m) m.observePool(this.scheduler.snapshot(this.deps.clock.now()));
   }
 }

@@ -84,6 +84,7 @@ export async function runCoordinator(): Promise<void> {
     log,
     metrics,
   });
+  metrics.bindPool(() => engine.pool());
   const resumed = engine.resume();
   const kernelPool = createKernelPool(config.threads);
   const local = new LocalExecutor(engine, kernelPool, log);

@@ -21,25 +21,56 @@ export interface CoordinatorMetrics {
   readonly resultsRejected: Counter<'reason'>;
   readonly verifications: Counter<'outcome'>;
   readonly workersQuarantined: Counter;
-  observePool(p: PoolSnapshot): void;
+  /** Where the pool gauges read from, at scrape time (never per event). */
+  bindPool(source: () => PoolSnapshot): void;
 }
 
 export function createCoordinatorMetrics(): CoordinatorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pigrid_coordinator_' });
-  const backlog = new Gauge({ name: 'pigrid_backlog_chunks', help: 'Chunks of active distributed calculations waiting to be leased.', registers: [registry] });
-  const singleBacklog = new Gauge({ name: 'pigrid_single_backlog_chunks', help: 'Chunks of active single-mode calculations waiting for the coordinator pool.', registers: [registry] });
-  const inFlight = new Gauge({ name: 'pigrid_leases_in_flight', help: 'Leases held by remote workers.', registers: [registry] });
-  const workers = new Gauge({ name: 'pigrid_workers_connected', help: 'Remote workers with an open Work stream, by state.', labelNames: ['state'], registers: [registry] });
-  const capacity = new Gauge({ name: 'pigrid_worker_capacity_threads', help: 'Threads announced by ready remote workers.', registers: [registry] });
-  const active = new Gauge({ name: 'pigrid_calculations_active', help: 'Calculations queued or running.', registers: [registry] });
+  // The pool gauges are read at scrape time from one snapshot (taken at most once per scrape), never per event.
+  let source: (() => PoolSnapshot) | undefined;
+  let snap: { at: number; value: PoolSnapshot } | undefined;
+  const pool = (): PoolSnapshot | undefined => {
+    if (!source) return undefined;
+    const now = Date.now();
+    if (!snap || now - snap.at > 100) snap = { at: now, value: source() };
+    return snap.value;
+  };
+  const poolGauge = (name: string, help: string, read: (p: PoolSnapshot) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const p = pool();
+        if (p) this.set(read(p));
+      },
+    });
+  poolGauge('pigrid_backlog_chunks', 'Chunks of active distributed calculations waiting to be leased.', (p) => p.backlogChunks);
+  poolGauge('pigrid_single_backlog_chunks', 'Chunks of active single-mode calculations waiting for the coordinator pool.', (p) => p.singleBacklogChunks);
+  poolGauge('pigrid_leases_in_flight', 'Leases held by remote workers.', (p) => p.leasesInFlight);
+  new Gauge({
+    name: 'pigrid_workers_connected',
+    help: 'Remote workers with an open Work stream, by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const p = pool();
+      if (!p) return;
+      const remote = p.workers.filter((w) => w.kind === 'remote');
+      for (const state of CONNECTION_STATES) this.set({ state }, remote.filter((w) => w.state === state).length);
+    },
+  });
+  poolGauge('pigrid_worker_capacity_threads', 'Threads announced by ready remote workers.', (p) => p.totalCapacity);
+  poolGauge('pigrid_calculations_active', 'Calculations queued or running.', (p) => p.activeCalculations);
+  poolGauge('pigrid_workers_quarantined', 'Worker instances quarantined for a wrong result.', (p) => p.quarantined.length);
   const leasesGranted = new Counter({ name: 'pigrid_leases_granted_total', help: 'Leases granted: primary, straggler backup, or verification of a committed chunk.', labelNames: ['kind'], registers: [registry] });
   const chunksReleased = new Counter({ name: 'pigrid_chunks_released_total', help: 'Chunks returned to the queue to be leased again, by reason.', labelNames: ['reason'], registers: [registry] });
   const calculationsEnded = new Counter({ name: 'pigrid_calculations_ended_total', help: 'Calculations that ended, by status.', labelNames: ['status'], registers: [registry] });
   // Every label value starts at 0, so rate() and alerts see the series before the first event.
   const resultsRejected = new Counter({ name: 'pigrid_results_rejected_total', help: 'Worker results refused before they touched any state, by reason.', labelNames: ['reason'], registers: [registry] });
   const verifications = new Counter({ name: 'pigrid_verifications_total', help: 'Second computations of committed chunks, by outcome (match or mismatch).', labelNames: ['outcome'], registers: [registry] });
-  const quarantinedNow = new Gauge({ name: 'pigrid_workers_quarantined', help: 'Worker instances quarantined for a wrong result.', registers: [registry] });
   for (const kind of LEASE_PURPOSES) leasesGranted.inc({ kind }, 0);
   for (const reason of REJECT_REASONS) resultsRejected.inc({ reason }, 0);
   for (const outcome of ['match', 'mismatch']) verifications.inc({ outcome }, 0);
@@ -63,15 +94,8 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     resultsRejected,
     verifications,
     workersQuarantined: new Counter({ name: 'pigrid_workers_quarantined_total', help: 'Workers quarantined for a wrong result (an alarm).', registers: [registry] }),
-    observePool(p) {
-      backlog.set(p.backlogChunks);
-      singleBacklog.set(p.singleBacklogChunks);
-      inFlight.set(p.leasesInFlight);
-      const remote = p.workers.filter((w) => w.kind === 'remote');
-      for (const state of CONNECTION_STATES) workers.set({ state }, remote.filter((w) => w.state === state).length);
-      quarantinedNow.set(p.quarantined.length);
-      capacity.set(p.totalCapacity);
-      active.set(p.activeCalculations);
+    bindPool(s) {
+      source = s;
     },
   };
 }

@@ -60,6 +60,11 @@ export class WorkerLink implements LeaseSink {
     this.write({ revoke: { leaseIds: [...leaseIds], reason } });
   }
 
+  /** After a committed step that carried this stream's results: a retiring link closes once it holds nothing. */
+  settled(): void {
+    this.checkIdle();
+  }
+
   /**
    * The address left discovery: lease nothing more here and close the stream once its in-flight leases have ended
    * (or at once if it holds none). Resolves when closed.
@@ -149,10 +154,8 @@ export class WorkerLink implements LeaseSink {
         inside: Number(r.inside),
         elapsedMs: Number(r.elapsedMs),
       });
-      this.checkIdle();
     } else if (msg.failure) {
       this.engine.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
-      this.checkIdle();
     } else if (msg.draining) {
       this.log.info('worker is draining', { graceMs: msg.draining.graceMs });
       this.engine.workerDraining(connId);
