@@ -2,11 +2,14 @@
  * `npm run bench`: every benchmark that prints figures, in one run.
  *  1. kernel throughput per thread for each kernel approach, and 1 vs 2 threads (bench/kernel-bench.ts);
  *  2. the pipeline through real processes: single vs distributed as a ratio, chunks leased per second, REST latency;
- *  3. what verification costs: distributed with verification off vs the defaults, alternated in one run.
- * Options: --quick (fewer and shorter runs), --skip-kernel, --skip-pipeline, --skip-verification.
+ *  3. what verification costs: distributed with verification off vs the defaults, alternated in one run;
+ *  4. dispatch: the coordinator against 2..1,000 simulated workers (chunks/s, CPU per chunk, RSS, GET latency).
+ * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers), --skip-kernel, --skip-pipeline,
+ * --skip-verification, --skip-dispatch.
  */
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline-bench.js';
+import { runDispatchBench, type DispatchRun } from './dispatch-bench.js';
 import { fmt, summarize, type Summary } from './stats.js';
 import { runDetectionBench, runVerificationBench, type DetectionRun, type VerificationBenchResult } from './verification-bench.js';
 
@@ -51,6 +54,19 @@ function formatDetection(label: string, runs: readonly DetectionRun[]): string {
   );
 }
 
+function formatDispatch(runs: readonly DispatchRun[]): string {
+  const rows = runs.map(
+    (r) =>
+      `  ${String(r.workers).padStart(5)}  ${fmt(r.chunksPerSecond).padStart(9)}/s  ${r.cpuUsPerChunk.toFixed(0).padStart(6)} µs  ${(r.cpuShare * 100).toFixed(0).padStart(4)}%  ` +
+      `${r.rssConnectedMb.toFixed(0).padStart(5)} → ${r.rssEndMb.toFixed(0).padStart(4)} MB   p50 ${r.getMs.median.toFixed(1)} ms, p95 ${r.getMs.p95.toFixed(1)} ms, max ${r.getMs.max.toFixed(1)} ms`,
+  );
+  return [
+    `dispatch (simulated workers answering at once, 1,000-point chunks, ${runs[0]?.chunks ?? 0} chunks per run, verification off):`,
+    '  workers  chunks/s    CPU/chunk  CPU   RSS connected → end   GET /api/calculate/{id} during the run',
+    ...rows,
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   if (!args.has('--skip-kernel')) {
     const k = await runKernelBench(quick ? { runs: 3, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) });
@@ -69,6 +85,10 @@ async function main(): Promise<void> {
     process.stdout.write('detection at the default rate (1 real worker + 1 lying worker, chunks of 1 M points):\n');
     process.stdout.write(`${formatDetection('wrong on every chunk (q = 1)   ', await runDetectionBench({ every: 1, runs, chunks: 200 }))}\n`);
     process.stdout.write(`${formatDetection('wrong on 1 chunk in 10 (q = 0.1)', await runDetectionBench({ every: 10, runs, chunks: 4000 }))}\n`);
+  }
+  if (!args.has('--skip-dispatch')) {
+    const d = await runDispatchBench({ workers: quick ? [2, 10, 100] : [2, 10, 100, 1000], chunks: quick ? 20_000 : 100_000 });
+    process.stdout.write(`\n${formatDispatch(d)}\n`);
   }
 }
 

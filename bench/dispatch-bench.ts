@@ -1,0 +1,115 @@
+/**
+ * Dispatch benchmark: the coordinator alone against N simulated workers over real gRPC (bench/sim/simulated-workers.ts,
+ * in their own process, answering every lease at once), 1,000-point chunks, verification off so every lease is one
+ * chunk. For each N it prints chunks leased+committed per second, coordinator CPU per chunk, coordinator RSS once the
+ * workers are connected and at the end, and the latency of GET /api/calculate/{id} through the gateway while the
+ * coordinator is busy (the API must stay responsive under dispatch load).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { appRoot } from '../shared/paths.js';
+import { startProcess, stopAll, tempDbPath } from '../test/harness/processes.js';
+import { http, submit, until, waitDone } from '../test/harness/rest.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface DispatchRun {
+  readonly workers: number;
+  readonly chunks: number;
+  readonly chunksPerSecond: number;
+  /** Coordinator CPU (user + system) per committed chunk, microseconds. */
+  readonly cpuUsPerChunk: number;
+  /** Coordinator CPU share of one core during the run. */
+  readonly cpuShare: number;
+  readonly rssConnectedMb: number;
+  readonly rssEndMb: number;
+  /** GET /api/calculate/{id} through the gateway while the run was going, milliseconds. */
+  readonly getMs: Summary;
+}
+
+const CLK_TCK = 100;
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.replace(/\D+/g, '')) / 1024;
+}
+
+async function startSimulator(count: number): Promise<{ addresses: string[]; stop(): void }> {
+  const child = spawn(process.execPath, [join(appRoot(), 'dist', 'bench', 'sim', 'simulated-workers.js'), String(count), '8'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (l) => l.startsWith('addresses=') && resolve(l));
+    child.on('exit', (code) => reject(new Error(`simulated workers exited (${code})`)));
+  });
+  return { addresses: line.slice('addresses='.length).split(','), stop: () => child.kill('SIGTERM') };
+}
+
+export async function runDispatchBench(opts: { workers: readonly number[]; chunks: number }): Promise<DispatchRun[]> {
+  const out: DispatchRun[] = [];
+  for (const n of opts.workers) {
+    const sim = await startSimulator(n);
+    try {
+      const coordinator = await startProcess('coordinator', 'coordinator', {
+        PIGRID_GRPC_PORT: '0',
+        PIGRID_DB_PATH: tempDbPath(),
+        PIGRID_WORKERS: sim.addresses.join(','),
+        PIGRID_THREADS: '1',
+        PIGRID_VERIFY_RATE: '0',
+        PIGRID_VERIFY_FIRST: '0',
+      }, 60_000);
+      const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
+      const url = gateway.ready.url;
+      const pid = coordinator.child.pid!;
+      await until(`${n} workers connected`, async () => {
+        const s = (await http(`${url}/api/k8s/status`)).json;
+        return (s.coordinator?.workers?.length ?? 0) >= n ? true : undefined;
+      }, 120_000, 250);
+      // Warm up the path (JIT, prepared statements), then measure.
+      await waitDone(url, (await submit(url, { points: 2000 * 1000, mode: 'distributed', seed: 1, chunk_size: 1000 })).id, 120_000);
+      const rssConnectedMb = rssMb(pid);
+      const cpu0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      const calc = await submit(url, { points: opts.chunks * 1000, mode: 'distributed', seed: 2, chunk_size: 1000 });
+      const gets: number[] = [];
+      let running = true;
+      const prober = (async () => {
+        while (running) {
+          const t = performance.now();
+          await http(`${url}/api/calculate/${calc.id}`);
+          gets.push(performance.now() - t);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const done = await waitDone(url, calc.id, 600_000);
+      running = false;
+      await prober;
+      const wallS = (performance.now() - t0) / 1000;
+      const cpuS = cpuSeconds(pid) - cpu0;
+      if (done.status !== 'completed') throw new Error(`dispatch run ended ${done.status}`);
+      const seconds = (done.duration_ms ?? wallS * 1000) / 1000;
+      out.push({
+        workers: n,
+        chunks: opts.chunks,
+        chunksPerSecond: opts.chunks / seconds,
+        cpuUsPerChunk: (cpuS * 1e6) / opts.chunks,
+        cpuShare: cpuS / wallS,
+        rssConnectedMb,
+        rssEndMb: rssMb(pid),
+        getMs: summarize(gets.length > 0 ? gets : [0]),
+      });
+    } finally {
+      sim.stop();
+      await stopAll();
+    }
+  }
+  return out;
+}

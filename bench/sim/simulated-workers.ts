@@ -1,0 +1,81 @@
+/**
+ * Many simulated workers in one process, for the dispatch benchmark: each is a real pigrid.v1.Worker gRPC server on
+ * its own loopback port that says hello and answers every lease at once with the chunk's true hit count (tiny
+ * chunks: the kernel costs microseconds), so what is measured is the coordinator's scheduling, storage and gRPC.
+ *
+ * Run as a process: `node dist/bench/sim/simulated-workers.js <count> [capacity]`; it prints one line
+ * `addresses=<a,b,...>` when every server listens, and exits on SIGTERM or when stdin closes.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import type { CoordinatorMessage__Output } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
+import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
+import { loadContract } from '../../shared/proto.js';
+import { countInside, STREAM_VERSION } from '../../worker/kernel/index.js';
+
+export async function startSimulatedWorkers(count: number, capacity: number): Promise<{ addresses: string[]; close(): void }> {
+  const service = loadContract().worker.pigrid.v1.Worker.service;
+  const servers: grpc.Server[] = [];
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const workerId = `sim-${i}`;
+    const instanceId = randomUUID();
+    const server = new grpc.Server();
+    server.addService(service, {
+      Work(call: grpc.ServerDuplexStream<CoordinatorMessage__Output, WorkerMessage>) {
+        call.write({ hello: { workerId, instanceId, capacity, kernel: 'simulated', streamVersion: STREAM_VERSION, version: 'bench' } });
+        call.on('data', (msg: CoordinatorMessage__Output) => {
+          const l = msg.lease;
+          if (!l) return;
+          const points = Number(l.points);
+          call.write({
+            result: {
+              leaseId: l.leaseId,
+              calculationId: l.calculationId,
+              chunkIndex: l.chunkIndex,
+              seed: l.seed,
+              points: l.points,
+              inside: countInside(BigInt(l.seed), Number(l.chunkIndex), points),
+              elapsedMs: 0,
+            },
+          });
+        });
+        call.on('error', () => {});
+        call.on('end', () => call.end());
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    servers.push(server);
+    addresses.push(`127.0.0.1:${port}`);
+  }
+  return {
+    addresses,
+    close() {
+      for (const s of servers) s.forceShutdown();
+    },
+  };
+}
+
+const isMain = process.argv[1]?.endsWith('simulated-workers.js');
+if (isMain) {
+  const count = Number(process.argv[2] ?? '2');
+  const capacity = Number(process.argv[3] ?? '8');
+  startSimulatedWorkers(count, capacity).then(
+    (sim) => {
+      process.stdout.write(`addresses=${sim.addresses.join(',')}\n`);
+      const stop = () => {
+        sim.close();
+        process.exit(0);
+      };
+      process.on('SIGTERM', stop);
+      process.stdin.on('end', stop);
+      process.stdin.resume();
+    },
+    (err: Error) => {
+      process.stderr.write(`simulated workers failed: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+}
