@@ -9,7 +9,9 @@ import type { ClusterStatusResponse as _pigrid_v1_ClusterStatusResponse, Cluster
 import type { GetRequest as _pigrid_v1_GetRequest, GetRequest__Output as _pigrid_v1_GetRequest__Output } from './pigrid/v1/GetRequest.js';
 import type { ListRequest as _pigrid_v1_ListRequest, ListRequest__Output as _pigrid_v1_ListRequest__Output } from './pigrid/v1/ListRequest.js';
 import type { ListResponse as _pigrid_v1_ListResponse, ListResponse__Output as _pigrid_v1_ListResponse__Output } from './pigrid/v1/ListResponse.js';
+import type { QuarantinedWorker as _pigrid_v1_QuarantinedWorker, QuarantinedWorker__Output as _pigrid_v1_QuarantinedWorker__Output } from './pigrid/v1/QuarantinedWorker.js';
 import type { SubmitRequest as _pigrid_v1_SubmitRequest, SubmitRequest__Output as _pigrid_v1_SubmitRequest__Output } from './pigrid/v1/SubmitRequest.js';
+import type { VerifierCount as _pigrid_v1_VerifierCount, VerifierCount__Output as _pigrid_v1_VerifierCount__Output } from './pigrid/v1/VerifierCount.js';
 import type { WatchRequest as _pigrid_v1_WatchRequest, WatchRequest__Output as _pigrid_v1_WatchRequest__Output } from './pigrid/v1/WatchRequest.js';
 import type { WorkerInfo as _pigrid_v1_WorkerInfo, WorkerInfo__Output as _pigrid_v1_WorkerInfo__Output } from './pigrid/v1/WorkerInfo.js';
 
@@ -29,8 +31,10 @@ export interface ProtoGrpcType {
       ListRequest: MessageTypeDefinition<_pigrid_v1_ListRequest, _pigrid_v1_ListRequest__Output>
       ListResponse: MessageTypeDefinition<_pigrid_v1_ListResponse, _pigrid_v1_ListResponse__Output>
       Mode: EnumTypeDefinition
+      QuarantinedWorker: MessageTypeDefinition<_pigrid_v1_QuarantinedWorker, _pigrid_v1_QuarantinedWorker__Output>
       Status: EnumTypeDefinition
       SubmitRequest: MessageTypeDefinition<_pigrid_v1_SubmitRequest, _pigrid_v1_SubmitRequest__Output>
+      VerifierCount: MessageTypeDefinition<_pigrid_v1_VerifierCount, _pigrid_v1_VerifierCount__Output>
       WatchRequest: MessageTypeDefinition<_pigrid_v1_WatchRequest, _pigrid_v1_WatchRequest__Output>
       WorkerInfo: MessageTypeDefinition<_pigrid_v1_WorkerInfo, _pigrid_v1_WorkerInfo__Output>
     }

@@ -2,6 +2,7 @@
 
 import type { Status as _pigrid_v1_Status, Status__Output as _pigrid_v1_Status__Output } from '../../pigrid/v1/Status.js';
 import type { Mode as _pigrid_v1_Mode, Mode__Output as _pigrid_v1_Mode__Output } from '../../pigrid/v1/Mode.js';
+import type { VerifierCount as _pigrid_v1_VerifierCount, VerifierCount__Output as _pigrid_v1_VerifierCount__Output } from '../../pigrid/v1/VerifierCount.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Calculation {
@@ -26,6 +27,9 @@ export interface Calculation {
   'errorCode'?: (string);
   'chunksReleased'?: (number | string | Long);
   'duplicateResults'?: (number | string | Long);
+  'chunksVerified'?: (number | string | Long);
+  'chunksRecomputed'?: (number | string | Long);
+  'verifiedBy'?: (_pigrid_v1_VerifierCount)[];
   '_resultPi'?: "resultPi";
   '_stdError'?: "stdError";
   '_startedAtMs'?: "startedAtMs";
@@ -55,6 +59,9 @@ export interface Calculation__Output {
   'errorCode': (string);
   'chunksReleased': (string);
   'duplicateResults': (string);
+  'chunksVerified': (string);
+  'chunksRecomputed': (string);
+  'verifiedBy': (_pigrid_v1_VerifierCount__Output)[];
   '_resultPi'?: "resultPi";
   '_stdError'?: "stdError";
   '_startedAtMs'?: "startedAtMs";

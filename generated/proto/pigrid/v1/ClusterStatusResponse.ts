@@ -1,6 +1,7 @@
 // Original file: proto/pigrid/v1/calculations.proto
 
 import type { WorkerInfo as _pigrid_v1_WorkerInfo, WorkerInfo__Output as _pigrid_v1_WorkerInfo__Output } from '../../pigrid/v1/WorkerInfo.js';
+import type { QuarantinedWorker as _pigrid_v1_QuarantinedWorker, QuarantinedWorker__Output as _pigrid_v1_QuarantinedWorker__Output } from '../../pigrid/v1/QuarantinedWorker.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ClusterStatusResponse {
@@ -10,6 +11,7 @@ export interface ClusterStatusResponse {
   'backlogChunks'?: (number | string | Long);
   'activeCalculations'?: (number);
   'singleModeThreads'?: (number);
+  'quarantined'?: (_pigrid_v1_QuarantinedWorker)[];
 }
 
 export interface ClusterStatusResponse__Output {
@@ -19,4 +21,5 @@ export interface ClusterStatusResponse__Output {
   'backlogChunks': (string);
   'activeCalculations': (number);
   'singleModeThreads': (number);
+  'quarantined': (_pigrid_v1_QuarantinedWorker__Output)[];
 }

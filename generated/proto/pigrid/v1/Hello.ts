@@ -8,6 +8,7 @@ export interface Hello {
   'version'?: (string);
   'draining'?: (boolean);
   'streamVersion'?: (string);
+  'instanceId'?: (string);
 }
 
 export interface Hello__Output {
@@ -17,4 +18,5 @@ export interface Hello__Output {
   'version': (string);
   'draining': (boolean);
   'streamVersion': (string);
+  'instanceId': (string);
 }

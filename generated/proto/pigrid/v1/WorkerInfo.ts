@@ -10,6 +10,9 @@ export interface WorkerInfo {
   'state'?: (string);
   'chunksCompleted'?: (number | string | Long);
   'connectedAtMs'?: (number | string | Long);
+  'instanceId'?: (string);
+  'credits'?: (number);
+  'chunksVerified'?: (number | string | Long);
 }
 
 export interface WorkerInfo__Output {
@@ -20,4 +23,7 @@ export interface WorkerInfo__Output {
   'state': (string);
   'chunksCompleted': (string);
   'connectedAtMs': (string);
+  'instanceId': (string);
+  'credits': (number);
+  'chunksVerified': (string);
 }
