@@ -1,7 +1,7 @@
 /**
  * Builds the gateway's Fastify app without listening, so tests can `inject()` or listen on port 0.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CoordinatorClient } from './coordinator-client.js';
@@ -27,7 +27,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.log ? { loggerInstance: fastifyLogger(deps.log) } : { logger: false }),
     // Errors are logged by the error handler below; a line per request would drown them.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
   });
   // JSON only: any other content type is refused with 415 instead of reaching the routes as a string.
