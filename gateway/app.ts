@@ -37,9 +37,9 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     if (err instanceof HttpError) {
       if (err.status >= 500) {
         // The coordinator failed or is unreachable: it logs its side; this line ties it to the REST request.
-        const fields = { code: err.body.error.code, status: err.status, method: request.method, url: request.url, err: err.cause ?? err };
-        if (err.status === 500) request.log.error(fields, 'coordinator call failed');
-        else request.log.warn(fields, 'coordinator unavailable');
+        const fields = { code: err.body.error.code, status: err.status, method: request.method, url: request.url };
+        if (err.status === 500) request.log.error({ ...fields, err: err.cause ?? err }, 'coordinator call failed');
+        else request.log.warn({ ...fields, error: err.cause ?? err }, 'coordinator unavailable');
       }
       const body = err.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : err.body;
       return reply.code(err.status).send(body);
