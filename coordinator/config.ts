@@ -4,6 +4,7 @@
 import { EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
+import { DEFAULT_SCHEDULER_OPTIONS as D } from './core/scheduler-types.js';
 
 export interface CoordinatorConfig {
   /** Bind address of the gRPC API and /metrics. @default 127.0.0.1 */
@@ -36,6 +37,18 @@ export interface CoordinatorConfig {
   readonly stragglerFactor: number;
   /** Never back up a lease younger than this. @default 5000 ms */
   readonly stragglerMinMs: number;
+  /** Share of a trusted worker's chunks computed again elsewhere and compared, 0..1. @default 0.03 */
+  readonly verifyRate: number;
+  /** Results of a new worker instance that are always verified. @default 2 */
+  readonly verifyFirst: number;
+  /** Announced worker capacity is capped at this. @default 64 */
+  readonly maxWorkerCapacity: number;
+  /** Leases a new worker may hold at first (plus prefetch); one more per accepted result. @default 2 */
+  readonly initialCredits: number;
+  /** First pause after a worker hands back or fails a lease; doubles on repeats. @default 500 ms */
+  readonly backoffMinMs: number;
+  /** Longest such pause. @default 30000 ms */
+  readonly backoffMaxMs: number;
   /** Default points per chunk (about a second of one core). @default 2,000,000,000 */
   readonly chunkSize: number;
   /** Largest points per calculation. @default 10^13 */
@@ -52,7 +65,7 @@ export interface CoordinatorConfig {
 
 export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
   const r = new EnvReader(env);
-  const leaseTtlMs = r.int('PIGRID_LEASE_TTL_MS', 15_000, 500, 3_600_000);
+  const leaseTtlMs = r.int('PIGRID_LEASE_TTL_MS', D.leaseTtlMs, 500, 3_600_000);
   return r.done('coordinator', {
     host: r.string('PIGRID_HOST', '127.0.0.1'),
     grpcPort: r.port('PIGRID_GRPC_PORT', 50051),
@@ -65,10 +78,16 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     discoveryIntervalMs: r.int('PIGRID_DISCOVERY_INTERVAL_MS', 5_000, 50, 3_600_000),
     dnsServers: r.list('PIGRID_DNS_SERVER'),
     leaseTtlMs,
-    prefetch: r.int('PIGRID_PREFETCH', 1, 0, 64),
-    maxChunkAttempts: r.int('PIGRID_MAX_CHUNK_ATTEMPTS', 3, 1, 100),
-    stragglerFactor: r.int('PIGRID_STRAGGLER_FACTOR', 3, 1, 1000),
-    stragglerMinMs: r.int('PIGRID_STRAGGLER_MIN_MS', 5_000, 0, 3_600_000),
+    prefetch: r.int('PIGRID_PREFETCH', D.prefetch, 0, 64),
+    maxChunkAttempts: r.int('PIGRID_MAX_CHUNK_ATTEMPTS', D.maxChunkAttempts, 1, 100),
+    stragglerFactor: r.int('PIGRID_STRAGGLER_FACTOR', D.stragglerFactor, 1, 1000),
+    stragglerMinMs: r.int('PIGRID_STRAGGLER_MIN_MS', D.stragglerMinMs, 0, 3_600_000),
+    verifyRate: r.number('PIGRID_VERIFY_RATE', D.verifyRate, 0, 1),
+    verifyFirst: r.int('PIGRID_VERIFY_FIRST', D.verifyFirst, 0, 1_000_000),
+    maxWorkerCapacity: r.int('PIGRID_MAX_WORKER_CAPACITY', D.maxWorkerCapacity, 1, 4096),
+    initialCredits: r.int('PIGRID_INITIAL_CREDITS', D.initialCredits, 1, 4096),
+    backoffMinMs: r.int('PIGRID_BACKOFF_MIN_MS', D.backoffMinMs, 1, 3_600_000),
+    backoffMaxMs: r.int('PIGRID_BACKOFF_MAX_MS', D.backoffMaxMs, 1, 3_600_000),
     chunkSize: r.int('PIGRID_CHUNK_SIZE', 2_000_000_000, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
     maxPoints: r.int('PIGRID_MAX_POINTS', 10_000_000_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxChunks: r.int('PIGRID_MAX_CHUNKS', 1_000_000, 1, 100_000_000),

@@ -10,7 +10,8 @@ import { chunkCount } from './core/chunk-plan.js';
 import { isTerminal, type CalculationRecord, type ChunkCommit } from './core/model.js';
 import type { Clock, IdSource, SeedSource } from './core/ports.js';
 import { Scheduler } from './core/scheduler.js';
-import type { Effect, FailureReport, LeaseGrant, PoolSnapshot, ResultReport, RevokeReason, SchedulerOptions, WorkerKind } from './core/scheduler-types.js';
+import type { Effect, FailureReport, LeaseGrant, LeaseTokens, PoolSnapshot, QuarantineRecord, ResultReport, RevokeReason, SchedulerOptions } from './core/scheduler-types.js';
+import type { WorkerHello } from './core/scheduler.js';
 import type { CalculationStore, ListCursor } from './core/store-port.js';
 import type { CoordinatorMetrics } from './metrics.js';
 
@@ -29,6 +30,10 @@ export interface EngineDeps {
   readonly seeds: SeedSource;
   readonly limits: SubmitLimits;
   readonly scheduler?: Partial<SchedulerOptions>;
+  /** Signs lease ids (HMAC in production). @default in-memory tokens, which do not survive a restart */
+  readonly tokens?: LeaseTokens;
+  /** Uniform in [0, 1): which chunks are verified. @default a fixed-seed generator */
+  readonly random?: () => number;
   readonly log: Logger;
   readonly metrics?: CoordinatorMetrics;
   /**
@@ -47,15 +52,19 @@ export class Engine {
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
-    this.scheduler = new Scheduler(deps.ids, deps.scheduler);
+    this.scheduler = new Scheduler({ ids: deps.ids, tokens: deps.tokens, random: deps.random }, deps.scheduler);
   }
 
   /** Loads every unfinished calculation from the store; their chunks are leased again as workers connect. */
   resume(): number {
+    const quarantined = this.deps.store.loadQuarantined();
+    this.scheduler.restoreQuarantined(quarantined);
     const active = this.deps.store.loadActive();
-    for (const { record, committed } of active) this.scheduler.addCalculation(record, committed);
+    const restored: Effect[] = [];
+    for (const { record, committed } of active) this.scheduler.addCalculation(record, committed, this.deps.clock.now(), restored);
+    if (quarantined.length > 0) this.deps.log.warn('quarantined workers stay quarantined', { count: quarantined.length, workers: quarantined.map((q) => q.workerId).join(',') });
     if (active.length > 0) this.deps.log.info('resumed unfinished calculations', { count: active.length });
-    this.step(() => {});
+    this.step((effects) => effects.push(...restored));
     return active.length;
   }
 
@@ -83,6 +92,9 @@ export class Engine {
       chunksDone: 0,
       chunksReleased: 0,
       duplicateResults: 0,
+      chunksVerified: 0,
+      chunksRecomputed: 0,
+      verifiedBy: {},
       createdAtMs: this.deps.clock.now(),
       startedAtMs: null,
       finishedAtMs: null,
@@ -130,7 +142,7 @@ export class Engine {
   }
 
   pool(): PoolSnapshot {
-    return this.scheduler.snapshot();
+    return this.scheduler.snapshot(this.deps.clock.now());
   }
 
   /** Leases a connection holds. */
@@ -140,10 +152,10 @@ export class Engine {
 
   // ---- worker events ------------------------------------------------------------------------------------------
 
-  workerConnected(w: { connId: string; workerId: string; address: string; kind: WorkerKind; capacity: number; draining: boolean }, sink: LeaseSink): void {
+  workerConnected(w: WorkerHello, sink: LeaseSink): void {
     this.sinks.set(w.connId, sink);
-    this.step(() => this.scheduler.connectWorker(w, this.deps.clock.now()));
-    this.deps.log.info('worker connected', { worker: w.workerId, address: w.address, capacity: w.capacity, kind: w.kind });
+    this.deps.log.info('worker connected', { worker: w.workerId, instance: w.instanceId, address: w.address, capacity: w.capacity, kind: w.kind });
+    this.step((effects) => this.scheduler.connectWorker(w, this.deps.clock.now(), effects));
   }
 
   workerDraining(connId: string): void {
@@ -155,8 +167,11 @@ export class Engine {
     this.sinks.delete(connId);
   }
 
+  /** Renews leases. A full scheduling step runs only when the heartbeat changed something (a worker came back). */
   heartbeat(connId: string, leaseIds: readonly string[]): void {
-    this.scheduler.heartbeat(connId, leaseIds, this.deps.clock.now());
+    const effects: Effect[] = [];
+    this.scheduler.heartbeat(connId, leaseIds, this.deps.clock.now(), effects);
+    if (effects.length > 0) this.step((e) => e.push(...effects));
   }
 
   result(connId: string, r: ResultReport): void {
@@ -217,29 +232,41 @@ export class Engine {
   }
 
   private apply(effects: readonly Effect[]): void {
-    const commits: ChunkCommit[] = [];
+    const commits = new Map<string, ChunkCommit>();
+    const uncommits: { calculationId: string; chunkIndex: number }[] = [];
+    const quarantines: QuarantineRecord[] = [];
     const changed = new Map<string, CalculationRecord>();
     for (const e of effects) {
-      if (e.type === 'commit') commits.push(e.commit);
-      else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
+      // A chunk written twice in one step: the last state wins; an uncommit cancels an earlier write.
+      if (e.type === 'commit') commits.set(`${e.commit.calculationId}/${e.commit.chunkIndex}`, e.commit);
+      else if (e.type === 'uncommit') {
+        commits.delete(`${e.calculationId}/${e.chunkIndex}`);
+        uncommits.push({ calculationId: e.calculationId, chunkIndex: e.chunkIndex });
+      } else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
+      else if (e.type === 'quarantined') quarantines.push(e.record);
     }
     // Persist first: if this throws (disk full, I/O error) the process must not go on with state the store lacks.
-    this.storeWrite('apply', [...changed.keys()], () => this.deps.store.apply({ commits, calculations: [...changed.values()] }));
+    this.storeWrite('apply', [...changed.keys()], () =>
+      this.deps.store.apply({ commits: [...commits.values()], uncommits, calculations: [...changed.values()], quarantines }),
+    );
 
     const m = this.deps.metrics;
     for (const e of effects) {
       switch (e.type) {
         case 'grant':
           this.sinks.get(e.connId)?.grant(e.connId, e.lease);
-          m?.leasesGranted.inc({ kind: e.lease.backup ? 'backup' : 'primary' });
+          m?.leasesGranted.inc({ kind: e.lease.purpose });
           break;
         case 'revoke':
           this.sinks.get(e.connId)?.revoke(e.connId, e.leaseIds, e.reason);
           break;
         case 'commit':
-          m?.chunksCompleted.inc();
-          m?.samples.inc(e.commit.points);
-          m?.chunkDuration.observe(e.commit.elapsedMs / 1000);
+          // Only a first commit counts as work done; later writes of the same chunk record checks.
+          if (e.first) {
+            m?.chunksCompleted.inc();
+            m?.samples.inc(e.commit.points);
+            m?.chunkDuration.observe(e.commit.elapsedMs / 1000);
+          }
           break;
         case 'released':
           m?.chunksReleased.inc({ reason: e.reason });
@@ -250,15 +277,31 @@ export class Engine {
           break;
         case 'mismatch':
           m?.resultMismatches.inc();
-          this.deps.log.error('RESULT MISMATCH: a chunk computed twice gave different hit counts', {
-            calculation: e.calculationId,
-            chunk: e.chunkIndex,
-            committed: e.committedInside,
-            reported: e.reportedInside,
+          break;
+        case 'rejected':
+          m?.resultsRejected.inc({ reason: e.reason });
+          this.deps.log.warn('result rejected', { worker: e.workerId, conn: e.connId, reason: e.reason, detail: e.detail });
+          break;
+        case 'verification':
+          m?.verifications.inc({ outcome: e.outcome });
+          if (e.outcome === 'mismatch') {
+            this.deps.log.warn('verification mismatch: another computation decides', { calculation: e.calculationId, chunk: e.chunkIndex, detail: e.detail });
+          } else this.deps.log.debug('chunk verified', { calculation: e.calculationId, chunk: e.chunkIndex, detail: e.detail });
+          break;
+        case 'quarantined':
+          m?.workersQuarantined.inc();
+          this.deps.log.error('worker quarantined', {
+            worker: e.record.workerId,
+            instance: e.record.instanceId,
+            reason: e.record.reason,
+            recomputed: e.recomputed,
           });
           break;
-        case 'ignored':
-          this.deps.log.warn('result ignored', { conn: e.connId, reason: e.reason });
+        case 'worker':
+          if (e.event === 'backoff') this.deps.log.warn('worker backed off', { worker: e.workerId, conn: e.connId, detail: e.detail });
+          else if (e.event === 'unresponsive') this.deps.log.warn('worker unresponsive', { worker: e.workerId, conn: e.connId, detail: e.detail });
+          else if (e.event === 'alive') this.deps.log.info('worker alive again', { worker: e.workerId, conn: e.connId });
+          else this.deps.log.warn('worker id already connected from another process', { worker: e.workerId, conn: e.connId, detail: e.detail });
           break;
         case 'late':
           this.checkLateResult(e.connId, e.report);
@@ -273,6 +316,6 @@ export class Engine {
       const set = this.listeners.get(rec.id);
       if (set) for (const l of [...set]) l(rec);
     }
-    if (m) m.observePool(this.scheduler.snapshot());
+    if (m) m.observePool(this.scheduler.snapshot(this.deps.clock.now()));
   }
 }

@@ -3,7 +3,7 @@
  * Shutdown order: refuse new work, wait for in-flight results up to the grace, close streams, close servers,
  * checkpoint and close SQLite last.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { startGrpcServer, type PigridServer } from '../shared/grpc-server.js';
 import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
@@ -17,6 +17,7 @@ import type { WorkerDiscovery } from './discovery/discovery.js';
 import { createDnsDiscovery } from './discovery/dns-discovery.js';
 import { createStaticDiscovery } from './discovery/static-discovery.js';
 import { Engine } from './engine.js';
+import { leaseTokensFor } from './lease-tokens.js';
 import { LocalExecutor } from './local-executor.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { calculationsHandlers } from './rpc/calculations-service.js';
@@ -95,7 +96,16 @@ export async function runCoordinator(): Promise<void> {
       maxChunkAttempts: config.maxChunkAttempts,
       stragglerFactor: config.stragglerFactor,
       stragglerMinMs: config.stragglerMinMs,
+      verifyRate: config.verifyRate,
+      verifyFirst: config.verifyFirst,
+      maxWorkerCapacity: config.maxWorkerCapacity,
+      initialCredits: config.initialCredits,
+      backoffMinMs: config.backoffMinMs,
+      backoffMaxMs: config.backoffMaxMs,
     },
+    tokens: leaseTokensFor(store),
+    // Which chunks are checked must not be predictable by a worker.
+    random: () => randomInt(0, 2 ** 47) / 2 ** 47,
     log,
     metrics,
     onStoreFailure,

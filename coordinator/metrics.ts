@@ -4,7 +4,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CHUNK_DURATION_BUCKETS } from '../shared/metrics-server.js';
-import { RELEASE_REASONS, type PoolSnapshot } from './core/scheduler-types.js';
+import { LEASE_PURPOSES, REJECT_REASONS, RELEASE_REASONS, type ConnectionState, type PoolSnapshot } from './core/scheduler-types.js';
+
+const CONNECTION_STATES: readonly ConnectionState[] = ['ready', 'draining', 'backoff', 'unresponsive', 'quarantined'];
 
 export interface CoordinatorMetrics {
   readonly registry: Registry;
@@ -16,6 +18,9 @@ export interface CoordinatorMetrics {
   readonly duplicateResults: Counter;
   readonly resultMismatches: Counter;
   readonly calculationsEnded: Counter<'status'>;
+  readonly resultsRejected: Counter<'reason'>;
+  readonly verifications: Counter<'outcome'>;
+  readonly workersQuarantined: Counter;
   observePool(p: PoolSnapshot): void;
 }
 
@@ -28,11 +33,16 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
   const workers = new Gauge({ name: 'pigrid_workers_connected', help: 'Remote workers with an open Work stream, by state.', labelNames: ['state'], registers: [registry] });
   const capacity = new Gauge({ name: 'pigrid_worker_capacity_threads', help: 'Threads announced by ready remote workers.', registers: [registry] });
   const active = new Gauge({ name: 'pigrid_calculations_active', help: 'Calculations queued or running.', registers: [registry] });
-  const leasesGranted = new Counter({ name: 'pigrid_leases_granted_total', help: 'Leases granted, primary or straggler backup.', labelNames: ['kind'], registers: [registry] });
+  const leasesGranted = new Counter({ name: 'pigrid_leases_granted_total', help: 'Leases granted: primary, straggler backup, or verification of a committed chunk.', labelNames: ['kind'], registers: [registry] });
   const chunksReleased = new Counter({ name: 'pigrid_chunks_released_total', help: 'Chunks returned to the queue to be leased again, by reason.', labelNames: ['reason'], registers: [registry] });
   const calculationsEnded = new Counter({ name: 'pigrid_calculations_ended_total', help: 'Calculations that ended, by status.', labelNames: ['status'], registers: [registry] });
   // Every label value starts at 0, so rate() and alerts see the series before the first event.
-  for (const kind of ['primary', 'backup']) leasesGranted.inc({ kind }, 0);
+  const resultsRejected = new Counter({ name: 'pigrid_results_rejected_total', help: 'Worker results refused before they touched any state, by reason.', labelNames: ['reason'], registers: [registry] });
+  const verifications = new Counter({ name: 'pigrid_verifications_total', help: 'Second computations of committed chunks, by outcome (match or mismatch).', labelNames: ['outcome'], registers: [registry] });
+  const quarantinedNow = new Gauge({ name: 'pigrid_workers_quarantined', help: 'Worker instances quarantined for a wrong result.', registers: [registry] });
+  for (const kind of LEASE_PURPOSES) leasesGranted.inc({ kind }, 0);
+  for (const reason of REJECT_REASONS) resultsRejected.inc({ reason }, 0);
+  for (const outcome of ['match', 'mismatch']) verifications.inc({ outcome }, 0);
   for (const reason of RELEASE_REASONS) chunksReleased.inc({ reason }, 0);
   for (const status of ['completed', 'failed', 'cancelled']) calculationsEnded.inc({ status }, 0);
   return {
@@ -50,13 +60,16 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     duplicateResults: new Counter({ name: 'pigrid_duplicate_results_total', help: 'Chunk results that arrived again and matched the committed copy.', registers: [registry] }),
     resultMismatches: new Counter({ name: 'pigrid_result_mismatches_total', help: 'Chunk results that disagreed with the committed copy (an alarm).', registers: [registry] }),
     calculationsEnded,
+    resultsRejected,
+    verifications,
+    workersQuarantined: new Counter({ name: 'pigrid_workers_quarantined_total', help: 'Workers quarantined for a wrong result (an alarm).', registers: [registry] }),
     observePool(p) {
       backlog.set(p.backlogChunks);
       singleBacklog.set(p.singleBacklogChunks);
       inFlight.set(p.leasesInFlight);
       const remote = p.workers.filter((w) => w.kind === 'remote');
-      workers.set({ state: 'ready' }, remote.filter((w) => w.state === 'ready').length);
-      workers.set({ state: 'draining' }, remote.filter((w) => w.state === 'draining').length);
+      for (const state of CONNECTION_STATES) workers.set({ state }, remote.filter((w) => w.state === state).length);
+      quarantinedNow.set(p.quarantined.length);
       capacity.set(p.totalCapacity);
       active.set(p.activeCalculations);
     },

@@ -19,6 +19,12 @@ export interface CalculationJson {
   chunks_done: number;
   chunks_released: number;
   duplicate_results: number;
+  /** Chunks a second, independent computation confirmed. */
+  chunks_verified: number;
+  /** Chunks computed again because their worker was quarantined. */
+  chunks_recomputed: number;
+  /** Verifying worker id → chunks it confirmed. */
+  verified_by: Record<string, number>;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -55,6 +61,9 @@ export function toCalculationJson(c: Calculation__Output): CalculationJson {
     chunks_done: Number(c.chunksDone),
     chunks_released: Number(c.chunksReleased),
     duplicate_results: Number(c.duplicateResults),
+    chunks_verified: Number(c.chunksVerified),
+    chunks_recomputed: Number(c.chunksRecomputed),
+    verified_by: Object.fromEntries(c.verifiedBy.map((v) => [v.workerId, Number(v.chunks)])),
     created_at: iso(c.createdAtMs)!,
     started_at: iso(present(c, 'startedAtMs')),
     finished_at: iso(present(c, 'finishedAtMs')),

@@ -46,6 +46,18 @@ export class EnvReader {
     return n;
   }
 
+  /** A decimal number within [min, max], e.g. a share 0..1. */
+  number(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max}; got "${v}"`);
+      return fallback;
+    }
+    return n;
+  }
+
   port(name: string, fallback: number): number {
     return this.int(name, fallback, 0, 65_535);
   }

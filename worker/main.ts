@@ -1,6 +1,7 @@
 /**
  * Worker process: serves Worker.Work on gRPC, runs chunks on a piscina pool sized to its CPUs, drains on SIGTERM.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { startGrpcServer } from '../shared/grpc-server.js';
 import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
@@ -22,7 +23,7 @@ export async function runWorker(): Promise<void> {
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
   const service = new WorkerService(
-    { workerId: config.workerId, kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
+    { workerId: config.workerId, instanceId: randomUUID(), kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
     new ChunkRunner(pool),
     log,
     metrics,

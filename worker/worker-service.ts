@@ -21,6 +21,8 @@ export type WorkerState = 'RUNNING' | 'DRAINING' | 'STOPPED';
 
 export interface WorkerServiceOptions {
   readonly workerId: string;
+  /** Random id of this process, sent in every hello. */
+  readonly instanceId: string;
   readonly kernel: string;
   readonly streamVersion: string;
   readonly version: string;
@@ -92,6 +94,7 @@ export class WorkerService {
     session.send({
       hello: {
         workerId: this.opts.workerId,
+        instanceId: this.opts.instanceId,
         capacity: this.stateValue === 'RUNNING' ? this.opts.capacity : 0,
         kernel: this.opts.kernel,
         streamVersion: this.opts.streamVersion,

@@ -1,28 +1,71 @@
 /**
- * Per-calculation chunk bookkeeping: which chunks are committed (with their exact hit counts), which are leased,
- * which wait in the queue. Every chunk is in exactly one of those three states.
+ * Per-calculation chunk bookkeeping. Every chunk is in exactly one of three states: committed (with its exact hit
+ * count and who computed it), leased (at least one live lease), or waiting to be leased. A committed chunk may also
+ * have a check pending (a second computation elsewhere is due, or two disagreed); a calculation is done only when
+ * every chunk is committed and no check is pending.
  */
 import { chunkPoints } from './chunk-plan.js';
-import type { CalculationRecord } from './model.js';
+import type { CalculationRecord, CheckState, ChunkCommit } from './model.js';
 
 const RECENT_DURATIONS = 64;
 
+/** The key of a worker identity: worker id and process instance. */
+export function identityKey(workerId: string, instanceId: string): string {
+  return `${workerId}\u0000${instanceId}`;
+}
+
+/** A committed chunk as the scheduler keeps it. */
+export interface ChunkEntry {
+  inside: number;
+  /** Identity key of the worker whose value is committed. */
+  by: string;
+  workerId: string;
+  instanceId: string;
+  elapsedMs: number;
+  committedAtMs: number;
+  verifiedBy: string | null;
+  check: CheckState;
+  /** While disputed: identity key → the value it reported (the committed one included). */
+  votes?: Map<string, number>;
+}
+
 export class CalculationRuntime {
   readonly rec: CalculationRecord;
-  /** chunk index → committed hit count. */
-  readonly committed = new Map<number, number>();
-  /** chunk index → lease ids, for chunks not yet committed. */
+  readonly committed = new Map<number, ChunkEntry>();
+  /** chunk index → live primary/backup lease ids, for chunks not yet committed. */
   readonly leased = new Map<number, Set<string>>();
+  /** chunk index → live verification lease ids. */
+  readonly verifying = new Map<number, Set<string>>();
+  /** Every live lease of this calculation (primary, backup, verify, and copies of chunks committed since). */
+  readonly leaseIds = new Set<string>();
   /** Kernel failures per chunk. */
   readonly failures = new Map<number, number>();
   private readonly requeue: number[] = [];
   private readonly queued = new Set<number>();
   private nextFresh = 0;
+  /** Committed chunks whose check is pending and that no verification lease covers. */
+  private readonly checkQueue = new Set<number>();
+  /** chunk index → when its pending check began. */
+  private readonly checkSinceMs = new Map<number, number>();
+  private pending = 0;
   private readonly recentDurationsMs: number[] = [];
 
-  constructor(rec: CalculationRecord, committed: ReadonlyMap<number, number> = new Map()) {
+  constructor(rec: CalculationRecord, committed: ReadonlyMap<number, ChunkCommit> = new Map(), now = 0) {
     this.rec = rec;
-    for (const [i, inside] of committed) this.committed.set(i, inside);
+    for (const [i, c] of committed) {
+      this.committed.set(i, {
+        inside: c.inside,
+        by: identityKey(c.workerId, c.instanceId),
+        workerId: c.workerId,
+        instanceId: c.instanceId,
+        elapsedMs: c.elapsedMs,
+        committedAtMs: c.committedAtMs,
+        verifiedBy: c.verifiedBy,
+        check: 'none',
+      });
+      // A dispute's votes are not stored: after a restart it is a plain check again.
+      if (c.check !== 'none') this.wantCheck(i, now);
+    }
   }
 
   /** Chunks neither committed nor leased. */
@@ -30,7 +73,16 @@ export class CalculationRuntime {
     return this.rec.chunkCount - this.committed.size - this.leased.size;
   }
 
-  /** Points of chunk `index`. */
+  /** Committed chunks whose check is still pending. */
+  pendingChecks(): number {
+    return this.pending;
+  }
+
+  /** Every chunk committed and every check settled. */
+  isDone(): boolean {
+    return this.committed.size === this.rec.chunkCount && this.pending === 0;
+  }
+
   pointsOf(index: number): number {
     return chunkPoints(this.rec.points, this.rec.chunkSize, index);
   }
@@ -49,6 +101,11 @@ export class CalculationRuntime {
     return undefined;
   }
 
+  /** True when chunk `index` waits to be leased (the invariant check uses it). */
+  isWaiting(index: number): boolean {
+    return index >= this.nextFresh || this.queued.has(index);
+  }
+
   addLease(index: number, leaseId: string): void {
     let set = this.leased.get(index);
     if (!set) this.leased.set(index, (set = new Set()));
@@ -56,8 +113,8 @@ export class CalculationRuntime {
   }
 
   /**
-   * Forgets one lease of a chunk. Returns true when the chunk went back to the queue (it is not committed and no
-   * other lease covers it).
+   * Forgets one primary/backup lease of a chunk. Returns true when the chunk went back to the queue (it is not
+   * committed and no other lease covers it).
    */
   dropLease(index: number, leaseId: string): boolean {
     const set = this.leased.get(index);
@@ -65,22 +122,100 @@ export class CalculationRuntime {
     if (set.size > 0) return false;
     this.leased.delete(index);
     if (this.committed.has(index)) return false;
-    if (!this.queued.has(index)) {
-      this.queued.add(index);
-      this.requeue.push(index);
-    }
+    this.enqueue(index);
     return true;
   }
 
-  /** Records a chunk's hit count (the caller checked it is not committed yet). */
-  commit(index: number, inside: number, elapsedMs: number): void {
-    this.committed.set(index, inside);
+  /** Records a chunk's first hit count (the caller checked it is not committed yet). */
+  commit(index: number, entry: ChunkEntry): void {
+    this.committed.set(index, entry);
     this.leased.delete(index);
-    this.rec.inside += inside;
+    this.rec.inside += entry.inside;
     this.rec.pointsDone += this.pointsOf(index);
     this.rec.chunksDone += 1;
-    this.recentDurationsMs.push(elapsedMs);
+    this.recentDurationsMs.push(entry.elapsedMs);
     if (this.recentDurationsMs.length > RECENT_DURATIONS) this.recentDurationsMs.shift();
+  }
+
+  /** Replaces a committed chunk's value (a dispute decided against it). */
+  replace(index: number, inside: number, by: { key: string; workerId: string; instanceId: string }): void {
+    const e = this.committed.get(index)!;
+    this.rec.inside += inside - e.inside;
+    e.inside = inside;
+    e.by = by.key;
+    e.workerId = by.workerId;
+    e.instanceId = by.instanceId;
+  }
+
+  /** Forgets a committed chunk; it waits to be leased again. */
+  uncommit(index: number): void {
+    const e = this.committed.get(index);
+    if (!e) return;
+    if (e.check !== 'none') this.settle(index);
+    if (e.verifiedBy !== null) this.unverify(e.verifiedBy);
+    this.committed.delete(index);
+    this.rec.inside -= e.inside;
+    this.rec.pointsDone -= this.pointsOf(index);
+    this.rec.chunksDone -= 1;
+    this.rec.chunksRecomputed += 1;
+    this.enqueue(index);
+  }
+
+  /** A committed chunk needs a second computation. */
+  wantCheck(index: number, now: number): void {
+    const e = this.committed.get(index)!;
+    if (e.check === 'none') {
+      e.check = 'wanted';
+      this.pending += 1;
+      this.checkSinceMs.set(index, now);
+    }
+    if (!this.verifying.has(index)) this.checkQueue.add(index);
+  }
+
+  /** Marks a chunk's check as settled and counts who confirmed it. */
+  confirm(index: number, verifierWorkerId: string): void {
+    const e = this.committed.get(index)!;
+    if (e.check !== 'none') this.settle(index);
+    if (e.verifiedBy === null) {
+      e.verifiedBy = verifierWorkerId;
+      this.rec.chunksVerified += 1;
+      this.rec.verifiedBy = { ...this.rec.verifiedBy, [verifierWorkerId]: (this.rec.verifiedBy[verifierWorkerId] ?? 0) + 1 };
+    }
+  }
+
+  /** Chunks waiting for a verification lease, in order. */
+  checksWaiting(): IterableIterator<number> {
+    return this.checkQueue.values();
+  }
+
+  /** When the pending check of a chunk began. */
+  checkSince(index: number): number {
+    return this.checkSinceMs.get(index) ?? 0;
+  }
+
+  hasChecksWaiting(): boolean {
+    return this.checkQueue.size > 0;
+  }
+
+  isCheckWaiting(index: number): boolean {
+    return this.checkQueue.has(index);
+  }
+
+  addCheckLease(index: number, leaseId: string): void {
+    this.checkQueue.delete(index);
+    let set = this.verifying.get(index);
+    if (!set) this.verifying.set(index, (set = new Set()));
+    set.add(leaseId);
+  }
+
+  /** Forgets a verification lease; a check still pending waits for another one. */
+  dropCheckLease(index: number, leaseId: string): void {
+    const set = this.verifying.get(index);
+    if (!set || !set.delete(leaseId)) return;
+    if (set.size > 0) return;
+    this.verifying.delete(index);
+    const e = this.committed.get(index);
+    if (e && e.check !== 'none') this.checkQueue.add(index);
   }
 
   /** Median kernel time of recent chunks, or undefined before the first result. */
@@ -88,5 +223,29 @@ export class CalculationRuntime {
     if (this.recentDurationsMs.length === 0) return undefined;
     const sorted = [...this.recentDurationsMs].sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)];
+  }
+
+  private settle(index: number): void {
+    const e = this.committed.get(index)!;
+    e.check = 'none';
+    e.votes = undefined;
+    this.pending -= 1;
+    this.checkQueue.delete(index);
+    this.checkSinceMs.delete(index);
+  }
+
+  private unverify(workerId: string): void {
+    this.rec.chunksVerified -= 1;
+    const left = (this.rec.verifiedBy[workerId] ?? 1) - 1;
+    const next = { ...this.rec.verifiedBy };
+    if (left > 0) next[workerId] = left;
+    else delete next[workerId];
+    this.rec.verifiedBy = next;
+  }
+
+  private enqueue(index: number): void {
+    if (index >= this.nextFresh || this.queued.has(index)) return;
+    this.queued.add(index);
+    this.requeue.push(index);
   }
 }

@@ -26,6 +26,12 @@ export interface CalculationRecord {
   chunksDone: number;
   chunksReleased: number;
   duplicateResults: number;
+  /** Chunks whose hit count a second, independent computation confirmed. */
+  chunksVerified: number;
+  /** Chunks computed again because the worker that committed them was quarantined. */
+  chunksRecomputed: number;
+  /** Verifying worker id → chunks it confirmed. */
+  verifiedBy: Record<string, number>;
   readonly createdAtMs: number;
   startedAtMs: number | null;
   finishedAtMs: number | null;
@@ -33,15 +39,26 @@ export interface CalculationRecord {
   errorCode: string | null;
 }
 
-/** A committed chunk: its exact hit count and who computed it. */
+/**
+ * Where a committed chunk stands with verification: `none` (not selected, or already confirmed), `wanted` (a second
+ * computation elsewhere is due), `disputed` (two computations disagreed; more decide).
+ */
+export type CheckState = 'none' | 'wanted' | 'disputed';
+
+/** A committed chunk: its exact hit count, who computed it, and who confirmed it. */
 export interface ChunkCommit {
   readonly calculationId: string;
   readonly chunkIndex: number;
   readonly points: number;
   readonly inside: number;
   readonly workerId: string;
+  /** Instance id of the committing worker process (empty for the coordinator's own pool). */
+  readonly instanceId: string;
   readonly elapsedMs: number;
   readonly committedAtMs: number;
+  /** Worker id that confirmed it, or null. */
+  readonly verifiedBy: string | null;
+  readonly check: CheckState;
 }
 
 /** pi estimate and its standard error from an exact hit count. */

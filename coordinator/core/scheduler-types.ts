@@ -5,14 +5,25 @@
 import type { CalculationRecord, ChunkCommit } from './model.js';
 
 /** Why a chunk went back to the queue. Used as the `reason` label of pigrid_chunks_released_total. */
-export const RELEASE_REASONS = ['worker_lost', 'expired', 'returned', 'failed', 'invalid_result'] as const;
+export const RELEASE_REASONS = ['worker_lost', 'expired', 'returned', 'failed', 'invalid_result', 'quarantined'] as const;
 export type ReleaseReason = (typeof RELEASE_REASONS)[number];
+/** Why a result was refused. Used as the `reason` label of pigrid_results_rejected_total. */
+export const REJECT_REASONS = ['unknown_lease', 'lease_mismatch', 'invalid_result', 'quarantined'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+/** What a lease asks for: a chunk's first computation, a straggler's backup copy, or a check of a committed chunk. */
+export const LEASE_PURPOSES = ['primary', 'backup', 'verify'] as const;
+export type LeasePurpose = (typeof LEASE_PURPOSES)[number];
 /** Why a worker is told to drop leases. */
 export type RevokeReason = 'CANCELLED' | 'EXPIRED' | 'CALCULATION_ENDED';
 
 /** `remote` workers take distributed calculations; the coordinator's own `local` pool takes single ones. */
 export type WorkerKind = 'remote' | 'local';
-export type WorkerState = 'ready' | 'draining';
+/**
+ * Whether a connection gets new leases: `ready` does; `draining` finishes what it holds; `backoff` handed back or
+ * failed leases and waits; `unresponsive` let a lease expire and waits until it shows life; `quarantined` computed a
+ * wrong result and gets nothing more.
+ */
+export type ConnectionState = 'ready' | 'draining' | 'backoff' | 'unresponsive' | 'quarantined';
 
 export interface SchedulerOptions {
   /** A lease lapses this long after the last heartbeat that named it. @default 15000 ms */
@@ -25,14 +36,33 @@ export interface SchedulerOptions {
   readonly stragglerFactor: number;
   /** Never back up a lease younger than this. @default 5000 ms */
   readonly stragglerMinMs: number;
+  /** Share of a trusted worker's chunks computed a second time elsewhere and compared, 0..1. @default 0.03 */
+  readonly verifyRate: number;
+  /** Results of a new worker instance that are always verified. @default 2 */
+  readonly verifyFirst: number;
+  /** Announced capacity is capped at this many threads. @default 64 */
+  readonly maxWorkerCapacity: number;
+  /** Credits a new worker starts with; each accepted result earns one more, up to its capacity. @default 2 */
+  readonly initialCredits: number;
+  /** First pause after a worker hands back or fails a lease; doubles on each repeat. @default 500 ms */
+  readonly backoffMinMs: number;
+  /** Longest such pause. @default 30000 ms */
+  readonly backoffMaxMs: number;
 }
 
+/** The one place the scheduler's defaults are written (the coordinator's config reads them from here). */
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = Object.freeze({
   leaseTtlMs: 15_000,
   prefetch: 1,
   maxChunkAttempts: 3,
   stragglerFactor: 3,
   stragglerMinMs: 5_000,
+  verifyRate: 0.03,
+  verifyFirst: 2,
+  maxWorkerCapacity: 64,
+  initialCredits: 2,
+  backoffMinMs: 500,
+  backoffMaxMs: 30_000,
 });
 
 /** What a worker is asked to compute. */
@@ -43,13 +73,32 @@ export interface LeaseGrant {
   readonly seed: number;
   readonly points: number;
   readonly ttlMs: number;
-  /** True for a straggler's backup copy. */
-  readonly backup: boolean;
+  readonly purpose: LeasePurpose;
 }
 
-/** A chunk result as a worker reports it. */
+/** What a lease id vouches for: the grant's fields and the worker it was granted to. */
+export interface LeaseClaim {
+  readonly calculationId: string;
+  readonly chunkIndex: number;
+  readonly seed: number;
+  readonly points: number;
+  readonly workerId: string;
+  readonly instanceId: string;
+}
+
+/**
+ * Lease ids are capabilities: `mint` makes an id that vouches for a claim, `verify` checks that an id vouches for
+ * exactly this claim. The coordinator's adapter signs with an HMAC key kept in the database, so a restarted
+ * coordinator still recognises the leases it granted before (a worker's outbox) and no worker can forge one.
+ */
+export interface LeaseTokens {
+  mint(claim: LeaseClaim): string;
+  verify(leaseId: string, claim: LeaseClaim): boolean;
+}
+
+/** A chunk result as a worker reports it. Everything in it is input to be checked. */
 export interface ResultReport {
-  /** May be empty or unknown (after a coordinator restart): the result is then matched by calculation and chunk. */
+  /** The lease it answers: live on this stream, or a genuine one this coordinator granted (e.g. before a restart). */
   readonly leaseId: string;
   readonly calculationId: string;
   readonly chunkIndex: number;
@@ -68,11 +117,25 @@ export interface FailureReport {
 /** Failure code a draining worker uses to hand back a lease it has not started. */
 export const LEASE_RETURNED = 'LEASE_RETURNED';
 
+/** A worker identity: the id it announced and the random id of its process. Authenticated identity plugs in here. */
+export interface WorkerIdentity {
+  readonly workerId: string;
+  readonly instanceId: string;
+}
+
+export interface QuarantineRecord extends WorkerIdentity {
+  readonly reason: string;
+  readonly atMs: number;
+}
+
 /** A decision for the adapters. Persisting effects come before sending ones in every batch. */
 export type Effect =
   | { readonly type: 'grant'; readonly connId: string; readonly lease: LeaseGrant }
   | { readonly type: 'revoke'; readonly connId: string; readonly leaseIds: readonly string[]; readonly reason: RevokeReason }
-  | { readonly type: 'commit'; readonly commit: ChunkCommit }
+  /** Store (or replace) a chunk's committed hit count. */
+  | { readonly type: 'commit'; readonly commit: ChunkCommit; /** The chunk's first commit (work done), not a later update. */ readonly first?: boolean }
+  /** Forget a committed chunk: its worker was quarantined and it is computed again. */
+  | { readonly type: 'uncommit'; readonly calculationId: string; readonly chunkIndex: number }
   | { readonly type: 'calculation'; readonly calculation: Readonly<CalculationRecord> }
   | { readonly type: 'released'; readonly calculationId: string; readonly chunkIndex: number; readonly reason: ReleaseReason }
   | { readonly type: 'duplicate'; readonly calculationId: string; readonly chunkIndex: number }
@@ -83,7 +146,10 @@ export type Effect =
       readonly committedInside: number;
       readonly reportedInside: number;
     }
-  | { readonly type: 'ignored'; readonly connId: string; readonly reason: string }
+  | { readonly type: 'rejected'; readonly connId: string; readonly workerId: string; readonly reason: RejectReason; readonly detail: string }
+  | { readonly type: 'verification'; readonly outcome: 'match' | 'mismatch'; readonly calculationId: string; readonly chunkIndex: number; readonly detail: string }
+  | { readonly type: 'quarantined'; readonly record: QuarantineRecord; readonly recomputed: number }
+  | { readonly type: 'worker'; readonly connId: string; readonly workerId: string; readonly event: 'backoff' | 'unresponsive' | 'alive' | 'identity_conflict'; readonly detail: string }
   /** A result for a calculation that is no longer active: it must still match the committed copy, if any. */
   | { readonly type: 'late'; readonly connId: string; readonly report: ResultReport };
 
@@ -91,12 +157,16 @@ export type Effect =
 export interface WorkerSnapshot {
   readonly connId: string;
   readonly workerId: string;
+  readonly instanceId: string;
   readonly address: string;
   readonly kind: WorkerKind;
   readonly capacity: number;
+  /** Leases it may hold now (capacity capped by what it has earned, plus prefetch). */
+  readonly credits: number;
   readonly inFlight: number;
-  readonly state: WorkerState;
+  readonly state: ConnectionState;
   readonly chunksCompleted: number;
+  readonly chunksVerified: number;
   readonly connectedAtMs: number;
 }
 
@@ -111,4 +181,5 @@ export interface PoolSnapshot {
   /** Same, for single-mode calculations. */
   readonly singleBacklogChunks: number;
   readonly activeCalculations: number;
+  readonly quarantined: readonly QuarantineRecord[];
 }

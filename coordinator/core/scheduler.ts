@@ -3,25 +3,36 @@
  * passed) it updates its state and returns the effects the adapters must carry out: persist a commit, send a
  * lease, revoke leases. Expired leases are not a special case: every `tick` reconciles the lease table with the
  * clock, like a controller's sync loop.
+ *
+ * A worker is a client like any other: a result is first checked against the lease it answers (validation), and
+ * only then recorded (assimilation). Results are recorded per chunk by `record`; a committed chunk may be computed
+ * again elsewhere to check it, and a disagreement is decided by further computations, the wrong worker quarantined.
  */
-import { CalculationRuntime } from './calculation-runtime.js';
-import { isTerminal, type CalculationRecord } from './model.js';
+import { CalculationRuntime, identityKey, type ChunkEntry } from './calculation-runtime.js';
+import { IndexedHeap } from './indexed-heap.js';
+import { MemoryLeaseTokens } from './memory-lease-tokens.js';
+import { isTerminal, type CalculationRecord, type ChunkCommit } from './model.js';
 import type { IdSource } from './ports.js';
 import {
   DEFAULT_SCHEDULER_OPTIONS,
   LEASE_RETURNED,
   type Effect,
   type FailureReport,
+  type LeaseClaim,
   type LeaseGrant,
+  type LeasePurpose,
+  type LeaseTokens,
   type PoolSnapshot,
+  type QuarantineRecord,
+  type RejectReason,
   type ReleaseReason,
   type ResultReport,
   type RevokeReason,
   type SchedulerOptions,
   type WorkerKind,
   type WorkerSnapshot,
-  type WorkerState,
 } from './scheduler-types.js';
+import { WorkerRegistry, type Connection } from './worker-registry.js';
 
 interface Lease extends LeaseGrant {
   readonly connId: string;
@@ -29,37 +40,85 @@ interface Lease extends LeaseGrant {
   deadlineMs: number;
 }
 
-interface Worker {
+export interface SchedulerPorts {
+  readonly ids: IdSource;
+  /** Mints and checks lease ids. @default in-memory tokens (they do not survive a restart) */
+  readonly tokens?: LeaseTokens;
+  /** Uniform in [0, 1): which chunks are verified. @default a fixed-seed generator */
+  readonly random?: () => number;
+}
+
+export interface WorkerHello {
   readonly connId: string;
   readonly workerId: string;
+  readonly instanceId?: string;
   readonly address: string;
   readonly kind: WorkerKind;
   readonly capacity: number;
-  readonly connectedAtMs: number;
-  state: WorkerState;
-  readonly leases: Set<string>;
-  chunksCompleted: number;
+  readonly draining?: boolean;
 }
 
+/** A small deterministic generator (mulberry32), so a scheduler without a random port is reproducible. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fair share: fewest chunks in flight first, then oldest, then by id (a total order). */
+function fairer(a: CalculationRuntime, b: CalculationRuntime): boolean {
+  const x = a.leased.size;
+  const y = b.leased.size;
+  if (x !== y) return x < y;
+  if (a.rec.createdAtMs !== b.rec.createdAtMs) return a.rec.createdAtMs < b.rec.createdAtMs;
+  return a.rec.id < b.rec.id;
+}
+
+/**
+ * Every event costs O(log n) in the size of the pool and of the lease table: leases expire from a deadline heap,
+ * free credits and idle workers are kept in sets, calculations with a backlog in a fair-share heap, calculations
+ * with waiting checks in a set. Nothing scans all workers or all leases except status snapshots (on demand) and
+ * quarantines (rare).
+ */
 export class Scheduler {
   private readonly opts: SchedulerOptions;
-  private readonly ids: IdSource;
+  private readonly tokens: LeaseTokens;
+  private readonly random: () => number;
   private readonly calcs = new Map<string, CalculationRuntime>();
-  private readonly workers = new Map<string, Worker>();
+  private readonly registry: WorkerRegistry;
   private readonly leases = new Map<string, Lease>();
+  private readonly deadlines = new IndexedHeap<Lease>((a, b) => a.deadlineMs < b.deadlineMs);
+  /** Calculations with chunks waiting to be leased, by fair share; `single` ones go to the local pool. */
+  private readonly backlogged = { distributed: new IndexedHeap<CalculationRuntime>(fairer), single: new IndexedHeap<CalculationRuntime>(fairer) };
+  /** Calculations with checks waiting for a lease. */
+  private readonly checksWaiting = new Set<CalculationRuntime>();
+  private lastNow = 0;
   private granting = true;
 
-  constructor(ids: IdSource, opts: Partial<SchedulerOptions> = {}) {
-    this.ids = ids;
+  constructor(ports: SchedulerPorts, opts: Partial<SchedulerOptions> = {}) {
     this.opts = Object.freeze({ ...DEFAULT_SCHEDULER_OPTIONS, ...opts });
+    this.tokens = ports.tokens ?? new MemoryLeaseTokens();
+    this.random = ports.random ?? seededRandom(1);
+    this.registry = new WorkerRegistry(this.opts);
   }
 
   // ---- calculations -------------------------------------------------------------------------------------------
 
-  /** Adds a new or restored calculation; `committed` holds the chunks already in the store (after a restart). */
-  addCalculation(rec: CalculationRecord, committed: ReadonlyMap<number, number> = new Map()): void {
+  /**
+   * Adds a new or restored calculation; `committed` holds the chunks already in the store (after a restart). One
+   * that is already complete in the store (every chunk committed, every check settled) ends at once.
+   */
+  addCalculation(rec: CalculationRecord, committed: ReadonlyMap<number, ChunkCommit> = new Map(), now = 0, effects: Effect[] = []): void {
     if (isTerminal(rec.status) || this.calcs.has(rec.id)) return;
-    this.calcs.set(rec.id, new CalculationRuntime(rec, committed));
+    const c = new CalculationRuntime(rec, committed, now);
+    this.calcs.set(rec.id, c);
+    if (c.isDone()) this.finish(c, 'completed', now, effects);
+    else this.touch(c);
   }
 
   /** The live record of an active calculation (a copy), or undefined if it is not active. */
@@ -80,118 +139,133 @@ export class Scheduler {
   // ---- workers ------------------------------------------------------------------------------------------------
 
   /**
-   * A worker said hello. If the same worker id is already connected on another stream (a dual-stack pod found under
-   * two addresses, or a restarted pod whose old stream is not yet known dead), the newest stream takes the leases
-   * and the older one only finishes what it holds, so one worker is never given its capacity twice.
+   * A worker said hello. The same worker id and instance on another stream is the same process (a dual-stack pod
+   * found under two addresses): the newest stream takes the leases and the older one only finishes what it holds.
+   * The same worker id with another instance is another process: it never takes over the first one's leases; both
+   * are scheduled on their own, each earning its own trust. (With authenticated identities, a certificate decides.)
    */
-  connectWorker(w: { connId: string; workerId: string; address: string; kind: WorkerKind; capacity: number; draining?: boolean }, now: number): void {
-    for (const other of this.workers.values()) {
-      if (other.workerId === w.workerId && other.kind === w.kind && other.connId !== w.connId) other.state = 'draining';
+  connectWorker(hello: WorkerHello, now: number, effects: Effect[] = []): void {
+    const instanceId = hello.instanceId ?? '';
+    this.lastNow = now;
+    for (const other of this.registry.withWorkerId(hello.workerId)) {
+      if (other.kind !== hello.kind || other.connId === hello.connId) continue;
+      if (other.instanceId === instanceId) {
+        other.draining = true;
+        this.registry.refresh(other, now);
+      } else {
+        effects.push({
+          type: 'worker',
+          connId: hello.connId,
+          workerId: hello.workerId,
+          event: 'identity_conflict',
+          detail: `worker id already connected from another process (${other.address}); neither takes the other's leases`,
+        });
+      }
     }
-    this.workers.set(w.connId, {
-      connId: w.connId,
-      workerId: w.workerId,
-      address: w.address,
-      kind: w.kind,
-      capacity: Math.max(0, Math.floor(w.capacity)),
-      connectedAtMs: now,
-      state: w.draining ? 'draining' : 'ready',
-      leases: new Set(),
-      chunksCompleted: 0,
-    });
+    this.registry.add({ ...hello, instanceId, draining: hello.draining ?? false }, now);
+  }
+
+  /** Quarantines found in the store after a restart: those workers stay quarantined. */
+  restoreQuarantined(records: readonly QuarantineRecord[]): void {
+    for (const r of records) this.registry.quarantine(r);
   }
 
   /** The worker takes no new leases; the ones it holds stay valid. */
   drainWorker(connId: string): void {
-    const w = this.workers.get(connId);
-    if (w) w.state = 'draining';
+    const w = this.registry.get(connId);
+    if (!w) return;
+    w.draining = true;
+    this.registry.refresh(w, this.lastNow);
   }
 
   /** The worker's stream is gone: every lease it held goes back to the queue. */
   disconnectWorker(connId: string, effects: Effect[]): void {
-    const w = this.workers.get(connId);
+    const w = this.registry.get(connId);
     if (!w) return;
-    for (const leaseId of [...w.leases]) this.release(leaseId, 'worker_lost', effects);
-    this.workers.delete(connId);
+    for (const leaseId of [...w.leases]) this.release(this.leases.get(leaseId)!, 'worker_lost', effects);
+    this.registry.remove(connId);
   }
 
-  /** Renews the leases a worker says it still holds. Unknown ids are ignored (they were revoked or expired). */
-  heartbeat(connId: string, leaseIds: readonly string[], now: number): void {
+  /** Renews the leases a worker says it still holds (unknown ids are ignored) and counts as a sign of life. */
+  heartbeat(connId: string, leaseIds: readonly string[], now: number, effects: Effect[] = []): void {
+    const w = this.registry.get(connId);
+    if (!w) return;
+    this.lastNow = now;
+    this.alive(w, effects);
     for (const id of leaseIds) {
       const lease = this.leases.get(id);
-      if (lease && lease.connId === connId) lease.deadlineMs = now + this.opts.leaseTtlMs;
+      if (lease && lease.connId === connId && lease.deadlineMs !== Number.POSITIVE_INFINITY) {
+        lease.deadlineMs = now + this.opts.leaseTtlMs;
+        this.deadlines.upsert(lease);
+      }
     }
   }
 
-  // ---- results ------------------------------------------------------------------------------------------------
+  // ---- results: validation ------------------------------------------------------------------------------------
 
   /**
-   * Commits a chunk result idempotently. The first result of a chunk wins; a later copy must be identical, or the
-   * calculation fails with RESULT_MISMATCH. Results for leases the coordinator no longer knows (after a restart or
-   * an expiry) are adopted by (calculation, chunk) once their seed and points are checked.
+   * A chunk result. It is recorded only if it answers a lease this coordinator granted to this worker for exactly
+   * this calculation, chunk, seed and points: a live lease of this stream, or (after an expiry, a revoke or a
+   * coordinator restart) a lease id whose token vouches for exactly this claim and this worker. Anything else is
+   * rejected and leaves the lease table as it was, except that a live lease answered wrongly goes back to the queue.
    */
   result(connId: string, r: ResultReport, now: number, effects: Effect[]): void {
+    const w = this.registry.get(connId);
+    if (!w) return;
+    this.lastNow = now;
     const lease = this.leases.get(r.leaseId);
-    if (lease && lease.connId === connId) this.forgetLease(lease);
+    const live = lease !== undefined && lease.connId === connId;
+    if (this.registry.isQuarantined(w.key)) {
+      if (live) this.release(lease, 'quarantined', effects);
+      this.reject(w, 'quarantined', `result for chunk ${r.chunkIndex} of ${r.calculationId} from a quarantined worker`, effects);
+      return;
+    }
+    this.alive(w, effects);
+    if (live) {
+      if (lease.calculationId !== r.calculationId || lease.chunkIndex !== r.chunkIndex || lease.seed !== r.seed || lease.points !== r.points) {
+        const said = `chunk ${r.chunkIndex} of ${r.calculationId} (seed ${r.seed}, ${r.points} points)`;
+        const granted = `chunk ${lease.chunkIndex} of ${lease.calculationId} (seed ${lease.seed}, ${lease.points} points)`;
+        this.release(lease, 'invalid_result', effects);
+        this.reject(w, 'lease_mismatch', `lease ${r.leaseId} was granted for ${granted}; the result names ${said}`, effects);
+        this.penalise(w, now, effects);
+        return;
+      }
+    } else {
+      const claim: LeaseClaim = { calculationId: r.calculationId, chunkIndex: r.chunkIndex, seed: r.seed, points: r.points, workerId: w.workerId, instanceId: w.instanceId };
+      if (typeof r.leaseId !== 'string' || r.leaseId === '' || !this.tokens.verify(r.leaseId, claim)) {
+        this.reject(w, 'unknown_lease', `lease ${JSON.stringify(String(r.leaseId).slice(0, 80))} was not granted to this worker for chunk ${r.chunkIndex} of ${r.calculationId}`, effects);
+        return;
+      }
+    }
+    if (!Number.isSafeInteger(r.inside) || r.inside < 0 || r.inside > r.points) {
+      if (lease) this.release(lease, 'invalid_result', effects);
+      this.reject(w, 'invalid_result', `result for chunk ${r.chunkIndex} of ${r.calculationId} has inside=${r.inside}, outside 0..${r.points}`, effects);
+      this.penalise(w, now, effects);
+      return;
+    }
+    // Genuine: the lease is answered, whichever stream of this worker held it.
+    if (lease) this.detach(lease);
     const c = this.calcs.get(r.calculationId);
     if (!c) {
-      // The calculation ended (or is unknown): the adapter compares the copy with what the store committed.
+      // The calculation ended: the adapter compares the copy with what the store committed.
       effects.push({ type: 'late', connId, report: r });
       return;
     }
-    const problem = this.checkResult(c, r);
-    if (problem) {
-      effects.push({ type: 'ignored', connId, reason: problem });
-      if (lease && lease.connId === connId) this.requeueIfUncovered(c, lease, 'invalid_result', effects);
-      return;
-    }
-    const w = this.workers.get(connId);
-    const previous = c.committed.get(r.chunkIndex);
-    if (previous !== undefined) {
-      if (previous === r.inside) {
-        c.rec.duplicateResults += 1;
-        effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: r.chunkIndex });
-        effects.push({ type: 'calculation', calculation: { ...c.rec } });
-        return;
-      }
-      effects.push({ type: 'mismatch', calculationId: c.rec.id, chunkIndex: r.chunkIndex, committedInside: previous, reportedInside: r.inside });
-      this.finish(c, 'failed', now, effects, {
-        code: 'RESULT_MISMATCH',
-        message:
-          `chunk ${r.chunkIndex} was computed twice with different results: inside=${previous} was committed, ` +
-          `then worker ${w?.workerId ?? connId} reported inside=${r.inside}; the kernel is not deterministic on some worker`,
-      });
-      return;
-    }
-    c.commit(r.chunkIndex, r.inside, r.elapsedMs);
-    if (w) w.chunksCompleted += 1;
-    effects.push({
-      type: 'commit',
-      commit: {
-        calculationId: c.rec.id,
-        chunkIndex: r.chunkIndex,
-        points: r.points,
-        inside: r.inside,
-        workerId: w?.workerId ?? connId,
-        elapsedMs: r.elapsedMs,
-        committedAtMs: now,
-      },
-    });
-    if (c.rec.chunksDone === c.rec.chunkCount) this.finish(c, 'completed', now, effects);
-    else effects.push({ type: 'calculation', calculation: { ...c.rec } });
+    this.record(c, r.chunkIndex, r.inside, r.elapsedMs, w, now, effects);
   }
 
-  /** A chunk could not be computed. Kernel errors are retried a bounded number of times. */
+  /** A chunk could not be computed, or was handed back. The worker is backed off; kernel errors are retried a bounded number of times. */
   failure(connId: string, f: FailureReport, now: number, effects: Effect[]): void {
+    const w = this.registry.get(connId);
     const lease = this.leases.get(f.leaseId);
-    if (!lease || lease.connId !== connId) return;
-    this.forgetLease(lease);
+    if (!w || !lease || lease.connId !== connId) return;
+    this.lastNow = now;
+    this.alive(w, effects);
+    const returned = f.code === LEASE_RETURNED;
+    this.release(lease, returned ? 'returned' : 'failed', effects);
+    if (!w.draining) this.penalise(w, now, effects);
     const c = this.calcs.get(lease.calculationId);
-    if (!c) return;
-    if (f.code === LEASE_RETURNED) {
-      this.requeueIfUncovered(c, lease, 'returned', effects);
-      return;
-    }
+    if (!c || returned || lease.purpose === 'verify') return;
     const attempts = (c.failures.get(lease.chunkIndex) ?? 0) + 1;
     c.failures.set(lease.chunkIndex, attempts);
     if (attempts >= this.opts.maxChunkAttempts) {
@@ -199,9 +273,180 @@ export class Scheduler {
         code: 'CHUNK_FAILED',
         message: `chunk ${lease.chunkIndex} failed ${attempts} times; last error ${f.code}: ${f.message}`,
       });
+    }
+  }
+
+  // ---- results: assimilation ----------------------------------------------------------------------------------
+
+  /** Records a genuine hit count for a chunk: a first commit, a check of a committed one, or a vote in a dispute. */
+  private record(c: CalculationRuntime, index: number, inside: number, elapsedMs: number, w: Connection, now: number, effects: Effect[]): void {
+    const e = c.committed.get(index);
+    if (!e) {
+      this.firstCommit(c, index, inside, elapsedMs, w, now, effects);
       return;
     }
-    this.requeueIfUncovered(c, lease, 'failed', effects);
+    if (e.check === 'disputed') {
+      this.vote(c, index, e, inside, w, now, effects);
+      return;
+    }
+    if (e.by === w.key) {
+      if (inside === e.inside) this.duplicate(c, index, effects);
+      else this.quarantine(w.workerId, w.instanceId, `chunk ${index} of ${c.rec.id}: reported inside=${inside} after reporting inside=${e.inside}`, now, effects);
+      return;
+    }
+    if (inside === e.inside) {
+      c.confirm(index, w.workerId);
+      this.registry.trustOf(e.by).verified += 1;
+      this.registry.trustOf(w.key).verified += 1;
+      this.reward(w);
+      c.rec.duplicateResults += 1;
+      effects.push({ type: 'verification', outcome: 'match', calculationId: c.rec.id, chunkIndex: index, detail: `${e.workerId} and ${w.workerId} agree on inside=${inside}` });
+      effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: index });
+      effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
+      this.progressed(c, now, effects);
+      return;
+    }
+    const detail = `chunk ${index} of ${c.rec.id}: ${e.workerId} committed inside=${e.inside}, ${w.workerId} computed inside=${inside}`;
+    effects.push({ type: 'verification', outcome: 'mismatch', calculationId: c.rec.id, chunkIndex: index, detail });
+    effects.push({ type: 'mismatch', calculationId: c.rec.id, chunkIndex: index, committedInside: e.inside, reportedInside: inside });
+    if (e.verifiedBy !== null) {
+      // Two independent workers already agreed on the committed value.
+      this.quarantine(w.workerId, w.instanceId, `${detail}, confirmed by ${e.verifiedBy}`, now, effects);
+      return;
+    }
+    c.wantCheck(index, now);
+    e.check = 'disputed';
+    e.votes = new Map([
+      [e.by, e.inside],
+      [w.key, inside],
+    ]);
+    effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
+    this.touch(c);
+    effects.push({ type: 'calculation', calculation: { ...c.rec } });
+  }
+
+  private firstCommit(c: CalculationRuntime, index: number, inside: number, elapsedMs: number, w: Connection, now: number, effects: Effect[]): void {
+    const entry: ChunkEntry = {
+      inside,
+      by: w.key,
+      workerId: w.workerId,
+      instanceId: w.instanceId,
+      elapsedMs,
+      committedAtMs: now,
+      verifiedBy: null,
+      check: 'none',
+    };
+    c.commit(index, entry);
+    w.chunksCompleted += 1;
+    this.reward(w);
+    // The coordinator's own pool is trusted; a remote worker's result is checked: always while it is new, then a
+    // random share of the time.
+    if (w.kind === 'remote') {
+      const trust = this.registry.trustOf(w.key);
+      if (trust.checked < this.opts.verifyFirst || this.random() < this.opts.verifyRate) {
+        trust.checked += 1;
+        c.wantCheck(index, now);
+      }
+    }
+    effects.push({ type: 'commit', commit: this.commitOf(c, index, entry), first: true });
+    this.progressed(c, now, effects);
+  }
+
+  private duplicate(c: CalculationRuntime, index: number, effects: Effect[]): void {
+    c.rec.duplicateResults += 1;
+    effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: index });
+    effects.push({ type: 'calculation', calculation: { ...c.rec } });
+  }
+
+  /**
+   * One more computation of a disputed chunk. The first value two different workers agree on wins; every worker
+   * that reported another value is quarantined (after the chunk is settled, so the winner's value stays).
+   */
+  private vote(c: CalculationRuntime, index: number, e: ChunkEntry, inside: number, w: Connection, now: number, effects: Effect[]): void {
+    const votes = e.votes!;
+    const previous = votes.get(w.key);
+    if (previous !== undefined) {
+      if (previous !== inside) this.quarantine(w.workerId, w.instanceId, `chunk ${index} of ${c.rec.id}: reported inside=${inside} after reporting inside=${previous}`, now, effects);
+      return;
+    }
+    votes.set(w.key, inside);
+    const winners = [...votes].filter(([, v]) => v === inside);
+    if (winners.length < 2) {
+      c.wantCheck(index, now);
+      this.touch(c);
+      effects.push({ type: 'calculation', calculation: { ...c.rec } });
+      return;
+    }
+    const losers = [...votes].filter(([, v]) => v !== inside).map(([key]) => key);
+    if (e.inside !== inside) {
+      const [firstKey] = winners[0];
+      c.replace(index, inside, { key: firstKey, ...this.identityOf(firstKey, c, index) });
+    }
+    const verifierKey = winners.map(([key]) => key).find((key) => key !== e.by)!;
+    c.confirm(index, this.identityOf(verifierKey, c, index).workerId);
+    for (const [key] of winners) this.registry.trustOf(key).verified += 1;
+    this.reward(w);
+    effects.push({ type: 'verification', outcome: 'match', calculationId: c.rec.id, chunkIndex: index, detail: `dispute decided: ${winners.length} workers agree on inside=${inside}` });
+    effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
+    for (const key of losers) {
+      const who = this.identityOf(key, c, index);
+      this.quarantine(who.workerId, who.instanceId, `chunk ${index} of ${c.rec.id}: reported inside=${votes.get(key)}, ${winners.length} other workers computed inside=${inside}`, now, effects);
+    }
+    this.progressed(c, now, effects);
+  }
+
+  /**
+   * A worker computed a wrong result: it is leased nothing more, its leases go back to the queue, and every chunk
+   * it committed in an active calculation that no one else confirmed is computed again elsewhere.
+   */
+  private quarantine(workerId: string, instanceId: string, reason: string, now: number, effects: Effect[]): void {
+    const key = identityKey(workerId, instanceId);
+    if (this.registry.isQuarantined(key)) return;
+    const record = { workerId, instanceId, reason, atMs: now };
+    this.registry.quarantine(record);
+    for (const conn of this.registry.withWorkerId(workerId)) {
+      if (conn.key !== key) continue;
+      const ids = [...conn.leases];
+      if (ids.length > 0) effects.push({ type: 'revoke', connId: conn.connId, leaseIds: ids, reason: 'CALCULATION_ENDED' });
+      for (const id of ids) this.release(this.leases.get(id)!, 'quarantined', effects);
+      this.registry.refresh(conn, now);
+    }
+    let recomputed = 0;
+    for (const c of this.calcs.values()) {
+      let changed = false;
+      for (const [index, e] of [...c.committed]) {
+        if (e.check === 'disputed' && e.votes?.has(key)) {
+          this.dropVote(c, index, e, key, now, effects);
+          changed = true;
+        } else if (e.by === key && e.verifiedBy === null) {
+          c.uncommit(index);
+          effects.push({ type: 'uncommit', calculationId: c.rec.id, chunkIndex: index });
+          recomputed += 1;
+          changed = true;
+        }
+      }
+      if (changed) {
+        this.touch(c);
+        effects.push({ type: 'calculation', calculation: { ...c.rec } });
+      }
+    }
+    effects.push({ type: 'quarantined', record, recomputed });
+  }
+
+  /** A quarantined worker's vote in an open dispute no longer counts; the remaining value needs confirming. */
+  private dropVote(c: CalculationRuntime, index: number, e: ChunkEntry, key: string, now: number, effects: Effect[]): void {
+    const votes = e.votes!;
+    votes.delete(key);
+    if (e.by === key) {
+      const [otherKey, value] = [...votes][0];
+      c.replace(index, value, { key: otherKey, ...this.identityOf(otherKey, c, index) });
+    }
+    if (votes.size <= 1) {
+      e.check = 'wanted';
+      e.votes = undefined;
+    }
+    c.wantCheck(index, now);
+    effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
   }
 
   // ---- reconciliation -----------------------------------------------------------------------------------------
@@ -211,96 +456,140 @@ export class Scheduler {
     this.granting = false;
   }
 
-  /** Expires lapsed leases, grants leases to free credits fairly, and backs up stragglers. */
+  /** Expires lapsed leases, grants checks and leases to free credits fairly, and backs up stragglers. */
   tick(now: number, effects: Effect[]): void {
-    for (const lease of [...this.leases.values()]) {
-      if (lease.deadlineMs <= now) {
-        effects.push({ type: 'revoke', connId: lease.connId, leaseIds: [lease.leaseId], reason: 'EXPIRED' });
-        this.release(lease.leaseId, 'expired', effects);
+    this.lastNow = now;
+    for (let lease = this.deadlines.peek(); lease && lease.deadlineMs <= now; lease = this.deadlines.peek()) {
+      effects.push({ type: 'revoke', connId: lease.connId, leaseIds: [lease.leaseId], reason: 'EXPIRED' });
+      const w = this.registry.get(lease.connId);
+      this.release(lease, 'expired', effects);
+      if (w && !w.unresponsive) {
+        w.unresponsive = true;
+        this.registry.refresh(w, now);
+        effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'unresponsive', detail: `lease ${lease.leaseId} expired; no new lease until it shows life` });
       }
     }
+    for (const w of this.registry.backoffsEndedBy(now)) this.registry.refresh(w, now);
     if (!this.granting) return;
+    this.grantChecks(now, effects);
     this.grantFairly(now, effects);
     this.backUpStragglers(now, effects);
   }
 
-  private grantFairly(now: number, effects: Effect[]): void {
-    const ready = [...this.workers.values()].filter((w) => w.state === 'ready' && this.freeCredits(w) > 0);
-    // Most free credits first, so leases spread over workers instead of filling one.
-    ready.sort((a, b) => this.freeCredits(b) - this.freeCredits(a));
-    let granted = true;
-    while (granted) {
-      granted = false;
-      for (const w of ready) {
-        if (this.freeCredits(w) <= 0) continue;
-        const c = this.pickCalculation(w.kind);
-        if (!c) continue;
-        const index = c.take();
-        if (index === undefined) continue;
-        this.grant(w, c, index, false, now, effects);
-        granted = true;
+  /**
+   * Checks go first (they hold a calculation's completion). A check goes to a remote worker that has not computed
+   * that chunk yet; the coordinator's own pool takes it when no such worker exists or none took it for
+   * stragglerMinMs.
+   */
+  private grantChecks(now: number, effects: Effect[]): void {
+    for (const c of [...this.checksWaiting]) {
+      for (const index of [...c.checksWaiting()]) {
+        const e = c.committed.get(index)!;
+        const voted = (w: Connection) => (e.votes ? e.votes.has(w.key) : e.by === w.key);
+        let helper: Connection | undefined;
+        for (const w of this.registry.freeOf('remote')) {
+          if (!voted(w)) {
+            helper = w;
+            break;
+          }
+        }
+        if (!helper) {
+          let remoteExists = false;
+          for (const w of this.registry.usableRemote) {
+            if (!voted(w)) {
+              remoteExists = true;
+              break;
+            }
+          }
+          const waited = now - c.checkSince(index) >= this.opts.stragglerMinMs;
+          if (!remoteExists || waited) {
+            for (const w of this.registry.freeOf('local')) {
+              if (!voted(w)) {
+                helper = w;
+                break;
+              }
+            }
+          }
+        }
+        if (helper) this.grant(helper, c, index, 'verify', now, effects);
       }
     }
   }
 
-  /**
-   * Fair share: the active calculation with the fewest chunks in flight gets the next lease (oldest first on a
-   * tie), so a small calculation submitted behind a huge one runs beside it instead of after it.
-   */
-  private pickCalculation(kind: WorkerKind): CalculationRuntime | undefined {
-    let best: CalculationRuntime | undefined;
-    for (const c of this.calcs.values()) {
-      if ((c.rec.mode === 'single') !== (kind === 'local')) continue;
-      if (c.backlog() <= 0) continue;
-      if (!best || c.leased.size < best.leased.size || (c.leased.size === best.leased.size && c.rec.createdAtMs < best.rec.createdAtMs)) {
-        best = c;
+  /** Each free credit, in round-robin order over the workers, takes a chunk of the fairest calculation. */
+  private grantFairly(now: number, effects: Effect[]): void {
+    for (const [kind, mode] of [['remote', 'distributed'], ['local', 'single']] as const) {
+      const free = this.registry.freeOf(kind);
+      const heap = this.backlogged[mode];
+      while (free.size > 0 && heap.size > 0) {
+        const w = free.values().next().value as Connection;
+        const c = heap.peek()!;
+        const index = c.take();
+        if (index === undefined) {
+          heap.remove(c); // cannot happen while the invariant holds: backlog > 0 means a chunk waits
+          continue;
+        }
+        this.grant(w, c, index, 'primary', now, effects);
       }
     }
-    return best;
   }
 
   /**
    * When nothing is left to lease but a chunk has been out far longer than the calculation's typical chunk time,
-   * an idle worker gets a backup copy. The first result wins; the other must match it.
+   * an idle worker of another identity gets a backup copy. The first result wins; the other must match it.
    */
   private backUpStragglers(now: number, effects: Effect[]): void {
-    const idle = [...this.workers.values()].filter((w) => w.kind === 'remote' && w.state === 'ready' && w.leases.size === 0 && w.capacity > 0);
-    if (idle.length === 0) return;
+    if (this.registry.idle.size === 0) return;
     for (const c of this.calcs.values()) {
-      if (c.rec.mode !== 'distributed' || c.backlog() > 0) continue;
+      if (c.rec.mode !== 'distributed' || c.backlog() > 0 || this.registry.idle.size === 0) continue;
       const typical = c.typicalChunkMs();
       if (typical === undefined) continue;
       const threshold = Math.max(this.opts.stragglerMinMs, this.opts.stragglerFactor * typical);
+      // c.leased is in lease order (a chunk leased again moves to the end): stop at the first young one.
       for (const [index, set] of c.leased) {
-        if (set.size !== 1 || idle.length === 0) continue;
-        const only = this.leases.get([...set][0]);
-        if (!only || now - only.grantedAtMs < threshold) continue;
-        const helperIndex = idle.findIndex((w) => w.connId !== only.connId);
-        if (helperIndex < 0) continue;
-        const [helper] = idle.splice(helperIndex, 1);
-        this.grant(helper, c, index, true, now, effects);
+        if (set.size !== 1) continue;
+        const only = this.leases.get(set.values().next().value as string)!;
+        if (now - only.grantedAtMs < threshold) break;
+        const holder = this.registry.get(only.connId)!;
+        let helper: Connection | undefined;
+        for (const w of this.registry.idle) {
+          if (w.key !== holder.key) {
+            helper = w;
+            break;
+          }
+        }
+        if (!helper) break;
+        this.grant(helper, c, index, 'backup', now, effects);
+        if (this.registry.idle.size === 0) return;
       }
     }
   }
 
-  private grant(w: Worker, c: CalculationRuntime, index: number, backup: boolean, now: number, effects: Effect[]): void {
+  private grant(w: Connection, c: CalculationRuntime, index: number, purpose: LeasePurpose, now: number, effects: Effect[]): void {
     const ttlMs = this.opts.leaseTtlMs;
+    const points = c.pointsOf(index);
+    const leaseId = this.tokens.mint({ calculationId: c.rec.id, chunkIndex: index, seed: c.rec.seed, points, workerId: w.workerId, instanceId: w.instanceId });
     const lease: Lease = {
-      leaseId: this.ids.leaseId(),
+      leaseId,
       calculationId: c.rec.id,
       chunkIndex: index,
       seed: c.rec.seed,
-      points: c.pointsOf(index),
+      points,
       ttlMs,
-      backup,
+      purpose,
       connId: w.connId,
       grantedAtMs: now,
       // The coordinator's own pool cannot silently vanish: its leases never lapse.
       deadlineMs: w.kind === 'local' ? Number.POSITIVE_INFINITY : now + ttlMs,
     };
-    this.leases.set(lease.leaseId, lease);
-    w.leases.add(lease.leaseId);
-    c.addLease(index, lease.leaseId);
+    this.leases.set(leaseId, lease);
+    if (lease.deadlineMs !== Number.POSITIVE_INFINITY) this.deadlines.upsert(lease);
+    w.leases.add(leaseId);
+    c.leaseIds.add(leaseId);
+    if (purpose === 'verify') c.addCheckLease(index, leaseId);
+    else c.addLease(index, leaseId);
+    this.registry.refresh(w, now);
+    this.touch(c);
     if (c.rec.status === 'queued') {
       c.rec.status = 'running';
       c.rec.startedAtMs = now;
@@ -312,43 +601,113 @@ export class Scheduler {
 
   // ---- helpers ------------------------------------------------------------------------------------------------
 
-  private freeCredits(w: Worker): number {
-    return w.capacity + this.opts.prefetch - w.leases.size;
+  private reject(w: Connection, reason: RejectReason, detail: string, effects: Effect[]): void {
+    effects.push({ type: 'rejected', connId: w.connId, workerId: w.workerId, reason, detail });
   }
 
-  private checkResult(c: CalculationRuntime, r: ResultReport): string | undefined {
-    if (!Number.isInteger(r.chunkIndex) || r.chunkIndex < 0 || r.chunkIndex >= c.rec.chunkCount) {
-      return `result for chunk ${r.chunkIndex} of ${c.rec.id}, which has ${c.rec.chunkCount} chunks`;
-    }
-    if (r.seed !== c.rec.seed) return `result for chunk ${r.chunkIndex} of ${c.rec.id} computed with seed ${r.seed}, expected ${c.rec.seed}`;
-    const points = c.pointsOf(r.chunkIndex);
-    if (r.points !== points) return `result for chunk ${r.chunkIndex} of ${c.rec.id} covers ${r.points} points, expected ${points}`;
-    if (!Number.isInteger(r.inside) || r.inside < 0 || r.inside > points) {
-      return `result for chunk ${r.chunkIndex} of ${c.rec.id} has inside=${r.inside}, outside 0..${points}`;
-    }
-    return undefined;
+  private penalise(w: Connection, now: number, effects: Effect[]): void {
+    const ms = this.registry.penalise(w, now);
+    this.registry.refresh(w, now);
+    effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'backoff', detail: `no new lease for ${ms} ms` });
   }
 
-  /** Removes a lease from every table without requeueing its chunk. */
-  private forgetLease(lease: Lease): void {
+  private alive(w: Connection, effects: Effect[]): void {
+    if (!w.unresponsive) return;
+    w.unresponsive = false;
+    this.registry.refresh(w, this.lastNow);
+    effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'alive', detail: 'heard from again after a lease expired' });
+  }
+
+  /** The identity behind a key: a connected worker's, or the committed chunk's. */
+  private identityOf(key: string, c: CalculationRuntime, index: number): { workerId: string; instanceId: string } {
+    for (const w of this.registry.connections.values()) if (w.key === key) return { workerId: w.workerId, instanceId: w.instanceId };
+    const e = c.committed.get(index);
+    if (e && e.by === key) return { workerId: e.workerId, instanceId: e.instanceId };
+    const [workerId, instanceId = ''] = key.split('\u0000');
+    return { workerId, instanceId };
+  }
+
+  private commitOf(c: CalculationRuntime, index: number, e: ChunkEntry): ChunkCommit {
+    return {
+      calculationId: c.rec.id,
+      chunkIndex: index,
+      points: c.pointsOf(index),
+      inside: e.inside,
+      workerId: e.workerId,
+      instanceId: e.instanceId,
+      elapsedMs: e.elapsedMs,
+      committedAtMs: e.committedAtMs,
+      verifiedBy: e.verifiedBy,
+      check: e.check,
+    };
+  }
+
+  /** Removes a lease from every table without requeueing its chunk (it was answered). */
+  private detach(lease: Lease): void {
+    this.forget(lease);
+    const c = this.calcs.get(lease.calculationId);
+    if (!c) return;
+    c.leaseIds.delete(lease.leaseId);
+    if (lease.purpose === 'verify') {
+      const set = c.verifying.get(lease.chunkIndex);
+      set?.delete(lease.leaseId);
+      if (set && set.size === 0) c.verifying.delete(lease.chunkIndex);
+    } else {
+      const set = c.leased.get(lease.chunkIndex);
+      set?.delete(lease.leaseId);
+      if (set && set.size === 0) c.leased.delete(lease.chunkIndex);
+    }
+    this.touch(c);
+  }
+
+  /** Takes a lease out of the lease table, the deadline heap and its connection. */
+  private forget(lease: Lease): void {
     this.leases.delete(lease.leaseId);
-    this.workers.get(lease.connId)?.leases.delete(lease.leaseId);
+    this.deadlines.remove(lease);
+    const w = this.registry.get(lease.connId);
+    if (w) {
+      w.leases.delete(lease.leaseId);
+      this.registry.refresh(w, this.lastNow);
+    }
   }
 
-  private requeueIfUncovered(c: CalculationRuntime, lease: Lease, reason: ReleaseReason, effects: Effect[]): void {
-    if (c.dropLease(lease.chunkIndex, lease.leaseId)) {
+  /** A lease ends unanswered: its chunk (or its check) waits to be leased again unless another lease covers it. */
+  private release(lease: Lease, reason: ReleaseReason, effects: Effect[]): void {
+    this.forget(lease);
+    const c = this.calcs.get(lease.calculationId);
+    if (!c) return;
+    c.leaseIds.delete(lease.leaseId);
+    if (lease.purpose === 'verify') c.dropCheckLease(lease.chunkIndex, lease.leaseId);
+    else if (c.dropLease(lease.chunkIndex, lease.leaseId)) {
       c.rec.chunksReleased += 1;
       effects.push({ type: 'released', calculationId: c.rec.id, chunkIndex: lease.chunkIndex, reason });
       effects.push({ type: 'calculation', calculation: { ...c.rec } });
     }
+    this.touch(c);
   }
 
-  private release(leaseId: string, reason: ReleaseReason, effects: Effect[]): void {
-    const lease = this.leases.get(leaseId);
-    if (!lease) return;
-    this.forgetLease(lease);
-    const c = this.calcs.get(lease.calculationId);
-    if (c) this.requeueIfUncovered(c, lease, reason, effects);
+  /** After a chunk changed: the calculation completes when every chunk is committed and every check settled. */
+  private progressed(c: CalculationRuntime, now: number, effects: Effect[]): void {
+    if (c.isDone()) this.finish(c, 'completed', now, effects);
+    else {
+      this.touch(c);
+      effects.push({ type: 'calculation', calculation: { ...c.rec } });
+    }
+  }
+
+  /** Re-files a calculation in the fair-share heap and the waiting-checks set after its chunks changed. */
+  private touch(c: CalculationRuntime): void {
+    if (!this.calcs.has(c.rec.id)) return;
+    const heap = this.backlogged[c.rec.mode];
+    if (c.backlog() > 0) heap.upsert(c);
+    else heap.remove(c);
+    if (c.hasChecksWaiting()) this.checksWaiting.add(c);
+    else this.checksWaiting.delete(c);
+  }
+
+  private reward(w: Connection): void {
+    this.registry.rewarded(w);
+    this.registry.refresh(w, this.lastNow);
   }
 
   private finish(
@@ -364,32 +723,36 @@ export class Scheduler {
     c.rec.errorCode = error?.code ?? null;
     const reason: RevokeReason = status === 'cancelled' ? 'CANCELLED' : 'CALCULATION_ENDED';
     const byConn = new Map<string, string[]>();
-    for (const lease of this.leases.values()) {
-      if (lease.calculationId !== c.rec.id) continue;
+    for (const id of c.leaseIds) {
+      const lease = this.leases.get(id)!;
       const list = byConn.get(lease.connId) ?? [];
-      list.push(lease.leaseId);
+      list.push(id);
       byConn.set(lease.connId, list);
+      this.forget(lease);
     }
-    for (const [connId, leaseIds] of byConn) {
-      for (const id of leaseIds) this.forgetLease(this.leases.get(id)!);
-      effects.push({ type: 'revoke', connId, leaseIds, reason });
-    }
+    for (const [connId, leaseIds] of byConn) effects.push({ type: 'revoke', connId, leaseIds, reason });
+    c.leaseIds.clear();
     this.calcs.delete(c.rec.id);
+    this.backlogged[c.rec.mode].remove(c);
+    this.checksWaiting.delete(c);
     effects.push({ type: 'calculation', calculation: { ...c.rec } });
   }
 
   // ---- status -------------------------------------------------------------------------------------------------
 
-  snapshot(): PoolSnapshot {
-    const workers: WorkerSnapshot[] = [...this.workers.values()].map((w) => ({
+  snapshot(now: number): PoolSnapshot {
+    const workers: WorkerSnapshot[] = [...this.registry.connections.values()].map((w) => ({
       connId: w.connId,
       workerId: w.workerId,
+      instanceId: w.instanceId,
       address: w.address,
       kind: w.kind,
       capacity: w.capacity,
+      credits: this.registry.credits(w),
       inFlight: w.leases.size,
-      state: w.state,
+      state: this.registry.state(w, now),
       chunksCompleted: w.chunksCompleted,
+      chunksVerified: this.registry.trustOf(w.key).verified,
       connectedAtMs: w.connectedAtMs,
     }));
     let backlogChunks = 0;
@@ -406,11 +769,65 @@ export class Scheduler {
       backlogChunks,
       singleBacklogChunks,
       activeCalculations: this.calcs.size,
+      quarantined: this.registry.quarantined(),
     };
   }
 
   /** Leases a worker holds (for tests and drain). */
   leasesOf(connId: string): readonly string[] {
-    return [...(this.workers.get(connId)?.leases ?? [])];
+    return [...(this.registry.get(connId)?.leases ?? [])];
+  }
+
+  /**
+   * The scheduler's invariants, as a list of violations (empty when they hold). Tests call it after every step:
+   * every chunk of an active calculation is committed, waiting to be leased, or held by a live lease; every lease
+   * belongs to a connected stream; a pending check waits for a lease or has one; the counters match the chunks.
+   */
+  violations(): string[] {
+    const out: string[] = [...this.registry.indexViolations(this.lastNow)];
+    for (const lease of this.leases.values()) {
+      if (lease.deadlineMs !== Number.POSITIVE_INFINITY && !this.deadlines.has(lease)) out.push(`lease ${lease.leaseId} has no deadline timer`);
+      const c = this.calcs.get(lease.calculationId);
+      if (c && !c.leaseIds.has(lease.leaseId)) out.push(`lease ${lease.leaseId} is missing from ${c.rec.id}'s lease set`);
+    }
+    for (const c of this.calcs.values()) {
+      if ((c.backlog() > 0) !== this.backlogged[c.rec.mode].has(c)) out.push(`${c.rec.id}: fair-share index says backlog ${c.backlog() <= 0}`);
+      if (c.hasChecksWaiting() !== this.checksWaiting.has(c)) out.push(`${c.rec.id}: waiting-checks index wrong`);
+      for (const id of c.leaseIds) if (!this.leases.has(id)) out.push(`${c.rec.id}: lease set holds dead lease ${id}`);
+    }
+    for (const lease of this.leases.values()) {
+      const w = this.registry.get(lease.connId);
+      if (!w) out.push(`lease ${lease.leaseId} belongs to ${lease.connId}, which is not connected`);
+      else if (!w.leases.has(lease.leaseId)) out.push(`lease ${lease.leaseId} is missing from ${lease.connId}'s set`);
+    }
+    for (const w of this.registry.connections.values()) {
+      for (const id of w.leases) if (!this.leases.has(id)) out.push(`${w.connId} holds unknown lease ${id}`);
+    }
+    for (const c of this.calcs.values()) {
+      const id = c.rec.id;
+      let inside = 0;
+      let pending = 0;
+      for (let i = 0; i < c.rec.chunkCount; i++) {
+        const e = c.committed.get(i);
+        const leased = c.leased.get(i);
+        if (leased) for (const l of leased) if (!this.leases.has(l)) out.push(`${id} chunk ${i}: lease ${l} is not live`);
+        if (e) {
+          inside += e.inside;
+          if (e.check !== 'none') {
+            pending += 1;
+            const v = c.verifying.get(i);
+            if (!c.isCheckWaiting(i) && !(v && [...v].some((l) => this.leases.has(l)))) out.push(`${id} chunk ${i}: check pending with no lease and not queued`);
+          }
+        } else if (!(leased && leased.size > 0) && !c.isWaiting(i)) {
+          out.push(`${id} chunk ${i}: neither committed, leased nor waiting`);
+        }
+        if (e && leased) out.push(`${id} chunk ${i}: committed but still in the leased table`);
+      }
+      if (inside !== c.rec.inside) out.push(`${id}: inside ${c.rec.inside} != sum of chunks ${inside}`);
+      if (c.committed.size !== c.rec.chunksDone) out.push(`${id}: chunksDone ${c.rec.chunksDone} != ${c.committed.size}`);
+      if (pending !== c.pendingChecks()) out.push(`${id}: pending checks ${c.pendingChecks()} != ${pending}`);
+      if (c.isDone()) out.push(`${id}: done but still active`);
+    }
+    return out;
   }
 }

@@ -3,6 +3,7 @@
  * serves tests. Both pass the same conformance suite (test/unit/store-conformance.test.ts).
  */
 import type { CalculationRecord, ChunkCommit } from './model.js';
+import type { QuarantineRecord } from './scheduler-types.js';
 
 /** A page position: list calculations created before this one (newest first). */
 export interface ListCursor {
@@ -13,24 +14,37 @@ export interface ListCursor {
 /** An unfinished calculation as found after a restart, with the hit counts of the chunks already committed. */
 export interface ActiveCalculation {
   readonly record: CalculationRecord;
-  readonly committed: ReadonlyMap<number, number>;
+  readonly committed: ReadonlyMap<number, ChunkCommit>;
+}
+
+/** One scheduling step, applied atomically. */
+export interface StoreStep {
+  /** Chunks committed, or whose value or check changed: each row is written as given. */
+  readonly commits: readonly ChunkCommit[];
+  /** Chunks to forget (their worker was quarantined; they are computed again). */
+  readonly uncommits?: readonly { readonly calculationId: string; readonly chunkIndex: number }[];
+  /** The new state of the calculations the step touched. */
+  readonly calculations: readonly CalculationRecord[];
+  /** Workers quarantined in this step. */
+  readonly quarantines?: readonly QuarantineRecord[];
 }
 
 /**
  * Rebuilds an unfinished calculation from its stored row and committed chunks: the chunks are the truth, so the
  * counters are recomputed from them. Shared by every store adapter's loadActive().
  */
-export function resumeFromChunks(
-  row: CalculationRecord,
-  chunks: Iterable<Pick<ChunkCommit, 'chunkIndex' | 'inside' | 'points'>>,
-): ActiveCalculation {
-  const committed = new Map<number, number>();
-  const record: CalculationRecord = { ...row, inside: 0, pointsDone: 0, chunksDone: 0 };
+export function resumeFromChunks(row: CalculationRecord, chunks: Iterable<ChunkCommit>): ActiveCalculation {
+  const committed = new Map<number, ChunkCommit>();
+  const record: CalculationRecord = { ...row, inside: 0, pointsDone: 0, chunksDone: 0, chunksVerified: 0, verifiedBy: {} };
   for (const c of chunks) {
-    committed.set(c.chunkIndex, c.inside);
+    committed.set(c.chunkIndex, c);
     record.inside += c.inside;
     record.pointsDone += c.points;
     record.chunksDone += 1;
+    if (c.verifiedBy !== null) {
+      record.chunksVerified += 1;
+      record.verifiedBy[c.verifiedBy] = (record.verifiedBy[c.verifiedBy] ?? 0) + 1;
+    }
   }
   return { record, committed };
 }
@@ -38,11 +52,8 @@ export function resumeFromChunks(
 export interface CalculationStore {
   /** Stores a new calculation. Throws if the id exists. */
   insert(rec: CalculationRecord): void;
-  /**
-   * Applies one scheduling step atomically: new chunk commits (a chunk already stored is left as it is) and the
-   * new state of the calculations they touched.
-   */
-  apply(step: { readonly commits: readonly ChunkCommit[]; readonly calculations: readonly CalculationRecord[] }): void;
+  /** Applies one scheduling step atomically: all of it or none of it. */
+  apply(step: StoreStep): void;
   get(id: string): CalculationRecord | undefined;
   /** Newest first; at most `limit`, starting after `after`. */
   list(limit: number, after?: ListCursor): CalculationRecord[];
@@ -52,6 +63,13 @@ export interface CalculationStore {
   committedInside(calculationId: string, chunkIndex: number): number | undefined;
   /** Committed chunks of a calculation, by index (for audits and tests). */
   chunks(calculationId: string): ChunkCommit[];
+  /** Every quarantined worker, oldest first. */
+  loadQuarantined(): QuarantineRecord[];
+  /**
+   * A named secret, created once with `create` and kept for good (the key that signs lease ids, so a restarted
+   * coordinator still recognises its leases).
+   */
+  secret(name: string, create: () => Uint8Array): Uint8Array;
   /** Flushes and closes; idempotent. */
   close(): void;
 }

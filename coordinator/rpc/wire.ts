@@ -46,6 +46,11 @@ export function toWireCalculation(r: CalculationRecord): Calculation {
     errorCode: r.errorCode ?? '',
     chunksReleased: r.chunksReleased,
     duplicateResults: r.duplicateResults,
+    chunksVerified: r.chunksVerified,
+    chunksRecomputed: r.chunksRecomputed,
+    verifiedBy: Object.entries(r.verifiedBy)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([workerId, chunks]) => ({ workerId, chunks })),
   };
   if (r.status === 'completed') {
     const e = estimate(r.inside, r.points);

@@ -125,6 +125,7 @@ export class WorkerLink implements LeaseSink {
         {
           connId: this.connId,
           workerId: msg.hello.workerId || this.address,
+          instanceId: msg.hello.instanceId,
           address: this.address,
           kind: 'remote',
           capacity: msg.hello.capacity,

@@ -40,4 +40,27 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'verification, quarantine and secrets',
+    sql: `
+      ALTER TABLE calculations ADD COLUMN chunks_verified INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE calculations ADD COLUMN chunks_recomputed INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE calculations ADD COLUMN verified_by TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE chunks ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE chunks ADD COLUMN verified_by TEXT;
+      ALTER TABLE chunks ADD COLUMN check_state TEXT NOT NULL DEFAULT 'none' CHECK (check_state IN ('none', 'wanted', 'disputed'));
+      CREATE TABLE quarantined_workers (
+        worker_id   TEXT    NOT NULL,
+        instance_id TEXT    NOT NULL,
+        reason      TEXT    NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        PRIMARY KEY (worker_id, instance_id)
+      ) STRICT;
+      CREATE TABLE secrets (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -5,8 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CalculationRecord, ChunkCommit } from '../core/model.js';
-import { resumeFromChunks, type ActiveCalculation, type CalculationStore, type ListCursor } from '../core/store-port.js';
+import type { CalculationRecord, CheckState, ChunkCommit } from '../core/model.js';
+import type { QuarantineRecord } from '../core/scheduler-types.js';
+import { resumeFromChunks, type ActiveCalculation, type CalculationStore, type ListCursor, type StoreStep } from '../core/store-port.js';
 import { MIGRATIONS } from './migrations.js';
 
 interface CalcRow {
@@ -22,6 +23,9 @@ interface CalcRow {
   chunks_done: number;
   chunks_released: number;
   duplicate_results: number;
+  chunks_verified: number;
+  chunks_recomputed: number;
+  verified_by: string;
   created_at_ms: number;
   started_at_ms: number | null;
   finished_at_ms: number | null;
@@ -35,8 +39,18 @@ interface ChunkRow {
   points: number;
   inside: number;
   worker_id: string;
+  instance_id: string;
   elapsed_ms: number;
   committed_at_ms: number;
+  verified_by: string | null;
+  check_state: CheckState;
+}
+
+interface QuarantineRow {
+  worker_id: string;
+  instance_id: string;
+  reason: string;
+  at_ms: number;
 }
 
 function toRecord(r: CalcRow): CalculationRecord {
@@ -53,6 +67,9 @@ function toRecord(r: CalcRow): CalculationRecord {
     chunksDone: r.chunks_done,
     chunksReleased: r.chunks_released,
     duplicateResults: r.duplicate_results,
+    chunksVerified: r.chunks_verified,
+    chunksRecomputed: r.chunks_recomputed,
+    verifiedBy: JSON.parse(r.verified_by) as Record<string, number>,
     createdAtMs: r.created_at_ms,
     startedAtMs: r.started_at_ms,
     finishedAtMs: r.finished_at_ms,
@@ -68,9 +85,17 @@ function toCommit(r: ChunkRow): ChunkCommit {
     points: r.points,
     inside: r.inside,
     workerId: r.worker_id,
+    instanceId: r.instance_id,
     elapsedMs: r.elapsed_ms,
     committedAtMs: r.committed_at_ms,
+    verifiedBy: r.verified_by,
+    check: r.check_state,
   };
+}
+
+/** The row shape of a calculation for the INSERT/UPDATE statements. */
+function toParams(rec: CalculationRecord): Record<string, unknown> {
+  return { ...rec, verifiedBy: JSON.stringify(rec.verifiedBy) };
 }
 
 /** Opens (creating if needed) the database at `path` and applies pending migrations. `:memory:` works too. */
@@ -91,18 +116,29 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
 
   const insertCalc = db.prepare(`
     INSERT INTO calculations (id, mode, points, seed, chunk_size, chunk_count, status, inside, points_done, chunks_done,
-      chunks_released, duplicate_results, created_at_ms, started_at_ms, finished_at_ms, error, error_code)
+      chunks_released, duplicate_results, chunks_verified, chunks_recomputed, verified_by, created_at_ms, started_at_ms,
+      finished_at_ms, error, error_code)
     VALUES (@id, @mode, @points, @seed, @chunkSize, @chunkCount, @status, @inside, @pointsDone, @chunksDone,
-      @chunksReleased, @duplicateResults, @createdAtMs, @startedAtMs, @finishedAtMs, @error, @errorCode)`);
+      @chunksReleased, @duplicateResults, @chunksVerified, @chunksRecomputed, @verifiedBy, @createdAtMs, @startedAtMs,
+      @finishedAtMs, @error, @errorCode)`);
   const updateCalc = db.prepare(`
     UPDATE calculations SET status = @status, inside = @inside, points_done = @pointsDone, chunks_done = @chunksDone,
-      chunks_released = @chunksReleased, duplicate_results = @duplicateResults, started_at_ms = @startedAtMs,
+      chunks_released = @chunksReleased, duplicate_results = @duplicateResults, chunks_verified = @chunksVerified,
+      chunks_recomputed = @chunksRecomputed, verified_by = @verifiedBy, started_at_ms = @startedAtMs,
       finished_at_ms = @finishedAtMs, error = @error, error_code = @errorCode
     WHERE id = @id`);
-  const insertChunk = db.prepare(`
-    INSERT INTO chunks (calculation_id, chunk_index, points, inside, worker_id, elapsed_ms, committed_at_ms)
-    VALUES (@calculationId, @chunkIndex, @points, @inside, @workerId, @elapsedMs, @committedAtMs)
-    ON CONFLICT (calculation_id, chunk_index) DO NOTHING`);
+  const putChunk = db.prepare(`
+    INSERT OR REPLACE INTO chunks (calculation_id, chunk_index, points, inside, worker_id, instance_id, elapsed_ms,
+      committed_at_ms, verified_by, check_state)
+    VALUES (@calculationId, @chunkIndex, @points, @inside, @workerId, @instanceId, @elapsedMs, @committedAtMs,
+      @verifiedBy, @check)`);
+  const deleteChunk = db.prepare<[string, number]>('DELETE FROM chunks WHERE calculation_id = ? AND chunk_index = ?');
+  const putQuarantine = db.prepare(`
+    INSERT OR REPLACE INTO quarantined_workers (worker_id, instance_id, reason, at_ms)
+    VALUES (@workerId, @instanceId, @reason, @atMs)`);
+  const allQuarantined = db.prepare<[], QuarantineRow>('SELECT * FROM quarantined_workers ORDER BY at_ms, worker_id');
+  const getSecret = db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?');
+  const putSecret = db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)');
   const getCalc = db.prepare<[string], CalcRow>('SELECT * FROM calculations WHERE id = ?');
   const listFirst = db.prepare<[number], CalcRow>('SELECT * FROM calculations ORDER BY created_at_ms DESC, id DESC LIMIT ?');
   const listAfter = db.prepare<[number, number, string, number], CalcRow>(`
@@ -114,20 +150,22 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
   const chunksOf = db.prepare<[string], ChunkRow>('SELECT * FROM chunks WHERE calculation_id = ? ORDER BY chunk_index');
   const chunkInside = db.prepare<[string, number], { inside: number }>('SELECT inside FROM chunks WHERE calculation_id = ? AND chunk_index = ?');
 
-  const applyStep = db.transaction((commits: readonly ChunkCommit[], calcs: readonly CalculationRecord[]) => {
-    for (const c of commits) insertChunk.run(c);
-    for (const rec of calcs) updateCalc.run(rec);
+  const applyStep = db.transaction((step: StoreStep) => {
+    for (const c of step.commits) putChunk.run(c);
+    for (const u of step.uncommits ?? []) deleteChunk.run(u.calculationId, u.chunkIndex);
+    for (const rec of step.calculations) updateCalc.run(toParams(rec));
+    for (const q of step.quarantines ?? []) putQuarantine.run(q);
   });
 
   let closed = false;
   return {
     path,
     insert(rec) {
-      insertCalc.run(rec);
+      insertCalc.run(toParams(rec));
     },
     apply(step) {
-      if (step.commits.length === 0 && step.calculations.length === 0) return;
-      applyStep(step.commits, step.calculations);
+      if (step.commits.length === 0 && step.calculations.length === 0 && !step.uncommits?.length && !step.quarantines?.length) return;
+      applyStep(step);
     },
     get(id) {
       const row = getCalc.get(id);
@@ -145,6 +183,15 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
     },
     chunks(calculationId) {
       return chunksOf.all(calculationId).map(toCommit);
+    },
+    loadQuarantined(): QuarantineRecord[] {
+      return allQuarantined.all().map((r) => ({ workerId: r.worker_id, instanceId: r.instance_id, reason: r.reason, atMs: r.at_ms }));
+    },
+    secret(name, create) {
+      const row = getSecret.get(name);
+      if (row) return new Uint8Array(row.value);
+      putSecret.run(name, Buffer.from(create()));
+      return new Uint8Array(getSecret.get(name)!.value);
     },
     close() {
       if (closed) return;

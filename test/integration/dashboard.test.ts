@@ -5,8 +5,10 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
+import { startCluster, startWorker, type Cluster } from '../harness/cluster.js';
+import { startHostileWorker } from '../harness/hostile-worker.js';
+import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
+import { submit, waitDone } from '../harness/rest.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -51,5 +53,26 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     await page.click('#go');
     await page.locator('#submit-error', { hasText: /\S/ }).waitFor();
     expect(await page.locator('#submit-error').textContent()).toMatch(/points must be an integer from 1 to/);
+  });
+
+  it('highlights a quarantined worker and says why', async () => {
+    const real = await startWorker('honest-1', 1);
+    const liar = await startHostileWorker({ workerId: 'liar-1', capacity: 1, behaviour: { kind: 'wrong', offset: 9 } });
+    try {
+      const coordinator = await startProcess('coordinator-q', 'coordinator', {
+        PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_WORKERS: `${real.ready.grpc},${liar.address}`, PIGRID_THREADS: '1',
+      });
+      const gateway = await startProcess('gateway-q', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
+      const url = gateway.ready.url;
+      const done = await waitDone(url, (await submit(url, { points: 40 * 1_000_000, mode: 'distributed', seed: 5, chunk_size: 1_000_000 })).id, 30_000);
+      expect(done.status).toBe('completed');
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.locator('#workers tr.quarantined').waitFor({ timeout: 10_000 });
+      expect(await page.locator('#workers tr.quarantined').textContent()).toContain('liar-1');
+      expect(await page.locator('#quarantined').textContent()).toMatch(/quarantined liar-1 .*inside=/);
+    } finally {
+      await liar.close();
+    }
   });
 });

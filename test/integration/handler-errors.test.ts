@@ -208,7 +208,7 @@ describe('worker Work handler', () => {
       destroy: async () => {},
     };
     const service = new WorkerService(
-      { workerId: 'w-test', kernel: 'k', streamVersion: 's', version: 'v', capacity: 1, drainGraceMs: 1_000 },
+      { workerId: 'w-test', instanceId: 'i-test', kernel: 'k', streamVersion: 's', version: 'v', capacity: 1, drainGraceMs: 1_000 },
       new ChunkRunner(brokenPool),
       log,
     );

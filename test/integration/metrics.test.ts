@@ -24,7 +24,13 @@ const families = (m: Map<string, number>) => new Set([...m.keys()].map((k) => k.
 
 let c: Cluster;
 beforeAll(async () => {
-  c = await startCluster({ workers: 2, coordinatorEnv: { PIGRID_METRICS_PORT: '0' }, workerEnv: { PIGRID_METRICS_PORT: '0' } });
+  // Verification off: the worker-side sample counts below must equal the calculation's points exactly. What
+  // verification adds is measured by the hostile-worker tests and `npm run bench`.
+  c = await startCluster({
+    workers: 2,
+    coordinatorEnv: { PIGRID_METRICS_PORT: '0', PIGRID_VERIFY_RATE: '0', PIGRID_VERIFY_FIRST: '0' },
+    workerEnv: { PIGRID_METRICS_PORT: '0' },
+  });
 });
 afterAll(stopAll);
 
@@ -54,6 +60,8 @@ describe('metrics', () => {
     expect(after.get('pigrid_chunk_duration_seconds_count')).toBe(40);
     expect(after.get('pigrid_calculations_ended_total{status="completed"}')).toBe(1);
     expect(after.get('pigrid_result_mismatches_total')).toBe(0);
+    expect(after.get('pigrid_workers_quarantined_total')).toBe(0);
+    expect(after.get('pigrid_results_rejected_total{reason="unknown_lease"}')).toBe(0);
     const w1 = await scrape(worker);
     const w2 = await scrape(`http://${c.workers[1].ready.metrics}`);
     expect(w1.get('pigrid_worker_threads')).toBe(1);

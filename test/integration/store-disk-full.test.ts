@@ -27,11 +27,11 @@ afterAll(async () => {
 function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
   return {
     id, mode: 'distributed', points: 100_000, seed: 3, chunkSize: 1000, chunkCount: 100, status,
-    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0,
+    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0, chunksVerified: 0, chunksRecomputed: 0, verifiedBy: {},
     createdAtMs: 1, startedAtMs: null, finishedAtMs: null, error: null, errorCode: null,
   };
 }
-const commit = (chunkIndex: number) => ({ calculationId: 'a', chunkIndex, points: 1000, inside: 785, workerId: 'w', elapsedMs: 1, committedAtMs: 2 });
+const commit = (chunkIndex: number) => ({ calculationId: 'a', chunkIndex, points: 1000, inside: 785, workerId: 'w', instanceId: 'i', elapsedMs: 1, committedAtMs: 2, verifiedBy: null, check: 'none' as const });
 
 describe.skipIf(unsupported)(`full disk${unsupported ? ` (SKIPPED: ${unsupported})` : ''}`, () => {
   let dir: string;

@@ -57,7 +57,8 @@ export const CONTRACT: Readonly<Record<Component, ComponentContract>> = {
       'PIGRID_WORKER_PORT_NAME', 'PIGRID_WORKER_PORT', 'PIGRID_DISCOVERY_INTERVAL_MS', 'PIGRID_LEASE_TTL_MS',
       'PIGRID_PREFETCH', 'PIGRID_CHUNK_SIZE', 'PIGRID_MAX_POINTS', 'PIGRID_THREADS', 'PIGRID_DRAIN_GRACE_MS',
       'PIGRID_WORKERS', 'PIGRID_DNS_SERVER', 'PIGRID_MAX_CHUNKS', 'PIGRID_MAX_CHUNK_ATTEMPTS', 'PIGRID_STRAGGLER_FACTOR',
-      'PIGRID_STRAGGLER_MIN_MS', 'PIGRID_TICK_MS',
+      'PIGRID_STRAGGLER_MIN_MS', 'PIGRID_TICK_MS', 'PIGRID_VERIFY_RATE', 'PIGRID_VERIFY_FIRST', 'PIGRID_MAX_WORKER_CAPACITY',
+      'PIGRID_INITIAL_CREDITS', 'PIGRID_BACKOFF_MIN_MS', 'PIGRID_BACKOFF_MAX_MS',
     ],
     required: {
       PIGRID_HOST: '0.0.0.0',
@@ -127,6 +128,7 @@ export const METRICS = {
     'pigrid_worker_capacity_threads', 'pigrid_calculations_active', 'pigrid_calculations_ended_total',
     'pigrid_leases_granted_total', 'pigrid_chunks_completed_total', 'pigrid_chunks_released_total', 'pigrid_samples_total',
     'pigrid_chunk_duration_seconds', 'pigrid_result_mismatches_total', 'pigrid_duplicate_results_total',
+    'pigrid_results_rejected_total', 'pigrid_verifications_total', 'pigrid_workers_quarantined_total', 'pigrid_workers_quarantined',
   ],
   worker: [
     'pigrid_worker_pool_utilization', 'pigrid_worker_threads', 'pigrid_worker_leases_held', 'pigrid_worker_chunks_total',

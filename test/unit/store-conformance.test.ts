@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CalculationRecord } from '../../coordinator/core/model.js';
+import type { CalculationRecord, ChunkCommit } from '../../coordinator/core/model.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
@@ -13,13 +13,14 @@ import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
 function rec(id: string, createdAtMs: number, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
   return {
     id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, chunkCount: 3, status,
-    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0,
+    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0, chunksVerified: 0, chunksRecomputed: 0, verifiedBy: {},
     createdAtMs, startedAtMs: null, finishedAtMs: null, error: null, errorCode: null,
   };
 }
 
-const commit = (calculationId: string, chunkIndex: number, inside: number) => ({
-  calculationId, chunkIndex, points: 1000, inside, workerId: 'w', elapsedMs: 5, committedAtMs: 10,
+const commit = (calculationId: string, chunkIndex: number, inside: number, more: Partial<ChunkCommit> = {}): ChunkCommit => ({
+  calculationId, chunkIndex, points: 1000, inside, workerId: 'w', instanceId: 'i', elapsedMs: 5, committedAtMs: 10, verifiedBy: null, check: 'none',
+  ...more,
 });
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'pigrid-store-')), 'x.db');
@@ -38,16 +39,16 @@ describe.each(stores)('%s store', (_name, make) => {
     expect(s.get('missing')).toBeUndefined();
   });
 
-  it('commits a chunk once: a second copy of the same chunk leaves the first', () => {
+  it('writes a chunk\'s latest state (value, check, verifier) and forgets an uncommitted one', () => {
     const s = make();
     s.insert(rec('a', 1));
-    s.apply({ commits: [commit('a', 0, 700)], calculations: [{ ...rec('a', 1, 'running'), inside: 700, pointsDone: 1000, chunksDone: 1 }] });
-    s.apply({ commits: [commit('a', 0, 999)], calculations: [] });
-    expect(s.chunks('a').map((c) => [c.chunkIndex, c.inside])).toEqual([[0, 700]]);
-    expect(s.committedInside('a', 0)).toBe(700);
+    s.apply({ commits: [commit('a', 0, 700, { check: 'wanted' }), commit('a', 1, 710)], calculations: [{ ...rec('a', 1, 'running'), inside: 1410, pointsDone: 2000, chunksDone: 2 }] });
+    s.apply({ commits: [commit('a', 0, 701, { workerId: 'v', verifiedBy: 'x' })], uncommits: [{ calculationId: 'a', chunkIndex: 1 }], calculations: [] });
+    expect(s.chunks('a')).toEqual([commit('a', 0, 701, { workerId: 'v', verifiedBy: 'x' })]);
+    expect(s.committedInside('a', 0)).toBe(701);
     expect(s.committedInside('a', 1)).toBeUndefined();
     expect(s.committedInside('nope', 0)).toBeUndefined();
-    expect(s.get('a')).toMatchObject({ status: 'running', inside: 700, chunksDone: 1 });
+    expect(s.get('a')).toMatchObject({ status: 'running', inside: 1410, chunksDone: 2 });
   });
 
   it('lists newest first, page by page, without gaps or repeats', () => {
@@ -72,7 +73,34 @@ describe.each(stores)('%s store', (_name, make) => {
     const active = s.loadActive();
     expect(active.map((a) => a.record.id)).toEqual(['run']);
     expect(active[0].record).toMatchObject({ inside: 1570, pointsDone: 2000, chunksDone: 2, status: 'running' });
-    expect([...active[0].committed.entries()]).toEqual([[0, 780], [2, 790]]);
+    expect([...active[0].committed.entries()].map(([i, c]) => [i, c.inside])).toEqual([[0, 780], [2, 790]]);
+  });
+
+  it('counts verified chunks from the chunks on resume, and round-trips the verifier map', () => {
+    const s = make();
+    s.insert(rec('v', 1));
+    s.apply({
+      commits: [commit('v', 0, 780, { verifiedBy: 'w2' }), commit('v', 1, 781, { verifiedBy: 'w2' }), commit('v', 2, 782, { check: 'wanted' })],
+      calculations: [{ ...rec('v', 1, 'running'), chunksVerified: 2, verifiedBy: { w2: 2 }, chunksRecomputed: 1 }],
+    });
+    expect(s.get('v')).toMatchObject({ chunksVerified: 2, verifiedBy: { w2: 2 }, chunksRecomputed: 1 });
+    const [active] = s.loadActive();
+    expect(active.record).toMatchObject({ chunksVerified: 2, verifiedBy: { w2: 2 }, chunksRecomputed: 1 });
+    expect(active.committed.get(2)?.check).toBe('wanted');
+  });
+
+  it('keeps quarantined workers and named secrets', () => {
+    const s = make();
+    s.apply({ commits: [], calculations: [], quarantines: [{ workerId: 'liar', instanceId: 'i', reason: 'wrong', atMs: 5 }] });
+    expect(s.loadQuarantined()).toEqual([{ workerId: 'liar', instanceId: 'i', reason: 'wrong', atMs: 5 }]);
+    let made = 0;
+    const make32 = () => {
+      made += 1;
+      return new Uint8Array(32).fill(made);
+    };
+    const key = s.secret('k', make32);
+    expect(s.secret('k', make32)).toEqual(key);
+    expect(made).toBe(1);
   });
 
   it('applies a step all or nothing', () => {
@@ -93,7 +121,7 @@ describe('sqlite durability', () => {
     a.close();
     const b = openSqliteStore(file);
     expect(b.get('a')).toMatchObject({ status: 'running', inside: 800 });
-    expect(b.loadActive()[0].committed.get(1)).toBe(800);
+    expect(b.loadActive()[0].committed.get(1)?.inside).toBe(800);
     b.close();
   });
 });

@@ -24,12 +24,12 @@ import { createLogger, type LogLevel } from '../../shared/logger.js';
 function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
   return {
     id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, chunkCount: 3, status,
-    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0,
+    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0, chunksVerified: 0, chunksRecomputed: 0, verifiedBy: {},
     createdAtMs: 1, startedAtMs: null, finishedAtMs: null, error: null, errorCode: null,
   };
 }
 const commit = (calculationId: string, chunkIndex: number, inside: number) => ({
-  calculationId, chunkIndex, points: 1000, inside, workerId: 'w', elapsedMs: 5, committedAtMs: 10,
+  calculationId, chunkIndex, points: 1000, inside, workerId: 'w', instanceId: 'i', elapsedMs: 5, committedAtMs: 10, verifiedBy: null, check: 'none' as const,
 });
 const tempDir = () => mkdtempSync(join(tmpdir(), 'pigrid-store-failure-'));
 

@@ -1,0 +1,35 @@
+/**
+ * Lease ids as capabilities: `<nonce>.<mac>`, where mac = HMAC-SHA256(key, nonce + claim) truncated to 128 bits and
+ * the claim is (calculation, chunk, seed, points, worker id, instance id). The key is made once and kept in the
+ * database, so a restarted coordinator recognises every lease it granted before (a worker's outbox is adopted) and
+ * no worker can make one up or reuse one for another chunk. No lease table is written: a grant costs no I/O.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { claimKey } from './core/memory-lease-tokens.js';
+import type { LeaseClaim, LeaseTokens } from './core/scheduler-types.js';
+import type { CalculationStore } from './core/store-port.js';
+
+const MAC_BYTES = 16;
+
+export function createHmacLeaseTokens(key: Uint8Array): LeaseTokens {
+  if (key.length < 32) throw new RangeError('the lease key must have at least 32 bytes');
+  const mac = (nonce: string, claim: LeaseClaim) => createHmac('sha256', key).update(nonce).update('\n').update(claimKey(claim)).digest().subarray(0, MAC_BYTES);
+  return {
+    mint(claim) {
+      const nonce = randomBytes(9).toString('base64url');
+      return `${nonce}.${mac(nonce, claim).toString('base64url')}`;
+    },
+    verify(leaseId, claim) {
+      if (leaseId.length > 64) return false;
+      const dot = leaseId.indexOf('.');
+      if (dot <= 0) return false;
+      const given = Buffer.from(leaseId.slice(dot + 1), 'base64url');
+      return given.length === MAC_BYTES && timingSafeEqual(given, mac(leaseId.slice(0, dot), claim));
+    },
+  };
+}
+
+/** The coordinator's tokens, keyed by the secret kept in its store. */
+export function leaseTokensFor(store: CalculationStore): LeaseTokens {
+  return createHmacLeaseTokens(store.secret('lease-hmac-key', () => randomBytes(32)));
+}

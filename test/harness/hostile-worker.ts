@@ -1,0 +1,302 @@
+/**
+ * A misbehaving worker for integration tests: a real gRPC server on 127.0.0.1:0 speaking pigrid.v1.Worker, whose
+ * answers to leases follow one chosen {@link Behaviour} (wrong counts, results naming other chunks, forged lease ids,
+ * hoarding, handing everything back, replaying results to a restarted coordinator). It is not a flag in the product:
+ * the coordinator must defend itself against exactly this peer. Correct counts come from the project's kernel,
+ * in-process, so keep chunks small. Every stream, lease and message is counted in `stats`, so a test can prove the
+ * misbehaviour really happened.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import type { CoordinatorMessage__Output } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
+import type { Lease__Output } from '../../generated/proto/pigrid/v1/Lease.js';
+import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
+import { startGrpcServer } from '../../shared/grpc-server.js';
+import { loadContract } from '../../shared/proto.js';
+import { countInside, STREAM_VERSION } from '../../worker/kernel/index.js';
+import { heartbeatIntervalMs } from '../../worker/work-session.js';
+import { LEASE_RETURNED } from '../../worker/worker-service.js';
+
+/**
+ * How the worker answers leases. Chunk j of a calculation is assumed to have as many points as the leased chunk
+ * (tests use points = chunk count x chunk size).
+ */
+export type Behaviour =
+  /** Every lease answered with its correct count. */
+  | { kind: 'honest' }
+  /** Every lease answered with its correct count + `offset`: plausible, and wrong. */
+  | { kind: 'wrong'; offset: number }
+  /** Its results number `every`, 2*`every`, ... (counted from 1 on this worker) are off by +1; the others are correct. */
+  | { kind: 'wrong-every'; every: number }
+  /** The lease of chunk i is answered with that lease's id but naming chunk i-1 (i+1 for chunk 0), correct for it. */
+  | { kind: 'misaddressed' }
+  /** Heartbeats every lease, never answers one. */
+  | { kind: 'hoard' }
+  /**
+   * Answers its leases correctly, and with each one sends `perLease` results (counts off by +3) for chunks it never
+   * held, counting down from chunk `chunkCount`-1, under invented lease ids: alternately a random UUID and its real
+   * lease id with the last character changed (looks real, is not).
+   */
+  | { kind: 'forge'; chunkCount: number; perLease: number }
+  /** Hands every lease back at once: ChunkFailure LEASE_RETURNED. */
+  | { kind: 'return-all' }
+  /**
+   * First stream: hoards its leases and computes their correct counts. Every later stream (a restarted coordinator):
+   * hello with draining=true (so it is leased nothing), then the genuine results under their original lease ids,
+   * then one forged result (random lease id, count off by +5) for chunk `forgeChunk` of the same calculation.
+   */
+  | { kind: 'replay'; forgeChunk: number };
+
+export interface HostileStats {
+  /** Work streams a coordinator opened. */
+  streams: number;
+  /** Leases received. */
+  grants: number;
+  /** Leases held right now (received, neither answered, handed back nor revoked), and the most ever held at once. */
+  held: number;
+  maxHeld: number;
+  /** Lease ids the coordinator revoked. */
+  revoked: number;
+  /** Results answering its own leases, and how many of those had a wrong count. */
+  results: number;
+  wrong: number;
+  /** Results that named another chunk than their lease. */
+  misaddressed: number;
+  /** Results under lease ids it was never granted. */
+  forged: number;
+  /** LEASE_RETURNED failures sent. */
+  returned: number;
+  /** Genuine results sent again on a later stream. */
+  replayed: number;
+}
+
+export interface HostileWorkerOptions {
+  workerId: string;
+  /** @default a random UUID */
+  instanceId?: string;
+  /** Announced in the hello. */
+  capacity: number;
+  behaviour: Behaviour;
+  /** The hello (and so every lease) waits for this; e.g. until another worker is known to the coordinator. */
+  helloAfter?: () => Promise<unknown>;
+}
+
+export interface HostileWorker {
+  readonly address: string;
+  readonly workerId: string;
+  readonly instanceId: string;
+  /** Live counters. */
+  readonly stats: Readonly<HostileStats>;
+  /** Stops heartbeats, ends the streams, closes the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+type WorkCall = grpc.ServerDuplexStream<CoordinatorMessage__Output, WorkerMessage>;
+
+interface Held {
+  readonly lease: Lease__Output;
+  readonly stream: number;
+}
+
+const chunkOf = (l: Lease__Output) => Number(l.chunkIndex);
+const correct = (l: Lease__Output, chunk = chunkOf(l)) => countInside(BigInt(l.seed), chunk, Number(l.points));
+const lookalike = (id: string) => id.slice(0, -1) + (id.endsWith('0') ? '1' : '0');
+
+function resultMsg(l: Lease__Output, inside: number, over: { leaseId?: string; chunkIndex?: number } = {}): WorkerMessage {
+  return {
+    result: {
+      leaseId: over.leaseId ?? l.leaseId,
+      calculationId: l.calculationId,
+      chunkIndex: over.chunkIndex ?? chunkOf(l),
+      seed: l.seed,
+      points: l.points,
+      inside,
+      elapsedMs: 1,
+    },
+  };
+}
+
+export async function startHostileWorker(opts: HostileWorkerOptions): Promise<HostileWorker> {
+  const instanceId = opts.instanceId ?? randomUUID();
+  const b = opts.behaviour;
+  const stats: HostileStats = { streams: 0, grants: 0, held: 0, maxHeld: 0, revoked: 0, results: 0, wrong: 0, misaddressed: 0, forged: 0, returned: 0, replayed: 0 };
+  const held = new Map<string, Held>();
+  const everLeased = new Set<string>(); // `${calculation}/${chunk}` this worker was granted
+  const forgedChunks = new Set<string>();
+  const replayable: { lease: Lease__Output; inside: number }[] = [];
+  const calls = new Set<WorkCall>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const hold = (l: Lease__Output, stream: number) => {
+    held.set(l.leaseId, { lease: l, stream });
+    stats.held = held.size;
+    stats.maxHeld = Math.max(stats.maxHeld, held.size);
+  };
+  const drop = (leaseId: string) => {
+    held.delete(leaseId);
+    stats.held = held.size;
+  };
+
+  /** Results for chunks it never held, under lease ids it was never granted. */
+  function forge(l: Lease__Output, chunkCount: number, perLease: number, send: (m: WorkerMessage) => void): void {
+    for (let k = chunkCount - 1, sent = 0; k >= 0 && sent < perLease; k--) {
+      const key = `${l.calculationId}/${k}`;
+      if (everLeased.has(key) || forgedChunks.has(key)) continue;
+      forgedChunks.add(key);
+      const leaseId = stats.forged % 2 === 0 ? randomUUID() : lookalike(l.leaseId);
+      send(resultMsg(l, correct(l, k) + 3, { leaseId, chunkIndex: k }));
+      stats.forged += 1;
+      sent += 1;
+    }
+  }
+
+  /** What the behaviour does with one fresh lease on stream number `stream`. */
+  function onLease(l: Lease__Output, stream: number, send: (m: WorkerMessage) => void): void {
+    const answer = (inside: number) => {
+      stats.results += 1;
+      if (inside !== correct(l)) stats.wrong += 1;
+      send(resultMsg(l, inside));
+    };
+    switch (b.kind) {
+      case 'honest':
+        return answer(correct(l));
+      case 'wrong':
+        return answer(correct(l) + b.offset);
+      case 'wrong-every':
+        return answer(correct(l) + ((stats.results + 1) % b.every === 0 ? 1 : 0));
+      case 'misaddressed': {
+        const other = chunkOf(l) > 0 ? chunkOf(l) - 1 : 1;
+        stats.misaddressed += 1;
+        return send(resultMsg(l, correct(l, other), { chunkIndex: other }));
+      }
+      case 'forge':
+        forge(l, b.chunkCount, b.perLease, send);
+        return answer(correct(l));
+      case 'return-all':
+        stats.returned += 1;
+        return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: LEASE_RETURNED, message: 'no thanks' } });
+      case 'replay':
+        if (stream > 1) {
+          stats.returned += 1;
+          return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: LEASE_RETURNED, message: 'draining' } });
+        }
+        replayable.push({ lease: l, inside: correct(l) });
+        return hold(l, stream);
+      case 'hoard':
+        return hold(l, stream);
+    }
+  }
+
+  /** A later stream of a replaying worker: the genuine results kept from the first stream, then one forgery. */
+  function replay(send: (m: WorkerMessage) => void): void {
+    if (b.kind !== 'replay' || replayable.length === 0) return;
+    const kept = replayable.splice(0);
+    for (const { lease, inside } of kept) {
+      drop(lease.leaseId);
+      send(resultMsg(lease, inside));
+      stats.replayed += 1;
+    }
+    const template = kept[0].lease;
+    send(resultMsg(template, correct(template, b.forgeChunk) + 5, { leaseId: randomUUID(), chunkIndex: b.forgeChunk }));
+    stats.forged += 1;
+  }
+
+  const work = (call: WorkCall): void => {
+    const stream = ++stats.streams;
+    calls.add(call);
+    let open = true;
+    const send = (m: WorkerMessage) => {
+      if (!open) return;
+      try {
+        call.write(m);
+      } catch {
+        open = false;
+      }
+    };
+    let beatMs = 2_000;
+    let beat: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      if (beat) {
+        clearInterval(beat);
+        timers.delete(beat);
+      }
+      beat = setInterval(() => send({ heartbeat: { leaseIds: [...held].filter(([, h]) => h.stream === stream).map(([id]) => id) } }), beatMs);
+      timers.add(beat);
+    };
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      calls.delete(call);
+      if (beat) {
+        clearInterval(beat);
+        timers.delete(beat);
+      }
+      // The coordinator forgets a lost stream's leases; a replaying worker keeps its results for the next stream.
+      if (b.kind !== 'replay') for (const [id, h] of held) if (h.stream === stream) drop(id);
+    };
+    call.on('data', (msg: CoordinatorMessage__Output) => {
+      if (msg.lease) {
+        stats.grants += 1;
+        everLeased.add(`${msg.lease.calculationId}/${chunkOf(msg.lease)}`);
+        const ttl = Number(msg.lease.ttlMs);
+        if (ttl > 0 && heartbeatIntervalMs(ttl) < beatMs) {
+          beatMs = heartbeatIntervalMs(ttl);
+          schedule();
+        }
+        onLease(msg.lease, stream, send);
+      } else if (msg.revoke) {
+        for (const id of msg.revoke.leaseIds) {
+          stats.revoked += 1;
+          drop(id);
+        }
+      }
+    });
+    for (const ev of ['end', 'cancelled', 'error', 'close']) call.on(ev, closed);
+    void (opts.helloAfter?.() ?? Promise.resolve()).then(() => {
+      const later = b.kind === 'replay' && stream > 1;
+      send({
+        hello: {
+          workerId: opts.workerId,
+          instanceId,
+          capacity: later ? 0 : opts.capacity,
+          draining: later,
+          kernel: `hostile-${b.kind}`,
+          version: 'hostile',
+          streamVersion: STREAM_VERSION,
+        },
+      });
+      schedule();
+      if (later) replay(send);
+    });
+  };
+
+  const contract = loadContract();
+  const server = await startGrpcServer({
+    service: 'worker',
+    host: '127.0.0.1',
+    port: 0,
+    register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service as unknown as grpc.ServiceDefinition, { Work: work } as grpc.UntypedServiceImplementation),
+  });
+  server.setReady(true);
+  let closing: Promise<void> | undefined;
+  return {
+    address: `127.0.0.1:${server.port}`,
+    workerId: opts.workerId,
+    instanceId,
+    stats,
+    close() {
+      closing ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        for (const c of calls) {
+          try {
+            c.end();
+          } catch {
+            // already gone
+          }
+        }
+        await server.close(500);
+      })();
+      return closing;
+    },
+  };
+}
