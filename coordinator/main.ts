@@ -55,10 +55,14 @@ async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-/** Opens the store; a failure becomes one line that names the cause and the file (main prints it, exits 1). */
+/**
+ * Opens the store and reads (or, the first time, creates) the lease key kept in it. A failure becomes one line that
+ * names the cause and the file (main prints it and exits 1).
+ */
 function openStore(dbPath: string) {
   try {
-    return failFastWrites(openSqliteStore(dbPath));
+    const store = failFastWrites(openSqliteStore(dbPath));
+    return { store, tokens: leaseTokensFor(store) };
   } catch (err) {
     throw new Error(storeOpenFailureMessage(err, dbPath), { cause: err });
   }
@@ -68,7 +72,7 @@ export async function runCoordinator(): Promise<void> {
   const config = loadCoordinatorConfig();
   const log = createLogger();
   exitOnUncaughtErrors(log, isStoreUnavailable);
-  const store = openStore(config.dbPath);
+  const { store, tokens } = openStore(config.dbPath);
   const metrics = createCoordinatorMetrics();
   // Set once they exist: a store failure while resuming has nothing to stop and exits at once.
   let ticker: NodeJS.Timeout | undefined;
@@ -103,7 +107,7 @@ export async function runCoordinator(): Promise<void> {
       backoffMinMs: config.backoffMinMs,
       backoffMaxMs: config.backoffMaxMs,
     },
-    tokens: leaseTokensFor(store),
+    tokens,
     // Which chunks are checked must not be predictable by a worker.
     random: () => randomInt(0, 2 ** 47) / 2 ** 47,
     log,

@@ -48,10 +48,10 @@ export function storeOpenFailureMessage(err: unknown, dbPath: string): string {
 /** Wraps a store so that a failed write is final: it and every later write throw STORE_UNAVAILABLE. Reads go on. */
 export function failFastWrites<S extends CalculationStore>(store: S): S {
   let failure: PigridError | undefined;
-  const write = (fn: () => void) => {
+  const write = <T>(fn: () => T): T => {
     if (failure) throw failure;
     try {
-      fn();
+      return fn();
     } catch (err) {
       failure = new PigridError(ErrorCode.STORE_UNAVAILABLE, CLIENT_MESSAGE, undefined, { cause: err });
       throw failure;
@@ -61,6 +61,8 @@ export function failFastWrites<S extends CalculationStore>(store: S): S {
     ...store,
     insert: (rec) => write(() => store.insert(rec)),
     apply: (step) => write(() => store.apply(step)),
+    // Creates the secret on first use: a write.
+    secret: (name, create) => write(() => store.secret(name, create)),
   };
 }
 

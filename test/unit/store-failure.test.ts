@@ -75,6 +75,23 @@ describe('failFastWrites', () => {
     // Reads go on.
     expect(store.get('a')?.id).toBe('a');
   });
+  it('guards the first-time creation of a secret too: a store that cannot write it does not start', () => {
+    const full: CalculationStore = {
+      ...createMemoryStore(),
+      secret: () => {
+        throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+      },
+    };
+    const store = failFastWrites(full);
+    let err: unknown;
+    try {
+      store.secret('lease-hmac-key', () => new Uint8Array(32));
+    } catch (e) {
+      err = e;
+    }
+    expect(isStoreUnavailable(err)).toBe(true);
+    expect(storeOpenFailureMessage(err, '/data/pigrid.db')).toMatch(/^fatal store open failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\)/);
+  });
 });
 
 describe('createStoreFailureHandler', () => {
