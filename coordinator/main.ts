@@ -5,8 +5,8 @@
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { startGrpcServer } from '../shared/grpc-server.js';
-import { onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { startGrpcServer, type PigridServer } from '../shared/grpc-server.js';
+import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
@@ -23,6 +23,7 @@ import { createCoordinatorMetrics } from './metrics.js';
 import { calculationsHandlers } from './rpc/calculations-service.js';
 import { WorkerPool } from './rpc/worker-pool.js';
 import { openSqliteStore } from './store/sqlite-store.js';
+import { createStoreFailureHandler, failFastWrites, isStoreUnavailable, storeOpenFailureMessage } from './store/store-failure.js';
 
 const ids: IdSource = { calculationId: () => randomUUID(), leaseId: () => randomUUID() };
 const seeds: SeedSource = {
@@ -54,11 +55,39 @@ async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * Opens the store and reads (or, the first time, creates) the lease key kept in it. A failure becomes one line that
+ * names the cause and the file (main prints it and exits 1).
+ */
+function openStore(dbPath: string) {
+  try {
+    const store = failFastWrites(openSqliteStore(dbPath));
+    return { store, tokens: leaseTokensFor(store) };
+  } catch (err) {
+    throw new Error(storeOpenFailureMessage(err, dbPath), { cause: err });
+  }
+}
+
 export async function runCoordinator(): Promise<void> {
   const config = loadCoordinatorConfig();
   const log = createLogger();
-  const store = openSqliteStore(config.dbPath);
+  exitOnUncaughtErrors(log, isStoreUnavailable);
+  const { store, tokens } = openStore(config.dbPath);
   const metrics = createCoordinatorMetrics();
+  // Set once they exist: a store failure while resuming has nothing to stop and exits at once.
+  let ticker: NodeJS.Timeout | undefined;
+  let answering: PigridServer | undefined;
+  const onStoreFailure = createStoreFailureHandler({
+    dbPath: config.dbPath,
+    log,
+    // Answer the calls in flight (a Submit gets STORE_UNAVAILABLE), then exit. No checkpoint, no close: the WAL is
+    // recovered on the next start, as after a SIGKILL.
+    stop: () => {
+      clearInterval(ticker);
+      return answering?.close(1_000);
+    },
+    exit: (code) => process.exit(code),
+  });
   const engine = new Engine({
     store,
     clock: { now: () => Date.now() },
@@ -78,11 +107,12 @@ export async function runCoordinator(): Promise<void> {
       backoffMinMs: config.backoffMinMs,
       backoffMaxMs: config.backoffMaxMs,
     },
-    tokens: leaseTokensFor(store),
+    tokens,
     // Which chunks are checked must not be predictable by a worker.
     random: () => randomInt(0, 2 ** 47) / 2 ** 47,
     log,
     metrics,
+    onStoreFailure,
   });
   metrics.bindPool(() => engine.pool());
   const resumed = engine.resume();
@@ -91,7 +121,7 @@ export async function runCoordinator(): Promise<void> {
   const workers = new WorkerPool(engine, log);
   const discovery = discoveryFor(config, log);
   discovery.start((addresses) => workers.update(addresses));
-  const ticker = setInterval(() => engine.tick(), config.tickMs);
+  ticker = setInterval(() => engine.tick(), config.tickMs);
 
   const contract = loadContract();
   const grpc = await startGrpcServer({
@@ -101,9 +131,10 @@ export async function runCoordinator(): Promise<void> {
     register: (server) =>
       server.addService(
         contract.calculations.pigrid.v1.Calculations.service as unknown as ServiceDefinition,
-        calculationsHandlers(engine, config.threads) as unknown as UntypedServiceImplementation,
+        calculationsHandlers(engine, config.threads, log) as unknown as UntypedServiceImplementation,
       ),
   });
+  answering = grpc;
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   grpc.setReady(true);

@@ -1,10 +1,12 @@
 /**
  * Builds the gateway's Fastify app without listening, so tests can `inject()` or listen on port 0.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { ErrorCode } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 import type { CoordinatorClient } from './coordinator-client.js';
-import { HttpError } from './http-errors.js';
+import { fastifyLogger } from './fastify-logger.js';
+import { HttpError, internalErrorBody } from './http-errors.js';
 import type { KubeReader } from './k8s/kube-reader.js';
 import { registerMetrics } from './metrics.js';
 import { registerCalculationRoutes } from './routes/calculations.js';
@@ -17,16 +19,31 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export interface GatewayDeps {
   readonly coordinator: CoordinatorClient;
   readonly kube: KubeReader;
-  readonly logger?: FastifyServerOptions['logger'];
+  /** Where Fastify and the routes log (request id bound as `reqId`); nothing is logged without one. */
+  readonly log?: Logger;
 }
 
 export function buildApp(deps: GatewayDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+  const app = Fastify({
+    ...(deps.log ? { loggerInstance: fastifyLogger(deps.log) } : { logger: false }),
+    // Errors are logged by the error handler below; a line per request would drown them.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+  });
   // JSON only: any other content type is refused with 415 instead of reaching the routes as a string.
   app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
-    if (err instanceof HttpError) return reply.code(err.status).send(err.body);
+    if (err instanceof HttpError) {
+      if (err.status >= 500) {
+        // The coordinator failed or is unreachable: it logs its side; this line ties it to the REST request.
+        const fields = { code: err.body.error.code, status: err.status, method: request.method, url: request.url };
+        if (err.status === 500) request.log.error({ ...fields, err: err.cause ?? err }, 'coordinator call failed');
+        else request.log.warn({ ...fields, error: err.cause ?? err }, 'coordinator unavailable');
+      }
+      const body = err.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : err.body;
+      return reply.code(err.status).send(body);
+    }
     // Fastify's own refusals: malformed JSON, wrong content type, body too large.
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const message =
@@ -39,8 +56,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
               : `the body is not valid JSON: ${err.message}`;
       return reply.code(err.statusCode).send({ error: { code: ErrorCode.INVALID_BODY, message, field: 'body' } });
     }
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: { code: ErrorCode.INTERNAL, message: 'internal error', field: null } });
+    request.log.error({ method: request.method, url: request.url, err }, 'unexpected error in a REST route');
+    return reply.code(500).send(internalErrorBody(request.id));
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url}`, field: null } }),

@@ -9,18 +9,29 @@ import type { ListResponse__Output } from '../generated/proto/pigrid/v1/ListResp
 import type { SubmitRequest } from '../generated/proto/pigrid/v1/SubmitRequest.js';
 import { loadContract } from '../shared/proto.js';
 
+/**
+ * `requestId` (the REST request id) travels as `x-request-id` metadata: the coordinator logs it with any unexpected
+ * error, so one id finds a failed request in both logs.
+ */
 export interface CoordinatorClient {
-  submit(req: SubmitRequest): Promise<Calculation__Output>;
-  get(id: string): Promise<Calculation__Output>;
-  cancel(id: string): Promise<Calculation__Output>;
-  list(pageSize: number, pageToken: string): Promise<ListResponse__Output>;
+  submit(req: SubmitRequest, requestId?: string): Promise<Calculation__Output>;
+  get(id: string, requestId?: string): Promise<Calculation__Output>;
+  cancel(id: string, requestId?: string): Promise<Calculation__Output>;
+  list(pageSize: number, pageToken: string, requestId?: string): Promise<ListResponse__Output>;
   clusterStatus(timeoutMs?: number, signal?: AbortSignal): Promise<ClusterStatusResponse__Output>;
   /** Streams snapshots until the calculation ends; call the returned function to stop. */
   watch(id: string, onData: (c: Calculation__Output) => void, onEnd: (err: grpc.ServiceError | null) => void): () => void;
   close(): void;
 }
 
-type Unary<Req, Res> = (req: Req, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = (
+  req: Req,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
+) => grpc.ClientUnaryCall;
+
+const REQUEST_ID_METADATA_KEY = 'x-request-id';
 
 export function createCoordinatorClient(address: string, deadlineMs = 5_000): CoordinatorClient {
   const Ctor = loadContract().calculations.pigrid.v1.Calculations;
@@ -28,18 +39,21 @@ export function createCoordinatorClient(address: string, deadlineMs = 5_000): Co
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });
-  const call = <Req, Res>(method: Unary<Req, Res>, req: Req, ms = deadlineMs, signal?: AbortSignal): Promise<Res> =>
+  const call = <Req, Res>(method: Unary<Req, Res>, req: Req, opts: { ms?: number; signal?: AbortSignal; requestId?: string } = {}): Promise<Res> =>
     new Promise((resolve, reject) => {
-      const c = method.call(client, req, { deadline: Date.now() + ms }, (err, res) => (err ? reject(err) : resolve(res as Res)));
-      signal?.addEventListener('abort', () => c.cancel(), { once: true });
+      const metadata = new grpc.Metadata();
+      if (opts.requestId) metadata.set(REQUEST_ID_METADATA_KEY, opts.requestId);
+      const deadline = Date.now() + (opts.ms ?? deadlineMs);
+      const c = method.call(client, req, metadata, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+      opts.signal?.addEventListener('abort', () => c.cancel(), { once: true });
     });
   return {
-    submit: (req) => call(client.Submit as Unary<SubmitRequest, Calculation__Output>, req),
-    get: (id) => call(client.Get as Unary<{ id: string }, Calculation__Output>, { id }),
-    cancel: (id) => call(client.Cancel as Unary<{ id: string }, Calculation__Output>, { id }),
-    list: (pageSize, pageToken) =>
-      call(client.List as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }),
-    clusterStatus: (ms, signal) => call(client.ClusterStatus as Unary<object, ClusterStatusResponse__Output>, {}, ms ?? deadlineMs, signal),
+    submit: (req, requestId) => call(client.Submit as Unary<SubmitRequest, Calculation__Output>, req, { requestId }),
+    get: (id, requestId) => call(client.Get as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
+    cancel: (id, requestId) => call(client.Cancel as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
+    list: (pageSize, pageToken, requestId) =>
+      call(client.List as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { requestId }),
+    clusterStatus: (ms, signal) => call(client.ClusterStatus as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
     watch(id, onData, onEnd) {
       const stream = client.Watch({ id });
       let ended = false;

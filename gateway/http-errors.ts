@@ -19,13 +19,14 @@ export interface ErrorBody {
 export class HttpError extends Error {
   readonly status: number;
   readonly body: ErrorBody;
-  constructor(status: number, body: ErrorBody) {
-    super(body.error.message);
+  /** `cause`: what went wrong underneath (the gRPC error); logged, never sent. */
+  constructor(status: number, body: ErrorBody, cause?: unknown) {
+    super(body.error.message, cause === undefined ? undefined : { cause });
     this.status = status;
     this.body = body;
   }
-  static of(status: number, code: string, message: string, field: string | null = null): HttpError {
-    return new HttpError(status, { error: { code, message, field } });
+  static of(status: number, code: string, message: string, field: string | null = null, cause?: unknown): HttpError {
+    return new HttpError(status, { error: { code, message, field } }, cause);
   }
   static invalid(violations: readonly FieldViolation[]): HttpError {
     const [first] = violations;
@@ -35,22 +36,27 @@ export class HttpError extends Error {
   }
 }
 
+/** The answer to anything unexpected: no details, but the request id that finds them in the gateway log. */
+export function internalErrorBody(requestId: string): ErrorBody {
+  return { error: { code: ErrorCode.INTERNAL, message: `internal error (request ${requestId}; details are in the gateway log)`, field: null } };
+}
+
 function isServiceError(err: unknown): err is grpc.ServiceError {
   return typeof err === 'object' && err !== null && 'code' in err && 'metadata' in err;
 }
 
-/** Translates a coordinator error into the REST answer. */
+/** Translates a coordinator error into the REST answer; the original error stays as its `cause` for the log. */
 export function fromGrpcError(err: unknown): HttpError {
-  if (!isServiceError(err)) return HttpError.of(500, ErrorCode.INTERNAL, 'internal error');
+  if (!isServiceError(err)) return HttpError.of(500, ErrorCode.INTERNAL, 'internal error', null, err);
   const status = TABLE[err.code] ?? 500;
   const code = String(err.metadata?.get('pigrid-code')[0] ?? '');
   const field = err.metadata?.get('pigrid-field')[0];
   if (err.code === grpc.status.UNAVAILABLE && !code) {
-    return HttpError.of(503, ErrorCode.COORDINATOR_UNAVAILABLE, 'the coordinator is unreachable; retry shortly');
+    return HttpError.of(503, ErrorCode.COORDINATOR_UNAVAILABLE, 'the coordinator is unreachable; retry shortly', null, err);
   }
   if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-    return HttpError.of(504, ErrorCode.COORDINATOR_UNAVAILABLE, 'the coordinator did not answer in time');
+    return HttpError.of(504, ErrorCode.COORDINATOR_UNAVAILABLE, 'the coordinator did not answer in time', null, err);
   }
-  if (status === 500) return HttpError.of(500, ErrorCode.INTERNAL, 'internal error');
-  return HttpError.of(status, code || ErrorCode.INTERNAL, err.details, field === undefined ? null : String(field));
+  if (status === 500) return HttpError.of(500, ErrorCode.INTERNAL, 'internal error', null, err);
+  return HttpError.of(status, code || ErrorCode.INTERNAL, err.details, field === undefined ? null : String(field), err);
 }

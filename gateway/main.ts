@@ -1,7 +1,7 @@
 /**
  * Gateway process: the REST face of pigrid.
  */
-import { onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { buildApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
@@ -11,9 +11,10 @@ import { createKubeReader } from './k8s/kube-reader.js';
 export async function runGateway(): Promise<void> {
   const config = loadGatewayConfig();
   const log = createLogger();
+  exitOnUncaughtErrors(log);
   const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs);
   const kube = createKubeReader();
-  const app = buildApp({ coordinator, kube });
+  const app = buildApp({ coordinator, kube, log });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;

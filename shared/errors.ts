@@ -19,6 +19,7 @@ export const ErrorCode = {
   CANCELLED_BY_CLIENT: 'CANCELLED_BY_CLIENT',
   COORDINATOR_DRAINING: 'COORDINATOR_DRAINING',
   COORDINATOR_UNAVAILABLE: 'COORDINATOR_UNAVAILABLE',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   NOT_FOUND: 'NOT_FOUND',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -35,8 +36,8 @@ export interface FieldViolation {
 export class PigridError extends Error {
   readonly code: ErrorCode;
   readonly field: string | undefined;
-  constructor(code: ErrorCode, message: string, field?: string) {
-    super(message);
+  constructor(code: ErrorCode, message: string, field?: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'PigridError';
     this.code = code;
     this.field = field;

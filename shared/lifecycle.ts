@@ -18,7 +18,7 @@ export function onShutdownSignals(log: Logger, graceful: (signal: string) => Pro
     graceful(signal).then(
       () => process.exit(0),
       (err: Error) => {
-        log.error('shutdown failed', { error: err.message });
+        log.error('shutdown failed', { err });
         process.exit(1);
       },
     );
@@ -34,7 +34,22 @@ export async function runCleanup(log: Logger, steps: readonly [string, () => unk
     try {
       await step();
     } catch (err) {
-      log.error('cleanup step failed', { step: name, error: (err as Error).message });
+      log.error('cleanup step failed', { step: name, err });
     }
   }
+}
+
+/**
+ * Last resort for an error nothing caught (a throw in an event handler or timer, a rejected promise nobody awaits):
+ * log it at error with its stack, in the log's own format, and exit 1 instead of Node's raw stack dump. Errors that
+ * `alreadyReported` accepts are dropped: they were logged where they arose and the process is already stopping.
+ */
+export function exitOnUncaughtErrors(log: Logger, alreadyReported: (err: unknown) => boolean = () => false): void {
+  const onError = (kind: string) => (err: unknown) => {
+    if (alreadyReported(err)) return;
+    log.error(`${kind}: the process stops`, { err: err instanceof Error ? err : new Error(String(err)) });
+    process.exit(1);
+  };
+  process.on('uncaughtException', onError('uncaught exception'));
+  process.on('unhandledRejection', onError('unhandled promise rejection'));
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { startGrpcServer } from '../shared/grpc-server.js';
-import { onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
@@ -19,6 +19,7 @@ import { WorkerService } from './worker-service.js';
 export async function runWorker(): Promise<void> {
   const config = loadWorkerConfig();
   const log = createLogger(undefined, { worker: config.workerId });
+  exitOnUncaughtErrors(log);
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
   const service = new WorkerService(

@@ -3,6 +3,7 @@
  * the kernel pool, and answers on the stream that granted them. A result whose stream has gone is kept in an
  * outbox and sent on the next stream (a restarted coordinator adopts it). Lifecycle: RUNNING -> DRAINING -> STOPPED.
  */
+import * as grpc from '@grpc/grpc-js';
 import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
 import type { Logger } from '../shared/logger.js';
 import type { ChunkJob, ChunkRunner } from './chunk-runner.js';
@@ -12,6 +13,8 @@ import { WorkSession, type WorkCall } from './work-session.js';
 
 /** Code of a ChunkFailure that hands a lease back unstarted (the coordinator re-leases it at once). */
 export const LEASE_RETURNED = 'LEASE_RETURNED';
+/** Code of a ChunkFailure for a lease the worker could not take on because of a bug (logged with its stack). */
+export const INTERNAL_FAILURE = 'INTERNAL';
 const OUTBOX_LIMIT = 10_000;
 
 export type WorkerState = 'RUNNING' | 'DRAINING' | 'STOPPED';
@@ -49,19 +52,39 @@ export class WorkerService {
     return this.stateValue;
   }
 
-  /** The gRPC handler of Worker.Work. */
+  /** The gRPC handler of Worker.Work. An unexpected error is logged with its stack and ends only this stream. */
   readonly work = (call: WorkCall): void => {
+    try {
+      this.openSession(call);
+    } catch (err) {
+      this.log.error('unexpected error in the Work handler', { peer: call.getPeer(), err });
+      call.emit('error', { code: grpc.status.INTERNAL, details: `internal error on worker ${this.opts.workerId} (see its log)` });
+    }
+  };
+
+  private openSession(call: WorkCall): void {
     const session = new WorkSession(
       call,
       {
-        lease: (s, l) => this.onLease(s, { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: Number(l.chunkIndex), seed: l.seed, points: Number(l.points) }),
-        revoke: (_s, ids, reason) => {
-          for (const id of ids) {
-            this.owner.delete(id);
-            if (this.runner.revoke(id)) this.metrics?.chunks.inc({ outcome: 'revoked' });
+        lease: (s, l) => {
+          const job = { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: Number(l.chunkIndex), seed: l.seed, points: Number(l.points) };
+          try {
+            this.onLease(s, job);
+          } catch (err) {
+            this.onLeaseError(s, job, err);
           }
-          this.log.info('leases revoked', { count: ids.length, reason });
-          this.observe();
+        },
+        revoke: (_s, ids, reason) => {
+          try {
+            for (const id of ids) {
+              this.owner.delete(id);
+              if (this.runner.revoke(id)) this.metrics?.chunks.inc({ outcome: 'revoked' });
+            }
+            this.log.info('leases revoked', { count: ids.length, reason });
+            this.observe();
+          } catch (err) {
+            this.log.error('unexpected error handling a revocation', { leases: ids.join(','), reason, err });
+          }
         },
         closed: (s) => this.sessions.delete(s),
       },
@@ -82,7 +105,21 @@ export class WorkerService {
     this.log.info('work stream opened', { peer: session.peer });
     // Results whose stream broke (e.g. the coordinator restarted) go to the new stream: they are adopted there.
     while (this.outbox.length > 0 && session.isOpen) session.send(this.outbox.shift()!);
-  };
+  }
+
+  /**
+   * A lease this worker failed to take on for an unexpected reason: logged with its stack, and answered as a failed
+   * chunk (code INTERNAL) so the coordinator re-leases it now instead of waiting on a lease nobody runs.
+   */
+  private onLeaseError(session: WorkSession, job: ChunkJob, err: unknown): void {
+    this.log.error('unexpected error taking a lease', { lease: job.leaseId, calculation: job.calculationId, chunk: job.chunkIndex, err });
+    this.owner.delete(job.leaseId);
+    session.leases.delete(job.leaseId);
+    this.metrics?.chunks.inc({ outcome: 'failed' });
+    session.send({
+      failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: INTERNAL_FAILURE, message: `internal error on worker ${this.opts.workerId} (see its log)` },
+    });
+  }
 
   /**
    * Drains: no more leases, unstarted ones handed back, running ones finished within the grace (then aborted and

@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { CalculationsHandlers } from '../../generated/proto/pigrid/v1/Calculations.js';
 import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { isTerminal, type CalculationRecord } from '../core/model.js';
 import type { ListCursor } from '../core/store-port.js';
 import type { Engine } from '../engine.js';
@@ -39,22 +40,51 @@ export function pageSize(raw: number | undefined): number {
   return raw;
 }
 
+/** Metadata key of the caller's request id (the gateway sends its REST request id), logged with unexpected errors. */
+export const REQUEST_ID_METADATA_KEY = 'x-request-id';
+
+function requestIdOf(call: { metadata: grpc.Metadata }): string | undefined {
+  const v = call.metadata.get(REQUEST_ID_METADATA_KEY)[0];
+  return typeof v === 'string' && v.length > 0 ? v.slice(0, 128) : undefined;
+}
+
+type AnyCall = { metadata: grpc.Metadata; getPeer(): string };
+
+/**
+ * The error a client gets. Expected errors (catalogued codes) are answered as they are; anything that maps to
+ * INTERNAL is a bug or an I/O failure: it is logged here with its stack and the ids of the call, and the client
+ * gets INTERNAL with no details.
+ */
+function answerFor(log: Logger, method: string, call: AnyCall, err: unknown, calculationId?: string): Partial<grpc.ServiceError> {
+  const answer = toServiceError(err);
+  if (answer.code === grpc.status.INTERNAL) {
+    log.error('unexpected error in a gRPC handler', {
+      method,
+      calculation: calculationId || undefined,
+      request: requestIdOf(call),
+      peer: call.getPeer(),
+      err: err instanceof Error ? err : new Error(String(err)),
+    });
+  }
+  return answer;
+}
+
 /** Runs a unary handler body and answers with its value or the mapped error. */
-function unary<T>(callback: grpc.sendUnaryData<T>, body: () => T): void {
+function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T, calculationId?: string): void {
   let value: T;
   try {
     value = body();
   } catch (err) {
-    callback(toServiceError(err) as grpc.ServiceError);
+    callback(answerFor(log, method, call, err, calculationId) as grpc.ServiceError);
     return;
   }
   callback(null, value);
 }
 
-export function calculationsHandlers(engine: Engine, singleModeThreads: number): CalculationsHandlers {
+export function calculationsHandlers(engine: Engine, singleModeThreads: number, log: Logger): CalculationsHandlers {
   return {
     Submit(call, callback) {
-      unary(callback, () => {
+      unary(log, 'Submit', call, callback, () => {
         const r = call.request;
         const mode = modeFromWire(r.mode);
         return toWireCalculation(
@@ -72,13 +102,13 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number):
       });
     },
     Get(call, callback) {
-      unary(callback, () => toWireCalculation(engine.get(call.request.id)));
+      unary(log, 'Get', call, callback, () => toWireCalculation(engine.get(call.request.id)), call.request.id);
     },
     Cancel(call, callback) {
-      unary(callback, () => toWireCalculation(engine.cancel(call.request.id)));
+      unary(log, 'Cancel', call, callback, () => toWireCalculation(engine.cancel(call.request.id)), call.request.id);
     },
     List(call, callback) {
-      unary(callback, () => {
+      unary(log, 'List', call, callback, () => {
         const limit = pageSize(call.request.pageSize);
         const after = call.request.pageToken ? decodeCursor(call.request.pageToken) : undefined;
         const page = engine.list(limit + 1, after);
@@ -89,8 +119,8 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number):
         };
       });
     },
-    ClusterStatus(_call, callback) {
-      unary(callback, () => {
+    ClusterStatus(call, callback) {
+      unary(log, 'ClusterStatus', call, callback, () => {
         const p = engine.pool();
         return {
           workers: p.workers
@@ -117,11 +147,12 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number):
       });
     },
     Watch(call) {
+      const id = call.request.id;
       let first: CalculationRecord;
       try {
-        first = engine.get(call.request.id);
+        first = engine.get(id);
       } catch (err) {
-        call.emit('error', toServiceError(err));
+        call.emit('error', answerFor(log, 'Watch', call, err, id));
         return;
       }
       call.write(toWireCalculation(first));
@@ -138,7 +169,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number):
         pending = undefined;
         lastSent = Date.now();
       };
-      const stop = engine.watch(first.id, (rec) => {
+      const onChange = (rec: CalculationRecord) => {
         const msg = toWireCalculation(rec);
         if (isTerminal(rec.status)) {
           if (timer) clearTimeout(timer);
@@ -151,6 +182,16 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number):
         const wait = WATCH_MIN_INTERVAL_MS - (Date.now() - lastSent);
         if (wait <= 0) flush();
         else timer ??= setTimeout(flush, wait);
+      };
+      // The listener runs inside the engine's step: a throw here must end this stream, not the step.
+      const stop = engine.watch(first.id, (rec) => {
+        try {
+          onChange(rec);
+        } catch (err) {
+          if (timer) clearTimeout(timer);
+          stop();
+          call.emit('error', answerFor(log, 'Watch', call, err, id));
+        }
       });
       call.on('cancelled', () => {
         if (timer) clearTimeout(timer);

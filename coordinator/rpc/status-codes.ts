@@ -16,6 +16,7 @@ const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCode.INVALID_PAGE_TOKEN]: grpc.status.INVALID_ARGUMENT,
   [ErrorCode.CALCULATION_NOT_FOUND]: grpc.status.NOT_FOUND,
   [ErrorCode.COORDINATOR_DRAINING]: grpc.status.UNAVAILABLE,
+  [ErrorCode.STORE_UNAVAILABLE]: grpc.status.UNAVAILABLE,
 };
 
 export const CODE_METADATA_KEY = 'pigrid-code';

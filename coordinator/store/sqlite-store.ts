@@ -102,11 +102,17 @@ function toParams(rec: CalculationRecord): Record<string, unknown> {
 export function openSqliteStore(path: string): CalculationStore & { readonly path: string } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    assertWritable(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   const insertCalc = db.prepare(`
     INSERT INTO calculations (id, mode, points, seed, chunk_size, chunk_count, status, inside, points_done, chunks_done,
@@ -197,6 +203,20 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
       }
     },
   };
+}
+
+/**
+ * SQLite opens a file it may not write (read-only file or mount, immutable file) read-only without a word; every
+ * write would then fail later with SQLITE_READONLY. A write transaction that changes nothing finds out now, so the
+ * coordinator refuses to start instead of answering errors to every submission.
+ */
+function assertWritable(db: Database.Database): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('DELETE FROM calculations WHERE 0');
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
 }
 
 function migrate(db: Database.Database): void {

@@ -8,7 +8,7 @@ import { ErrorCode } from '../../shared/errors.js';
 import { checkJsonSubmitBody } from '../../shared/submit-rules.js';
 import { toCalculationJson } from '../calculation-json.js';
 import type { CoordinatorClient } from '../coordinator-client.js';
-import { HttpError, fromGrpcError } from '../http-errors.js';
+import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';
 
 const MAX_PAGE_SIZE = 500;
 
@@ -37,17 +37,17 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     if (body.points !== undefined && body.points !== null) req.points = body.points;
     if (body.seed !== undefined && body.seed !== null) req.seed = body.seed;
     if (body.chunk_size !== undefined && body.chunk_size !== null) req.chunkSize = body.chunk_size;
-    const created = await viaCoordinator(() => coordinator.submit(req));
+    const created = await viaCoordinator(() => coordinator.submit(req, request.id));
     const json = toCalculationJson(created);
     return reply.code(202).header('location', `/api/calculate/${json.id}`).send(json);
   });
 
   app.get<{ Params: { id: string } }>('/api/calculate/:id', async (request) => {
-    return toCalculationJson(await viaCoordinator(() => coordinator.get(request.params.id)));
+    return toCalculationJson(await viaCoordinator(() => coordinator.get(request.params.id, request.id)));
   });
 
   app.post<{ Params: { id: string } }>('/api/calculate/:id/cancel', async (request) => {
-    return toCalculationJson(await viaCoordinator(() => coordinator.cancel(request.params.id)));
+    return toCalculationJson(await viaCoordinator(() => coordinator.cancel(request.params.id, request.id)));
   });
 
   app.get<{ Querystring: { page_size?: string; page_token?: string } }>('/api/calculate', async (request) => {
@@ -59,7 +59,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
         throw HttpError.of(400, ErrorCode.INVALID_PAGE_SIZE, `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${JSON.stringify(raw)}`, 'page_size');
       }
     }
-    const page = await viaCoordinator(() => coordinator.list(pageSize, request.query.page_token ?? ''));
+    const page = await viaCoordinator(() => coordinator.list(pageSize, request.query.page_token ?? '', request.id));
     return { calculations: page.calculations.map(toCalculationJson), next_page_token: page.nextPageToken || null };
   });
 
@@ -68,7 +68,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
    * `end` event with the final state. Unknown ids answer 404 JSON before the stream starts.
    */
   app.get<{ Params: { id: string } }>('/api/calculate/:id/events', async (request, reply) => {
-    const first = toCalculationJson(await viaCoordinator(() => coordinator.get(request.params.id)));
+    const first = toCalculationJson(await viaCoordinator(() => coordinator.get(request.params.id, request.id)));
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -83,13 +83,25 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     const stop = coordinator.watch(
       first.id,
       (c) => {
-        last = toCalculationJson(c);
-        send('progress', last);
+        // Runs in a gRPC stream event after the reply was hijacked: Fastify's error handler cannot see a throw here.
+        try {
+          last = toCalculationJson(c);
+          send('progress', last);
+        } catch (err) {
+          request.log.error({ calculation: first.id, err }, 'unexpected error in the event stream');
+          finish();
+          stop();
+          send('error', internalErrorBody(request.id));
+          res.end();
+        }
       },
       (err) => {
         finish();
-        if (err) send('error', fromGrpcError(err).body);
-        else send('end', last);
+        if (err) {
+          const failed = fromGrpcError(err);
+          if (failed.status >= 500) request.log.warn({ calculation: first.id, code: failed.body.error.code, err }, 'event stream ended by a coordinator error');
+          send('error', failed.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : failed.body);
+        } else send('end', last);
         res.end();
       },
     );
