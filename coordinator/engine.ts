@@ -55,6 +55,8 @@ export class Engine {
   private readonly pendingConns = new Set<string>();
   private flushScheduled = false;
   private accepting = true;
+  /** The store write that failed: the engine has stopped (the process is exiting) and changes nothing more. */
+  private failed: unknown;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -77,6 +79,7 @@ export class Engine {
   // ---- the Calculations API -----------------------------------------------------------------------------------
 
   submit(input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown }, acceptStrings: boolean): CalculationRecord {
+    this.throwIfFailed();
     if (!this.accepting) throw new PigridError(ErrorCode.COORDINATOR_DRAINING, 'the coordinator is shutting down; retry shortly');
     const checked = validateSubmit(input, this.deps.limits, { acceptStrings });
     if (!checked.ok) {
@@ -116,12 +119,14 @@ export class Engine {
 
   get(id: string): CalculationRecord {
     if (typeof id !== 'string' || id.length === 0) throw new PigridError(ErrorCode.INVALID_ID, 'id is required', 'id');
-    const rec = this.scheduler.calculation(id) ?? this.deps.store.get(id);
+    // After a failed write the store is the truth: memory may hold a step that was never saved.
+    const rec = (this.failed === undefined ? this.scheduler.calculation(id) : undefined) ?? this.deps.store.get(id);
     if (!rec) throw new PigridError(ErrorCode.CALCULATION_NOT_FOUND, `no calculation with id ${JSON.stringify(id)}`, 'id');
     return rec;
   }
 
   cancel(id: string): CalculationRecord {
+    this.throwIfFailed();
     const existing = this.get(id);
     if (isTerminal(existing.status)) return existing;
     let rec: CalculationRecord | undefined;
@@ -133,7 +138,7 @@ export class Engine {
   }
 
   list(limit: number, after?: ListCursor): CalculationRecord[] {
-    return this.deps.store.list(limit, after).map((r) => this.scheduler.calculation(r.id) ?? r);
+    return this.deps.store.list(limit, after).map((r) => (this.failed === undefined ? this.scheduler.calculation(r.id) : undefined) ?? r);
   }
 
   /** Calls `listener` on every change of the calculation until it ends. Returns the unsubscribe function. */
@@ -227,9 +232,15 @@ export class Engine {
     try {
       write();
     } catch (err) {
+      this.failed = err;
       this.deps.onStoreFailure?.(err, { op, calculationIds });
       throw err;
     }
+  }
+
+  /** API calls after a failed write answer with that failure (STORE_UNAVAILABLE) instead of changing anything. */
+  private throwIfFailed(): void {
+    if (this.failed !== undefined) throw this.failed;
   }
 
   /**
@@ -254,6 +265,8 @@ export class Engine {
    * send.
    */
   private step(event: (effects: Effect[]) => void): void {
+    // Stopped by a failed write: worker events and ticks are dropped (already reported; the process is exiting).
+    if (this.failed !== undefined) return;
     const effects: Effect[] = [];
     const queued = this.pending;
     const conns = [...this.pendingConns];
