@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { appRoot } from '../shared/paths.js';
-import { startProcess, stopAll, tempDbPath } from '../test/harness/processes.js';
-import { http, submit, until, waitDone } from '../test/harness/rest.js';
+import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
+import { http, submit, until, waitDone } from '../harness/rest.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface DispatchRun {

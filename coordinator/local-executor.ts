@@ -3,8 +3,8 @@
  * and commit path as remote workers, so both modes share one accounting and give the identical result.
  */
 import type { Logger } from '../shared/logger.js';
-import { ChunkRunner } from '../worker/chunk-runner.js';
-import type { KernelPool } from '../worker/kernel-pool.js';
+import { ChunkRunner } from '../kernel/pool/chunk-runner.js';
+import type { KernelPool } from '../kernel/pool/kernel-pool.js';
 import type { LeaseGrant, RevokeReason } from './core/scheduler-types.js';
 import type { Engine, LeaseSink } from './engine.js';
 

@@ -10,7 +10,7 @@ import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/l
 import { createLogger, type Logger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
-import { createKernelPool } from '../worker/kernel-pool.js';
+import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { loadCoordinatorConfig, type CoordinatorConfig } from './config.js';
 import type { IdSource, SeedSource } from './core/ports.js';
 import type { WorkerDiscovery } from './discovery/discovery.js';

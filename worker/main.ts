@@ -9,10 +9,10 @@ import { createLogger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
 import { VERSION } from '../shared/version.js';
-import { ChunkRunner } from './chunk-runner.js';
+import { ChunkRunner } from '../kernel/pool/chunk-runner.js';
 import { loadWorkerConfig } from './config.js';
-import { KERNEL_NAME, STREAM_VERSION } from './kernel/index.js';
-import { createKernelPool } from './kernel-pool.js';
+import { KERNEL_NAME, STREAM_VERSION } from '../kernel/index.js';
+import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { createWorkerMetrics } from './metrics.js';
 import { WorkerService } from './worker-service.js';
 

@@ -6,8 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
 import type { Logger } from '../shared/logger.js';
-import type { ChunkJob, ChunkRunner } from './chunk-runner.js';
-import type { KernelOutcome } from './kernel-pool.js';
+import type { ChunkJob, ChunkRunner } from '../kernel/pool/chunk-runner.js';
+import type { KernelOutcome } from '../kernel/pool/kernel-pool.js';
 import type { WorkerMetrics } from './metrics.js';
 import { WorkSession, type WorkCall } from './work-session.js';
 

@@ -11,7 +11,7 @@ import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
 // From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
-import { STREAM_VERSION } from '../../worker/kernel/stream-spec.js';
+import { STREAM_VERSION } from '../../kernel/stream-spec.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
 import type { Engine, LeaseSink } from '../engine.js';
 

@@ -5,10 +5,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { calculationsClient, unary } from '../harness/grpc-client.js';
-import { stopAll } from '../harness/processes.js';
-import { http, submit, waitDone } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { calculationsClient, unary } from '../../harness/grpc-client.js';
+import { stopAll } from '../../harness/processes.js';
+import { http, submit, waitDone } from '../../harness/rest.js';
 
 let c: Cluster;
 let client: CalculationsClient;

@@ -3,9 +3,9 @@
  * fairly, so a small one submitted behind a huge one finishes in time proportional to its own size.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
-import { http, poolView, submit, until, waitDone } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
+import { http, poolView, submit, until, waitDone } from '../../harness/rest.js';
 
 let c: Cluster;
 beforeAll(async () => {

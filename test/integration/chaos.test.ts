@@ -4,10 +4,10 @@
  * chunk is committed exactly once.
  */
 import { afterAll, expect, it } from 'vitest';
-import { startCluster, startWorker } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { portOf, stopAll } from '../harness/processes.js';
-import { submit, waitDone } from '../harness/rest.js';
+import { startCluster, startWorker } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { portOf, stopAll } from '../../harness/processes.js';
+import { submit, waitDone } from '../../harness/rest.js';
 
 afterAll(stopAll);
 

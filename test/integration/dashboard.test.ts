@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { startCluster, startWorker, type Cluster } from '../harness/cluster.js';
-import { startHostileWorker } from '../harness/hostile-worker.js';
-import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
-import { submit, waitDone } from '../harness/rest.js';
+import { startCluster, startWorker, type Cluster } from '../../harness/cluster.js';
+import { startHostileWorker } from '../../harness/hostile-worker.js';
+import { startProcess, stopAll, tempDbPath } from '../../harness/processes.js';
+import { submit, waitDone } from '../../harness/rest.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);

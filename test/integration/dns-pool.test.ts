@@ -5,9 +5,9 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { startFakeDnsServer, type FakeDnsServer } from '../fakes/fake-dns-server.js';
-import { startWorker } from '../harness/cluster.js';
-import { portOf, startProcess, stopAll, tempDbPath } from '../harness/processes.js';
-import { poolView, submit, until, waitDone } from '../harness/rest.js';
+import { startWorker } from '../../harness/cluster.js';
+import { portOf, startProcess, stopAll, tempDbPath } from '../../harness/processes.js';
+import { poolView, submit, until, waitDone } from '../../harness/rest.js';
 
 const SERVICE = 'pigrid-worker.pigrid.svc.cluster.local';
 let dns: FakeDnsServer | undefined;

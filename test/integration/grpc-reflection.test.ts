@@ -4,10 +4,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
-import { describeSymbol, invokeJson, listServices } from '../harness/reflection-client.js';
-import { until } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
+import { describeSymbol, invokeJson, listServices } from '../../harness/reflection-client.js';
+import { until } from '../../harness/rest.js';
 
 let c: Cluster;
 beforeAll(async () => {

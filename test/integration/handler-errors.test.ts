@@ -21,8 +21,8 @@ import { createKubeReader } from '../../gateway/k8s/kube-reader.js';
 import { startGrpcServer, type PigridServer } from '../../shared/grpc-server.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
-import { ChunkRunner } from '../../worker/chunk-runner.js';
-import type { KernelPool } from '../../worker/kernel-pool.js';
+import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
+import type { KernelPool } from '../../kernel/pool/kernel-pool.js';
 import { WorkerService } from '../../worker/worker-service.js';
 
 const servers: PigridServer[] = [];

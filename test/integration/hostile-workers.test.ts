@@ -7,12 +7,12 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import type { ClusterStatusResponse__Output } from '../../generated/proto/pigrid/v1/ClusterStatusResponse.js';
-import { startWorker } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { calculationsClient, unary } from '../harness/grpc-client.js';
-import { startHostileWorker, type HostileWorker, type HostileWorkerOptions } from '../harness/hostile-worker.js';
-import { startProcess, stopAll, tempDbPath, type Proc } from '../harness/processes.js';
-import { http, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
+import { startWorker } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { calculationsClient, unary } from '../../harness/grpc-client.js';
+import { startHostileWorker, type HostileWorker, type HostileWorkerOptions } from '../../harness/hostile-worker.js';
+import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/processes.js';
+import { http, submit, until, waitDone, type CalcJson } from '../../harness/rest.js';
 
 const hostiles: HostileWorker[] = [];
 const stopped: Proc[] = [];

@@ -3,10 +3,10 @@
  * nothing it held is leased again.
  */
 import { afterAll, expect, it } from 'vitest';
-import { startCluster } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { stopAll } from '../harness/processes.js';
-import { poolView, submit, until, waitDone } from '../harness/rest.js';
+import { startCluster } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { stopAll } from '../../harness/processes.js';
+import { poolView, submit, until, waitDone } from '../../harness/rest.js';
 
 afterAll(stopAll);
 

@@ -114,4 +114,12 @@ describe('.dockerignore', () => {
     for (const path of needed) expect(isIgnored(path), path).toBe(false);
     expect(isIgnored('test/unit')).toBe(true);
   });
+
+  it('keeps tests, benchmarks and their process harness out: the production build compiles none of them', () => {
+    const build = JSON.parse(readFileSync(repoPath('tsconfig.build.json'), 'utf8')) as { include: string[] };
+    for (const path of ['test', 'bench', 'harness']) {
+      expect(isIgnored(path), path).toBe(true);
+      expect(build.include.some((i) => i === path || i.startsWith(`${path}/`)), `tsconfig.build.json compiles ${path}`).toBe(false);
+    }
+  });
 });

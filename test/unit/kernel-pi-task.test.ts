@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countInside, isSerializedKernelError, KERNEL_NAME, KernelErrorCode, rebuildKernelError } from '../../worker/kernel/index.js';
-import piTask from '../../worker/kernel/pi-task.js';
+import { countInside, isSerializedKernelError, KERNEL_NAME, KernelErrorCode, rebuildKernelError } from '../../kernel/index.js';
+import piTask from '../../kernel/pool/pi-task.js';
 
 function thrownBy(run: () => unknown): unknown {
   try {

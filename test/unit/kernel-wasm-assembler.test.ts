@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeModule, FunctionBuilder, sleb, uleb, ValType } from '../../worker/kernel/wasm-assembler.js';
-import { buildWasmKernelModule } from '../../worker/kernel/wasm-kernel-module.js';
-import { instantiateSync, validateModule } from '../../worker/kernel/wasm-runtime.js';
+import { encodeModule, FunctionBuilder, sleb, uleb, ValType } from '../../kernel/wasm/wasm-assembler.js';
+import { buildWasmKernelModule } from '../../kernel/wasm/wasm-kernel-module.js';
+import { instantiateSync, validateModule } from '../../kernel/wasm/wasm-runtime.js';
 
 describe('the in-repo WebAssembly assembler', () => {
   it('encodes LEB128 like the binary format specification', () => {

@@ -2,8 +2,8 @@
  * Runs the generated WebAssembly SIMD128 kernel: instantiates the module and drives it in
  * pieces of at most {@link PIECE_POINTS} samples.
  */
-import { kernelError, KernelErrorCode, validateChunkInput } from './kernel-errors.js';
-import { STREAM_LANES } from './stream-spec.js';
+import { kernelError, KernelErrorCode, validateChunkInput } from '../kernel-errors.js';
+import { STREAM_LANES } from '../stream-spec.js';
 import { buildWasmKernelModule, type WasmKernelShape } from './wasm-kernel-module.js';
 import { instantiateSync, validateModule } from './wasm-runtime.js';
 

@@ -9,7 +9,7 @@
  */
 import { countInsideJs } from './js-integer-kernel.js';
 import { STREAM_LANES } from './stream-spec.js';
-import { createWasmKernel, wasmSimdSupported, type CountInside } from './wasm-kernel.js';
+import { createWasmKernel, wasmSimdSupported, type CountInside } from './wasm/wasm-kernel.js';
 
 export { MAX_CHUNK_POINTS, STREAM_VERSION } from './stream-spec.js';
 export {

@@ -8,14 +8,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import type { CoordinatorMessage__Output } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
-import type { Lease__Output } from '../../generated/proto/pigrid/v1/Lease.js';
-import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
-import { startGrpcServer } from '../../shared/grpc-server.js';
-import { loadContract } from '../../shared/proto.js';
-import { countInside, STREAM_VERSION } from '../../worker/kernel/index.js';
-import { heartbeatIntervalMs } from '../../worker/work-session.js';
-import { LEASE_RETURNED } from '../../worker/worker-service.js';
+import type { CoordinatorMessage__Output } from '../generated/proto/pigrid/v1/CoordinatorMessage.js';
+import type { Lease__Output } from '../generated/proto/pigrid/v1/Lease.js';
+import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
+import { startGrpcServer } from '../shared/grpc-server.js';
+import { loadContract } from '../shared/proto.js';
+import { countInside, STREAM_VERSION } from '../kernel/index.js';
+import { heartbeatIntervalMs } from '../worker/work-session.js';
+import { LEASE_RETURNED } from '../worker/worker-service.js';
 
 /**
  * How the worker answers leases. Chunk j of a calculation is assumed to have as many points as the leased chunk

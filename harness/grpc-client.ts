@@ -2,9 +2,9 @@
  * A typed gRPC client of the Calculations API for tests, plus promise helpers.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calculation.js';
-import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
-import { loadContract } from '../../shared/proto.js';
+import type { Calculation__Output } from '../generated/proto/pigrid/v1/Calculation.js';
+import type { CalculationsClient } from '../generated/proto/pigrid/v1/Calculations.js';
+import { loadContract } from '../shared/proto.js';
 
 export function calculationsClient(address: string): CalculationsClient {
   const Ctor = loadContract().calculations.pigrid.v1.Calculations;

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { appRoot } from '../../shared/paths.js';
+import { appRoot } from '../shared/paths.js';
 
 const ROOT = appRoot();
 const MAIN = join(ROOT, 'dist', 'main.js');
