@@ -60,7 +60,7 @@ function buildRun(): FunctionBuilder {
  * Counts floor(points / 16) * 16 samples. For the benchmark only.
  */
 export function createXoshiroContrastKernel(): (seed: bigint, chunkIndex: number, points: number) => number {
-  const { run, memory } = instantiateSync<{ run(steps: number): number; memory: WasmMemory }>(
+  const { run, memory } = instantiateSync<{ run: (steps: number) => number; memory: WasmMemory }>(
     encodeModule([{ name: 'run', fn: buildRun() }], 1),
   );
   const words = new Uint32Array(memory.buffer, 0, STREAM_LANES * 4);

@@ -56,7 +56,7 @@ export class Engine {
   private flushScheduled = false;
   private accepting = true;
   /** The store write that failed: the engine has stopped (the process is exiting) and changes nothing more. */
-  private failed: unknown;
+  private failed: Error | undefined;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -147,8 +147,8 @@ export class Engine {
     if (!set) this.listeners.set(id, (set = new Set()));
     set.add(listener);
     return () => {
-      set!.delete(listener);
-      if (set!.size === 0) this.listeners.delete(id);
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(id);
     };
   }
 
@@ -232,7 +232,7 @@ export class Engine {
     try {
       write();
     } catch (err) {
-      this.failed = err;
+      this.failed = err instanceof Error ? err : new Error(String(err));
       this.deps.onStoreFailure?.(err, { op, calculationIds });
       throw err;
     }

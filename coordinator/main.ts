@@ -4,7 +4,6 @@
  * checkpoint and close SQLite last.
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { startGrpcServer, type PigridServer } from '../shared/grpc-server.js';
 import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -130,8 +129,8 @@ export async function runCoordinator(): Promise<void> {
     port: config.grpcPort,
     register: (server) =>
       server.addService(
-        contract.calculations.pigrid.v1.Calculations.service as unknown as ServiceDefinition,
-        calculationsHandlers(engine, config.threads, log) as unknown as UntypedServiceImplementation,
+        contract.calculations.pigrid.v1.Calculations.service,
+        calculationsHandlers(engine, config.threads, log),
       ),
   });
   answering = grpc;

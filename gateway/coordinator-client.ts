@@ -44,16 +44,16 @@ export function createCoordinatorClient(address: string, deadlineMs = 5_000): Co
       const metadata = new grpc.Metadata();
       if (opts.requestId) metadata.set(REQUEST_ID_METADATA_KEY, opts.requestId);
       const deadline = Date.now() + (opts.ms ?? deadlineMs);
-      const c = method.call(client, req, metadata, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+      const c = method(req, metadata, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
       opts.signal?.addEventListener('abort', () => c.cancel(), { once: true });
     });
   return {
-    submit: (req, requestId) => call(client.Submit as Unary<SubmitRequest, Calculation__Output>, req, { requestId }),
-    get: (id, requestId) => call(client.Get as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
-    cancel: (id, requestId) => call(client.Cancel as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
+    submit: (req, requestId) => call(client.Submit.bind(client) as Unary<SubmitRequest, Calculation__Output>, req, { requestId }),
+    get: (id, requestId) => call(client.Get.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
+    cancel: (id, requestId) => call(client.Cancel.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
     list: (pageSize, pageToken, requestId) =>
-      call(client.List as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { requestId }),
-    clusterStatus: (ms, signal) => call(client.ClusterStatus as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
+      call(client.List.bind(client) as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { requestId }),
+    clusterStatus: (ms, signal) => call(client.ClusterStatus.bind(client) as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
     watch(id, onData, onEnd) {
       const stream = client.Watch({ id });
       let ended = false;

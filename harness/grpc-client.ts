@@ -11,14 +11,12 @@ export function calculationsClient(address: string): CalculationsClient {
   return new Ctor(address, grpc.credentials.createInsecure());
 }
 
-/** Calls a unary method and resolves with {value} or {error}. */
-export function unary<Req, Res>(
-  client: grpc.Client,
-  method: (req: Req, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
-  req: Req,
+/** Calls a unary method, e.g. `unary((cb) => client.Get({ id }, cb))`, and resolves with {value} or {error}. */
+export function unary<Res>(
+  call: (cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
 ): Promise<{ value?: Res; error?: grpc.ServiceError }> {
   return new Promise((resolve) => {
-    method.call(client, req, (err, res) => resolve(err ? { error: err } : { value: res }));
+    call((err, res) => resolve(err ? { error: err } : { value: res }));
   });
 }
 

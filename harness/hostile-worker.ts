@@ -275,7 +275,7 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
     service: 'worker',
     host: '127.0.0.1',
     port: 0,
-    register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service as unknown as grpc.ServiceDefinition, { Work: work } as grpc.UntypedServiceImplementation),
+    register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service, { Work: work }),
   });
   server.setReady(true);
   let closing: Promise<void> | undefined;

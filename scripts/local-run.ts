@@ -31,7 +31,7 @@ function start(name: string, component: string, extra: Record<string, string>, c
     detached: true,
   });
   const prefix = tty ? `${color}${name.padEnd(12)}\x1b[0m| ` : `${name.padEnd(12)}| `;
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => process.stdout.write(prefix + line + '\n'));
   }
   child.on('exit', (code, signal) => {

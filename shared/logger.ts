@@ -32,7 +32,7 @@ export function errorWithStack(err: Error): string {
       parts.push(typeof code === 'string' && !head.includes(code) ? `${head}\n  code: ${code}` : head);
       e = e.cause;
     } else {
-      parts.push(String(e));
+      parts.push(typeof e === 'string' ? e : json(e));
       break;
     }
   }

@@ -2,7 +2,6 @@
  * Worker process: serves Worker.Work on gRPC, runs chunks on a piscina pool sized to its CPUs, drains on SIGTERM.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { startGrpcServer } from '../shared/grpc-server.js';
 import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
@@ -34,7 +33,7 @@ export async function runWorker(): Promise<void> {
     host: config.host,
     port: config.grpcPort,
     register: (server) =>
-      server.addService(contract.worker.pigrid.v1.Worker.service as unknown as ServiceDefinition, { Work: service.work } as UntypedServiceImplementation),
+      server.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
   });
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);

@@ -75,7 +75,7 @@ function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sen
   try {
     value = body();
   } catch (err) {
-    callback(answerFor(log, method, call, err, calculationId) as grpc.ServiceError);
+    callback(answerFor(log, method, call, err, calculationId));
     return;
   }
   callback(null, value);

@@ -59,6 +59,7 @@ export default function piTask(task: PiTask): PiTaskResult {
     const inside = countInside(seed, task.chunkIndex, task.points);
     return { inside, elapsedMs: performance.now() - start, kernel: KERNEL_NAME };
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plain object keeps its code across the thread
     throw serializeKernelError(error);
   }
 }

@@ -123,7 +123,7 @@ describe('DNS discovery against a real DNS server on loopback', () => {
 
     const expectWithinInterval = async (expected: string[]) => {
       const t0 = Date.now();
-      await until(() => JSON.stringify(w.last()) === JSON.stringify(expected), `set ${expected}`);
+      await until(() => JSON.stringify(w.last()) === JSON.stringify(expected), `set ${expected.join(',')}`);
       // one interval plus the lookup itself (a few ms on loopback) and timer slack
       expect(Date.now() - t0).toBeLessThan(intervalMs + 150);
     };

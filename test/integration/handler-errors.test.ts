@@ -65,8 +65,8 @@ async function serveCalculations(engine: Engine, log: Logger): Promise<{ server:
     port: 0,
     register: (s) =>
       s.addService(
-        contract.calculations.pigrid.v1.Calculations.service as unknown as grpc.ServiceDefinition,
-        calculationsHandlers(engine, 1, log) as unknown as grpc.UntypedServiceImplementation,
+        contract.calculations.pigrid.v1.Calculations.service,
+        calculationsHandlers(engine, 1, log),
       ),
   });
   servers.push(server);
@@ -217,7 +217,7 @@ describe('worker Work handler', () => {
       service: 'worker',
       host: '127.0.0.1',
       port: 0,
-      register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service as unknown as grpc.ServiceDefinition, { Work: service.work } as grpc.UntypedServiceImplementation),
+      register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
     });
     servers.push(server);
     const client = new contract.worker.pigrid.v1.Worker(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());

@@ -56,7 +56,7 @@ async function startGrid(workers: string[], env: Record<string, string> = {}, op
 async function clusterStatus(g: { grpc: string }): Promise<ClusterStatusResponse__Output> {
   const client = calculationsClient(g.grpc);
   try {
-    const { value, error } = await unary(client, client.ClusterStatus, {});
+    const { value, error } = await unary<ClusterStatusResponse__Output>((cb) => client.ClusterStatus({}, cb));
     if (error) throw error;
     return value as ClusterStatusResponse__Output;
   } finally {

@@ -39,7 +39,7 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
 
 const dockerfile = parseDockerfile(readFileSync(repoPath('Dockerfile'), 'utf8'));
 const runtime = dockerfile.stages.at(-1) as Stage;
-const build = dockerfile.stages[0] as Stage;
+const build = dockerfile.stages[0];
 const run = (s: Stage): string => s.body.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
 
 describe('Dockerfile', () => {

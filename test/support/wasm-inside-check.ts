@@ -9,7 +9,7 @@ import { declareStepLocals, emitHorizontalSum, emitInsideMask } from '../../kern
 import { instantiateSync } from '../../kernel/wasm/wasm-runtime.js';
 
 interface CheckExports {
-  check(first: number, vectors: number): [number, number];
+  check: (first: number, vectors: number) => [number, number];
 }
 
 function buildCheck(): FunctionBuilder {

@@ -22,7 +22,7 @@ describe('the in-repo WebAssembly assembler', () => {
   it('builds a module that runs', () => {
     const add = new FunctionBuilder([ValType.i32, ValType.i32], [ValType.i32]);
     add.get(0).get(1).op(0x6a);
-    const { add: run } = instantiateSync<{ add(a: number, b: number): number }>(encodeModule([{ name: 'add', fn: add }], 1));
+    const { add: run } = instantiateSync<{ add: (a: number, b: number) => number }>(encodeModule([{ name: 'add', fn: add }], 1));
     expect(run(40, 2)).toBe(42);
   });
 

@@ -99,7 +99,7 @@ function endpointShape(ep: unknown, where: string, needsPortName: boolean, repor
   if (needsPortName && typeof ep.port !== 'string') report(`${where}.port must name a port`);
   if (ep.path !== undefined && (typeof ep.path !== 'string' || !ep.path.startsWith('/'))) report(`${where}.path must start with /`);
   for (const f of ['interval', 'scrapeTimeout']) {
-    if (ep[f] !== undefined && !DURATION.test(String(ep[f]))) report(`${where}.${f} is not a Prometheus duration`);
+    if (ep[f] !== undefined && !(typeof ep[f] === 'string' && DURATION.test(ep[f]))) report(`${where}.${f} is not a Prometheus duration`);
   }
 }
 
@@ -124,18 +124,20 @@ function prometheusRuleShape(spec: Record<string, unknown>, report: (m: string) 
   if (!Array.isArray(spec.groups) || spec.groups.length === 0) return report('spec.groups must not be empty');
   spec.groups.forEach((g, gi) => {
     if (!isRecord(g) || typeof g.name !== 'string') return report(`spec.groups[${gi}] needs a name`);
-    if (!Array.isArray(g.rules) || g.rules.length === 0) return report(`group ${g.name}: rules must not be empty`);
+    const group = g.name;
+    if (!Array.isArray(g.rules) || g.rules.length === 0) return report(`group ${group}: rules must not be empty`);
     g.rules.forEach((r, ri) => {
-      const where = `group ${g.name} rule ${ri}`;
+      const where = `group ${group} rule ${ri}`;
       if (!isRecord(r)) return report(`${where} must be an object`);
       onlyKeys(r, ['alert', 'record', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'], where, report);
       if ((r.alert === undefined) === (r.record === undefined)) report(`${where} needs exactly one of alert/record`);
       if (typeof r.expr !== 'string' || r.expr.trim() === '') report(`${where} needs an expr`);
-      if (r.for !== undefined && !DURATION.test(String(r.for))) report(`${where}: "for" is not a duration`);
+      if (r.for !== undefined && !(typeof r.for === 'string' && DURATION.test(r.for))) report(`${where}: "for" is not a duration`);
       if (r.alert !== undefined) {
         const labels = isRecord(r.labels) ? r.labels : {};
-        if (!['critical', 'warning', 'info'].includes(String(labels.severity))) report(`${where} (${String(r.alert)}) needs labels.severity`);
-        if (!isRecord(r.annotations) || typeof r.annotations.summary !== 'string') report(`${where} (${String(r.alert)}) needs annotations.summary`);
+        const alert = JSON.stringify(r.alert);
+        if (!(typeof labels.severity === 'string' && ['critical', 'warning', 'info'].includes(labels.severity))) report(`${where} (${alert}) needs labels.severity`);
+        if (!isRecord(r.annotations) || typeof r.annotations.summary !== 'string') report(`${where} (${alert}) needs annotations.summary`);
       }
     });
   });
