@@ -2,6 +2,7 @@
  * mode=single: the coordinator computes those calculations itself, on its own kernel pool, through the same lease
  * and commit path as remote workers, so both modes share one accounting and give the identical result.
  */
+import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ChunkRunner } from '../kernel/pool/chunk-runner.js';
 import type { KernelPool } from '../kernel/pool/kernel-pool.js';
@@ -51,7 +52,7 @@ export class LocalExecutor implements LeaseSink {
   /** Stops taking chunks; resolves when the running ones are done. Unstarted ones stay queued in the store. */
   async drain(): Promise<void> {
     this.engine.workerDraining(LOCAL_CONN_ID);
-    for (const job of this.runner.takeWaiting()) this.engine.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: 'LEASE_RETURNED', message: 'coordinator shutting down' });
+    for (const job of this.runner.takeWaiting()) this.engine.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: ErrorCode.LEASE_RETURNED, message: 'coordinator shutting down' });
     await this.runner.whenIdle();
   }
 

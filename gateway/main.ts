@@ -13,7 +13,7 @@ export async function runGateway(): Promise<void> {
   const log = createLogger();
   exitOnUncaughtErrors(log);
   const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs);
-  const kube = createKubeReader();
+  const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
   const app = buildApp({ coordinator, kube, log });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();

@@ -15,7 +15,7 @@ import { startGrpcServer } from '../shared/grpc-server.js';
 import { loadContract } from '../shared/proto.js';
 import { countInside, STREAM_VERSION } from '../kernel/index.js';
 import { heartbeatIntervalMs } from '../worker/work-session.js';
-import { LEASE_RETURNED } from '../worker/worker-service.js';
+import { ErrorCode } from '../shared/errors.js';
 
 /**
  * How the worker answers leases. Chunk j of a calculation is assumed to have as many points as the leased chunk
@@ -174,11 +174,11 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
         return answer(correct(l));
       case 'return-all':
         stats.returned += 1;
-        return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: LEASE_RETURNED, message: 'no thanks' } });
+        return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'no thanks' } });
       case 'replay':
         if (stream > 1) {
           stats.returned += 1;
-          return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: LEASE_RETURNED, message: 'draining' } });
+          return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'draining' } });
         }
         replayable.push({ lease: l, inside: correct(l) });
         return hold(l, stream);

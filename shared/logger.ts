@@ -5,7 +5,8 @@
  * An Error under the key `err` prints its stack (and the stacks of its causes) as one JSON string, so an unexpected
  * error is logged with where it came from and still on one line; under any other key an Error prints its message.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
@@ -55,7 +56,7 @@ function format(key: string, v: unknown): string {
 }
 
 export function createLogger(
-  level: LogLevel = (process.env.PIGRID_LOG_LEVEL as LogLevel) ?? 'info',
+  level: LogLevel = 'info',
   base: Record<string, unknown> = {},
   sink: LogSink = stdSink,
 ): Logger {

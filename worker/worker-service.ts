@@ -5,16 +5,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
+import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ChunkJob, ChunkRunner } from '../kernel/pool/chunk-runner.js';
 import type { KernelOutcome } from '../kernel/pool/kernel-pool.js';
 import type { WorkerMetrics } from './metrics.js';
 import { WorkSession, type WorkCall } from './work-session.js';
 
-/** Code of a ChunkFailure that hands a lease back unstarted (the coordinator re-leases it at once). */
-export const LEASE_RETURNED = 'LEASE_RETURNED';
-/** Code of a ChunkFailure for a lease the worker could not take on because of a bug (logged with its stack). */
-export const INTERNAL_FAILURE = 'INTERNAL';
 const OUTBOX_LIMIT = 10_000;
 
 export type WorkerState = 'RUNNING' | 'DRAINING' | 'STOPPED';
@@ -117,7 +114,7 @@ export class WorkerService {
     session.leases.delete(job.leaseId);
     this.metrics?.chunks.inc({ outcome: 'failed' });
     session.send({
-      failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: INTERNAL_FAILURE, message: `internal error on worker ${this.opts.workerId} (see its log)` },
+      failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.INTERNAL, message: `internal error on worker ${this.opts.workerId} (see its log)` },
     });
   }
 
@@ -160,7 +157,7 @@ export class WorkerService {
   private onLease(session: WorkSession, job: ChunkJob): void {
     if (this.stateValue !== 'RUNNING') {
       session.leases.delete(job.leaseId);
-      session.send({ failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: LEASE_RETURNED, message: 'worker is draining' } });
+      session.send({ failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'worker is draining' } });
       return;
     }
     this.owner.set(job.leaseId, session);
@@ -194,7 +191,7 @@ export class WorkerService {
   }
 
   private handBack(job: ChunkJob, why: string): void {
-    this.deliver(job, { failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: LEASE_RETURNED, message: why } }, false);
+    this.deliver(job, { failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: why } }, false);
   }
 
   /** Sends on the stream that granted the lease, else on any open stream, else keeps it for the next one. */

@@ -5,7 +5,7 @@
  * a second one exits at once. Exit code: 0 done, 2 invalid options, 130 stopped by a signal, 1 crash.
  */
 import { pathToFileURL } from 'node:url';
-import { LoadBenchOptionsError } from './errors.js';
+import { ErrorCode, PigridError } from '../../shared/errors.js';
 import { loadBenchHelp, parseLoadBenchArgs } from './options.js';
 import { runLoadBench } from './run-load-bench.js';
 import { formatTextSummary } from './text-report.js';
@@ -13,7 +13,7 @@ import { formatTextSummary } from './text-report.js';
 export { runLoadBench, type RunControls, type RunPhase } from './run-load-bench.js';
 export { resolveLoadBenchOptions, parseLoadBenchArgs, type LoadBenchOptions, type ResolvedLoadBenchOptions } from './options.js';
 export { LOAD_BENCH_CSV_COLUMNS, type SampleRow } from './csv.js';
-export { LoadBenchOptionsError, LOAD_BENCH_ERROR_CODES } from './errors.js';
+export { LOAD_BENCH_ERROR_CODES } from './errors.js';
 export type { LoadBenchSummary } from './summary.js';
 
 /** Progress line at most every this many ms, so long runs don't flood stderr. */
@@ -25,7 +25,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parseLoadBenchArgs(argv);
   } catch (err) {
-    if (!(err instanceof LoadBenchOptionsError)) throw err;
+    if (!(err instanceof PigridError && err.code === ErrorCode.INVALID_CONFIG)) throw err;
     process.stderr.write(`${err.message}\nRun with --help for the options.\n`);
     return 2;
   }
