@@ -7,14 +7,14 @@ import type { CalculationsHandlers } from '../../generated/proto/pigrid/v1/Calcu
 import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { checkPageSize } from '../../shared/submit-rules.js';
 import { isTerminal, type CalculationRecord } from '../core/model.js';
 import type { ListCursor } from '../core/store-port.js';
 import type { Engine } from '../engine.js';
 import { toServiceError } from './status-codes.js';
-import { modeFromWire, toWireCalculation } from './wire.js';
+import { modeFromWire } from '../../shared/wire-enums.js';
+import { toWireCalculation } from './wire.js';
 
-const DEFAULT_PAGE_SIZE = 50;
-const MAX_PAGE_SIZE = 500;
 /** Watch sends at most one progress snapshot per this interval; the terminal one always goes out at once. */
 const WATCH_MIN_INTERVAL_MS = 100;
 
@@ -32,12 +32,10 @@ function decodeCursor(token: string): ListCursor {
   throw new PigridError(ErrorCode.INVALID_PAGE_TOKEN, 'page_token must be a next_page_token returned by List', 'page_token');
 }
 
-export function pageSize(raw: number | undefined): number {
-  if (raw === undefined || raw === 0) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(raw) || raw < 1 || raw > MAX_PAGE_SIZE) {
-    throw new PigridError(ErrorCode.INVALID_PAGE_SIZE, `page_size must be an integer from 1 to ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE}); got ${raw}`, 'page_size');
-  }
-  return raw;
+function pageSize(raw: number | undefined): number {
+  const r = checkPageSize(raw === 0 ? undefined : raw);
+  if ('value' in r) return r.value;
+  throw new PigridError(r.code, r.message, r.field);
 }
 
 /** Metadata key of the caller's request id (the gateway sends its REST request id), logged with unexpected errors. */
