@@ -15,12 +15,12 @@ import type { IdSource, SeedSource } from './core/ports.js';
 import type { WorkerDiscovery } from './discovery/discovery.js';
 import { createDnsDiscovery } from './discovery/dns-discovery.js';
 import { createStaticDiscovery } from './discovery/static-discovery.js';
-import { Engine } from './engine.js';
+import { CoordinatorService } from './coordinator-service.js';
 import { leaseTokensFor } from './lease-tokens.js';
 import { LocalExecutor } from './local-executor.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { calculationsHandlers } from './rpc/calculations-service.js';
-import { WorkerPool } from './rpc/worker-pool.js';
+import { WorkerLinks } from './rpc/worker-links.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import { createStoreFailureHandler, failFastWrites, isStoreUnavailable, storeOpenFailureMessage } from './store/store-failure.js';
 
@@ -87,7 +87,7 @@ export async function runCoordinator(): Promise<void> {
     },
     exit: (code) => process.exit(code),
   });
-  const engine = new Engine({
+  const coordinator = new CoordinatorService({
     store,
     clock: { now: () => Date.now() },
     ids,
@@ -113,14 +113,14 @@ export async function runCoordinator(): Promise<void> {
     metrics,
     onStoreFailure,
   });
-  metrics.bindPool(() => engine.pool());
-  const resumed = engine.resume();
+  metrics.bindClusterStatus(() => coordinator.clusterStatus());
+  const resumed = coordinator.resume();
   const kernelPool = createKernelPool(config.threads);
-  const local = new LocalExecutor(engine, kernelPool, log);
-  const workers = new WorkerPool(engine, log);
+  const local = new LocalExecutor(coordinator, kernelPool, log);
+  const workers = new WorkerLinks(coordinator, log);
   const discovery = discoveryFor(config, log);
   discovery.start((addresses) => workers.update(addresses));
-  ticker = setInterval(() => engine.tick(), config.tickMs);
+  ticker = setInterval(() => coordinator.tick(), config.tickMs);
 
   const contract = loadContract();
   const grpc = await startGrpcServer({
@@ -130,7 +130,7 @@ export async function runCoordinator(): Promise<void> {
     register: (server) =>
       server.addService(
         contract.calculations.pigrid.v1.Calculations.service,
-        calculationsHandlers(engine, config.threads, log),
+        calculationsHandlers(coordinator, config.threads, log),
       ),
   });
   answering = grpc;
@@ -147,10 +147,10 @@ export async function runCoordinator(): Promise<void> {
   });
 
   onShutdownSignals(log, async () => {
-    engine.stopAccepting();
+    coordinator.stopAccepting();
     grpc.setReady(false);
     discovery.close();
-    const inFlight = () => engine.pool().leasesInFlight === 0 && local.held() === 0;
+    const inFlight = () => coordinator.clusterStatus().leasesInFlight === 0 && local.heldCount === 0;
     const drained = await Promise.race([
       local.drain().then(() => waitFor(inFlight, config.drainGraceMs)),
       new Promise<boolean>((r) => setTimeout(() => r(false), config.drainGraceMs)),

@@ -14,7 +14,7 @@ import { WorkSession, type WorkCall } from './work-session.js';
 
 const OUTBOX_LIMIT = 10_000;
 
-export type WorkerState = 'RUNNING' | 'DRAINING' | 'STOPPED';
+export type WorkerServiceState = 'RUNNING' | 'DRAINING' | 'STOPPED';
 
 export interface WorkerServiceOptions {
   readonly workerId: string;
@@ -35,7 +35,7 @@ export class WorkerService {
   private readonly sessions = new Set<WorkSession>();
   private readonly owner = new Map<string, WorkSession>();
   private readonly outbox: WorkerMessage[] = [];
-  private stateValue: WorkerState = 'RUNNING';
+  private stateValue: WorkerServiceState = 'RUNNING';
   private draining: Promise<{ handedBack: number; aborted: number }> | undefined;
 
   constructor(opts: WorkerServiceOptions, runner: ChunkRunner, log: Logger, metrics?: WorkerMetrics) {
@@ -45,7 +45,7 @@ export class WorkerService {
     this.metrics = metrics;
   }
 
-  get state(): WorkerState {
+  get state(): WorkerServiceState {
     return this.stateValue;
   }
 
@@ -208,6 +208,6 @@ export class WorkerService {
   }
 
   private observe(): void {
-    this.metrics?.observe({ running: this.runner.runningCount, held: this.runner.runningCount + this.runner.waitingCount, threads: this.opts.capacity });
+    this.metrics?.observe({ running: this.runner.runningCount, held: this.runner.heldCount, threads: this.opts.capacity });
   }
 }

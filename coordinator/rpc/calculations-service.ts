@@ -1,5 +1,5 @@
 /**
- * The gRPC adapter of the Calculations service: decodes requests, calls the engine, encodes answers, and maps
+ * The gRPC adapter of the Calculations service: decodes requests, calls the coordinator, encodes answers, and maps
  * errors through the one status table.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/logger.js';
 import { checkPageSize } from '../../shared/submit-rules.js';
 import { isTerminal, type CalculationRecord } from '../core/model.js';
 import type { ListCursor } from '../core/store-port.js';
-import type { Engine } from '../engine.js';
+import type { CoordinatorService } from '../coordinator-service.js';
 import { toServiceError } from './status-codes.js';
 import { modeFromWire } from '../../shared/wire-enums.js';
 import { toWireCalculation } from './wire.js';
@@ -79,14 +79,14 @@ function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sen
   callback(null, value);
 }
 
-export function calculationsHandlers(engine: Engine, singleModeThreads: number, log: Logger): CalculationsHandlers {
+export function calculationsHandlers(coordinator: CoordinatorService, singleModeThreads: number, log: Logger): CalculationsHandlers {
   return {
     Submit(call, callback) {
       unary(log, 'Submit', call, callback, () => {
         const r = call.request;
         const mode = modeFromWire(r.mode);
         return toWireCalculation(
-          engine.submit(
+          coordinator.submit(
             {
               points: r._points === 'points' ? r.points : undefined,
               // An enum number outside Mode reaches us as that number: report it as such.
@@ -100,16 +100,16 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
       });
     },
     Get(call, callback) {
-      unary(log, 'Get', call, callback, () => toWireCalculation(engine.get(call.request.id)), call.request.id);
+      unary(log, 'Get', call, callback, () => toWireCalculation(coordinator.get(call.request.id)), call.request.id);
     },
     Cancel(call, callback) {
-      unary(log, 'Cancel', call, callback, () => toWireCalculation(engine.cancel(call.request.id)), call.request.id);
+      unary(log, 'Cancel', call, callback, () => toWireCalculation(coordinator.cancel(call.request.id)), call.request.id);
     },
     List(call, callback) {
       unary(log, 'List', call, callback, () => {
         const limit = pageSize(call.request.pageSize);
         const after = call.request.pageToken ? decodeCursor(call.request.pageToken) : undefined;
-        const page = engine.list(limit + 1, after);
+        const page = coordinator.list(limit + 1, after);
         const items = page.slice(0, limit);
         return {
           calculations: items.map(toWireCalculation),
@@ -119,7 +119,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
     },
     ClusterStatus(call, callback) {
       unary(log, 'ClusterStatus', call, callback, () => {
-        const p = engine.pool();
+        const p = coordinator.clusterStatus();
         return {
           workers: p.workers
             .filter((w) => w.kind === 'remote')
@@ -148,7 +148,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
       const id = call.request.id;
       let first: CalculationRecord;
       try {
-        first = engine.get(id);
+        first = coordinator.get(id);
       } catch (err) {
         call.emit('error', answerFor(log, 'Watch', call, err, id));
         return;
@@ -181,8 +181,8 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         if (wait <= 0) flush();
         else timer ??= setTimeout(flush, wait);
       };
-      // The listener runs inside the engine's step: a throw here must end this stream, not the step.
-      const stop = engine.watch(first.id, (rec) => {
+      // The listener runs inside the coordinator's step: a throw here must end this stream, not the step.
+      const stop = coordinator.watch(first.id, (rec) => {
         try {
           onChange(rec);
         } catch (err) {

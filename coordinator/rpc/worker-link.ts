@@ -13,7 +13,7 @@ import { loadContract } from '../../shared/proto.js';
 // From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
 import { STREAM_VERSION } from '../../kernel/stream-spec.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
-import type { Engine, LeaseSink } from '../engine.js';
+import type { CoordinatorService, LeaseSink } from '../coordinator-service.js';
 
 const HELLO_TIMEOUT_MS = 10_000;
 const BACKOFF_MIN_MS = 250;
@@ -23,7 +23,7 @@ let connCounter = 0;
 
 export class WorkerLink implements LeaseSink {
   readonly address: string;
-  private readonly engine: Engine;
+  private readonly coordinator: CoordinatorService;
   private readonly log: Logger;
   private readonly client: WorkerClient;
   private call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output> | undefined;
@@ -34,9 +34,9 @@ export class WorkerLink implements LeaseSink {
   private wanted = true;
   private onIdle: (() => void) | undefined;
 
-  constructor(address: string, engine: Engine, log: Logger) {
+  constructor(address: string, coordinator: CoordinatorService, log: Logger) {
     this.address = address;
-    this.engine = engine;
+    this.coordinator = coordinator;
     this.log = log.child({ worker: address });
     const Ctor = loadContract().worker.pigrid.v1.Worker;
     this.client = new Ctor(address, grpc.credentials.createInsecure(), KEEPALIVE_OPTIONS);
@@ -76,7 +76,7 @@ export class WorkerLink implements LeaseSink {
       this.shutdown();
       return Promise.resolve();
     }
-    this.engine.workerDraining(this.connId);
+    this.coordinator.workerDraining(this.connId);
     return new Promise((resolve) => {
       this.onIdle = () => {
         this.shutdown();
@@ -126,7 +126,7 @@ export class WorkerLink implements LeaseSink {
       if (!compatible) {
         this.log.error('worker computes a different random stream: leasing it nothing', { worker: msg.hello.workerId, theirs: msg.hello.streamVersion || '(none)', ours: STREAM_VERSION });
       }
-      this.engine.workerConnected(
+      this.coordinator.workerConnected(
         {
           connId: this.connId,
           workerId: msg.hello.workerId || this.address,
@@ -142,10 +142,10 @@ export class WorkerLink implements LeaseSink {
     }
     const connId = this.connId;
     if (!connId) return;
-    if (msg.heartbeat) this.engine.heartbeat(connId, msg.heartbeat.leaseIds);
+    if (msg.heartbeat) this.coordinator.heartbeat(connId, msg.heartbeat.leaseIds);
     else if (msg.result) {
       const r = msg.result;
-      this.engine.result(connId, {
+      this.coordinator.result(connId, {
         leaseId: r.leaseId,
         calculationId: r.calculationId,
         chunkIndex: Number(r.chunkIndex),
@@ -155,16 +155,16 @@ export class WorkerLink implements LeaseSink {
         elapsedMs: Number(r.elapsedMs),
       });
     } else if (msg.failure) {
-      this.engine.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
+      this.coordinator.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
     } else if (msg.draining) {
       this.log.info('worker is draining', { graceMs: msg.draining.graceMs });
-      this.engine.workerDraining(connId);
+      this.coordinator.workerDraining(connId);
     }
   }
 
   private checkIdle(): void {
     if (!this.onIdle || !this.connId) return;
-    if (this.engine.leasesOf(this.connId).length === 0) {
+    if (this.coordinator.leasesOf(this.connId).length === 0) {
       const done = this.onIdle;
       this.onIdle = undefined;
       done();
@@ -191,7 +191,7 @@ export class WorkerLink implements LeaseSink {
     const connId = this.connId;
     this.connId = undefined;
     this.log.info('worker stream lost', { why });
-    this.engine.workerDisconnected(connId);
+    this.coordinator.workerDisconnected(connId);
   }
 
   private write(msg: CoordinatorMessage): void {

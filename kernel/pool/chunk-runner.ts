@@ -42,13 +42,9 @@ export class ChunkRunner {
     return this.running.size;
   }
 
-  get waitingCount(): number {
-    return this.waiting.length;
-  }
-
-  /** Lease ids held: running and waiting. */
-  held(): string[] {
-    return [...this.running.keys(), ...this.waiting.map((e) => e.job.leaseId)];
+  /** Leases held: running plus waiting. */
+  get heldCount(): number {
+    return this.running.size + this.waiting.length;
   }
 
   enqueue(job: ChunkJob, cb: JobCallbacks): void {

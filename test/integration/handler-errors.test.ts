@@ -11,7 +11,7 @@ import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calcul
 import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
-import { Engine, type EngineDeps } from '../../coordinator/engine.js';
+import { CoordinatorService, type CoordinatorServiceDeps } from '../../coordinator/coordinator-service.js';
 import { REQUEST_ID_METADATA_KEY, calculationsHandlers } from '../../coordinator/rpc/calculations-service.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { STORE_FAILURE_EXIT_CODE, createStoreFailureHandler, failFastWrites } from '../../coordinator/store/store-failure.js';
@@ -44,9 +44,9 @@ function fields(line: string): Record<string, string> {
   return out;
 }
 
-function engineOn(store: CalculationStore, log: Logger, extra: Partial<EngineDeps> = {}): Engine {
+function serviceOn(store: CalculationStore, log: Logger, extra: Partial<CoordinatorServiceDeps> = {}): CoordinatorService {
   let n = 0;
-  return new Engine({
+  return new CoordinatorService({
     store,
     clock: { now: () => Date.now() },
     ids: { calculationId: () => `calc-${++n}`, leaseId: () => `lease-${++n}` },
@@ -57,7 +57,7 @@ function engineOn(store: CalculationStore, log: Logger, extra: Partial<EngineDep
   });
 }
 
-async function serveCalculations(engine: Engine, log: Logger): Promise<{ server: PigridServer; client: CalculationsClient; address: string }> {
+async function serveCalculations(service: CoordinatorService, log: Logger): Promise<{ server: PigridServer; client: CalculationsClient; address: string }> {
   const contract = loadContract();
   const server = await startGrpcServer({
     service: 'calculations',
@@ -66,7 +66,7 @@ async function serveCalculations(engine: Engine, log: Logger): Promise<{ server:
     register: (s) =>
       s.addService(
         contract.calculations.pigrid.v1.Calculations.service,
-        calculationsHandlers(engine, 1, log),
+        calculationsHandlers(service, 1, log),
       ),
   });
   servers.push(server);
@@ -89,7 +89,7 @@ function unreadableStore(): CalculationStore {
 describe('Calculations gRPC handlers', () => {
   it('log an unexpected error with stack, calculation id and request id, and answer INTERNAL without details', async () => {
     const { log, lines } = capture();
-    const { client } = await serveCalculations(engineOn(unreadableStore(), log), log);
+    const { client } = await serveCalculations(serviceOn(unreadableStore(), log), log);
     const metadata = new grpc.Metadata();
     metadata.set(REQUEST_ID_METADATA_KEY, 'req-abc');
     const err = await new Promise<grpc.ServiceError>((resolve) => client.Get({ id: 'calc-42' }, metadata, (e) => resolve(e!)));
@@ -108,7 +108,7 @@ describe('Calculations gRPC handlers', () => {
 
   it('do not log expected errors: a bad id stays INVALID_ARGUMENT and quiet', async () => {
     const { log, lines } = capture();
-    const { client } = await serveCalculations(engineOn(createMemoryStore(), log), log);
+    const { client } = await serveCalculations(serviceOn(createMemoryStore(), log), log);
     const err = await new Promise<grpc.ServiceError>((resolve) => client.Get({ id: '' }, (e) => resolve(e!)));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
@@ -126,7 +126,7 @@ describe('Calculations gRPC handlers', () => {
     let exited!: (code: number) => void;
     const exit = new Promise<number>((r) => (exited = r));
     const onStoreFailure = createStoreFailureHandler({ dbPath: '/data/pigrid.db', log, stop: () => server?.close(1_000), exit: exited });
-    const served = await serveCalculations(engineOn(failFastWrites(full), log, { onStoreFailure }), log);
+    const served = await serveCalculations(serviceOn(failFastWrites(full), log, { onStoreFailure }), log);
     server = served.server;
 
     const err = await new Promise<grpc.ServiceError>((resolve) =>
@@ -154,7 +154,7 @@ describe('gateway routes', () => {
 
   it('log an unexpected route error with stack and request id, and answer 500 in the documented shape', async () => {
     const { log } = capture();
-    const { address } = await serveCalculations(engineOn(createMemoryStore(), log), log);
+    const { address } = await serveCalculations(serviceOn(createMemoryStore(), log), log);
     const real = createCoordinatorClient(address);
     closers.push(() => real.close());
     // The coordinator answers, but with something the route cannot turn into JSON.
@@ -177,7 +177,7 @@ describe('gateway routes', () => {
 
   it('tie a coordinator INTERNAL to the REST request in both logs through the request id', async () => {
     const coordinatorLog = capture();
-    const { address } = await serveCalculations(engineOn(unreadableStore(), coordinatorLog.log), coordinatorLog.log);
+    const { address } = await serveCalculations(serviceOn(unreadableStore(), coordinatorLog.log), coordinatorLog.log);
     const real = createCoordinatorClient(address);
     closers.push(() => real.close());
     const { app, lines } = await gateway(real);
