@@ -1,16 +1,19 @@
 /**
  * Coordinator process: the Calculations gRPC API, worker discovery and Work streams, the single-mode pool, SQLite.
- * Shutdown order: refuse new work, wait for in-flight results up to the grace, close streams, close servers,
- * checkpoint and close SQLite last.
+ * It runs until main's root signal aborts (SIGTERM). Shutdown order: refuse new work, wait for in-flight results up
+ * to the grace, close streams, close servers, checkpoint and close SQLite last.
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { startGrpcServer, type PigridServer } from '../shared/grpc-server.js';
-import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
 import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { loadCoordinatorConfig, type CoordinatorConfig } from './config.js';
+import type { CoordinatorMetrics } from './metrics.js';
+import type { CalculationStore } from './core/store-port.js';
+import type { LeaseTokens } from './core/scheduler-types.js';
 import type { IdSource, SeedSource } from './core/ports.js';
 import type { WorkerDiscovery } from './discovery/discovery.js';
 import { createDnsDiscovery } from './discovery/dns-discovery.js';
@@ -67,28 +70,13 @@ function openStore(dbPath: string) {
   }
 }
 
-export async function runCoordinator(): Promise<void> {
-  const config = loadCoordinatorConfig();
-  const log = createLogger();
-  exitOnUncaughtErrors(log, isStoreUnavailable);
-  const { store, tokens } = openStore(config.dbPath);
-  const metrics = createCoordinatorMetrics();
-  // Set once they exist: a store failure while resuming has nothing to stop and exits at once.
-  let ticker: NodeJS.Timeout | undefined;
-  let answering: PigridServer | undefined;
-  const onStoreFailure = createStoreFailureHandler({
-    dbPath: config.dbPath,
-    log,
-    // Answer the calls in flight (a Submit gets STORE_UNAVAILABLE), then exit. No checkpoint, no close: the WAL is
-    // recovered on the next start, as after a SIGKILL.
-    stop: () => {
-      clearInterval(ticker);
-      return answering?.close(1_000);
-    },
-    exit: (code) => process.exit(code),
-  });
-  const coordinator = new CoordinatorService({
-    store,
+/** The application service, wired to the store, the clock, ids, seeds and the configured limits. */
+function serviceFor(
+  config: CoordinatorConfig,
+  deps: { store: CalculationStore; tokens: LeaseTokens; log: Logger; metrics: CoordinatorMetrics; onStoreFailure: (err: unknown, ctx: { op: string; calculationIds: readonly string[] }) => void },
+): CoordinatorService {
+  return new CoordinatorService({
+    ...deps,
     clock: { now: () => Date.now() },
     ids,
     seeds,
@@ -106,13 +94,32 @@ export async function runCoordinator(): Promise<void> {
       backoffMinMs: config.backoffMinMs,
       backoffMaxMs: config.backoffMaxMs,
     },
-    tokens,
     // Which chunks are checked must not be predictable by a worker.
     random: () => randomInt(0, 2 ** 47) / 2 ** 47,
-    log,
-    metrics,
-    onStoreFailure,
   });
+}
+
+export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
+  const config = loadCoordinatorConfig();
+  const log = createLogger(config.logLevel);
+  exitOnUncaughtErrors(log, isStoreUnavailable);
+  const { store, tokens } = openStore(config.dbPath);
+  const metrics = createCoordinatorMetrics();
+  // Set once they exist: a store failure while resuming has nothing to stop and exits at once.
+  let ticker: NodeJS.Timeout | undefined;
+  let answering: PigridServer | undefined;
+  const onStoreFailure = createStoreFailureHandler({
+    dbPath: config.dbPath,
+    log,
+    // Answer the calls in flight (a Submit gets STORE_UNAVAILABLE), then exit. No checkpoint, no close: the WAL is
+    // recovered on the next start, as after a SIGKILL.
+    stop: () => {
+      clearInterval(ticker);
+      return answering?.close(1_000);
+    },
+    exit: (code) => process.exit(code),
+  });
+  const coordinator = serviceFor(config, { store, tokens, log, metrics, onStoreFailure });
   metrics.bindClusterStatus(() => coordinator.clusterStatus());
   const resumed = coordinator.resume();
   const kernelPool = createKernelPool(config.threads);
@@ -146,24 +153,23 @@ export async function runCoordinator(): Promise<void> {
     resumed,
   });
 
-  onShutdownSignals(log, async () => {
-    coordinator.stopAccepting();
-    grpc.setReady(false);
-    discovery.close();
-    const inFlight = () => coordinator.clusterStatus().leasesInFlight === 0 && local.heldCount === 0;
-    const drained = await Promise.race([
-      local.drain().then(() => waitFor(inFlight, config.drainGraceMs)),
-      new Promise<boolean>((r) => setTimeout(() => r(false), config.drainGraceMs)),
-    ]);
-    if (!drained) log.warn('drain grace elapsed with leases in flight; they resume after restart');
-    await runCleanup(log, [
-      ['ticker', () => clearInterval(ticker)],
-      ['worker streams', () => workers.close()],
-      ['grpc server', () => grpc.close(2_000)],
-      ['kernel pool', () => kernelPool.destroy()],
-      ['metrics server', () => metricsServer?.close()],
-      ['sqlite', () => store.close()],
-    ]);
-    log.info('coordinator stopped');
-  });
+  await shutdownRequested(shutdown, log);
+  coordinator.stopAccepting();
+  grpc.setReady(false);
+  discovery.close();
+  const inFlight = () => coordinator.clusterStatus().leasesInFlight === 0 && local.heldCount === 0;
+  const drained = await Promise.race([
+    local.drain().then(() => waitFor(inFlight, config.drainGraceMs)),
+    new Promise<boolean>((r) => setTimeout(() => r(false), config.drainGraceMs)),
+  ]);
+  if (!drained) log.warn('drain grace elapsed with leases in flight; they resume after restart');
+  await runCleanup(log, [
+    ['ticker', () => clearInterval(ticker)],
+    ['worker streams', () => workers.close()],
+    ['grpc server', () => grpc.close(2_000)],
+    ['kernel pool', () => kernelPool.destroy()],
+    ['metrics server', () => metricsServer?.close()],
+    ['sqlite', () => store.close()],
+  ]);
+  log.info('coordinator stopped');
 }

@@ -1,16 +1,16 @@
 /**
- * Gateway process: the REST face of pigrid.
+ * Gateway process: the REST face of pigrid. Runs until main's root signal aborts, then closes.
  */
-import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { buildApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
 import { createCoordinatorClient } from './coordinator-client.js';
 import { createKubeReader } from './k8s/kube-reader.js';
 
-export async function runGateway(): Promise<void> {
+export async function runGateway(shutdown: AbortSignal): Promise<void> {
   const config = loadGatewayConfig();
-  const log = createLogger();
+  const log = createLogger(config.logLevel);
   exitOnUncaughtErrors(log);
   const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs);
   const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
@@ -19,11 +19,10 @@ export async function runGateway(): Promise<void> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
   log.info('gateway ready', { url: `http://${config.host}:${port}`, coordinator: config.coordinator, in_cluster: kube.inCluster, namespace: kube.namespace ?? undefined });
-  onShutdownSignals(log, async () => {
-    await runCleanup(log, [
-      ['http server', () => app.close()],
-      ['coordinator client', () => coordinator.close()],
-    ]);
-    log.info('gateway stopped');
-  });
+  await shutdownRequested(shutdown, log);
+  await runCleanup(log, [
+    ['http server', () => app.close()],
+    ['coordinator client', () => coordinator.close()],
+  ]);
+  log.info('gateway stopped');
 }

@@ -10,14 +10,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PORTS, EnvReader } from '../shared/config.js';
+import { abortOnSignals, SECOND_SIGNAL_EXIT_CODE } from '../shared/lifecycle.js';
 
 const env = process.env;
-const workers = Number(env.PIGRID_LOCAL_WORKERS ?? 2);
-const workerBase = Number(env.PIGRID_WORKER_BASE_PORT ?? 50061);
-const grpcPort = Number(env.PIGRID_GRPC_PORT ?? 50051);
-const httpPort = Number(env.PIGRID_HTTP_PORT ?? 8080);
-const metricsBase = Number(env.PIGRID_METRICS_BASE_PORT ?? 9464);
-const workerThreads = env.PIGRID_WORKER_THREADS ?? '1';
+const settings = (() => {
+  const r = new EnvReader(env);
+  return r.done('local run', {
+    workers: r.int('PIGRID_LOCAL_WORKERS', 2, 1, 64),
+    workerBase: r.port('PIGRID_WORKER_BASE_PORT', DEFAULT_PORTS.workerGrpc),
+    grpcPort: r.port('PIGRID_GRPC_PORT', DEFAULT_PORTS.coordinatorGrpc),
+    httpPort: r.port('PIGRID_HTTP_PORT', DEFAULT_PORTS.gatewayHttp),
+    metricsBase: r.port('PIGRID_METRICS_BASE_PORT', DEFAULT_PORTS.coordinatorMetrics),
+    workerThreads: r.int('PIGRID_WORKER_THREADS', 1, 1, 1024),
+  });
+})();
+const { workers, workerBase, grpcPort, httpPort, metricsBase } = settings;
+const workerThreads = String(settings.workerThreads);
+// main owns the root AbortController: the first Ctrl-C (or a component exiting) drains, a second kills at once.
+const root = new AbortController();
 const mainJs = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'main.js');
 
 const colors = ['\x1b[36m', '\x1b[33m', '\x1b[35m', '\x1b[32m', '\x1b[34m'];
@@ -36,7 +47,8 @@ function start(name: string, component: string, extra: Record<string, string>, c
   }
   child.on('exit', (code, signal) => {
     process.stdout.write(`${prefix}exited ${signal ?? code}\n`);
-    if (!stopping) void shutdown(`${name} exited`);
+    // One component gone stops the rest, as a first Ctrl-C would.
+    if (!root.signal.aborted) root.abort(`${name} exited`);
   });
   return child;
 }
@@ -72,10 +84,7 @@ process.stdout.write(
     `Ctrl-C stops everything (workers drain first).\n\n`,
 );
 
-let stopping = false;
 async function shutdown(why: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
   process.stdout.write(`\nstopping (${why}): draining workers first\n`);
   for (const w of workerProcs) w.kill('SIGTERM');
   await Promise.all(workerProcs.map(exited));
@@ -85,14 +94,8 @@ async function shutdown(why: string): Promise<void> {
   process.stdout.write('all stopped\n');
   process.exit(0);
 }
-let signals = 0;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    signals += 1;
-    if (signals > 1) {
-      for (const c of [...workerProcs, coordinator, gateway]) c.kill('SIGKILL');
-      process.exit(130);
-    }
-    void shutdown(sig);
-  });
-}
+root.signal.addEventListener('abort', () => void shutdown(String(root.signal.reason)), { once: true });
+abortOnSignals(root, () => {
+  for (const c of [...workerProcs, coordinator, gateway]) c.kill('SIGKILL');
+  process.exit(SECOND_SIGNAL_EXIT_CODE);
+});

@@ -1,9 +1,10 @@
 /**
- * Worker process: serves Worker.Work on gRPC, runs chunks on a piscina pool sized to its CPUs, drains on SIGTERM.
+ * Worker process: serves Worker.Work on gRPC, runs chunks on a piscina pool sized to its CPUs, drains when main's
+ * root signal aborts (SIGTERM).
  */
 import { randomUUID } from 'node:crypto';
 import { startGrpcServer } from '../shared/grpc-server.js';
-import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
@@ -15,9 +16,9 @@ import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { createWorkerMetrics } from './metrics.js';
 import { WorkerService } from './worker-service.js';
 
-export async function runWorker(): Promise<void> {
+export async function runWorker(shutdown: AbortSignal): Promise<void> {
   const config = loadWorkerConfig();
-  const log = createLogger(undefined, { worker: config.workerId });
+  const log = createLogger(config.logLevel, { worker: config.workerId });
   exitOnUncaughtErrors(log);
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
@@ -45,15 +46,14 @@ export async function runWorker(): Promise<void> {
     kernel: KERNEL_NAME,
   });
 
-  onShutdownSignals(log, async () => {
-    // Not ready first: Kubernetes takes the pod out of the headless Service, the coordinator stops leasing.
-    grpc.setReady(false);
-    const drained = await service.drain();
-    await runCleanup(log, [
-      ['grpc server', () => grpc.close(2_000)],
-      ['kernel pool', () => pool.close()],
-      ['metrics server', () => metricsServer?.close()],
-    ]);
-    log.info('worker stopped', drained);
-  });
+  await shutdownRequested(shutdown, log);
+  // Not ready first: Kubernetes takes the pod out of the headless Service, the coordinator stops leasing.
+  grpc.setReady(false);
+  const drained = await service.drain();
+  await runCleanup(log, [
+    ['grpc server', () => grpc.close(2_000)],
+    ['kernel pool', () => pool.close()],
+    ['metrics server', () => metricsServer?.close()],
+  ]);
+  log.info('worker stopped', drained);
 }

@@ -161,6 +161,7 @@ export class WorkerService {
       return;
     }
     this.owner.set(job.leaseId, session);
+    this.log.debug('lease accepted', { lease: job.leaseId, calculation: job.calculationId, chunk: job.chunkIndex });
     this.runner.enqueue(job, {
       done: (j, outcome) => this.onDone(j, outcome),
       failed: (j, err) => {

@@ -6,6 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
+import { abortOnSignals } from '../../shared/lifecycle.js';
 import { loadBenchHelp, parseLoadBenchArgs } from './options.js';
 import { runLoadBench } from './run-load-bench.js';
 import { formatTextSummary } from './text-report.js';
@@ -33,15 +34,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(loadBenchHelp());
     return 0;
   }
+  // The root AbortController: the first signal stops the load (results are still written), a second exits at once.
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    if (++signals > 1) process.exit(130);
+  controller.signal.addEventListener('abort', () => {
     process.stderr.write('stopping: cancelling in-flight calculations and writing results (signal again to exit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
+  const removeSignalHandlers = abortOnSignals(controller);
   let lastProgressMs = 0;
   try {
     const summary = await runLoadBench(parsed.options, {
@@ -59,8 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(formatTextSummary(summary));
     return summary.stoppedBy === 'aborted' ? 130 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
   }
 }
 
