@@ -19,6 +19,7 @@ import { buildApp } from '../../gateway/app.js';
 import { createCoordinatorClient, type CoordinatorClient } from '../../gateway/coordinator-client.js';
 import { createKubeReader } from '../../gateway/k8s/kube-reader.js';
 import { startGrpcServer, type PigridServer } from '../../shared/grpc-server.js';
+import { ErrorCode, PigridError } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
 import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
@@ -104,6 +105,26 @@ describe('Calculations gRPC handlers', () => {
     const f = fields(logged[0]);
     expect(f).toMatchObject({ method: 'Get', calculation: 'calc-42', request: 'req-abc' });
     expect(f.err).toMatch(/^Error: page 7 of the database is unreadable\n\s+at /);
+  });
+
+  it('treat a pigrid error that is no answer (here a kernel code) as internal: logged, answered without details', async () => {
+    const { log, lines } = capture();
+    const kernelFailure: CalculationStore = {
+      ...createMemoryStore(),
+      get: () => {
+        throw new PigridError(ErrorCode.KERNEL_ERROR, 'secret detail of the inside');
+      },
+    };
+    const { client } = await serveCalculations(serviceOn(kernelFailure, log), log);
+    const err = await new Promise<grpc.ServiceError>((resolve) => client.Get({ id: 'calc-7' }, (e) => resolve(e!)));
+    expect({ code: err.code, details: err.details, pigridCode: err.metadata.get('pigrid-code') }).toEqual({
+      code: grpc.status.INTERNAL,
+      details: 'internal error (see the coordinator log)',
+      pigridCode: ['INTERNAL'],
+    });
+    const logged = lines.filter((l) => l.startsWith('error unexpected error in a gRPC handler'));
+    expect(logged).toHaveLength(1);
+    expect(fields(logged[0]).err).toMatch(/^PigridError: secret detail of the inside\n\s+at /);
   });
 
   it('do not log expected errors: a bad id stays INVALID_ARGUMENT and quiet', async () => {
