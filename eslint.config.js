@@ -1,5 +1,5 @@
 // ESLint (flat config): typescript-eslint's type-aware recommended rules on every TypeScript file, tests included,
-// and the folder boundaries of the layout (docs/../STYLE: main → adapters → core; the kernel is shared).
+// and the folder boundaries of the layout (README, "Layout").
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -13,7 +13,7 @@ const NOT_TOOLS = [
 ];
 
 /**
- * The layout's import rules (STYLE.md "Boundaries"): main → adapters → core; coordinator and worker share the kernel,
+ * The layout's import rules (README, "Layout"): main → adapters → core; coordinator and worker share the kernel,
  * never each other; the gateway reaches the coordinator only through gRPC; shared/ depends on no component.
  */
 function boundaries() {

@@ -45,7 +45,7 @@ export function countInside(seed: bigint, chunkIndex: number, points: number, sh
 
 /**
  * Makes a few hundred tiny kernel calls so the engine tiers the kernel up before the first
- * real chunk (PERF-NOTES "JIT lottery"), then a few dozen small ones (~2 ms) so the optimized
+ * real chunk (docs/performance.md, "The JIT lottery"), then a few dozen small ones (~2 ms) so the optimized
  * code, compiled in the background, is installed before warmUp returns. Call once per thread,
  * before any work.
  */

@@ -10,7 +10,7 @@ import { instantiateSync, validateModule } from './wasm-runtime.js';
 /**
  * Samples per call into WebAssembly (2^24, ~6 ms at 2.8 G/s). V8 runs new WebAssembly code
  * in a baseline tier and swaps in optimized code only between calls, so one giant call would
- * run unoptimized to its end (PERF-NOTES); pieces also bound how long a cancellation waits.
+ * run unoptimized to its end (docs/performance.md); pieces also bound how long a cancellation waits.
  */
 export const PIECE_POINTS = 1 << 24;
 const PIECE_STEPS = PIECE_POINTS / STREAM_LANES;
