@@ -3,7 +3,7 @@
  */
 import type { Calculation__Output } from '../generated/proto/pigrid/v1/Calculation.js';
 import type { Mode } from '../shared/submit-rules.js';
-import { modeFromWire, statusFromWire, type CalculationStatus } from '../shared/wire-enums.js';
+import { modeFromWire, statusFromWire, type CalculationStatus } from '../shared/wire.js';
 
 export interface CalculationJson {
   id: string;

@@ -8,6 +8,7 @@ import type { ClusterStatusResponse__Output } from '../generated/proto/pigrid/v1
 import type { ListResponse__Output } from '../generated/proto/pigrid/v1/ListResponse.js';
 import type { SubmitRequest } from '../generated/proto/pigrid/v1/SubmitRequest.js';
 import { loadContract } from '../shared/proto.js';
+import { REQUEST_ID_METADATA_KEY } from '../shared/wire.js';
 
 /**
  * `requestId` (the REST request id) travels as `x-request-id` metadata: the coordinator logs it with any unexpected
@@ -31,9 +32,9 @@ type Unary<Req, Res> = (
   cb: (err: grpc.ServiceError | null, res?: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-const REQUEST_ID_METADATA_KEY = 'x-request-id';
 
-export function createCoordinatorClient(address: string, deadlineMs = 5_000): CoordinatorClient {
+/** `deadlineMs`: of each unary call (`PIGRID_COORDINATOR_TIMEOUT_MS`). */
+export function createCoordinatorClient(address: string, deadlineMs: number): CoordinatorClient {
   const Ctor = loadContract().calculations.pigrid.v1.Calculations;
   const client: CalculationsClient = new Ctor(address, grpc.credentials.createInsecure(), {
     'grpc.keepalive_time_ms': 30_000,

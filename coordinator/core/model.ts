@@ -2,7 +2,7 @@
  * The coordinator's domain model: calculations, chunks and their states. Plain data, no I/O.
  */
 import type { Mode } from '../../shared/submit-rules.js';
-import type { CalculationStatus } from '../../shared/wire-enums.js';
+import type { CalculationStatus } from '../../shared/wire.js';
 
 export type { CalculationStatus };
 export const TERMINAL_STATUSES: readonly CalculationStatus[] = ['completed', 'failed', 'cancelled'];

@@ -12,7 +12,7 @@ import { isTerminal, type CalculationRecord } from '../core/model.js';
 import type { ListCursor } from '../core/store-port.js';
 import type { CoordinatorService } from '../coordinator-service.js';
 import { toServiceError } from './status-codes.js';
-import { modeFromWire } from '../../shared/wire-enums.js';
+import { modeFromWire, REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
 import { toWireCalculation } from './wire.js';
 
 /** Watch sends at most one progress snapshot per this interval; the terminal one always goes out at once. */
@@ -38,8 +38,6 @@ function pageSize(raw: number | undefined): number {
   throw new PigridError(r.code, r.message, r.field);
 }
 
-/** Metadata key of the caller's request id (the gateway sends its REST request id), logged with unexpected errors. */
-export const REQUEST_ID_METADATA_KEY = 'x-request-id';
 
 function requestIdOf(call: { metadata: grpc.Metadata }): string | undefined {
   const v = call.metadata.get(REQUEST_ID_METADATA_KEY)[0];

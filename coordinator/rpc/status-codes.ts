@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
+import { CODE_METADATA_KEY, FIELD_METADATA_KEY } from '../../shared/wire.js';
 
 const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCode.INVALID_POINTS]: grpc.status.INVALID_ARGUMENT,
@@ -19,8 +20,6 @@ const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCode.STORE_UNAVAILABLE]: grpc.status.UNAVAILABLE,
 };
 
-export const CODE_METADATA_KEY = 'pigrid-code';
-export const FIELD_METADATA_KEY = 'pigrid-field';
 
 /**
  * A ServiceError for the callback of a unary handler (or stream.destroy). Only the codes in the table are answers;

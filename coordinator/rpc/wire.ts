@@ -3,7 +3,7 @@
  * (proto-loader `longs: String`) and are sent as numbers (every value is a safe integer).
  */
 import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
-import { modeToWire, statusToWire } from '../../shared/wire-enums.js';
+import { modeToWire, statusToWire } from '../../shared/wire.js';
 import { estimate, type CalculationRecord } from '../core/model.js';
 
 export function toWireCalculation(r: CalculationRecord): Calculation {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitRequest.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { checkJsonSubmitBody, checkPageSize, type Mode } from '../../shared/submit-rules.js';
-import { modeToWire } from '../../shared/wire-enums.js';
+import { modeToWire } from '../../shared/wire.js';
 import { toCalculationJson } from '../calculation-json.js';
 import type { CoordinatorClient } from '../coordinator-client.js';
 import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';

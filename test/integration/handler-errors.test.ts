@@ -12,7 +12,7 @@ import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calcula
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { CoordinatorService, type CoordinatorServiceDeps } from '../../coordinator/coordinator-service.js';
-import { REQUEST_ID_METADATA_KEY, calculationsHandlers } from '../../coordinator/rpc/calculations-service.js';
+import { calculationsHandlers } from '../../coordinator/rpc/calculations-service.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { STORE_FAILURE_EXIT_CODE, createStoreFailureHandler, failFastWrites } from '../../coordinator/store/store-failure.js';
 import { buildApp } from '../../gateway/app.js';
@@ -22,6 +22,7 @@ import { startGrpcServer, type PigridServer } from '../../shared/grpc-server.js'
 import { ErrorCode, PigridError } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
+import { REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
 import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
 import type { KernelPool } from '../../kernel/pool/kernel-pool.js';
 import { WorkerService } from '../../worker/worker-service.js';
@@ -176,7 +177,7 @@ describe('gateway routes', () => {
   it('log an unexpected route error with stack and request id, and answer 500 in the documented shape', async () => {
     const { log } = capture();
     const { address } = await serveCalculations(serviceOn(createMemoryStore(), log), log);
-    const real = createCoordinatorClient(address);
+    const real = createCoordinatorClient(address, 5_000);
     closers.push(() => real.close());
     // The coordinator answers, but with something the route cannot turn into JSON.
     const { app, lines } = await gateway({ ...real, get: async () => null as unknown as Calculation__Output });
@@ -199,7 +200,7 @@ describe('gateway routes', () => {
   it('tie a coordinator INTERNAL to the REST request in both logs through the request id', async () => {
     const coordinatorLog = capture();
     const { address } = await serveCalculations(serviceOn(unreadableStore(), coordinatorLog.log), coordinatorLog.log);
-    const real = createCoordinatorClient(address);
+    const real = createCoordinatorClient(address, 5_000);
     closers.push(() => real.close());
     const { app, lines } = await gateway(real);
 

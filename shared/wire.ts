@@ -1,10 +1,18 @@
 /**
- * The pigrid.v1 enums (Mode, Status) and the lower-case names REST and the coordinator use: one mapping each way,
- * shared by the coordinator's gRPC adapter and the gateway.
+ * What both sides of the Calculations API agree on beyond the proto: the enums (Mode, Status) mapped to the
+ * lower-case names REST and the coordinator use, one mapping each way, and the metadata keys the gateway and the
+ * coordinator exchange.
  */
 import type { Mode__Output as WireMode } from '../generated/proto/pigrid/v1/Mode.js';
 import type { Status__Output as WireStatus } from '../generated/proto/pigrid/v1/Status.js';
 import type { Mode } from './submit-rules.js';
+
+/** Request metadata: the caller's request id (the gateway's REST request id), logged with unexpected errors. */
+export const REQUEST_ID_METADATA_KEY = 'x-request-id';
+/** Trailing metadata of an error answer: its catalogue code (docs/errors.md). */
+export const CODE_METADATA_KEY = 'pigrid-code';
+/** Trailing metadata of an error answer: the request field it is about, if any. */
+export const FIELD_METADATA_KEY = 'pigrid-field';
 
 /** A calculation's lifecycle: `queued → running → completed | failed | cancelled`. */
 export type CalculationStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
