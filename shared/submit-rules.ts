@@ -9,7 +9,7 @@ import { ErrorCode, type FieldViolation } from './errors.js';
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 /** Smallest chunk a request may ask for; smaller chunks only add overhead. */
 export const MIN_CHUNK_SIZE = 1_000;
-/** Largest chunk: a chunk's hit count must fit the kernel's unsigned 32-bit counter. */
+/** Largest chunk: a chunk's hit count must fit the kernel's unsigned 32-bit counter (its MAX_CHUNK_POINTS; kernel.test.ts). */
 export const MAX_CHUNK_SIZE = 4_294_967_295;
 
 /** Server-side limits (configurable, see the README). */
