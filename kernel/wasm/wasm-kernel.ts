@@ -3,7 +3,7 @@
  * pieces of at most {@link PIECE_POINTS} samples.
  */
 import { kernelError, KernelErrorCode, validateChunkInput } from '../kernel-errors.js';
-import { STREAM_LANES } from '../stream-spec.js';
+import { STREAM_LANES, type CountInside } from '../stream-spec.js';
 import { buildWasmKernelModule, type WasmKernelShape } from './wasm-kernel-module.js';
 import { instantiateSync, validateModule } from './wasm-runtime.js';
 
@@ -21,8 +21,7 @@ interface KernelExports {
   tail(lanes: number): number;
 }
 
-/** A chunk counter: (seed, chunkIndex, points[, shouldStop]) -> inside count. */
-export type CountInside = (seed: bigint, chunkIndex: number, points: number, shouldStop?: () => boolean) => number;
+export type { CountInside } from '../stream-spec.js';
 
 /** True when this engine accepts WebAssembly SIMD128 (validates a generated module). */
 export function wasmSimdSupported(): boolean {
