@@ -1,0 +1,199 @@
+/**
+ * Property-based tests of the pure Scheduler: random sequences of cluster events (workers connecting, dropping,
+ * reconnecting, freezing, answering, lying, forging, failing; calculations submitted and cancelled; the coordinator
+ * restarting from its store) are played through a simulated cluster (test/fakes/scheduler-driver.ts), which checks
+ * after EVERY step:
+ *
+ * - scheduler.violations() is empty (chunks committed, waiting or leased; leases on live streams; checks queued or
+ *   leased; counters match the chunks);
+ * - the store explains the scheduler: counters rebuilt from the stored chunks (resumeFromChunks) equal the live ones,
+ *   a calculation is active in the scheduler exactly when the store has it queued or running, and no chunk is
+ *   committed after its calculation ended;
+ * - a completed calculation's inside is the sum of its stored chunk values, and no check is left open;
+ * - a forged result (invented lease id, another identity's lease id, own lease id with another calculation, chunk,
+ *   seed or points) is rejected and changes nothing; a genuine one from a worker in good standing is never rejected,
+ *   is adopted when its chunk is uncommitted, and is reported 'late' when its calculation ended;
+ * - no stream holds more leases than its credits (min(capacity, earned) + prefetch);
+ * - a quarantined identity is granted nothing afterwards (restarts included).
+ *
+ * Per population (see `Expectations`):
+ * - exact: verifyRate 1, an honest remote worker, at most one liar → a completed calculation's inside is the sum of
+ *   the TRUE hit counts;
+ * - honestSafe: at most one liar → no value-honest worker is quarantined and no chunk value it committed is replaced;
+ * - live: after the random events, a drain phase (liars silent, everyone else answering) ends every calculation.
+ *
+ * CI runs a fixed seed. For a longer search: `npm run test:properties`, or set PIGRID_PROPERTY_RUNS (runs per
+ * population) and PIGRID_PROPERTY_SEED. A failure prints the seed, the path and the shrunk event list.
+ */
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { describeEvent, SchedulerWorld, type Behaviour, type SimEvent, type WorkerSpec, type WorldConfig } from '../fakes/scheduler-driver.js';
+
+const RUNS = Number(process.env.PIGRID_PROPERTY_RUNS ?? 150);
+const SEED = Number(process.env.PIGRID_PROPERTY_SEED ?? 20_240_611);
+const MAX_EVENTS = 80;
+const MAX_DRAIN_ROUNDS = 600;
+const LEASE_TTL_MS = 1000;
+
+const BASE_OPTIONS = {
+  leaseTtlMs: LEASE_TTL_MS,
+  stragglerMinMs: 2000,
+  stragglerFactor: 3,
+  backoffMinMs: 100,
+  backoffMaxMs: 4000,
+  maxWorkerCapacity: 4,
+} as const;
+
+// ---- populations --------------------------------------------------------------------------------------------------
+
+const capacity = fc.integer({ min: 1, max: 3 });
+const valueHonest = fc.constantFrom<Behaviour>('honest', 'flaky', 'forger');
+const liar = fc.constantFrom<Behaviour>('liar', 'sometimes-liar');
+const spec = (b: fc.Arbitrary<Behaviour>) => fc.record({ behaviour: b, capacity });
+
+/** Worker 0 is honest; up to two more value-honest workers; `liars` liars inserted anywhere after worker 0. */
+function population(maxLiars: number): fc.Arbitrary<WorkerSpec[]> {
+  return fc
+    .tuple(capacity, fc.array(spec(valueHonest), { maxLength: 2 }), fc.array(fc.tuple(spec(liar), fc.nat()), { maxLength: maxLiars }))
+    .map(([cap0, others, liars]) => {
+      const rest = [...others];
+      for (const [l, at] of liars) rest.splice(at % (rest.length + 1), 0, l);
+      return [{ behaviour: 'honest' as const, capacity: cap0 }, ...rest];
+    });
+}
+
+const common = {
+  prefetch: fc.integer({ min: 0, max: 1 }),
+  initialCredits: fc.integer({ min: 1, max: 3 }),
+  verifyFirst: fc.integer({ min: 0, max: 2 }),
+  /** Either kernel failures can fail a calculation (3 attempts) or they never can. */
+  killable: fc.boolean(),
+  randomSeed: fc.nat(),
+};
+
+/** verifyRate 1, at most one liar: completed results are exact, and every calculation ends. */
+const exactConfig: fc.Arbitrary<WorldConfig> = fc.record({ workers: population(1), ...common }).map(({ workers, killable, randomSeed, ...o }) => ({
+  workers,
+  options: { ...BASE_OPTIONS, ...o, verifyRate: 1, maxChunkAttempts: killable ? 3 : 1_000_000 },
+  randomSeed,
+  expect: { exact: true, honestSafe: true, live: true },
+}));
+
+/** The adaptive default rate, at most one liar: weaker safety, no honest worker harmed, every calculation ends. */
+const adaptiveConfig: fc.Arbitrary<WorldConfig> = fc
+  .record({ workers: population(1), ...common, verifyRate: fc.constantFrom(0, 0.03, 0.3) })
+  .map(({ workers, killable, randomSeed, ...o }) => ({
+    workers,
+    options: { ...BASE_OPTIONS, ...o, maxChunkAttempts: killable ? 3 : 1_000_000 },
+    randomSeed,
+    expect: { exact: false, honestSafe: true, live: true },
+  }));
+
+/**
+ * Up to three liars, who agree with each other (they all report true+1 on the chunks they lie about): they can outvote
+ * an honest worker, so only the structural properties must hold.
+ */
+const hostileConfig: fc.Arbitrary<WorldConfig> = fc
+  .record({ workers: population(3), ...common, verifyRate: fc.constantFrom(0.03, 1) })
+  .map(({ workers, killable, randomSeed, ...o }) => ({
+    workers,
+    options: { ...BASE_OPTIONS, ...o, maxChunkAttempts: killable ? 3 : 1_000_000 },
+    randomSeed,
+    expect: { exact: false, honestSafe: false, live: false },
+  }));
+
+// ---- events -------------------------------------------------------------------------------------------------------
+
+const w = fc.nat(4);
+const k = fc.nat(7);
+const event: fc.Arbitrary<SimEvent> = fc
+  .oneof(
+    { weight: 6, arbitrary: fc.record({ t: fc.constant('connect' as const), w }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('disconnect' as const), w, k }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('drainStream' as const), w, k }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('respawn' as const), w }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('freeze' as const), w }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: LEASE_TTL_MS - 1 }) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('heartbeat' as const), w }) },
+    { weight: 14, arbitrary: fc.record({ t: fc.constant('answer' as const), w, k }) },
+    { weight: 4, arbitrary: fc.record({ t: fc.constant('answerLocal' as const), k }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('late' as const), w, k }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('resend' as const), w, k }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('fail' as const), w, k, code: fc.constantFrom('KERNEL_ERROR' as const, 'LEASE_RETURNED' as const) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        t: fc.constant('forge' as const),
+        w,
+        k,
+        how: fc.constantFrom('invented' as const, 'stolen' as const, 'altered' as const),
+        field: fc.constantFrom('calc' as const, 'chunk' as const, 'seed' as const, 'points' as const),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), k }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        t: fc.constant('submit' as const),
+        chunks: fc.integer({ min: 1, max: 12 }),
+        short: fc.integer({ min: 0, max: 99 }),
+        single: fc.nat(4).map((n) => n === 0),
+        seed: fc.nat(1000),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('restart' as const), reconnect: fc.boolean() }) },
+  )
+  .map((e) => Object.assign(e, { [fc.toStringMethod]: () => describeEvent(e) }));
+
+const events = fc.array(event, { minLength: 1, maxLength: MAX_EVENTS, size: 'max' });
+
+// ---- the property -------------------------------------------------------------------------------------------------
+
+/** With PIGRID_PROPERTY_STATS=1, what the runs exercised (effect counts, outcomes) is printed per population. */
+const STATS = process.env.PIGRID_PROPERTY_STATS === '1';
+let totals: Record<string, number> = {};
+
+function tally(world: SchedulerWorld, drainRounds: number): void {
+  const add = (name: string, n: number) => (totals[name] = (totals[name] ?? 0) + n);
+  for (const [name, n] of Object.entries(world.stats)) add(name, n);
+  for (const [status, n] of Object.entries(world.outcomes())) add(`ended:${status}`, n);
+  add('runs', 1);
+  add('steps', world.steps);
+  add('restarts', world.restarts);
+  add('drainRounds', drainRounds);
+}
+
+function play(config: WorldConfig, evs: readonly SimEvent[]): void {
+  const world = new SchedulerWorld(config);
+  for (const e of evs) world.run(e);
+  if (!config.expect.live) {
+    if (STATS) tally(world, 0);
+    return;
+  }
+  const rounds = world.drain(MAX_DRAIN_ROUNDS);
+  if (STATS) tally(world, rounds);
+  if (config.options.maxChunkAttempts! > 1000 && world.failed > 0) throw new Error(`${world.failed} calculations failed without exhausting maxChunkAttempts`);
+}
+
+function check(config: fc.Arbitrary<WorldConfig>, seedOffset: number): void {
+  totals = {};
+  fc.assert(
+    fc.property(config, events, (c, evs) => play(c, evs)),
+    { seed: SEED + seedOffset, numRuns: RUNS },
+  );
+  if (STATS) console.log(JSON.stringify(Object.fromEntries(Object.entries(totals).sort()), null, 1));
+}
+
+describe('scheduler properties under random cluster events', () => {
+  it('verifyRate 1, at most one liar: completed calculations are exact, honest workers are safe, all calculations end', () => {
+    check(exactConfig, 0);
+  });
+
+  it('adaptive verification, at most one liar: completed results match the store, honest workers are safe, all calculations end', () => {
+    check(adaptiveConfig, 1);
+  });
+
+  it('several colluding liars: the structural invariants still hold', () => {
+    check(hostileConfig, 2);
+  });
+});
