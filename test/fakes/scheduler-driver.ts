@@ -28,11 +28,12 @@ import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 
 /**
  * `honest` computes right and follows the protocol; `flaky` computes right but its events include kernel failures and
- * hand-backs like anyone's; `forger` computes right but also sends forged results; `liar` reports a wrong hit count
- * for every chunk, `sometimes-liar` for about half of them (always the same ones, so it never contradicts itself).
+ * hand-backs like anyone's; `forger` computes right but also sends forged results; `liar` reports true+1 for every
+ * chunk, `sometimes-liar` for about half of them (always the same ones, so it never contradicts itself); `wild-liar`
+ * reports a wrong value that depends on its identity, so two wild liars rarely agree (plain liars always do).
  */
-export type Behaviour = 'honest' | 'flaky' | 'forger' | 'liar' | 'sometimes-liar';
-export const isLiar = (b: Behaviour): boolean => b === 'liar' || b === 'sometimes-liar';
+export type Behaviour = 'honest' | 'flaky' | 'forger' | 'liar' | 'sometimes-liar' | 'wild-liar';
+export const isLiar = (b: Behaviour): boolean => b === 'liar' || b === 'sometimes-liar' || b === 'wild-liar';
 
 export interface WorkerSpec {
   readonly behaviour: Behaviour;
@@ -47,6 +48,8 @@ export interface Expectations {
   readonly honestSafe: boolean;
   /** Every calculation ends during the drain phase. */
   readonly live: boolean;
+  /** During the drain, liars answer their leases (wrongly) instead of falling silent. */
+  readonly liarsAnswerInDrain?: boolean;
 }
 
 export interface WorldConfig {
@@ -118,6 +121,76 @@ export function describeEvent(e: SimEvent): string {
   }
 }
 
+/** The inverse of describeEvent, so a printed counterexample can be pasted into a regression test. */
+export function parseEvent(text: string): SimEvent {
+  const m = /^(\w+)\((.*)\)$/.exec(text.trim());
+  if (!m) throw new Error(`not an event: ${text}`);
+  const [, t, body] = m;
+  const args = body.split(',').map((a) => a.trim());
+  const num = (a: string) => Number(a.replace(/^[w#]/, '').replace(/ms$/, ''));
+  switch (t) {
+    case 'advance':
+      return { t, ms: num(args[0]) };
+    case 'answerLocal':
+    case 'cancel':
+      return { t, k: num(args[0]) };
+    case 'submit': {
+      const short = /last short by (\d+)/.exec(body);
+      return { t, chunks: Number(/^(\d+) chunks/.exec(body)![1]), short: short ? Number(short[1]) : 0, single: body.includes('single'), seed: Number(/seed (\d+)/.exec(body)![1]) };
+    }
+    case 'restart':
+      return { t, reconnect: body === 'workers reconnect' };
+    case 'fail':
+      return { t, w: num(args[0]), k: num(args[1]), code: args[2] as 'KERNEL_ERROR' };
+    case 'forge': {
+      const [how, field = 'calc'] = args[2].split(':');
+      return { t, w: num(args[0]), k: num(args[1]), how: how as 'invented', field: field as 'calc' };
+    }
+    case 'connect':
+    case 'respawn':
+    case 'freeze':
+    case 'heartbeat':
+      return { t, w: num(args[0]) };
+    case 'disconnect':
+    case 'drainStream':
+    case 'answer':
+    case 'late':
+    case 'resend':
+      return { t, w: num(args[0]), k: num(args[1]) };
+  }
+  throw new Error(`unknown event: ${text}`);
+}
+
+/** One effect on one line, for traces. */
+export function describeEffect(e: Effect): string {
+  switch (e.type) {
+    case 'grant':
+      return `grant ${e.lease.purpose} ${e.lease.leaseId} ${e.lease.calculationId}/${e.lease.chunkIndex} -> ${e.connId}`;
+    case 'revoke':
+      return `revoke ${e.leaseIds.join(',')} on ${e.connId} (${e.reason})`;
+    case 'commit':
+      return `commit ${e.commit.calculationId}/${e.commit.chunkIndex}=${e.commit.inside} by ${e.commit.workerId} check=${e.commit.check} verifiedBy=${e.commit.verifiedBy}${e.first ? ' (first)' : ''}`;
+    case 'uncommit':
+    case 'released':
+    case 'duplicate':
+      return `${e.type} ${e.calculationId}/${e.chunkIndex}${e.type === 'released' ? ` (${e.reason})` : ''}`;
+    case 'calculation':
+      return `calculation ${e.calculation.id} ${e.calculation.status} inside=${e.calculation.inside} done=${e.calculation.chunksDone}`;
+    case 'mismatch':
+      return `mismatch ${e.calculationId}/${e.chunkIndex} ${e.committedInside}!=${e.reportedInside}`;
+    case 'rejected':
+      return `rejected ${e.reason} from ${e.connId}`;
+    case 'verification':
+      return `verification ${e.outcome}: ${e.detail}`;
+    case 'quarantined':
+      return `quarantined ${e.record.workerId}/${e.record.instanceId} (${e.record.reason}), recomputed ${e.recomputed}`;
+    case 'worker':
+      return `worker ${e.connId} ${e.event}`;
+    case 'late':
+      return `late ${e.report.calculationId}/${e.report.chunkIndex} on ${e.connId}`;
+  }
+}
+
 // ---- the truth ----------------------------------------------------------------------------------------------------
 
 function hash(text: string): number {
@@ -131,8 +204,9 @@ export function trueInside(calculationId: string, seed: number, chunkIndex: numb
   return hash(`${calculationId}/${seed}/${chunkIndex}`) % (points + 1);
 }
 
-function reportedInside(b: Behaviour, g: LeaseGrant): number {
+function reportedInside(b: Behaviour, who: string, g: LeaseGrant): number {
   const t = trueInside(g.calculationId, g.seed, g.chunkIndex, g.points);
+  if (b === 'wild-liar') return (t + 1 + (hash(`${who}/${g.chunkIndex}`) % g.points)) % (g.points + 1);
   const wrong = (t + 1) % (g.points + 1);
   if (b === 'liar') return wrong;
   if (b === 'sometimes-liar' && hash(`lie/${g.calculationId}/${g.chunkIndex}`) % 2 === 1) return wrong;
@@ -211,6 +285,8 @@ export class SchedulerWorld {
   private label = 'start';
   /** Calculations ended with 'failed' (allowed only where kernel failures may exhaust maxChunkAttempts). */
   failed = 0;
+  /** Receives one line per step (event, then every effect), e.g. console.log while replaying a counterexample. */
+  trace?: (line: string) => void;
   /** Effect counts by type (and a few derived ones), to see what a run exercised. */
   readonly stats: Record<string, number> = {};
 
@@ -392,7 +468,7 @@ export class SchedulerWorld {
       chunkIndex: lease.chunkIndex,
       seed: lease.seed,
       points: lease.points,
-      inside: reportedInside(w.behaviour, lease),
+      inside: reportedInside(w.behaviour, key(w), lease),
       elapsedMs: 10 + (lease.chunkIndex % 7),
     };
     w.sent.push(r);
@@ -502,8 +578,13 @@ export class SchedulerWorld {
     const active = this.scheduler.calculation(r.calculationId) !== undefined;
     const committed = this.store.committedInside(r.calculationId, r.chunkIndex) !== undefined;
     const before = this.countersOfActive();
+    let after = before;
     this.step(
-      (fx) => this.scheduler.result(connId, r, this.now, fx),
+      (fx) => {
+        this.scheduler.result(connId, r, this.now, fx);
+        // Measured before the tick: the tick may grant (a forged result still counts as a sign of life).
+        after = this.countersOfActive();
+      },
       (fx) => {
         const types = new Set(fx.map((x) => x.type));
         const what = `${genuine ? 'genuine' : 'forged'} result ${JSON.stringify(r)} from ${w.name} on ${connId}`;
@@ -512,13 +593,18 @@ export class SchedulerWorld {
           for (const t of ['commit', 'uncommit', 'quarantined', 'late', 'duplicate', 'verification', 'mismatch'] as const) {
             if (types.has(t)) this.fail_(`${what} caused a '${t}' effect`);
           }
-          const after = this.countersOfActive();
           if (after !== before) this.fail_(`${what} changed calculation state: ${before} -> ${after}`);
           return;
         }
         if (types.has('rejected')) this.fail_(`${what} from a worker in good standing was rejected`);
         if (!active) {
           if (!types.has('late') || types.has('commit')) this.fail_(`${what} for an ended calculation: want a 'late' effect and no commit`);
+          // The engine compares a late copy with the stored one: an exact result must not raise a false alarm.
+          const stored = this.store.committedInside(r.calculationId, r.chunkIndex);
+          const completed = this.store.get(r.calculationId)?.status === 'completed';
+          if (this.config.expect.exact && completed && !isLiar(w.behaviour) && stored !== r.inside) {
+            this.fail_(`${what}: late honest copy ${r.inside} disagrees with the stored ${stored} of a completed calculation`);
+          }
         } else if (!committed) {
           const adopted = fx.some((x) => x.type === 'commit' && x.first && x.commit.calculationId === r.calculationId && x.commit.chunkIndex === r.chunkIndex);
           if (!adopted) this.fail_(`${what} for an uncommitted chunk was not committed`);
@@ -545,6 +631,7 @@ export class SchedulerWorld {
     event(effects);
     const eventEffects = [...effects];
     this.scheduler.tick(this.now, effects);
+    if (this.trace) this.trace(`#${this.steps} ${this.label} t=${this.now}: ${effects.map(describeEffect).join(' | ')}`);
     for (const e of effects) {
       const name = e.type === 'rejected' ? `rejected:${e.reason}` : e.type === 'worker' ? `worker:${e.event}` : e.type === 'grant' ? `grant:${e.lease.purpose}` : e.type;
       this.stats[name] = (this.stats[name] ?? 0) + 1;
@@ -646,6 +733,7 @@ export class SchedulerWorld {
     if (v.length > 0) this.fail_(`scheduler.violations(): ${v.join('; ')}`);
     const snap = this.scheduler.snapshot(this.now);
     for (const w of snap.workers) {
+      if (w.state === 'quarantined' && w.inFlight > 0) this.fail_(`${w.connId} is quarantined but holds ${w.inFlight} leases`);
       if (w.inFlight > w.credits) this.fail_(`${w.connId} holds ${w.inFlight} leases with ${w.credits} credits`);
       if (this.scheduler.leasesOf(w.connId).length !== w.inFlight) this.fail_(`${w.connId}: leasesOf and inFlight disagree`);
     }
@@ -666,6 +754,12 @@ export class SchedulerWorld {
     for (const f of fields) {
       if (resumed[f] !== live[f]) this.fail_(`${id}.${f}: scheduler ${live[f]}, rebuilt from the store ${resumed[f]}`);
     }
+    const rowFields = ['status', 'chunksReleased', 'duplicateResults', 'chunksRecomputed', 'inside', 'chunksDone', 'chunksVerified'] as const;
+    for (const f of rowFields) {
+      if (stored[f] !== live[f]) this.fail_(`${id}.${f}: scheduler ${live[f]}, stored row ${stored[f]}`);
+    }
+    const sorted = (o: Record<string, number>) => JSON.stringify(Object.entries(o).sort());
+    if (sorted(stored.verifiedBy) !== sorted(live.verifiedBy)) this.fail_(`${id}.verifiedBy: scheduler ${JSON.stringify(live.verifiedBy)}, stored row ${JSON.stringify(stored.verifiedBy)}`);
   }
 
   private fail_(message: string): never {
@@ -681,7 +775,7 @@ export class SchedulerWorld {
    */
   drain(maxRounds: number): number {
     this.label = 'drain';
-    for (const w of this.workers) w.frozen = isLiar(w.behaviour);
+    for (const w of this.workers) w.frozen = isLiar(w.behaviour) && !this.config.expect.liarsAnswerInDrain;
     const honest = this.workers[0];
     for (let round = 0; round < maxRounds; round++) {
       if (this.scheduler.snapshot(this.now).activeCalculations === 0) return round;

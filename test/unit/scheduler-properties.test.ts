@@ -48,7 +48,7 @@ const BASE_OPTIONS = {
 
 const capacity = fc.integer({ min: 1, max: 3 });
 const valueHonest = fc.constantFrom<Behaviour>('honest', 'flaky', 'forger');
-const liar = fc.constantFrom<Behaviour>('liar', 'sometimes-liar');
+const liar = fc.constantFrom<Behaviour>('liar', 'sometimes-liar', 'wild-liar');
 const spec = (b: fc.Arbitrary<Behaviour>) => fc.record({ behaviour: b, capacity });
 
 /** Worker 0 is honest; up to two more value-honest workers; `liars` liars inserted anywhere after worker 0. */
@@ -66,27 +66,29 @@ const common = {
   prefetch: fc.integer({ min: 0, max: 1 }),
   initialCredits: fc.integer({ min: 1, max: 3 }),
   verifyFirst: fc.integer({ min: 0, max: 2 }),
-  /** Either kernel failures can fail a calculation (3 attempts) or they never can. */
+  /** Either kernel failures can fail a calculation (2 attempts) or they never can. */
   killable: fc.boolean(),
+  /** In the drain phase liars either fall silent or keep answering (wrongly). */
+  liarsAnswerInDrain: fc.boolean(),
   randomSeed: fc.nat(),
 };
 
 /** verifyRate 1, at most one liar: completed results are exact, and every calculation ends. */
-const exactConfig: fc.Arbitrary<WorldConfig> = fc.record({ workers: population(1), ...common }).map(({ workers, killable, randomSeed, ...o }) => ({
+const exactConfig: fc.Arbitrary<WorldConfig> = fc.record({ workers: population(1), ...common }).map(({ workers, killable, liarsAnswerInDrain, randomSeed, ...o }) => ({
   workers,
-  options: { ...BASE_OPTIONS, ...o, verifyRate: 1, maxChunkAttempts: killable ? 3 : 1_000_000 },
+  options: { ...BASE_OPTIONS, ...o, verifyRate: 1, maxChunkAttempts: killable ? 2 : 1_000_000 },
   randomSeed,
-  expect: { exact: true, honestSafe: true, live: true },
+  expect: { exact: true, honestSafe: true, live: true, liarsAnswerInDrain },
 }));
 
 /** The adaptive default rate, at most one liar: weaker safety, no honest worker harmed, every calculation ends. */
 const adaptiveConfig: fc.Arbitrary<WorldConfig> = fc
   .record({ workers: population(1), ...common, verifyRate: fc.constantFrom(0, 0.03, 0.3) })
-  .map(({ workers, killable, randomSeed, ...o }) => ({
+  .map(({ workers, killable, liarsAnswerInDrain, randomSeed, ...o }) => ({
     workers,
-    options: { ...BASE_OPTIONS, ...o, maxChunkAttempts: killable ? 3 : 1_000_000 },
+    options: { ...BASE_OPTIONS, ...o, maxChunkAttempts: killable ? 2 : 1_000_000 },
     randomSeed,
-    expect: { exact: false, honestSafe: true, live: true },
+    expect: { exact: false, honestSafe: true, live: true, liarsAnswerInDrain },
   }));
 
 /**
@@ -95,9 +97,9 @@ const adaptiveConfig: fc.Arbitrary<WorldConfig> = fc
  */
 const hostileConfig: fc.Arbitrary<WorldConfig> = fc
   .record({ workers: population(3), ...common, verifyRate: fc.constantFrom(0.03, 1) })
-  .map(({ workers, killable, randomSeed, ...o }) => ({
+  .map(({ workers, killable, liarsAnswerInDrain, randomSeed, ...o }) => ({
     workers,
-    options: { ...BASE_OPTIONS, ...o, maxChunkAttempts: killable ? 3 : 1_000_000 },
+    options: { ...BASE_OPTIONS, ...o, maxChunkAttempts: killable ? 2 : 1_000_000 },
     randomSeed,
     expect: { exact: false, honestSafe: false, live: false },
   }));
