@@ -38,6 +38,11 @@ export const isLiar = (b: Behaviour): boolean => b === 'liar' || b === 'sometime
 export interface WorkerSpec {
   readonly behaviour: Behaviour;
   readonly capacity: number;
+  /**
+   * Announce the worker id of worker `sameIdAs` (another process under the same id: a misconfiguration, or a liar
+   * posing as an honest worker). Identities are (worker id, instance id), so both are scheduled on their own.
+   */
+  readonly sameIdAs?: number;
 }
 
 /** Which of the properties this population must satisfy (see the test file). */
@@ -294,7 +299,7 @@ export class SchedulerWorld {
     this.config = config;
     this.workers = config.workers.map((spec, i) => ({
       name: `w${i}`,
-      workerId: `w${i}`,
+      workerId: `w${spec.sameIdAs ?? i}`,
       behaviour: spec.behaviour,
       kind: 'remote' as const,
       capacity: spec.capacity,
@@ -425,7 +430,7 @@ export class SchedulerWorld {
     if (isLiar(w.behaviour)) return;
     for (const connId of [...w.conns]) this.disconnect(w, connId);
     w.generation += 1;
-    w.instanceId = `${w.workerId}-p${w.generation}`;
+    w.instanceId = `${w.name}-p${w.generation}`;
     this.behaviourOf.set(key(w), w.behaviour);
     w.held = [];
     w.revoked = [];

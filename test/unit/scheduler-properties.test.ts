@@ -34,6 +34,8 @@ const SEED = Number(process.env.PIGRID_PROPERTY_SEED ?? 20_240_611);
 const MAX_EVENTS = 80;
 const MAX_DRAIN_ROUNDS = 600;
 const LEASE_TTL_MS = 1000;
+/** A run takes a few milliseconds; long searches need more than vitest's default timeout. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 30);
 
 const BASE_OPTIONS = {
   leaseTtlMs: LEASE_TTL_MS,
@@ -49,7 +51,11 @@ const BASE_OPTIONS = {
 const capacity = fc.integer({ min: 1, max: 3 });
 const valueHonest = fc.constantFrom<Behaviour>('honest', 'flaky', 'forger');
 const liar = fc.constantFrom<Behaviour>('liar', 'sometimes-liar', 'wild-liar');
-const spec = (b: fc.Arbitrary<Behaviour>) => fc.record({ behaviour: b, capacity });
+/** Other workers may announce capacity 0, and sometimes worker 0's id (another process under the same id). */
+const spec = (b: fc.Arbitrary<Behaviour>): fc.Arbitrary<WorkerSpec> =>
+  fc
+    .record({ behaviour: b, capacity: fc.integer({ min: 0, max: 3 }), alias: fc.nat(5) })
+    .map(({ alias, ...s }) => (alias === 0 ? { ...s, sameIdAs: 0 } : s));
 
 /** Worker 0 is honest; up to two more value-honest workers; `liars` liars inserted anywhere after worker 0. */
 function population(maxLiars: number): fc.Arbitrary<WorkerSpec[]> {
@@ -189,13 +195,13 @@ function check(config: fc.Arbitrary<WorldConfig>, seedOffset: number): void {
 describe('scheduler properties under random cluster events', () => {
   it('verifyRate 1, at most one liar: completed calculations are exact, honest workers are safe, all calculations end', () => {
     check(exactConfig, 0);
-  });
+  }, TIMEOUT_MS);
 
   it('adaptive verification, at most one liar: completed results match the store, honest workers are safe, all calculations end', () => {
     check(adaptiveConfig, 1);
-  });
+  }, TIMEOUT_MS);
 
   it('several colluding liars: the structural invariants still hold', () => {
     check(hostileConfig, 2);
-  });
+  }, TIMEOUT_MS);
 });
