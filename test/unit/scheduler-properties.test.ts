@@ -26,8 +26,8 @@
  * population) and PIGRID_PROPERTY_SEED. A failure prints the seed, the path and the shrunk event list.
  */
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { describeEvent, SchedulerWorld, type Behaviour, type SimEvent, type WorkerSpec, type WorldConfig } from '../fakes/scheduler-driver.js';
+import { describe, expect, it } from 'vitest';
+import { describeEvent, parseEvent, SchedulerWorld, type Behaviour, type SimEvent, type WorkerSpec, type WorldConfig } from '../fakes/scheduler-driver.js';
 
 const RUNS = Number(process.env.PIGRID_PROPERTY_RUNS ?? 150);
 const SEED = Number(process.env.PIGRID_PROPERTY_SEED ?? 20_240_611);
@@ -204,4 +204,67 @@ describe('scheduler properties under random cluster events', () => {
   it('several colluding liars: the structural invariants still hold', () => {
     check(hostileConfig, 2);
   }, TIMEOUT_MS);
+});
+
+// ---- counterexamples --------------------------------------------------------------------------------------------
+
+/** Replays a shrunk counterexample (events as fast-check prints them) through the same checks. */
+function replay(workers: WorkerSpec[], options: Partial<WorldConfig['options']>, evs: string[], live = true): void {
+  const config: WorldConfig = {
+    workers,
+    options: { ...BASE_OPTIONS, maxChunkAttempts: 1_000_000, ...options },
+    randomSeed: 0,
+    expect: { exact: options.verifyRate === 1, honestSafe: true, live },
+  };
+  play(config, evs.map(parseEvent));
+}
+
+const honest = (capacity = 1): WorkerSpec => ({ behaviour: 'honest', capacity });
+const liarW = (capacity = 1): WorkerSpec => ({ behaviour: 'liar', capacity });
+
+/*
+ * OPEN CORE BUGS. Each case is a counterexample the properties above found (shrunk by fast-check, or hand-trimmed
+ * from one); it fails until the core is fixed. Replay one with a trace: `world.trace = console.log` in play().
+ */
+describe('counterexamples found by the properties', () => {
+  // OPEN CORE BUG 1: CalculationRuntime's constructor builds a restored chunk with check 'wanted' and then calls
+  // wantCheck(), which only counts a check that was 'none'; so restored checks are not counted as pending. A
+  // calculation whose chunks were all committed then stays active forever ("done but still active", no check is
+  // ever granted since pendingChecks() is 0); otherwise the counter goes wrong and the calculation can complete with
+  // a check still open.
+  it('a check pending at a restart is still counted (default options)', () => {
+    expect(() => replay([honest()], {}, ['submit(1 chunks, seed 0)', 'connect(w0)', 'answer(w0,#0)', 'restart(workers reconnect)'])).not.toThrow();
+  });
+
+  // OPEN CORE BUG 1, its effect on exactness: after the restart the liar's chunk 1 is committed and its check granted,
+  // but the check of chunk 0 (restored, uncounted) settles the counter to 0 and the calculation completes with the
+  // liar's value unchecked: inside=75, the true count is 74, at verifyRate 1.
+  it('verifyRate 1 stays exact across a restart with a check pending', () => {
+    const evs = ['connect(w0)', 'submit(2 chunks, seed 0)', 'answer(w0,#0)', 'restart(workers stay away)', 'connect(w1)', 'answer(w1,#0)', 'answerLocal(#0)'];
+    expect(() => replay([honest(), liarW()], { verifyRate: 1, verifyFirst: 0 }, evs)).not.toThrow();
+  });
+
+  // OPEN CORE BUG 2: a verify lease answered without settling the check leaves the check with no lease and not
+  // queued (Scheduler.detach() drops the lease from `verifying` without re-queuing, unlike dropCheckLease()). Here
+  // w0's stream drops, so chunk 0 is leased to the liar w1; w0 reconnects and sends the result it computed meanwhile
+  // (genuine: it commits chunk 0), and the chunk's check goes to w1, which still holds its primary lease on the same
+  // chunk. w1's primary answer opens a dispute; its verify answer is the same vote again, which vote() ignores
+  // without re-queuing the check: the dispute is never decided and the calculation never ends.
+  it('a repeated vote in a dispute does not strand the check', () => {
+    const evs = ['connect(w0)', 'submit(1 chunks, seed 0)', 'disconnect(w0,#0)', 'connect(w1)', 'answer(w0,#0)', 'connect(w0)', 'answer(w1,#0)', 'answer(w1,#0)'];
+    expect(() => replay([honest(), liarW()], { verifyRate: 1, verifyFirst: 0, prefetch: 1, initialCredits: 1 }, evs)).not.toThrow();
+  });
+
+  // OPEN CORE BUG 2, second path: quarantine() uncommits the liar's chunk c2/1 but leaves the verify lease that w0
+  // (stream #4) holds on it in `verifying`. w0 then commits c2/1 from an older primary lease (its late result), so
+  // the new check is "covered" by w0's own stale verify lease and not queued; w0 answers that lease, record() takes
+  // the committer's duplicate path, and the check is stranded.
+  it('a stale verify lease of an uncommitted chunk does not strand its next check', () => {
+    const workers: WorkerSpec[] = [honest(), { behaviour: 'liar', capacity: 1, sameIdAs: 0 }];
+    const evs = [
+      'connect(w1)', 'connect(w0)', 'submit(1 chunks, seed 0)', 'answer(w1,#0)', 'connect(w0)', 'submit(2 chunks, seed 0)', 'freeze(w0)',
+      'fail(w1,#0,KERNEL_ERROR)', 'advance(100ms)', 'answer(w1,#0)', 'late(w0,#0)', 'advance(1ms)', 'answerLocal(#0)', 'late(w0,#0)', 'answer(w0,#0)',
+    ];
+    expect(() => replay(workers, { verifyRate: 1, verifyFirst: 0, prefetch: 0, initialCredits: 1 }, evs)).not.toThrow();
+  });
 });
