@@ -78,8 +78,8 @@ export type SimEvent =
   | { readonly t: 'respawn'; readonly w: number }
   /** w stops sending anything while time passes beyond the lease TTL. */
   | { readonly t: 'freeze'; readonly w: number }
-  /** Time passes; every worker that is not frozen heartbeats. */
-  | { readonly t: 'advance'; readonly ms: number }
+  /** Time passes, `times` times `ms`; every worker that is not frozen heartbeats each time. */
+  | { readonly t: 'advance'; readonly ms: number; readonly times?: number }
   | { readonly t: 'heartbeat'; readonly w: number }
   /** w reports the result of a lease it holds. */
   | { readonly t: 'answer'; readonly w: number; readonly k: number }
@@ -103,7 +103,7 @@ export type SimEvent =
 export function describeEvent(e: SimEvent): string {
   switch (e.t) {
     case 'advance':
-      return `advance(${e.ms}ms)`;
+      return `advance(${e.ms}ms${(e.times ?? 1) > 1 ? ` x${e.times}` : ''})`;
     case 'answerLocal':
       return `answerLocal(#${e.k})`;
     case 'cancel':
@@ -134,8 +134,10 @@ export function parseEvent(text: string): SimEvent {
   const args = body.split(',').map((a) => a.trim());
   const num = (a: string) => Number(a.replace(/^[w#]/, '').replace(/ms$/, ''));
   switch (t) {
-    case 'advance':
-      return { t, ms: num(args[0]) };
+    case 'advance': {
+      const times = / x(\d+)$/.exec(args[0]);
+      return { t, ms: num(args[0].replace(/ x\d+$/, '')), ...(times ? { times: Number(times[1]) } : {}) };
+    }
     case 'answerLocal':
     case 'cancel':
       return { t, k: num(args[0]) };
@@ -287,6 +289,8 @@ export class SchedulerWorld {
   /** Chunk rows last written by a value-honest worker: "calc/chunk" → inside. */
   private readonly honestRows = new Map<string, number>();
   private readonly ended = new Map<string, CalculationRecord>();
+  /** Kernel failures sent per primary/backup chunk, "calc/chunk" → count (an upper bound of what the scheduler saw). */
+  private readonly kernelFailures = new Map<string, number>();
   private label = 'start';
   /** Calculations ended with 'failed' (allowed only where kernel failures may exhaust maxChunkAttempts). */
   failed = 0;
@@ -355,7 +359,8 @@ export class SchedulerWorld {
         return;
       }
       case 'advance':
-        return this.advance(e.ms);
+        for (let i = 0; i < (e.times ?? 1); i++) this.advance(e.ms);
+        return;
       case 'heartbeat': {
         const w = this.worker(e.w);
         w.frozen = false;
@@ -487,6 +492,10 @@ export class SchedulerWorld {
     if (!lease || !w.conns.includes(lease.connId)) return;
     w.held = w.held.filter((l) => l !== lease);
     w.frozen = false;
+    if (code !== LEASE_RETURNED && lease.purpose !== 'verify') {
+      const chunk = `${lease.calculationId}/${lease.chunkIndex}`;
+      this.kernelFailures.set(chunk, (this.kernelFailures.get(chunk) ?? 0) + 1);
+    }
     this.step((fx) => this.scheduler.failure(lease.connId, { leaseId: lease.leaseId, code, message: 'simulated' }, this.now, fx));
   }
 
@@ -524,6 +533,8 @@ export class SchedulerWorld {
     this.restarts += 1;
     const wasUp = this.workers.filter((w) => w.conns.length > 0);
     for (const w of [...this.workers, this.local]) w.conns = [];
+    // The coordinator's own pool lived in the process that stopped: its work is gone.
+    this.local.held = [];
     this.scheduler = this.newScheduler();
     this.scheduler.restoreQuarantined(this.store.loadQuarantined());
     for (const { record, committed } of this.store.loadActive()) this.scheduler.addCalculation(record, committed, this.now);
@@ -693,7 +704,13 @@ export class SchedulerWorld {
     }
     if (!isTerminal(rec.status)) return;
     this.ended.set(rec.id, { ...rec });
-    if (rec.status === 'failed') this.failed += 1;
+    if (rec.status === 'failed') {
+      this.failed += 1;
+      // Only kernel failures of one chunk, maxChunkAttempts of them, fail a calculation.
+      const limit = this.config.options.maxChunkAttempts ?? 3;
+      const worst = Math.max(0, ...[...this.kernelFailures].filter(([c]) => c.startsWith(`${rec.id}/`)).map(([, n]) => n));
+      if (worst < limit) this.fail_(`${rec.id} failed after at most ${worst} kernel failures of a chunk (maxChunkAttempts ${limit}): ${rec.error}`);
+    }
     if (rec.status !== 'completed') return;
     const rows = this.store.chunks(rec.id);
     const sum = rows.reduce((s, c) => s + c.inside, 0);
@@ -740,6 +757,11 @@ export class SchedulerWorld {
     for (const w of snap.workers) {
       if (w.state === 'quarantined' && w.inFlight > 0) this.fail_(`${w.connId} is quarantined but holds ${w.inFlight} leases`);
       if (w.inFlight > w.credits) this.fail_(`${w.connId} holds ${w.inFlight} leases with ${w.credits} credits`);
+      // Independently of what it earned: never more than its (capped) announced capacity plus prefetch.
+      const sim = this.byConn.get(w.connId)!;
+      const cap = sim.kind === 'local' ? sim.capacity : Math.min(sim.capacity, this.config.options.maxWorkerCapacity ?? 64);
+      const bound = cap === 0 ? 0 : cap + (this.config.options.prefetch ?? 1);
+      if (w.inFlight > bound) this.fail_(`${w.connId} holds ${w.inFlight} leases; capacity ${sim.capacity} allows ${bound}`);
       if (this.scheduler.leasesOf(w.connId).length !== w.inFlight) this.fail_(`${w.connId}: leasesOf and inFlight disagree`);
     }
     for (const id of this.calcIds) this.checkStoreAgrees(id);
