@@ -23,11 +23,14 @@
  * - live: after the random events, a drain phase (liars silent, everyone else answering) ends every calculation.
  *
  * CI runs a fixed seed. For a longer search: `npm run test:properties`, or set PIGRID_PROPERTY_RUNS (runs per
- * population) and PIGRID_PROPERTY_SEED. A failure prints the seed, the path and the shrunk event list.
+ * population) and PIGRID_PROPERTY_SEED; PIGRID_PROPERTY_STATS=1 prints what the runs exercised. A failure prints the
+ * seed, the path and the shrunk configuration and event list; paste them into a case of 'counterexamples found by the
+ * properties' below to replay them (PIGRID_PROPERTY_TRACE=1 prints each step with its effects).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeEvent, parseEvent, SchedulerWorld, type Behaviour, type SimEvent, type WorkerSpec, type WorldConfig } from '../fakes/scheduler-driver.js';
+import { SchedulerWorld } from '../fakes/scheduler-driver.js';
+import { describeEvent, parseEvent, type Behaviour, type SimEvent, type WorkerSpec, type WorldConfig } from '../fakes/scheduler-sim-events.js';
 
 const RUNS = Number(process.env.PIGRID_PROPERTY_RUNS ?? 300);
 const SEED = Number(process.env.PIGRID_PROPERTY_SEED ?? 20_240_611);
@@ -136,7 +139,7 @@ const event: fc.Arbitrary<SimEvent> = fc
         t: fc.constant('forge' as const),
         w,
         k,
-        how: fc.constantFrom('invented' as const, 'stolen' as const, 'altered' as const),
+        how: fc.constantFrom('invented' as const, 'stolen' as const, 'altered' as const, 'out-of-range' as const),
         field: fc.constantFrom('calc' as const, 'chunk' as const, 'seed' as const, 'points' as const),
       }),
     },
@@ -174,8 +177,12 @@ function tally(world: SchedulerWorld, drainRounds: number): void {
   totals.maxDrainRounds = Math.max(totals.maxDrainRounds ?? 0, drainRounds);
 }
 
-function play(config: WorldConfig, evs: readonly SimEvent[]): void {
+/** With PIGRID_PROPERTY_TRACE=1, every step of the counterexample replays below is printed with its effects. */
+const TRACE = process.env.PIGRID_PROPERTY_TRACE === '1';
+
+function play(config: WorldConfig, evs: readonly SimEvent[], trace = false): void {
   const world = new SchedulerWorld(config);
+  if (trace) world.trace = (line) => console.log(line);
   for (const e of evs) world.run(e);
   if (!config.expect.live) {
     if (STATS) tally(world, 0);
@@ -219,7 +226,7 @@ function replay(workers: WorkerSpec[], options: Partial<WorldConfig['options']>,
     randomSeed: 0,
     expect: { exact: options.verifyRate === 1, honestSafe: true, live },
   };
-  play(config, evs.map(parseEvent));
+  play(config, evs.map(parseEvent), TRACE);
 }
 
 const honest = (capacity = 1): WorkerSpec => ({ behaviour: 'honest', capacity });
@@ -227,7 +234,7 @@ const liarW = (capacity = 1): WorkerSpec => ({ behaviour: 'liar', capacity });
 
 /*
  * OPEN CORE BUGS. Each case is a counterexample the properties above found (shrunk by fast-check, or hand-trimmed
- * from one); it fails until the core is fixed. Replay one with a trace: `world.trace = console.log` in play().
+ * from one); it fails until the core is fixed. PIGRID_PROPERTY_TRACE=1 prints each step and its effects.
  */
 describe('counterexamples found by the properties', () => {
   // OPEN CORE BUG 1: CalculationRuntime's constructor builds a restored chunk with check 'wanted' and then calls
