@@ -37,8 +37,8 @@ const SEED = Number(process.env.PIGRID_PROPERTY_SEED ?? 20_240_611);
 const MAX_EVENTS = 80;
 const MAX_DRAIN_ROUNDS = 600;
 const LEASE_TTL_MS = 1000;
-/** A run takes a few milliseconds; long searches need more than vitest's default timeout. */
-const TIMEOUT_MS = Math.max(60_000, RUNS * 30);
+/** A run takes a few milliseconds (much more on a loaded machine); long searches need more than vitest's default. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 100);
 
 const BASE_OPTIONS = {
   leaseTtlMs: LEASE_TTL_MS,
@@ -234,42 +234,42 @@ const honest = (capacity = 1): WorkerSpec => ({ behaviour: 'honest', capacity })
 const liarW = (capacity = 1): WorkerSpec => ({ behaviour: 'liar', capacity });
 
 /*
- * OPEN CORE BUGS. Each case is a counterexample the properties above found (shrunk by fast-check, or hand-trimmed
- * from one); it fails until the core is fixed. PIGRID_PROPERTY_TRACE=1 prints each step and its effects.
+ * Counterexamples the properties found, each replayed through the same checks (shrunk by fast-check, or hand-trimmed
+ * from one). Cases marked OPEN CORE BUG fail until the core is fixed; the others are regressions of bugs since fixed.
+ * PIGRID_PROPERTY_TRACE=1 prints each step and its effects.
  */
 describe('counterexamples found by the properties', () => {
-  // OPEN CORE BUG 1: CalculationRuntime's constructor builds a restored chunk with check 'wanted' and then calls
-  // wantCheck(), which only counts a check that was 'none'; so restored checks are not counted as pending. A
-  // calculation whose chunks were all committed then stays active forever ("done but still active", no check is
-  // ever granted since pendingChecks() is 0); otherwise the counter goes wrong and the calculation can complete with
-  // a check still open.
+  // Found on 2766445, fixed since: CalculationRuntime's constructor built a restored chunk with check 'wanted' and
+  // then called wantCheck(), which only counts a check that was 'none', so checks pending at a restart were not
+  // counted. A calculation with every chunk committed stayed active forever ("done but still active"); otherwise the
+  // counter went wrong and the calculation could complete with a check still open.
   it('a check pending at a restart is still counted (default options)', () => {
     expect(() => replay([honest()], {}, ['submit(1 chunks, seed 0)', 'connect(w0)', 'answer(w0,#0)', 'restart(workers reconnect)'])).not.toThrow();
   });
 
-  // OPEN CORE BUG 1, its effect on exactness: after the restart the liar's chunk 1 is committed and its check granted,
-  // but the check of chunk 0 (restored, uncounted) settles the counter to 0 and the calculation completes with the
-  // liar's value unchecked: inside=75, the true count is 74, at verifyRate 1.
+  // Same bug, its effect on exactness: after the restart the liar's chunk 1 is committed and its check granted, but
+  // the check of chunk 0 (restored, uncounted) took the counter to 0 and the calculation completed with the liar's
+  // value unchecked: inside=75 where the true count is 74, at verifyRate 1.
   it('verifyRate 1 stays exact across a restart with a check pending', () => {
     const evs = ['connect(w0)', 'submit(2 chunks, seed 0)', 'answer(w0,#0)', 'restart(workers stay away)', 'connect(w1)', 'answer(w1,#0)', 'answerLocal(#0)'];
     expect(() => replay([honest(), liarW()], { verifyRate: 1, verifyFirst: 0 }, evs)).not.toThrow();
   });
 
-  // OPEN CORE BUG 2: a verify lease answered without settling the check leaves the check with no lease and not
-  // queued (Scheduler.detach() drops the lease from `verifying` without re-queuing, unlike dropCheckLease()). Here
-  // w0's stream drops, so chunk 0 is leased to the liar w1; w0 reconnects and sends the result it computed meanwhile
-  // (genuine: it commits chunk 0), and the chunk's check goes to w1, which still holds its primary lease on the same
-  // chunk. w1's primary answer opens a dispute; its verify answer is the same vote again, which vote() ignores
-  // without re-queuing the check: the dispute is never decided and the calculation never ends.
+  // OPEN CORE BUG (found on 2766445, still in 30952ed): a verify lease answered without settling the check leaves the
+  // check with no lease and not queued: Scheduler.detach() drops the lease from `verifying` without re-queuing the
+  // check, unlike CalculationRuntime.dropCheckLease(). Here w0's stream drops, so chunk 0 is leased to the liar w1;
+  // w0 reconnects and sends the result it computed meanwhile (genuine: it commits chunk 0), and the chunk's check
+  // goes to w1, which still holds its primary lease on the same chunk. w1's primary answer opens a dispute; its verify
+  // answer is the same vote again, which vote() ignores: the dispute is never decided, the calculation never ends.
   it('a repeated vote in a dispute does not strand the check', () => {
     const evs = ['connect(w0)', 'submit(1 chunks, seed 0)', 'disconnect(w0,#0)', 'connect(w1)', 'answer(w0,#0)', 'connect(w0)', 'answer(w1,#0)', 'answer(w1,#0)'];
     expect(() => replay([honest(), liarW()], { verifyRate: 1, verifyFirst: 0, prefetch: 1, initialCredits: 1 }, evs)).not.toThrow();
   });
 
-  // OPEN CORE BUG 2, second path: quarantine() uncommits the liar's chunk c2/1 but leaves the verify lease that w0
-  // (stream #4) holds on it in `verifying`. w0 then commits c2/1 from an older primary lease (its late result), so
-  // the new check is "covered" by w0's own stale verify lease and not queued; w0 answers that lease, record() takes
-  // the committer's duplicate path, and the check is stranded.
+  // OPEN CORE BUG, same cause, second path: quarantine() uncommits the liar's chunk c2/1 but leaves the verify lease
+  // that w0 (stream #4) holds on it in `verifying`. w0 then commits c2/1 from an older primary lease (its late
+  // result), so the new check counts as covered by w0's own stale verify lease and is not queued; w0 answers that
+  // lease, record() takes the committer's duplicate path, and the check is stranded.
   it('a stale verify lease of an uncommitted chunk does not strand its next check', () => {
     const workers: WorkerSpec[] = [honest(), { behaviour: 'liar', capacity: 1, sameIdAs: 0 }];
     const evs = [
@@ -277,5 +277,15 @@ describe('counterexamples found by the properties', () => {
       'fail(w1,#0,KERNEL_ERROR)', 'advance(100ms)', 'answer(w1,#0)', 'late(w0,#0)', 'advance(1ms)', 'answerLocal(#0)', 'late(w0,#0)', 'answer(w0,#0)',
     ];
     expect(() => replay(workers, { verifyRate: 1, verifyFirst: 0, prefetch: 0, initialCredits: 1 }, evs)).not.toThrow();
+  });
+
+  // OPEN CORE BUG (30952ed): credits are earned per identity, but Scheduler.reward() re-files only the stream the
+  // result came on in the registry's free-credit index. w0's second stream (#3; #2 drains) holds 1 lease of the 1
+  // credit it had; the answer on #2 raises the identity's credit to 2, so #3 has a free credit the index does not
+  // list: violations() reports "free-credit index says false", and #3 gets no new lease until something else
+  // re-files it (an idle stream may never be).
+  it('an accepted result re-files every stream of the identity in the free-credit index', () => {
+    const evs = ['submit(2 chunks, seed 0)', 'connect(w0)', 'connect(w0)', 'answer(w0,#0)'];
+    expect(() => replay([honest(2)], { prefetch: 0, initialCredits: 1 }, evs)).not.toThrow();
   });
 });
