@@ -8,7 +8,7 @@
     {
       "target_name": "pigrid_native_kernel",
       "sources": ["src/addon.c", "src/stream.c", "src/kernels.c"],
-      "cflags": ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-psabi", "-fno-strict-aliasing"],
+      "cflags": ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-psabi", "-fno-strict-aliasing", "-fvisibility=hidden"],
       "cflags!": ["-O2", "-O0"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "xcode_settings": { "OTHER_CFLAGS": ["-std=c11", "-O3", "-Wno-psabi"] }

@@ -56,6 +56,13 @@ function findNodeDir() {
   return undefined;
 }
 
+/** The first few lines of a failed build that say what went wrong (compiler errors, a missing tool). */
+function firstErrors(build) {
+  const noise = /^gyp ERR! (stack +at|System|command|cwd|node -v|node-gyp -v|not ok)/;
+  return `${build.stdout ?? ''}\n${build.stderr ?? ''}\n${build.error ?? ''}`.split('\n').map((l) => l.trim())
+    .filter((l) => /\berror\b|Error:|not found|No such file/i.test(l) && !noise.test(l)).slice(0, 3).join(' | ');
+}
+
 /** Loads the fresh addon in a child process and checks a known count (docs/exactness.md). */
 function smokeTest(file) {
   const script = `
@@ -91,8 +98,7 @@ function main() {
   const build = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   writeFileSync(logFile, `$ node ${args.join(' ')}\n${build.stdout ?? ''}${build.stderr ?? ''}${build.error ? String(build.error) : ''}\n`);
   if (build.status !== 0 || !existsSync(builtFile)) {
-    const last = `${build.stderr ?? ''}`.trim().split('\n').filter((l) => !l.startsWith('gyp info')).slice(-4).join(' | ');
-    finish(false, `node-gyp failed (exit ${build.status ?? build.signal}): ${last || 'no output'} (full log: native/addon/build.log)`);
+    finish(false, `node-gyp failed (exit ${build.status ?? build.signal}): ${firstErrors(build) || 'no output'} (full log: native/addon/build.log)`);
   }
   copyFileSync(builtFile, addonFile);
   const smoke = smokeTest(addonFile);
