@@ -7,7 +7,9 @@
  * It never fails the install: the WebAssembly kernel computes the same counts, so a machine
  * without a compiler, another architecture or a failed build only loses speed. Whatever
  * happens is recorded in native/addon/build-status.json ({ built, reason }), which the loader
- * (native/native-kernel.ts) quotes when it explains why the native kernel is unavailable.
+ * (native/native-kernel.ts) quotes when it explains why the native kernel is unavailable; the
+ * compiler's output goes to native/build/build-addon.log. native/addon/ always exists afterwards
+ * and holds nothing but the .node file and that status (the Dockerfile copies the directory).
  *
  * No network: node-gyp is the copy bundled with npm, and it builds against the headers of the
  * running node (npm_config_nodedir if set, else <prefix>/include/node beside process.execPath),
@@ -25,7 +27,7 @@ const nativeDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addonDir = join(nativeDir, 'addon');
 const addonFile = join(addonDir, 'pigrid_native_kernel.node');
 const statusFile = join(addonDir, 'build-status.json');
-const logFile = join(addonDir, 'build.log');
+const logFile = join(nativeDir, 'build', 'build-addon.log');
 const builtFile = join(nativeDir, 'build', 'Release', 'pigrid_native_kernel.node');
 
 const mode = process.env.PIGRID_NATIVE_BUILD || 'auto';
@@ -85,8 +87,8 @@ function smokeTest(file) {
 }
 
 function main() {
+  rmSync(addonDir, { recursive: true, force: true }); // nothing stale survives a rebuild
   mkdirSync(addonDir, { recursive: true });
-  rmSync(addonFile, { force: true });
   if (mode === 'skip') finish(false, 'PIGRID_NATIVE_BUILD=skip');
   if (!['auto', 'required'].includes(mode)) finish(false, `PIGRID_NATIVE_BUILD must be auto, skip or required (got "${mode}")`);
   if (process.arch !== 'x64') finish(false, `the native kernel is x86-64 only and this is ${process.platform}/${process.arch}`);
@@ -96,9 +98,10 @@ function main() {
   if (!nodeDir) finish(false, `no Node headers beside ${process.execPath} and npm_config_nodedir is not set (node-gyp would download them)`);
   const args = [nodeGyp, 'rebuild', '--release', `--nodedir=${nodeDir}`];
   const build = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  mkdirSync(dirname(logFile), { recursive: true });
   writeFileSync(logFile, `$ node ${args.join(' ')}\n${build.stdout ?? ''}${build.stderr ?? ''}${build.error ? String(build.error) : ''}\n`);
   if (build.status !== 0 || !existsSync(builtFile)) {
-    finish(false, `node-gyp failed (exit ${build.status ?? build.signal}): ${firstErrors(build) || 'no output'} (full log: native/addon/build.log)`);
+    finish(false, `node-gyp failed (exit ${build.status ?? build.signal}): ${firstErrors(build) || 'no output'} (full log: native/build/build-addon.log)`);
   }
   copyFileSync(builtFile, addonFile);
   const smoke = smokeTest(addonFile);
