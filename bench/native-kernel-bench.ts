@@ -52,6 +52,8 @@ export interface KernelRow {
   readonly cpu: Spread;
   /** wall.median / the fastest wall median. */
   readonly ofFastest: number;
+  /** cpu.median / the fastest cpu-time median (steadier than wall time on a shared machine). */
+  readonly ofFastestCpu: number;
 }
 
 /** Everything {@link runNativeKernelBench} measured. */
@@ -60,10 +62,10 @@ export interface NativeKernelBenchResult {
   readonly rows: readonly KernelRow[];
   /** Kernels that were not measured, with the reason. */
   readonly skipped: readonly { readonly name: string; readonly reason: string }[];
-  /** Native kernel / C ceiling of the same width (medians of wall rates), per ISA. */
-  readonly ofCeiling: Readonly<Record<string, number>>;
-  /** Fastest native kernel / WebAssembly (medians of wall rates). */
-  readonly nativeOverWasm?: number;
+  /** Native kernel / C ceiling of the same width, per ISA: medians of wall rates and of cpu-time rates. */
+  readonly ofCeiling: Readonly<Record<string, { readonly wall: number; readonly cpu: number }>>;
+  /** Fastest native kernel / WebAssembly: medians of wall rates and of cpu-time rates. */
+  readonly nativeOverWasm?: { readonly wall: number; readonly cpu: number };
   /** Two threads' aggregate / one thread, per kernel (median over rounds, with spread). */
   readonly scaling: readonly { readonly name: string; readonly ratio: Spread; readonly oneThread: number; readonly twoThreads: number }[];
 }
@@ -235,17 +237,20 @@ export async function runNativeKernelBench(options: NativeKernelBenchOptions = {
     if (checks.size !== 1) throw new Error(`kernels disagree on countInside(7, 3, 2^24): ${[...perKernel].map(([n, e]) => `${n} ${[...e.checks].join('/')}`).join(', ')}`);
 
     const fastest = Math.max(...[...perKernel.values()].map((e) => median(e.wall)));
-    const rows = [...perKernel].map(([name, e]) => ({ name, width: WIDTH[name] ?? 0, wall: spread(e.wall), cpu: spread(e.cpu), ofFastest: median(e.wall) / fastest }))
-      .sort((a, b) => b.wall.median - a.wall.median);
-    const med = (name: string): number | undefined => rows.find((r) => r.name === name)?.wall.median;
-    const ofCeiling: Record<string, number> = {};
+    const fastestCpu = Math.max(...[...perKernel.values()].map((e) => median(e.cpu)));
+    const rows = [...perKernel].map(([name, e]) => ({
+      name, width: WIDTH[name] ?? 0, wall: spread(e.wall), cpu: spread(e.cpu), ofFastest: median(e.wall) / fastest, ofFastestCpu: median(e.cpu) / fastestCpu,
+    })).sort((a, b) => b.wall.median - a.wall.median);
+    const row = (name: string): KernelRow | undefined => rows.find((r) => r.name === name);
+    const ratio = (a: KernelRow, b: KernelRow): { wall: number; cpu: number } => ({ wall: a.wall.median / b.wall.median, cpu: a.cpu.median / b.cpu.median });
+    const ofCeiling: Record<string, { wall: number; cpu: number }> = {};
     for (const isa of ['avx512', 'avx2']) {
-      const n = med(`native-${isa}`);
-      const c = med(`c-ceiling-${isa}`);
-      if (n && c) ofCeiling[isa] = n / c;
+      const n = row(`native-${isa}`);
+      const c = row(`c-ceiling-${isa}`);
+      if (n && c) ofCeiling[isa] = ratio(n, c);
     }
     const best = kernels.find((k) => k.startsWith('native-'));
-    const nativeOverWasm = best ? med(best)! / med('wasm')! : undefined;
+    const nativeOverWasm = best ? ratio(row(best)!, row('wasm')!) : undefined;
 
     const scaling = [];
     for (const id of [...(best ? [best] : []), 'wasm'] as KernelId[]) {
@@ -276,17 +281,19 @@ export function formatNativeKernelBench(r: NativeKernelBenchResult): string {
   const m = r.machine;
   const lines = [
     `native kernel bench | ${m.cpuModel} (${m.isas}), ${m.cpus} CPUs, node ${m.node}, load ${m.loadAverage1m.toFixed(2)}`,
-    `samples/s per thread; median over fresh processes (n), min-max of the per-process medians`,
+    `samples/s per thread over wall time and over the thread's CPU time; median over fresh processes (n), min-max of the per-process medians`,
     '',
-    `${'kernel'.padEnd(18)} ${'bits'.padStart(4)} ${'median'.padStart(10)} ${'min-max'.padStart(21)} ${'cpu-time'.padStart(10)} ${'of fastest'.padStart(10)}  n`,
+    `${'kernel'.padEnd(18)} ${'bits'.padStart(4)} ${'median'.padStart(10)} ${'min-max'.padStart(21)} ${'of fastest'.padStart(10)} ${'cpu-time'.padStart(10)} ${'min-max'.padStart(21)} ${'of fastest'.padStart(10)}  n`,
   ];
   for (const row of r.rows) {
-    lines.push(`${row.name.padEnd(18)} ${String(row.width || '-').padStart(4)} ${fmt(row.wall.median).padStart(10)} ${`${fmt(row.wall.min)}-${fmt(row.wall.max)}`.padStart(21)} ${fmt(row.cpu.median).padStart(10)} ${row.ofFastest.toFixed(3).padStart(10)}  ${row.wall.n}`);
+    const range = (s: Spread): string => `${fmt(s.min)}-${fmt(s.max)}`;
+    lines.push(`${row.name.padEnd(18)} ${String(row.width || '-').padStart(4)} ${fmt(row.wall.median).padStart(10)} ${range(row.wall).padStart(21)} ${row.ofFastest.toFixed(3).padStart(10)} `
+      + `${fmt(row.cpu.median).padStart(10)} ${range(row.cpu).padStart(21)} ${row.ofFastestCpu.toFixed(3).padStart(10)}  ${row.wall.n}`);
   }
   for (const s of r.skipped) lines.push(`${s.name.padEnd(18)} not measured: ${s.reason}`);
   lines.push('');
-  for (const [isa, f] of Object.entries(r.ofCeiling)) lines.push(`native ${isa} / C ceiling ${isa} (same work, same width): ${f.toFixed(3)}`);
-  if (r.nativeOverWasm) lines.push(`fastest native / WebAssembly: ${r.nativeOverWasm.toFixed(2)}x`);
+  for (const [isa, f] of Object.entries(r.ofCeiling)) lines.push(`native ${isa} / C ceiling ${isa} (same work, same width): ${f.wall.toFixed(3)} wall, ${f.cpu.toFixed(3)} cpu-time`);
+  if (r.nativeOverWasm) lines.push(`fastest native / WebAssembly: ${r.nativeOverWasm.wall.toFixed(2)}x wall, ${r.nativeOverWasm.cpu.toFixed(2)}x cpu-time`);
   for (const s of r.scaling) {
     lines.push(`${s.name}: 1 thread ${fmt(s.oneThread)}, 2 threads ${fmt(s.twoThreads)}, ratio ${s.ratio.median.toFixed(2)}x (${s.ratio.min.toFixed(2)}-${s.ratio.max.toFixed(2)}, n=${s.ratio.n})`);
   }
