@@ -71,14 +71,7 @@ static inline __attribute__((always_inline, target("avx2"))) i32x16 madd_w16_avx
 /* ---- avx512: 16 lanes per vector (AVX-512F, and BW for the 512-bit pmaddwd) -------------- */
 #define KB_FN(name) name##_avx512
 #define KB_TARGET "avx512f,avx512bw"
-#define KB_W 16
-#define U32V u32x16
-#define I32V i32x16
-#define KB_MADD(a, b) ((i32x16)_mm512_madd_epi16((__m512i)(a), (__m512i)(b)))
-#define KB_LESS(a, b) ((a) < (b))
-#define KB_COUNT_LESS(acc, a, b) \
-  ((u32x16)_mm512_mask_sub_epi32((__m512i)(acc), _mm512_cmplt_epi32_mask((__m512i)(a), (__m512i)(b)), \
-                                 (__m512i)(acc), _mm512_set1_epi32(-1)))
+#include "isa-avx512.h"
 #include "kernel-body.h"
 #undef KB_FN
 #undef KB_TARGET

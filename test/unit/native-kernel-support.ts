@@ -50,3 +50,45 @@ export function randomSource(seed: number): { u32(): number; below(n: number): n
   };
   return { u32, below: (n) => Math.floor((u32() / 2 ** 32) * n), u64: () => (BigInt(u32()) << 32n) | BigInt(u32()) };
 }
+
+const U64_MAX = (1n << 64n) - 1n;
+const U32_MAX = 2 ** 32 - 1;
+
+/** A seed from one of the interesting regions: small, random, near 2^63, near 2^64. */
+function pickSeed(r: ReturnType<typeof randomSource>): bigint {
+  switch (r.below(4)) {
+    case 0: return BigInt(r.below(1000));
+    case 1: return r.u64();
+    case 2: return (1n << 63n) + BigInt(r.below(2000)) - 1000n;
+    default: return U64_MAX - BigInt(r.below(1000));
+  }
+}
+
+/** A chunk index: small, random, or near 2^32. */
+function pickChunk(r: ReturnType<typeof randomSource>): number {
+  switch (r.below(3)) {
+    case 0: return r.below(1000);
+    case 1: return r.u32();
+    default: return U32_MAX - r.below(1000);
+  }
+}
+
+export interface Case { readonly seed: bigint; readonly chunk: number; readonly points: number }
+
+/** Randomized keys with every tail length 0..15 equally often; `steps` bounds floor(points / 16). */
+export function randomCases(rngSeed: number, count: number, maxSteps: number): Case[] {
+  const r = randomSource(rngSeed);
+  return Array.from({ length: count }, (_, i) => {
+    const tail = i % 16;
+    const steps = r.below(maxSteps + 1);
+    return { seed: pickSeed(r), chunk: pickChunk(r), points: Math.max(1, steps * 16 + tail) };
+  });
+}
+
+/** Keys at the ends of the seed and chunk ranges. */
+export const EDGE_KEYS: ReadonlyArray<readonly [bigint, number]> = [
+  [0n, 0], [U64_MAX, U32_MAX], [U64_MAX - 1n, U32_MAX - 1], [1n << 63n, 2 ** 31], [(1n << 63n) - 1n, 2 ** 31 - 1], [0x9e3779b97f4a7c15n, 65_536],
+];
+/** Whole steps before the tail in the tail tests. */
+export const TAIL_STEPS = [0, 1, 2, 63, 1000];
+
