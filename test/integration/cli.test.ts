@@ -79,6 +79,7 @@ describe('pigrid CLI', () => {
     const cancelled = await pigrid(['cancel', id, '--json'], env);
     expect(cancelled.code).toBe(0);
     expect(cancelled.json).toMatchObject({ id, status: 'cancelled', error_code: 'CANCELLED_BY_CLIENT' });
+    // The event stream of an ended calculation answers `progress` then `end` at once.
     const watched = await pigrid(['watch', id], env);
     expect(watched.code).toBe(1);
     expect(watched.stdout).toMatch(/^cancelled \(CANCELLED_BY_CLIENT\)/);
