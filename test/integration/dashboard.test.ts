@@ -14,6 +14,9 @@ import { startCluster, startWorker, type Cluster } from '../harness/cluster.js';
 import { startHostileWorker } from '../harness/hostile-worker.js';
 import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
 import { http, submit, until, waitDone } from '../harness/rest.js';
+import { fakeHpa, fakePod, fakePodMetrics, startFakeKubeApi } from '../fakes/fake-kube-api.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const SHOTS = join(appRoot(), 'test-results', 'dashboard');
 /** What a hardened gateway sends (issue 10): nothing inline may run or style the page. */
@@ -114,6 +117,32 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     expect(chartWidth).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: true });
     expect(problems).toEqual([]);
+  });
+
+  it('in a cluster, shows the HPAs and the pods with their CPU (a fake Kubernetes API)', async () => {
+    const api = await startFakeKubeApi();
+    try {
+      const labels = (component: string) => ({ 'app.kubernetes.io/name': 'pigrid', 'app.kubernetes.io/part-of': 'pigrid', 'app.kubernetes.io/component': component });
+      api.setPods([
+        fakePod({ name: 'pigrid-worker-abc-1', component: 'worker', node: 'node-a', podIP: '10.0.0.5', createdAt: new Date().toISOString() }),
+        fakePod({ name: 'pigrid-worker-abc-2', component: 'worker', node: 'node-b', podIP: '10.0.0.6', createdAt: new Date().toISOString(), containers: [{ ready: false, restarts: 2 }] }),
+      ]);
+      api.setHpas([fakeHpa({ name: 'pigrid-worker', target: { kind: 'Deployment', name: 'pigrid-worker' }, minReplicas: 2, maxReplicas: 20, currentReplicas: 2, desiredReplicas: 5, cpuTarget: 60, cpuCurrent: 91 })]);
+      api.setPodMetrics([fakePodMetrics({ name: 'pigrid-worker-abc-1', labels: labels('worker'), containers: [{ name: 'worker', cpu: '950m', memory: '80Mi' }] })]);
+      const gw = await startProcess('gateway-k8s', 'gateway', {
+        PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: c.coordinator.ready.grpc, KUBECONFIG: api.writeKubeconfig(mkdtempSync(join(tmpdir(), 'pigrid-kube-'))),
+      });
+      const { page, problems } = await openDashboard(browser, gw.ready.url);
+      await page.locator('#hpas', { hasText: 'HPA pigrid-worker: 2/5 replicas (min 2, max 20), CPU 91% of 60%' }).waitFor({ timeout: 10_000 });
+      await page.locator('#pods tr', { hasText: 'pigrid-worker-abc-1' }).locator('td', { hasText: /^950$/ }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#pods tr', { hasText: 'pigrid-worker-abc-2' }).textContent()).toMatch(/workerRunningno2/);
+      expect(await page.locator('#pool').textContent()).toContain('namespace pigrid');
+      await page.screenshot({ path: join(SHOTS, 'cluster.png'), fullPage: true });
+      expect(problems).toEqual([]);
+      gw.kill();
+    } finally {
+      await api.close();
+    }
   });
 
   it('shows the server’s message for bad input', async () => {
