@@ -68,11 +68,14 @@ export class CalculationReads {
     return this.followed.size;
   }
 
-  /** The calculation as the gateway knows it; asks the coordinator only the first time. */
-  async get(id: string, requestId?: string): Promise<ServedCalculation> {
+  /**
+   * The calculation as the gateway knows it; asks the coordinator only the first time. `call` wraps the gRPC call
+   * alone (the routes map its errors), so a bug in serving is not mistaken for a coordinator error.
+   */
+  async get(id: string, requestId?: string, call: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn()): Promise<ServedCalculation> {
     const known = this.known(id);
     if (known) return known;
-    const served = serve(await this.coordinator.get(id, requestId));
+    const served = serve(await call(() => this.coordinator.get(id, requestId)));
     this.learn(id, served);
     return served;
   }

@@ -69,16 +69,18 @@ function answerFor(log: Logger, method: string, call: AnyCall, err: unknown, cal
   return answer;
 }
 
-/** Runs a unary handler body and answers with its value or the mapped error. */
-function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T, calculationId?: string): void {
-  let value: T;
+/** Runs a unary handler body (its value or a promise of it) and answers with the value or the mapped error. */
+function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T | Promise<T>, calculationId?: string): void {
+  const fail = (err: unknown) => callback(answerFor(log, method, call, err, calculationId) as grpc.ServiceError);
+  let value: T | Promise<T>;
   try {
     value = body();
   } catch (err) {
-    callback(answerFor(log, method, call, err, calculationId) as grpc.ServiceError);
+    fail(err);
     return;
   }
-  callback(null, value);
+  if (value instanceof Promise) value.then((v) => callback(null, v), fail);
+  else callback(null, value);
 }
 
 export function calculationsHandlers(engine: Engine, singleModeThreads: number, log: Logger): CalculationsHandlers {
@@ -87,8 +89,8 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
       unary(log, 'Submit', call, callback, () => {
         const r = call.request;
         const mode = modeFromWire(r.mode);
-        return toWireCalculation(
-          engine.submit(
+        return engine
+          .submit(
             {
               points: r._points === 'points' ? r.points : undefined,
               // An enum number outside Mode reaches us as that number: report it as such.
@@ -97,8 +99,8 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
               chunkSize: r._chunkSize === 'chunkSize' ? r.chunkSize : undefined,
             },
             true,
-          ),
-        );
+          )
+          .then(toWireCalculation);
       });
     },
     Get(call, callback) {

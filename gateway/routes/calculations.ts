@@ -50,7 +50,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
    * served with a strong ETag and `immutable` caching; a running one with `no-cache` and an ETag that changes with it.
    */
   app.get<{ Params: { id: string } }>('/api/calculate/:id', async (request, reply) => {
-    const served = await viaCoordinator(() => reads.get(request.params.id, request.id));
+    const served = await reads.get(request.params.id, request.id, viaCoordinator);
     reply.header('etag', served.etag);
     reply.header('cache-control', served.terminal ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (request.headers['if-none-match'] === served.etag) return reply.code(304).send();
@@ -79,7 +79,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
    * `end` event with the final state. Unknown ids answer 404 JSON before the stream starts.
    */
   app.get<{ Params: { id: string } }>('/api/calculate/:id/events', async (request, reply) => {
-    const first = await viaCoordinator(() => reads.get(request.params.id, request.id));
+    const first = await reads.get(request.params.id, request.id, viaCoordinator);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
