@@ -1,5 +1,5 @@
 /**
- * The gRPC adapter of the Calculations service: decodes requests, calls the coordinator, encodes answers, and maps
+ * The gRPC adapter of the Calculations service: decodes requests, calls the coordinator service, encodes answers, and maps
  * errors through the one status table.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -8,11 +8,11 @@ import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js
 import { ErrorCode, PigridError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { checkPageSize } from '../../shared/submit-rules.js';
+import { modeFromWire, REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
 import { isTerminal, type CalculationRecord } from '../core/model.js';
 import type { ListCursor } from '../core/store-port.js';
 import type { CoordinatorService } from '../coordinator-service.js';
 import { toServiceError } from './status-codes.js';
-import { modeFromWire, REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
 import { toWireCalculation } from './wire.js';
 
 /** Watch sends at most one progress snapshot per this interval; the terminal one always goes out at once. */
@@ -37,7 +37,6 @@ function pageSize(raw: number | undefined): number {
   if ('value' in r) return r.value;
   throw new PigridError(r.code, r.message, r.field);
 }
-
 
 function requestIdOf(call: { metadata: grpc.Metadata }): string | undefined {
   const v = call.metadata.get(REQUEST_ID_METADATA_KEY)[0];
@@ -65,16 +64,18 @@ function answerFor(log: Logger, method: string, call: AnyCall, err: unknown, cal
   return answer;
 }
 
-/** Runs a unary handler body and answers with its value or the mapped error. */
-function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T, calculationId?: string): void {
-  let value: T;
+/** Runs a unary handler body (its value or a promise of it) and answers with the value or the mapped error. */
+function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T | Promise<T>, calculationId?: string): void {
+  const fail = (err: unknown) => callback(answerFor(log, method, call, err, calculationId));
+  let value: T | Promise<T>;
   try {
     value = body();
   } catch (err) {
-    callback(answerFor(log, method, call, err, calculationId));
+    fail(err);
     return;
   }
-  callback(null, value);
+  if (value instanceof Promise) value.then((v) => callback(null, v), fail);
+  else callback(null, value);
 }
 
 export function calculationsHandlers(coordinator: CoordinatorService, singleModeThreads: number, log: Logger): CalculationsHandlers {
@@ -83,8 +84,8 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
       unary(log, 'Submit', call, callback, () => {
         const r = call.request;
         const mode = modeFromWire(r.mode);
-        return toWireCalculation(
-          coordinator.submit(
+        return coordinator
+          .submit(
             {
               points: r._points === 'points' ? r.points : undefined,
               // An enum number outside Mode reaches us as that number: report it as such.
@@ -93,8 +94,8 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
               chunkSize: r._chunkSize === 'chunkSize' ? r.chunkSize : undefined,
             },
             true,
-          ),
-        );
+          )
+          .then(toWireCalculation);
       });
     },
     Get(call, callback) {

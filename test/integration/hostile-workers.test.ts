@@ -1,5 +1,5 @@
 /**
- * Hostile workers: a real coordinator and gateway, a real worker, and a misbehaving worker (test/harness/
+ * Hostile workers: a real coordinator and gateway, a real worker, and a misbehaving worker (harness/
  * hostile-worker.ts) on the same calculation. Whatever the misbehaviour, the calculation ends `completed` with the
  * exact hit count of the same points/seed/chunk_size in mode=single, and the coordinator says what it saw (a log
  * line, a metric, its cluster status). Each test also checks, from the hostile worker's counters, that the
