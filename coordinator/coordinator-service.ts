@@ -267,7 +267,13 @@ export class CoordinatorService {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {});
+    try {
+      if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {});
+    } catch (err) {
+      // A failed store write was reported to onStoreFailure (which stops the process) and its Submits were answered;
+      // nothing awaits a flush, so it ends here instead of as an uncaught exception. Anything else is a bug: rethrow.
+      if (err !== this.failed) throw err;
+    }
   }
 
   /**
