@@ -152,6 +152,11 @@ export class Engine {
     };
   }
 
+  /** The calculations still queued or running (from memory; the store after a failed write). */
+  active(): CalculationRecord[] {
+    return this.failed === undefined ? this.scheduler.activeCalculations() : [];
+  }
+
   pool(): PoolSnapshot {
     return this.scheduler.snapshot(this.deps.clock.now());
   }

@@ -8,6 +8,9 @@ import { ErrorCode, type FieldViolation } from '../shared/errors.js';
 const TABLE: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: 400,
   [grpc.status.NOT_FOUND]: 404,
+  [grpc.status.UNAUTHENTICATED]: 401,
+  [grpc.status.PERMISSION_DENIED]: 403,
+  [grpc.status.RESOURCE_EXHAUSTED]: 429,
   [grpc.status.UNAVAILABLE]: 503,
   [grpc.status.DEADLINE_EXCEEDED]: 504,
 };
@@ -19,6 +22,8 @@ export interface ErrorBody {
 export class HttpError extends Error {
   readonly status: number;
   readonly body: ErrorBody;
+  /** Headers that go with the answer (WWW-Authenticate, Retry-After). */
+  readonly headers: Record<string, string> = {};
   /** `cause`: what went wrong underneath (the gRPC error); logged, never sent. */
   constructor(status: number, body: ErrorBody, cause?: unknown) {
     super(body.error.message, cause === undefined ? undefined : { cause });

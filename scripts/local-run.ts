@@ -5,11 +5,15 @@
  *
  * Ports (env): PIGRID_HTTP_PORT 8080, PIGRID_GRPC_PORT 50051 (coordinator), PIGRID_WORKER_BASE_PORT 50061
  * (workers get 50061, 50062, ...), PIGRID_LOCAL_WORKERS 2, PIGRID_WORKER_THREADS 1 per worker.
+ *
+ * Mutual TLS by default: the first start creates a local CA and a certificate per process under ./data/tls
+ * (scripts/local-tls.ts), plus client.pem for grpcurl; PIGRID_INSECURE=true runs plaintext instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { localTls } from './local-tls.js';
 
 const env = process.env;
 const workers = Number(env.PIGRID_LOCAL_WORKERS ?? 2);
@@ -47,12 +51,15 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 const workerAddresses = Array.from({ length: workers }, (_, i) => `127.0.0.1:${workerBase + i}`);
+const workerIds = workerAddresses.map((_, i) => `local-worker-${i + 1}`);
+const tls = await localTls(env, workerIds);
 const workerProcs = workerAddresses.map((_, i) =>
   start(`worker-${i + 1}`, 'worker', {
     PIGRID_GRPC_PORT: String(workerBase + i),
     PIGRID_METRICS_PORT: String(metricsBase + 1 + i),
     PIGRID_THREADS: workerThreads,
-    PIGRID_WORKER_ID: `local-worker-${i + 1}`,
+    PIGRID_WORKER_ID: workerIds[i],
+    ...tls.env.worker(workerIds[i]),
   }, colors[(i + 2) % colors.length]),
 );
 const coordinator = start('coordinator', 'coordinator', {
@@ -60,14 +67,17 @@ const coordinator = start('coordinator', 'coordinator', {
   PIGRID_METRICS_PORT: String(metricsBase),
   PIGRID_WORKERS: workerAddresses.join(','),
   PIGRID_DB_PATH: env.PIGRID_DB_PATH ?? './data/pigrid.db',
+  ...tls.env.coordinator,
 }, colors[0]);
 const gateway = start('gateway', 'gateway', {
   PIGRID_HTTP_PORT: String(httpPort),
   PIGRID_COORDINATOR: `127.0.0.1:${grpcPort}`,
+  ...tls.env.gateway,
 }, colors[1]);
 
 process.stdout.write(
   `\npigrid is starting: gateway http://127.0.0.1:${httpPort}  (coordinator gRPC 127.0.0.1:${grpcPort}, workers ${workerAddresses.join(' ')})\n` +
+    `${tls.summary}\n` +
     `try: curl -s -XPOST http://127.0.0.1:${httpPort}/api/calculate -H 'content-type: application/json' -d '{"points": 10000000000, "mode": "distributed"}'\n` +
     `Ctrl-C stops everything (workers drain first).\n\n`,
 );

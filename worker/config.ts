@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
+import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
 
 export interface WorkerConfig {
   /** Bind address. @default 127.0.0.1 */
@@ -18,6 +19,10 @@ export interface WorkerConfig {
   readonly workerId: string;
   /** How long a draining worker keeps finishing running chunks. @default 20000 ms */
   readonly drainGraceMs: number;
+  /** Mutual TLS files, or plaintext with PIGRID_INSECURE=true (shared/tls.ts). */
+  readonly tls: TlsSettings;
+  /** Plaintext port serving only grpc.health.v1, for the kubelet's probes; -1: none. @default -1 */
+  readonly healthPort: number;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -29,5 +34,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     threads: r.int('PIGRID_THREADS', usableCpus(), 1, 1024),
     workerId: r.string('PIGRID_WORKER_ID', env.POD_NAME ?? `${hostname()}-${process.pid}`),
     drainGraceMs: r.int('PIGRID_DRAIN_GRACE_MS', 20_000, 0, 3_600_000),
+    tls: readTlsSettings(r),
+    healthPort: r.int('PIGRID_HEALTH_PORT', -1, -1, 65_535),
   });
 }

@@ -3,7 +3,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { authInterceptor } from '../shared/grpc-auth.js';
 import { startGrpcServer } from '../shared/grpc-server.js';
+import { loadTls, serverCredentials } from '../shared/tls.js';
 import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
@@ -15,15 +17,24 @@ import { KERNEL_NAME, STREAM_VERSION } from './kernel/index.js';
 import { createKernelPool } from './kernel-pool.js';
 import { createWorkerMetrics } from './metrics.js';
 import { WorkerService } from './worker-service.js';
+import { workAuthorizer } from './work-auth.js';
 
 export async function runWorker(): Promise<void> {
   const config = loadWorkerConfig();
-  const log = createLogger(undefined, { worker: config.workerId });
+  let log = createLogger(undefined, { worker: config.workerId });
   exitOnUncaughtErrors(log);
+  const tls = loadTls(config.tls, 'worker', log);
+  // A per-worker certificate names the worker: the coordinator accepts no other id from it.
+  const certified = tls.files?.summary.identity.name;
+  const workerId = certified ?? config.workerId;
+  if (certified && certified !== config.workerId) {
+    log.warn('the certificate names this worker: using its id', { configured: config.workerId, certificate: certified });
+    log = createLogger(undefined, { worker: workerId });
+  }
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
   const service = new WorkerService(
-    { workerId: config.workerId, instanceId: randomUUID(), kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
+    { workerId, instanceId: randomUUID(), kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
     new ChunkRunner(pool),
     log,
     metrics,
@@ -33,6 +44,9 @@ export async function runWorker(): Promise<void> {
     service: 'worker',
     host: config.host,
     port: config.grpcPort,
+    credentials: serverCredentials(tls),
+    healthPort: config.healthPort,
+    interceptors: [authInterceptor(workAuthorizer, (method, peer, verdict) => log.warn('Work stream refused', { method, peer: peer.identity?.uri ?? peer.address, reason: verdict.message }))],
     register: (server) =>
       server.addService(contract.worker.pigrid.v1.Worker.service as unknown as ServiceDefinition, { Work: service.work } as UntypedServiceImplementation),
   });
@@ -41,6 +55,8 @@ export async function runWorker(): Promise<void> {
   grpc.setReady(true);
   log.info('worker ready', {
     grpc: `${config.host}:${grpc.port}`,
+    health: grpc.healthPort === undefined ? undefined : `${config.host}:${grpc.healthPort}`,
+    tls: tls.files ? 'mutual' : 'off',
     metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
     threads: config.threads,
     kernel: KERNEL_NAME,
@@ -54,6 +70,7 @@ export async function runWorker(): Promise<void> {
       ['grpc server', () => grpc.close(2_000)],
       ['kernel pool', () => pool.close()],
       ['metrics server', () => metricsServer?.close()],
+      ['tls files', () => tls.close()],
     ]);
     log.info('worker stopped', drained);
   });

@@ -6,6 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { CalculationsHandlers } from '../../generated/proto/pigrid/v1/Calculations.js';
 import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
+import { principalOf } from '../../shared/grpc-auth.js';
+import type { Admission } from '../admission.js';
 import type { Logger } from '../../shared/logger.js';
 import { isTerminal, type CalculationRecord } from '../core/model.js';
 import type { ListCursor } from '../core/store-port.js';
@@ -81,14 +83,15 @@ function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sen
   callback(null, value);
 }
 
-export function calculationsHandlers(engine: Engine, singleModeThreads: number, log: Logger): CalculationsHandlers {
+export function calculationsHandlers(engine: Engine, singleModeThreads: number, log: Logger, admission?: Admission): CalculationsHandlers {
   return {
     Submit(call, callback) {
       unary(log, 'Submit', call, callback, () => {
         const r = call.request;
         const mode = modeFromWire(r.mode);
-        return toWireCalculation(
-          engine.submit(
+        const client = principalOf(call);
+        admission?.checkSubmit(client, r._points === 'points' ? Number(r.points) : undefined);
+        const created = engine.submit(
             {
               points: r._points === 'points' ? r.points : undefined,
               // An enum number outside Mode reaches us as that number: report it as such.
@@ -97,8 +100,9 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
               chunkSize: r._chunkSize === 'chunkSize' ? r.chunkSize : undefined,
             },
             true,
-          ),
-        );
+          );
+        admission?.submitted(created.id, client);
+        return toWireCalculation(created);
       });
     },
     Get(call, callback) {
@@ -149,8 +153,10 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
     Watch(call) {
       const id = call.request.id;
       let first: CalculationRecord;
+      let release = () => {};
       try {
         first = engine.get(id);
+        if (!isTerminal(first.status) && admission) release = admission.openWatch();
       } catch (err) {
         call.emit('error', answerFor(log, 'Watch', call, err, id));
         return;
@@ -160,6 +166,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         call.end();
         return;
       }
+      call.on('close', release);
       let lastSent = Date.now();
       let pending: Calculation | undefined;
       let timer: NodeJS.Timeout | undefined;
@@ -174,6 +181,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         if (isTerminal(rec.status)) {
           if (timer) clearTimeout(timer);
           stop();
+          release();
           call.write(msg);
           call.end();
           return;
@@ -190,12 +198,14 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         } catch (err) {
           if (timer) clearTimeout(timer);
           stop();
+          release();
           call.emit('error', answerFor(log, 'Watch', call, err, id));
         }
       });
       call.on('cancelled', () => {
         if (timer) clearTimeout(timer);
         stop();
+        release();
       });
     },
   };

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { appRoot } from '../../shared/paths.js';
 
-export function registerDashboard(app: FastifyInstance): void {
-  const file = join(appRoot(), 'gateway', 'public', 'index.html');
-  let html: string | undefined;
-  app.get('/', async (_request, reply) => {
-    html ??= readFileSync(file, 'utf8');
-    return reply.type('text/html; charset=utf-8').send(html);
-  });
+/** The dashboard page as served (the security headers hash its inline blocks). */
+export function dashboardHtml(): string {
+  return readFileSync(join(appRoot(), 'gateway', 'public', 'index.html'), 'utf8');
+}
+
+export function registerDashboard(app: FastifyInstance, html: string = dashboardHtml()): void {
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
 }

@@ -1,0 +1,78 @@
+/**
+ * Bounds on what clients can make the cluster do, checked before a calculation is stored or a stream is opened:
+ * calculations queued + running (all clients, and per client), points not yet computed across them, and open Watch
+ * streams. Answers are catalogued errors (RESOURCE_EXHAUSTED, HTTP 429) that say which bound and its value.
+ *
+ * A client is the principal the auth interceptor set (`token:<name>`, the gateway's forwarded client, or a
+ * certificate id). Which client submitted a calculation is kept in memory only: after a coordinator restart the
+ * resumed calculations count towards the global bounds but towards no client's.
+ */
+import { ErrorCode, PigridError } from '../shared/errors.js';
+import type { CalculationRecord } from './core/model.js';
+
+export interface AdmissionLimits {
+  /** Calculations queued or running at once, all clients together. @default 100 */
+  readonly maxActive: number;
+  /** Calculations queued or running at once per client. @default 20 */
+  readonly maxActivePerClient: number;
+  /** Points not yet computed across active calculations, including the new one. @default 10^14 */
+  readonly maxQueuedPoints: number;
+  /** Open Watch streams, all clients together. @default 1000 */
+  readonly maxWatchStreams: number;
+}
+
+export class Admission {
+  private readonly limits: AdmissionLimits;
+  private readonly active: () => readonly CalculationRecord[];
+  private readonly owners = new Map<string, string>();
+  private watchStreams = 0;
+
+  constructor(limits: AdmissionLimits, active: () => readonly CalculationRecord[]) {
+    this.limits = limits;
+    this.active = active;
+  }
+
+  /** Throws when a new calculation of `points` by `client` would pass a bound. */
+  checkSubmit(client: string, points: unknown): void {
+    const active = this.active();
+    const ids = new Set(active.map((c) => c.id));
+    for (const id of this.owners.keys()) if (!ids.has(id)) this.owners.delete(id);
+    const l = this.limits;
+    if (active.length >= l.maxActive) {
+      throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `the cluster already has ${active.length} calculations queued or running (at most ${l.maxActive}); retry when some have ended`);
+    }
+    let mine = 0;
+    for (const owner of this.owners.values()) if (owner === client) mine += 1;
+    if (mine >= l.maxActivePerClient) {
+      throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `you already have ${mine} calculations queued or running (at most ${l.maxActivePerClient} per client); wait for one to end or cancel one`);
+    }
+    if (typeof points === 'number' && Number.isFinite(points) && points > 0) {
+      const queued = active.reduce((sum, c) => sum + (c.points - c.pointsDone), 0);
+      if (queued + points > l.maxQueuedPoints) {
+        throw new PigridError(
+          ErrorCode.TOO_MANY_QUEUED_POINTS,
+          `${queued} points are still to be computed; ${points} more would pass the bound of ${l.maxQueuedPoints} queued points; retry later or submit fewer points`,
+          'points',
+        );
+      }
+    }
+  }
+
+  /** Records who submitted a calculation that was stored. */
+  submitted(id: string, client: string): void {
+    this.owners.set(id, client);
+  }
+
+  /** Opens a Watch stream or throws; call the returned function once when it closes. */
+  openWatch(): () => void {
+    if (this.watchStreams >= this.limits.maxWatchStreams) {
+      throw new PigridError(ErrorCode.TOO_MANY_STREAMS, `${this.watchStreams} Watch streams are open (at most ${this.limits.maxWatchStreams}); close one or poll Get`);
+    }
+    this.watchStreams += 1;
+    let open = true;
+    return () => {
+      if (open) this.watchStreams -= 1;
+      open = false;
+    };
+  }
+}
