@@ -14,7 +14,7 @@ import { startProcess, stopAll, tempDbPath, type Proc } from '../harness/process
 import { http } from '../harness/rest.js';
 import { clientCredentials, identity } from '../harness/tls.js';
 
-const TOKENS = { alice: 'alice-secret-1', bob: 'bob-secret-2', carol: 'carol-secret-3', viewer: 'viewer-secret-4' };
+const TOKENS = { alice: 'alice-secret-1', bob: 'bob-secret-2', carol: 'carol-secret-3', viewer: 'viewer-secret-4', dave: 'dave-secret-5', erin: 'erin-secret-6' };
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 // No workers: distributed calculations stay queued, so the caps fill up deterministically.
 const BIG = { points: 10_000_000_000, mode: 'distributed' };
@@ -26,7 +26,7 @@ let client: CalculationsClient;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pigrid-auth-'));
   const file = join(dir, 'tokens');
-  writeFileSync(file, `alice ${hashToken(TOKENS.alice)}\nbob ${hashToken(TOKENS.bob)} write\ncarol ${hashToken(TOKENS.carol)}\nviewer ${hashToken(TOKENS.viewer)} read\n`);
+  writeFileSync(file, `alice ${hashToken(TOKENS.alice)}\nbob ${hashToken(TOKENS.bob)} write\ncarol ${hashToken(TOKENS.carol)}\nviewer ${hashToken(TOKENS.viewer)} read\ndave ${hashToken(TOKENS.dave)}\nerin ${hashToken(TOKENS.erin)}\n`);
   const auth = { PIGRID_API_TOKENS_FILE: file };
   coordinator = await startProcess('coordinator', 'coordinator', {
     PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_THREADS: '1', ...auth,
@@ -129,6 +129,7 @@ describe('gRPC Calculations takes the same tokens in metadata', () => {
     try {
       for (let i = 0; i < 2; i++) {
         const s = client.Watch({ id: r.json.id });
+        s.on('error', () => {}); // CANCELLED when the test closes it
         open.push(s);
         await new Promise((resolve) => s.once('data', resolve));
       }
@@ -190,12 +191,12 @@ describe('bounds', () => {
   });
 
   it('rate-limits writes per client: 429 RATE_LIMITED with Retry-After, other clients unaffected', async () => {
-    for (let i = 0; i < 5; i++) expect((await post(TOKENS.carol, { points: 0 })).status).toBe(400);
-    const limited = await fetch(`${url}/api/calculate`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TOKENS.carol) }, body: '{"points":0}' });
+    for (let i = 0; i < 5; i++) expect((await post(TOKENS.dave, { points: 0 })).status).toBe(400);
+    const limited = await fetch(`${url}/api/calculate`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TOKENS.dave) }, body: '{"points":0}' });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await limited.json()) as any).error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/at most 5 submissions and cancels per 60 s/) });
-    expect((await post(TOKENS.bob, { points: 0 })).status).toBe(400);
-    expect((await http(`${url}/api/calculate`, 'GET', undefined, bearer(TOKENS.carol))).status).toBe(200);
+    expect((await post(TOKENS.erin, { points: 0 })).status).toBe(400);
+    expect((await http(`${url}/api/calculate`, 'GET', undefined, bearer(TOKENS.dave))).status).toBe(200);
   });
 });

@@ -26,8 +26,8 @@ async function coordinatorFor(workers: string[], env: Record<string, string> = {
   return startProcess('coordinator', 'coordinator', { PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_WORKERS: workers.join(','), PIGRID_THREADS: '1', PIGRID_METRICS_PORT: '0', ...env });
 }
 
-async function gatewayFor(coordinator: Proc): Promise<string> {
-  const g = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
+async function gatewayFor(coordinator: Proc, env: Record<string, string> = {}): Promise<string> {
+  const g = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, ...env });
   return g.ready.url;
 }
 
@@ -138,6 +138,7 @@ describe('certificates rotate under running processes', () => {
     await ca.identityFiles(dir, 'w1', 'worker', 'worker-1');
     await ca.identityFiles(dir, 'c', 'coordinator');
     await ca.identityFiles(dir, 'w2', 'worker', 'worker-2');
+    await ca.identityFiles(dir, 'g', 'gateway');
     const serialOf = (f: string) => new X509Certificate(readFileSync(f)).serialNumber.toLowerCase();
     const reload = { PIGRID_TLS_RELOAD_MS: '100' };
     const worker = await startWorker('worker-1', 1, { ...tlsEnv(files('w1')), ...reload });
@@ -177,8 +178,8 @@ describe('certificates rotate under running processes', () => {
     const worker2 = await startWorker('worker-2', 1, { ...tlsEnv(files('w2')), PIGRID_GRPC_PORT: String(port2) });
     await worker2.waitFor(new RegExp(`work stream opened .*cert=${newC}`), 15_000);
 
-    // Work still flows over the stream opened before the rotation.
-    const url = await gatewayFor(coordinator);
+    // Work still flows over the stream opened before the rotation, and a new client gets the new certificate.
+    const url = await gatewayFor(coordinator, tlsEnv(files('g')));
     const done = await waitDone(url, (await submit(url, SMALL)).id, 30_000);
     expect(done.status).toBe('completed');
     expect((await http(`${url}/healthz`)).status).toBe(200);
