@@ -32,8 +32,8 @@ export class Admission {
     this.active = active;
   }
 
-  /** Throws when a new calculation of `points` by `client` would pass a bound. */
-  checkSubmit(client: string, points: unknown): void {
+  /** Throws when a new (validated) calculation of `points` by `client` would pass a bound. */
+  checkSubmit(client: string, points: number): void {
     const active = this.active();
     const ids = new Set(active.map((c) => c.id));
     for (const id of this.owners.keys()) if (!ids.has(id)) this.owners.delete(id);
@@ -46,15 +46,13 @@ export class Admission {
     if (mine >= l.maxActivePerClient) {
       throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `you already have ${mine} calculations queued or running (at most ${l.maxActivePerClient} per client); wait for one to end or cancel one`);
     }
-    if (typeof points === 'number' && Number.isFinite(points) && points > 0) {
-      const queued = active.reduce((sum, c) => sum + (c.points - c.pointsDone), 0);
-      if (queued + points > l.maxQueuedPoints) {
-        throw new PigridError(
-          ErrorCode.TOO_MANY_QUEUED_POINTS,
-          `${queued} points are still to be computed; ${points} more would pass the bound of ${l.maxQueuedPoints} queued points; retry later or submit fewer points`,
-          'points',
-        );
-      }
+    const queued = active.reduce((sum, c) => sum + (c.points - c.pointsDone), 0);
+    if (queued + points > l.maxQueuedPoints) {
+      throw new PigridError(
+        ErrorCode.TOO_MANY_QUEUED_POINTS,
+        `${queued} points are still to be computed; ${points} more would pass the bound of ${l.maxQueuedPoints} queued points; retry later or submit fewer points`,
+        'points',
+      );
     }
   }
 

@@ -78,7 +78,8 @@ export class Engine {
 
   // ---- the Calculations API -----------------------------------------------------------------------------------
 
-  submit(input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown }, acceptStrings: boolean): CalculationRecord {
+  /** `admit`: told the validated points before anything is stored; throws to refuse (admission caps). */
+  submit(input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown }, acceptStrings: boolean, admit?: (points: number) => void): CalculationRecord {
     this.throwIfFailed();
     if (!this.accepting) throw new PigridError(ErrorCode.COORDINATOR_DRAINING, 'the coordinator is shutting down; retry shortly');
     const checked = validateSubmit(input, this.deps.limits, { acceptStrings });
@@ -88,6 +89,7 @@ export class Engine {
       throw new PigridError(first.code, message, first.field);
     }
     const v = checked.value;
+    admit?.(v.points);
     const rec: CalculationRecord = {
       id: this.deps.ids.calculationId(),
       mode: v.mode,

@@ -87,7 +87,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       return reply.code(503).send({ status: 'not ready', reason: 'the coordinator does not answer' });
     }
   });
-  registerCalculationRoutes(app, deps.coordinator, new StreamLimits(limits));
+  // In a plugin registered after the rate limit, so its onRoute hook sees these routes.
+  void app.register(async (scoped) => registerCalculationRoutes(scoped, deps.coordinator, new StreamLimits(limits)));
   registerK8sRoutes(app, {
     kube: deps.kube,
     clusterView: async (signal) => {

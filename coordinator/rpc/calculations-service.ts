@@ -90,7 +90,6 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         const r = call.request;
         const mode = modeFromWire(r.mode);
         const client = principalOf(call);
-        admission?.checkSubmit(client, r._points === 'points' ? Number(r.points) : undefined);
         const created = engine.submit(
             {
               points: r._points === 'points' ? r.points : undefined,
@@ -100,6 +99,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
               chunkSize: r._chunkSize === 'chunkSize' ? r.chunkSize : undefined,
             },
             true,
+            (points) => admission?.checkSubmit(client, points),
           );
         admission?.submitted(created.id, client);
         return toWireCalculation(created);
