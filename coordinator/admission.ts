@@ -25,6 +25,8 @@ export class Admission {
   private readonly limits: AdmissionLimits;
   private readonly active: () => readonly CalculationRecord[];
   private readonly owners = new Map<string, string>();
+  /** Admitted, not yet stored (a Submit waits for the next group commit). */
+  private readonly pending = new Set<{ client: string; points: number }>();
   private watchStreams = 0;
 
   constructor(limits: AdmissionLimits, active: () => readonly CalculationRecord[]) {
@@ -32,21 +34,37 @@ export class Admission {
     this.active = active;
   }
 
-  /** Throws when a new (validated) calculation of `points` by `client` would pass a bound. */
-  checkSubmit(client: string, points: number): void {
+  /**
+   * Admits a new (validated) calculation of `points` by `client`, or throws when it would pass a bound. Call the
+   * returned function once: with the id when it was stored, without when it was not.
+   */
+  admit(client: string, points: number): (id?: string) => void {
+    this.check(client, points);
+    const entry = { client, points };
+    this.pending.add(entry);
+    return (id) => {
+      if (!this.pending.delete(entry)) return;
+      if (id) this.owners.set(id, client);
+    };
+  }
+
+  private check(client: string, points: number): void {
     const active = this.active();
     const ids = new Set(active.map((c) => c.id));
     for (const id of this.owners.keys()) if (!ids.has(id)) this.owners.delete(id);
     const l = this.limits;
-    if (active.length >= l.maxActive) {
-      throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `the cluster already has ${active.length} calculations queued or running (at most ${l.maxActive}); retry when some have ended`);
+    const count = active.length + this.pending.size;
+    if (count >= l.maxActive) {
+      throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `the cluster already has ${count} calculations queued or running (at most ${l.maxActive}); retry when some have ended`);
     }
     let mine = 0;
     for (const owner of this.owners.values()) if (owner === client) mine += 1;
+    for (const p of this.pending) if (p.client === client) mine += 1;
     if (mine >= l.maxActivePerClient) {
       throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `you already have ${mine} calculations queued or running (at most ${l.maxActivePerClient} per client); wait for one to end or cancel one`);
     }
-    const queued = active.reduce((sum, c) => sum + (c.points - c.pointsDone), 0);
+    let queued = active.reduce((sum, c) => sum + (c.points - c.pointsDone), 0);
+    for (const p of this.pending) queued += p.points;
     if (queued + points > l.maxQueuedPoints) {
       throw new PigridError(
         ErrorCode.TOO_MANY_QUEUED_POINTS,
@@ -54,11 +72,6 @@ export class Admission {
         'points',
       );
     }
-  }
-
-  /** Records who submitted a calculation that was stored. */
-  submitted(id: string, client: string): void {
-    this.owners.set(id, client);
   }
 
   /** Opens a Watch stream or throws; call the returned function once when it closes. */

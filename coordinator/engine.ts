@@ -52,6 +52,8 @@ export class Engine {
   private readonly listeners = new Map<string, Set<CalculationListener>>();
   /** Worker events waiting for the next group commit, and the connections they came from. */
   private pending: ((effects: Effect[]) => void)[] = [];
+  /** Submitted calculations waiting for the next group commit. */
+  private pendingInserts: { rec: CalculationRecord; resolve: (r: CalculationRecord) => void; reject: (err: unknown) => void }[] = [];
   private readonly pendingConns = new Set<string>();
   private flushScheduled = false;
   private accepting = true;
@@ -78,8 +80,16 @@ export class Engine {
 
   // ---- the Calculations API -----------------------------------------------------------------------------------
 
-  /** `admit`: told the validated points before anything is stored; throws to refuse (admission caps). */
-  submit(input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown }, acceptStrings: boolean, admit?: (points: number) => void): CalculationRecord {
+  /**
+   * Validates at once (a bad request throws), then stores the calculation in the next group commit together with
+   * the results of the same event-loop turn; resolves once it is stored. `admit` is told the validated points before
+   * anything is stored and throws to refuse (admission caps).
+   */
+  submit(
+    input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown },
+    acceptStrings: boolean,
+    admit?: (points: number) => void,
+  ): Promise<CalculationRecord> {
     this.throwIfFailed();
     if (!this.accepting) throw new PigridError(ErrorCode.COORDINATOR_DRAINING, 'the coordinator is shutting down; retry shortly');
     const checked = validateSubmit(input, this.deps.limits, { acceptStrings });
@@ -112,11 +122,10 @@ export class Engine {
       error: null,
       errorCode: null,
     };
-    this.storeWrite('insert', [rec.id], () => this.deps.store.insert(rec));
-    this.scheduler.addCalculation(rec);
-    this.deps.log.info('calculation submitted', { id: rec.id, mode: rec.mode, points: rec.points, seed: rec.seed, chunks: rec.chunkCount });
-    this.step(() => {});
-    return this.get(rec.id);
+    return new Promise<CalculationRecord>((resolve, reject) => {
+      this.pendingInserts.push({ rec, resolve, reject });
+      this.scheduleFlush();
+    });
   }
 
   get(id: string): CalculationRecord {
@@ -257,6 +266,10 @@ export class Engine {
   private enqueue(connId: string, event: (effects: Effect[]) => void): void {
     this.pending.push(event);
     this.pendingConns.add(connId);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -264,7 +277,7 @@ export class Engine {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length > 0) this.step(() => {});
+    if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {});
   }
 
   /**
@@ -272,21 +285,37 @@ export class Engine {
    * send.
    */
   private step(event: (effects: Effect[]) => void): void {
+    const inserts = this.pendingInserts;
+    this.pendingInserts = [];
     // Stopped by a failed write: worker events and ticks are dropped (already reported; the process is exiting).
-    if (this.failed !== undefined) return;
+    if (this.failed !== undefined) {
+      for (const i of inserts) i.reject(this.failed);
+      return;
+    }
     const effects: Effect[] = [];
     const queued = this.pending;
     const conns = [...this.pendingConns];
     this.pending = [];
     this.pendingConns.clear();
+    const now = this.deps.clock.now();
+    for (const i of inserts) this.scheduler.addCalculation(i.rec, new Map(), now, effects);
     for (const q of queued) q(effects);
     event(effects);
-    this.scheduler.tick(this.deps.clock.now(), effects);
-    this.apply(effects);
+    this.scheduler.tick(now, effects);
+    try {
+      this.apply(effects, inserts.map((i) => i.rec));
+    } catch (err) {
+      for (const i of inserts) i.reject(err);
+      throw err;
+    }
+    for (const i of inserts) {
+      this.deps.log.info('calculation submitted', { id: i.rec.id, mode: i.rec.mode, points: i.rec.points, seed: i.rec.seed, chunks: i.rec.chunkCount });
+      i.resolve(this.scheduler.calculation(i.rec.id) ?? i.rec);
+    }
     for (const connId of conns) this.sinks.get(connId)?.settled?.(connId);
   }
 
-  private apply(effects: readonly Effect[]): void {
+  private apply(effects: readonly Effect[], inserts: readonly CalculationRecord[] = []): void {
     const commits = new Map<string, ChunkCommit>();
     const uncommits: { calculationId: string; chunkIndex: number }[] = [];
     const quarantines: QuarantineRecord[] = [];
@@ -301,8 +330,11 @@ export class Engine {
       else if (e.type === 'quarantined') quarantines.push(e.record);
     }
     // Persist first: if this throws (disk full, I/O error) the process must not go on with state the store lacks.
-    this.storeWrite('apply', [...changed.keys()], () =>
-      this.deps.store.apply({ commits: [...commits.values()], uncommits, calculations: [...changed.values()], quarantines }),
+    // A calculation submitted in this step is inserted as it is now (it may already be running).
+    const inserted = inserts.map((r) => changed.get(r.id) ?? r);
+    for (const r of inserted) changed.delete(r.id);
+    this.storeWrite('apply', [...inserted.map((r) => r.id), ...changed.keys()], () =>
+      this.deps.store.apply({ inserts: inserted, commits: [...commits.values()], uncommits, calculations: [...changed.values()], quarantines }),
     );
 
     const m = this.deps.metrics;

@@ -654,9 +654,8 @@ export class Scheduler {
     if (!c) return;
     c.leaseIds.delete(lease.leaseId);
     if (lease.purpose === 'verify') {
-      const set = c.verifying.get(lease.chunkIndex);
-      set?.delete(lease.leaseId);
-      if (set && set.size === 0) c.verifying.delete(lease.chunkIndex);
+      // A check still pending after this answer (a dispute, or an answer that did not settle it) waits again.
+      c.dropCheckLease(lease.chunkIndex, lease.leaseId);
     } else {
       const set = c.leased.get(lease.chunkIndex);
       set?.delete(lease.leaseId);
@@ -710,9 +709,10 @@ export class Scheduler {
     else this.checksWaiting.delete(c);
   }
 
+  /** Credits are earned per identity: every stream of that worker can use the new credit. */
   private reward(w: Connection): void {
     this.registry.rewarded(w);
-    this.registry.refresh(w, this.lastNow);
+    for (const same of this.registry.withWorkerId(w.workerId)) if (same.key === w.key) this.registry.refresh(same, this.lastNow);
   }
 
   private finish(

@@ -19,6 +19,8 @@ export interface ActiveCalculation {
 
 /** One scheduling step, applied atomically. */
 export interface StoreStep {
+  /** New calculations (a submit batched into this step). */
+  readonly inserts?: readonly CalculationRecord[];
   /** Chunks committed, or whose value or check changed: each row is written as given. */
   readonly commits: readonly ChunkCommit[];
   /** Chunks to forget (their worker was quarantined; they are computed again). */
@@ -50,7 +52,7 @@ export function resumeFromChunks(row: CalculationRecord, chunks: Iterable<ChunkC
 }
 
 export interface CalculationStore {
-  /** Stores a new calculation. Throws if the id exists. */
+  /** Stores a new calculation. Throws if the id exists. (Submits go through `apply`'s inserts.) */
   insert(rec: CalculationRecord): void;
   /** Applies one scheduling step atomically: all of it or none of it. */
   apply(step: StoreStep): void;

@@ -71,16 +71,18 @@ function answerFor(log: Logger, method: string, call: AnyCall, err: unknown, cal
   return answer;
 }
 
-/** Runs a unary handler body and answers with its value or the mapped error. */
-function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T, calculationId?: string): void {
-  let value: T;
+/** Runs a unary handler body (its value or a promise of it) and answers with the value or the mapped error. */
+function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T | Promise<T>, calculationId?: string): void {
+  const fail = (err: unknown) => callback(answerFor(log, method, call, err, calculationId) as grpc.ServiceError);
+  let value: T | Promise<T>;
   try {
     value = body();
   } catch (err) {
-    callback(answerFor(log, method, call, err, calculationId) as grpc.ServiceError);
+    fail(err);
     return;
   }
-  callback(null, value);
+  if (value instanceof Promise) value.then((v) => callback(null, v), fail);
+  else callback(null, value);
 }
 
 export function calculationsHandlers(engine: Engine, singleModeThreads: number, log: Logger, admission?: Admission): CalculationsHandlers {
@@ -90,7 +92,9 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         const r = call.request;
         const mode = modeFromWire(r.mode);
         const client = principalOf(call);
-        const created = engine.submit(
+        let settle: ((id?: string) => void) | undefined;
+        return engine
+          .submit(
             {
               points: r._points === 'points' ? r.points : undefined,
               // An enum number outside Mode reaches us as that number: report it as such.
@@ -99,10 +103,20 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
               chunkSize: r._chunkSize === 'chunkSize' ? r.chunkSize : undefined,
             },
             true,
-            (points) => admission?.checkSubmit(client, points),
+            (points) => {
+              settle = admission?.admit(client, points);
+            },
+          )
+          .then(
+            (created) => {
+              settle?.(created.id);
+              return toWireCalculation(created);
+            },
+            (err: unknown) => {
+              settle?.();
+              throw err;
+            },
           );
-        admission?.submitted(created.id, client);
-        return toWireCalculation(created);
       });
     },
     Get(call, callback) {

@@ -21,8 +21,17 @@ export function createMemoryStore(): CalculationStore {
     },
     apply(step) {
       // Check first, then write: all of the step or none of it.
+      const inserted = new Set<string>();
+      for (const r of step.inserts ?? []) {
+        if (calcs.has(r.id) || inserted.has(r.id)) throw new Error(`calculation ${r.id} exists`);
+        inserted.add(r.id);
+      }
       for (const c of [...step.commits, ...(step.uncommits ?? [])]) {
-        if (!calcs.has(c.calculationId)) throw new Error(`no calculation ${c.calculationId}`);
+        if (!calcs.has(c.calculationId) && !inserted.has(c.calculationId)) throw new Error(`no calculation ${c.calculationId}`);
+      }
+      for (const r of step.inserts ?? []) {
+        calcs.set(r.id, copy(r));
+        chunks.set(r.id, new Map());
       }
       for (const c of step.commits) chunks.get(c.calculationId)!.set(c.chunkIndex, { ...c });
       for (const u of step.uncommits ?? []) chunks.get(u.calculationId)!.delete(u.chunkIndex);

@@ -151,6 +151,7 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
   const chunkInside = db.prepare<[string, number], { inside: number }>('SELECT inside FROM chunks WHERE calculation_id = ? AND chunk_index = ?');
 
   const applyStep = db.transaction((step: StoreStep) => {
+    for (const rec of step.inserts ?? []) insertCalc.run(toParams(rec));
     for (const c of step.commits) putChunk.run(c);
     for (const u of step.uncommits ?? []) deleteChunk.run(u.calculationId, u.chunkIndex);
     for (const rec of step.calculations) updateCalc.run(toParams(rec));
@@ -164,7 +165,7 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
       insertCalc.run(toParams(rec));
     },
     apply(step) {
-      if (step.commits.length === 0 && step.calculations.length === 0 && !step.uncommits?.length && !step.quarantines?.length) return;
+      if (step.commits.length === 0 && step.calculations.length === 0 && !step.inserts?.length && !step.uncommits?.length && !step.quarantines?.length) return;
       applyStep(step);
     },
     get(id) {

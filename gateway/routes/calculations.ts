@@ -7,6 +7,7 @@ import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitReques
 import { ErrorCode } from '../../shared/errors.js';
 import { checkJsonSubmitBody } from '../../shared/submit-rules.js';
 import { toCalculationJson } from '../calculation-json.js';
+import { CalculationReads } from '../calculation-reads.js';
 import type { CallMeta, CoordinatorClient } from '../coordinator-client.js';
 import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';
 import type { StreamLimits } from '../limits.js';
@@ -21,7 +22,7 @@ async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** What the coordinator is told about a REST request: its id, its client's token (checked again there), its client. */
+/** What the coordinator is told about a REST write: its id, its client's token (checked again there), its client. */
 function meta(request: FastifyRequest): CallMeta {
   return { requestId: request.id, authorization: request.headers.authorization, client: request.principal || `ip:${request.ip}` };
 }
@@ -29,8 +30,10 @@ function meta(request: FastifyRequest): CallMeta {
 export function registerCalculationRoutes(app: FastifyInstance, coordinator: CoordinatorClient, streamLimits?: StreamLimits): void {
   // Open event streams end when the gateway shuts down, so close() never waits on a client that never leaves.
   const streams = new Set<() => void>();
+  const reads = new CalculationReads(coordinator);
   app.addHook('preClose', async () => {
     for (const end of [...streams]) end();
+    reads.close();
   });
 
   app.post('/api/calculate', async (request, reply) => {
@@ -48,8 +51,16 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     return reply.code(202).header('location', `/api/calculate/${json.id}`).send(json);
   });
 
-  app.get<{ Params: { id: string } }>('/api/calculate/:id', async (request) => {
-    return toCalculationJson(await viaCoordinator(() => coordinator.get(request.params.id, meta(request))));
+  /**
+   * Answered from what the gateway already knows (see CalculationReads). An ended calculation never changes: it is
+   * served with a strong ETag and `immutable` caching; a running one with `no-cache` and an ETag that changes with it.
+   */
+  app.get<{ Params: { id: string } }>('/api/calculate/:id', async (request, reply) => {
+    const served = await reads.get(request.params.id, request.id, viaCoordinator);
+    reply.header('etag', served.etag);
+    reply.header('cache-control', served.terminal ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (request.headers['if-none-match'] === served.etag) return reply.code(304).send();
+    return reply.type('application/json; charset=utf-8').send(served.body);
   });
 
   app.post<{ Params: { id: string } }>('/api/calculate/:id/cancel', async (request) => {
@@ -74,55 +85,60 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
    * `end` event with the final state. Unknown ids answer 404 JSON before the stream starts.
    */
   app.get<{ Params: { id: string } }>('/api/calculate/:id/events', async (request, reply) => {
-    const first = toCalculationJson(await viaCoordinator(() => coordinator.get(request.params.id, meta(request))));
+    const first = await reads.get(request.params.id, request.id, viaCoordinator);
     const release = streamLimits?.open(request.principal || `ip:${request.ip}`) ?? (() => {});
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const sendRaw = (event: string, body: string) => res.write(`event: ${event}\ndata: ${body}\n\n`);
     let last = first;
-    send('progress', first);
+    sendRaw('progress', first.body);
+    let closed = false;
+    let unsubscribe = () => {};
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     const finish = () => {
+      if (closed) return false;
+      closed = true;
       clearInterval(keepAlive);
       streams.delete(shutdown);
+      unsubscribe();
       release();
+      return true;
     };
-    const stop = coordinator.watch(
-      first.id,
-      (c) => {
-        // Runs in a gRPC stream event after the reply was hijacked: Fastify's error handler cannot see a throw here.
-        try {
-          last = toCalculationJson(c);
-          send('progress', last);
-        } catch (err) {
-          request.log.error({ calculation: first.id, err }, 'unexpected error in the event stream');
-          finish();
-          stop();
-          send('error', internalErrorBody(request.id));
-          res.end();
-        }
-      },
-      (err) => {
-        finish();
-        if (err) {
-          const failed = fromGrpcError(err);
-          if (failed.status >= 500) request.log.warn({ calculation: first.id, code: failed.body.error.code, err }, 'event stream ended by a coordinator error');
-          send('error', failed.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : failed.body);
-        } else send('end', last);
-        res.end();
-      },
-      meta(request),
-    );
-    const shutdown = () => {
-      finish();
-      stop();
+    const end = (event: string, body: string) => {
+      if (!finish()) return;
+      sendRaw(event, body);
       res.end();
     };
-    streams.add(shutdown);
-    request.raw.on('close', () => {
-      finish();
-      stop();
+    if (first.terminal) {
+      end('end', first.body);
+      return;
+    }
+    // Every SSE client of one calculation shares the gateway's one upstream Watch stream.
+    unsubscribe = reads.subscribe(first.json.id, {
+      data(c) {
+        // Runs in a gRPC stream event after the reply was hijacked: Fastify's error handler cannot see a throw here.
+        try {
+          last = c;
+          if (c.terminal) end('end', c.body);
+          else sendRaw('progress', c.body);
+        } catch (err) {
+          request.log.error({ calculation: first.json.id, err }, 'unexpected error in the event stream');
+          end('error', JSON.stringify(internalErrorBody(request.id)));
+        }
+      },
+      end(err) {
+        if (err) {
+          const failed = fromGrpcError(err);
+          if (failed.status >= 500) request.log.warn({ calculation: first.json.id, code: failed.body.error.code, err }, 'event stream ended by a coordinator error');
+          end('error', JSON.stringify(failed.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : failed.body));
+        } else end('end', last.body);
+      },
     });
+    const shutdown = () => {
+      if (finish()) res.end();
+    };
+    streams.add(shutdown);
+    request.raw.on('close', () => finish());
   });
 }

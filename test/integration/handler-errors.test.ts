@@ -116,9 +116,10 @@ describe('Calculations gRPC handlers', () => {
 
   it('answer a Submit whose store write fails with UNAVAILABLE / STORE_UNAVAILABLE, log one line and then exit 74', async () => {
     const { log, lines } = capture();
+    // A submit is stored by the next group commit (store.apply with the new calculation among its inserts).
     const full: CalculationStore = {
       ...createMemoryStore(),
-      insert: () => {
+      apply: () => {
         throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
       },
     };
@@ -140,7 +141,7 @@ describe('Calculations gRPC handlers', () => {
     const errors = lines.filter((l) => l.startsWith('error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^error fatal store write failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\) — the coordinator stops/);
-    expect(fields(errors[0])).toMatchObject({ code: 'SQLITE_FULL', db: '/data/pigrid.db', op: 'insert', calculations: 'calc-1' });
+    expect(fields(errors[0])).toMatchObject({ code: 'SQLITE_FULL', db: '/data/pigrid.db', op: 'apply', calculations: 'calc-1' });
   });
 });
 

@@ -103,6 +103,15 @@ describe.each(stores)('%s store', (_name, make) => {
     expect(made).toBe(1);
   });
 
+  it('inserts calculations in a step, with chunks of theirs in the same step, all or nothing', () => {
+    const s = make();
+    s.apply({ inserts: [rec('n', 5)], commits: [commit('n', 0, 700)], calculations: [] });
+    expect(s.get('n')).toEqual(rec('n', 5));
+    expect(s.committedInside('n', 0)).toBe(700);
+    expect(() => s.apply({ inserts: [rec('m', 6), rec('n', 7)], commits: [], calculations: [] })).toThrow();
+    expect(s.get('m')).toBeUndefined();
+  });
+
   it('applies a step all or nothing', () => {
     const s = make();
     s.insert(rec('a', 1));

@@ -1,0 +1,163 @@
+/**
+ * Reads of calculations at wire speed. A calculation that ended never changes, so its JSON is kept (bounded, least
+ * recently used out first) and served with an ETag and long-lived caching. A running calculation is followed by ONE
+ * Watch stream from the coordinator, shared by every GET and every SSE client, and a GET is answered from its latest
+ * snapshot (the coordinator sends one at most every 100 ms); the stream closes when the calculation ends or when
+ * nobody has asked for it for `idleMs`. So 1,000 SSE clients of one calculation cost one upstream stream, and GETs
+ * cost no gRPC call at all once a calculation is known.
+ */
+import { createHash } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import type { Calculation__Output } from '../generated/proto/pigrid/v1/Calculation.js';
+import { toCalculationJson, type CalculationJson } from './calculation-json.js';
+import type { CoordinatorClient } from './coordinator-client.js';
+
+/** A calculation as served: its JSON, the serialized body and its ETag. */
+export interface ServedCalculation {
+  readonly json: CalculationJson;
+  readonly body: string;
+  readonly etag: string;
+  readonly terminal: boolean;
+}
+
+export interface Subscriber {
+  data(c: ServedCalculation): void;
+  end(err: grpc.ServiceError | null): void;
+}
+
+interface Followed {
+  latest: ServedCalculation;
+  readonly subscribers: Set<Subscriber>;
+  stop: () => void;
+  lastAskedMs: number;
+}
+
+const isTerminal = (c: CalculationJson) => c.status === 'completed' || c.status === 'failed' || c.status === 'cancelled';
+
+export function serve(c: Calculation__Output): ServedCalculation {
+  const json = toCalculationJson(c);
+  const body = JSON.stringify(json);
+  const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+  return { json, body, etag, terminal: isTerminal(json) };
+}
+
+export interface CalculationReadsOptions {
+  /** Ended calculations kept in memory. @default 10000 */
+  readonly maxEnded: number;
+  /** A followed calculation nobody asked about for this long stops being followed. @default 30000 ms */
+  readonly idleMs: number;
+}
+
+export class CalculationReads {
+  private readonly coordinator: CoordinatorClient;
+  private readonly opts: CalculationReadsOptions;
+  /** Ended calculations, least recently used first (Map order). */
+  private readonly ended = new Map<string, ServedCalculation>();
+  private readonly followed = new Map<string, Followed>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(coordinator: CoordinatorClient, opts: Partial<CalculationReadsOptions> = {}) {
+    this.coordinator = coordinator;
+    this.opts = { maxEnded: 10_000, idleMs: 30_000, ...opts };
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1_000, this.opts.idleMs / 2));
+    this.sweeper.unref();
+  }
+
+  /** Upstream Watch streams open now (for tests and metrics). */
+  get upstreams(): number {
+    return this.followed.size;
+  }
+
+  /**
+   * The calculation as the gateway knows it; asks the coordinator only the first time. `call` wraps the gRPC call
+   * alone (the routes map its errors), so a bug in serving is not mistaken for a coordinator error.
+   */
+  async get(id: string, requestId?: string, call: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn()): Promise<ServedCalculation> {
+    const known = this.known(id);
+    if (known) return known;
+    const served = serve(await call(() => this.coordinator.get(id, requestId)));
+    this.learn(id, served);
+    return served;
+  }
+
+  /**
+   * Follows a calculation for an SSE client: `data` with every snapshot after the current one, then `end`. Returns
+   * the function that unsubscribes. The caller gets the current state from `get` first.
+   */
+  subscribe(id: string, s: Subscriber): () => void {
+    const f = this.followed.get(id);
+    if (!f) {
+      // Ended (or never followed): nothing more will come.
+      queueMicrotask(() => s.end(null));
+      return () => {};
+    }
+    f.subscribers.add(s);
+    return () => {
+      f.subscribers.delete(s);
+      f.lastAskedMs = Date.now();
+    };
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const [id, f] of this.followed) {
+      this.followed.delete(id);
+      f.stop();
+      for (const s of f.subscribers) s.end(null);
+    }
+  }
+
+  private known(id: string): ServedCalculation | undefined {
+    const e = this.ended.get(id);
+    if (e) {
+      this.ended.delete(id);
+      this.ended.set(id, e);
+      return e;
+    }
+    const f = this.followed.get(id);
+    if (f) {
+      f.lastAskedMs = Date.now();
+      return f.latest;
+    }
+    return undefined;
+  }
+
+  private learn(id: string, served: ServedCalculation): void {
+    if (served.terminal) {
+      this.remember(id, served);
+      return;
+    }
+    if (this.followed.has(id)) return;
+    const f: Followed = { latest: served, subscribers: new Set(), stop: () => {}, lastAskedMs: Date.now() };
+    this.followed.set(id, f);
+    f.stop = this.coordinator.watch(
+      id,
+      (c) => {
+        f.latest = serve(c);
+        for (const s of [...f.subscribers]) s.data(f.latest);
+        if (f.latest.terminal) this.remember(id, f.latest);
+      },
+      (err) => {
+        if (this.followed.get(id) === f) this.followed.delete(id);
+        for (const s of [...f.subscribers]) s.end(err);
+        f.subscribers.clear();
+      },
+    );
+  }
+
+  private remember(id: string, served: ServedCalculation): void {
+    this.ended.delete(id);
+    this.ended.set(id, served);
+    while (this.ended.size > this.opts.maxEnded) this.ended.delete(this.ended.keys().next().value as string);
+  }
+
+  /** Stops following calculations nobody asked about for idleMs (and that no SSE client listens to). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, f] of this.followed) {
+      if (f.subscribers.size > 0 || now - f.lastAskedMs < this.opts.idleMs) continue;
+      this.followed.delete(id);
+      f.stop();
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Reads through a real gateway: an ended calculation carries a strong ETag and immutable caching and answers 304 to
+ * a matching If-None-Match; a running one is `no-cache` and its ETag follows its progress; SSE and GET agree.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import { stopAll } from '../harness/processes.js';
+import { submit, until, waitDone } from '../harness/rest.js';
+
+let c: Cluster;
+beforeAll(async () => {
+  c = await startCluster({ workers: 1 });
+});
+afterAll(stopAll);
+
+it('serves an ended calculation with an ETag, immutable caching and 304s', async () => {
+  const done = await waitDone(c.url, (await submit(c.url, { points: 4_000_000, mode: 'distributed', seed: 3, chunk_size: 1_000_000 })).id);
+  const res = await fetch(`${c.url}/api/calculate/${done.id}`);
+  expect(res.status).toBe(200);
+  const etag = res.headers.get('etag');
+  expect(etag).toMatch(/^"[\w-]{22}"$/);
+  expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  expect(await res.json()).toEqual(done);
+  const again = await fetch(`${c.url}/api/calculate/${done.id}`, { headers: { 'if-none-match': etag! } });
+  expect(again.status).toBe(304);
+  expect(await again.text()).toBe('');
+  const other = await fetch(`${c.url}/api/calculate/${done.id}`, { headers: { 'if-none-match': '"something-else"' } });
+  expect(other.status).toBe(200);
+});
+
+it('marks a running calculation no-cache, with an ETag that changes as it progresses', async () => {
+  const calc = await submit(c.url, { points: 40 * 250_000_000, mode: 'distributed', seed: 4, chunk_size: 250_000_000 });
+  const first = await fetch(`${c.url}/api/calculate/${calc.id}`);
+  expect(first.headers.get('cache-control')).toBe('no-cache');
+  const tag = first.headers.get('etag');
+  await until('the ETag to change with progress', async () => {
+    const r = await fetch(`${c.url}/api/calculate/${calc.id}`, { headers: { 'if-none-match': tag! } });
+    return r.status === 200 ? true : undefined;
+  }, 30_000);
+  const res = await fetch(`${c.url}/api/calculate/${calc.id}/cancel`, { method: 'POST' });
+  expect(res.status).toBe(200);
+  const ended = await waitDone(c.url, calc.id);
+  expect(ended.status).toBe('cancelled');
+});

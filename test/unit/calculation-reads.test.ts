@@ -1,0 +1,105 @@
+/**
+ * The gateway's read path: one coordinator Get per calculation, one shared Watch stream per running calculation
+ * however many readers, and ended calculations served from memory. The coordinator is a fake of our own
+ * CoordinatorClient interface that counts calls and lets the test push Watch snapshots.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calculation.js';
+import { CalculationReads, type ServedCalculation } from '../../gateway/calculation-reads.js';
+import type { CoordinatorClient } from '../../gateway/coordinator-client.js';
+
+function calc(id: string, status: Calculation__Output['status'], chunksDone: number): Calculation__Output {
+  return {
+    id, status, mode: 'MODE_DISTRIBUTED', points: '1000', pointsDone: String(chunksDone * 100), progress: chunksDone / 10,
+    inside: String(chunksDone * 78), seed: '1', chunkSize: '100', chunkCount: '10', chunksDone: String(chunksDone),
+    createdAtMs: '1', error: '', errorCode: '', chunksReleased: '0', duplicateResults: '0', chunksVerified: '0',
+    chunksRecomputed: '0', verifiedBy: [],
+  } as unknown as Calculation__Output;
+}
+
+function fakeCoordinator(states: Map<string, Calculation__Output>) {
+  const counts = { get: 0, watch: 0, stopped: 0 };
+  const watchers = new Map<string, { data: (c: Calculation__Output) => void; end: (err: null) => void }>();
+  const client = {
+    async get(id: string) {
+      counts.get += 1;
+      const c = states.get(id);
+      if (!c) throw Object.assign(new Error('not found'), { code: 5 });
+      return c;
+    },
+    watch(id: string, data: (c: Calculation__Output) => void, end: (err: null) => void) {
+      counts.watch += 1;
+      watchers.set(id, { data, end });
+      return () => {
+        counts.stopped += 1;
+        watchers.delete(id);
+      };
+    },
+  } as unknown as CoordinatorClient;
+  return { client, counts, watchers };
+}
+
+describe('calculation reads', () => {
+  it('asks the coordinator once, then follows a running calculation with one Watch shared by every reader', async () => {
+    const { client, counts, watchers } = fakeCoordinator(new Map([['a', calc('a', 'STATUS_RUNNING', 1)]]));
+    const reads = new CalculationReads(client);
+    const first = await reads.get('a');
+    for (let i = 0; i < 100; i++) await reads.get('a');
+    expect(counts).toMatchObject({ get: 1, watch: 1 });
+    const seen: ServedCalculation[][] = Array.from({ length: 1000 }, () => []);
+    const ended: boolean[] = [];
+    const stops = seen.map((list, i) => reads.subscribe('a', { data: (c) => list.push(c), end: () => (ended[i] = true) }));
+    expect(counts.watch).toBe(1);
+    watchers.get('a')!.data(calc('a', 'STATUS_RUNNING', 5));
+    const now = await reads.get('a');
+    expect(now.json.chunks_done).toBe(5);
+    expect(now.etag).not.toBe(first.etag);
+    watchers.get('a')!.data(calc('a', 'STATUS_COMPLETED', 10));
+    watchers.get('a')!.end(null);
+    expect(seen.every((l) => l.length === 2 && l[1].terminal)).toBe(true);
+    expect(ended.filter(Boolean)).toHaveLength(1000);
+    for (const stop of stops) stop();
+    // Ended: served from memory, with the same ETag every time, and no new stream.
+    const done = await reads.get('a');
+    expect(done).toMatchObject({ terminal: true, json: { status: 'completed', chunks_done: 10 } });
+    expect((await reads.get('a')).etag).toBe(done.etag);
+    expect(counts).toMatchObject({ get: 1, watch: 1 });
+    expect(reads.upstreams).toBe(0);
+    reads.close();
+  });
+
+  it('keeps ended calculations without a stream, and forgets the least recently used beyond its bound', async () => {
+    const states = new Map(['x', 'y', 'z'].map((id) => [id, calc(id, 'STATUS_COMPLETED', 10)]));
+    const { client, counts } = fakeCoordinator(states);
+    const reads = new CalculationReads(client, { maxEnded: 2 });
+    await reads.get('x');
+    await reads.get('y');
+    await reads.get('x');
+    await reads.get('z');
+    expect(counts).toMatchObject({ get: 3, watch: 0 });
+    await reads.get('x');
+    expect(counts.get).toBe(3);
+    await reads.get('y');
+    expect(counts.get).toBe(4);
+    reads.close();
+  });
+
+  it('stops following a calculation nobody asks about, and never caches an unknown id', async () => {
+    const { client, counts } = fakeCoordinator(new Map([['r', calc('r', 'STATUS_RUNNING', 1)]]));
+    const reads = new CalculationReads(client, { idleMs: 1_000 });
+    await reads.get('r');
+    await expect(reads.get('nope')).rejects.toThrow('not found');
+    await expect(reads.get('nope')).rejects.toThrow('not found');
+    expect(counts.get).toBe(3);
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (counts.stopped === 1) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 50);
+    });
+    expect(reads.upstreams).toBe(0);
+    reads.close();
+  });
+});
