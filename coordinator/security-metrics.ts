@@ -24,5 +24,6 @@ export function createSecurityMetrics(registry: Registry): SecurityMetrics {
     labelNames: ['code'],
     registers: [registry],
   });
+  for (const code of ['UNAUTHENTICATED', 'FORBIDDEN']) callsRefused.inc({ code }, 0);
   return { workerAuthFailures, callsRefused };
 }
