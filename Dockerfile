@@ -14,9 +14,10 @@
 # Pin the base by digest too in CI (node:20.20.2-bookworm-slim@sha256:...) for reproducible builds.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
-# ---- build: compile TypeScript and the better-sqlite3 native addon --------------------------
+# ---- build: compile TypeScript, the better-sqlite3 addon and the native π kernel ------------
 FROM ${NODE_IMAGE} AS build
-# node-gyp's toolchain, for better-sqlite3 when no prebuilt binary matches. Build stage only.
+# node-gyp's toolchain: for better-sqlite3 when no prebuilt binary matches, and for the native
+# kernel (native/, C). Build stage only.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -26,10 +27,16 @@ RUN npm install -g npm@11.19.1
 # Build the addon against the headers shipped in the image instead of downloading them.
 ENV npm_config_nodedir=/usr/local
 WORKDIR /app
-# Dependencies first, in their own layer: a source-only change reuses it.
+# Dependencies first, in their own layer: a source-only change reuses it. The native kernel's
+# sources come along because npm ci runs the root package's install script, which compiles the
+# addon (native/scripts/build-addon.mjs) for baseline x86-64 with per-function AVX2/AVX-512
+# loops, so one image serves every x86-64 CPU. On arm64 (or if the compiler fails) it builds
+# nothing, records why in native/addon/build-status.json, and the workers use WebAssembly.
 COPY package.json package-lock.json ./
+COPY native ./native
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-# Sources (.dockerignore keeps node_modules, dist, tests, k8s and .git out).
+# Sources (.dockerignore keeps node_modules, dist, tests, k8s, .git and any host build of the
+# addon out, so the one compiled above stays).
 COPY . .
 # tsc -> dist/, then drop devDependencies; node_modules keeps the compiled addon.
 RUN npm run build \
@@ -48,6 +55,10 @@ COPY --from=build /app/dist ./dist
 # the gRPC contract, and the gateway's dashboard page.
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/gateway/public ./gateway/public
+# The native kernel: the .node file alone (no sources, objects or compiler), beside its build
+# status. The directory always exists, also when nothing was compiled (arm64): the loader then
+# reads the reason there and the WebAssembly kernel runs.
+COPY --from=build /app/native/addon ./native/addon
 # Numeric, so Kubernetes can verify runAsNonRoot; pods set runAsUser/runAsGroup/fsGroup 10001.
 USER 10001:10001
 # coordinator gRPC 50051 + metrics 9464, worker gRPC 50061 + metrics 9465, gateway HTTP 8080.

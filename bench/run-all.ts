@@ -3,11 +3,14 @@
  *  1. kernel throughput per thread for each kernel approach, and 1 vs 2 threads (bench/kernel-bench.ts);
  *  2. the pipeline through real processes: single vs distributed as a ratio, chunks leased per second, REST latency;
  *  3. what verification costs: distributed with verification off vs the defaults, alternated in one run;
- *  4. dispatch: the coordinator against 2..1,000 simulated workers (chunks/s, CPU per chunk, RSS, GET latency).
+ *  4. dispatch: the coordinator against 2..1,000 simulated workers (chunks/s, CPU per chunk, RSS, GET latency);
+ *  5. the native kernel (AVX-512/AVX2) against WebAssembly, plain JS and a C ceiling loop, in fresh processes,
+ *     with 2-thread scaling (bench/native-kernel-bench.ts).
  * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers), --skip-kernel, --skip-pipeline,
- * --skip-verification, --skip-dispatch.
+ * --skip-verification, --skip-dispatch, --skip-native.
  */
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
+import { formatNativeKernelBench, runNativeKernelBench } from './native-kernel-bench.js';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline-bench.js';
 import { runDispatchBench, type DispatchRun } from './dispatch-bench.js';
 import { fmt, summarize, type Summary } from './stats.js';
@@ -89,6 +92,10 @@ async function main(): Promise<void> {
   if (!args.has('--skip-dispatch')) {
     const d = await runDispatchBench({ workers: quick ? [2, 10, 100] : [2, 10, 100, 1000], chunks: quick ? 20_000 : 100_000 });
     process.stdout.write(`\n${formatDispatch(d)}\n`);
+  }
+  if (!args.has('--skip-native')) {
+    const n = await runNativeKernelBench(quick ? { rounds: 2, runsPerProcess: 2, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`\n${formatNativeKernelBench(n)}\n`);
   }
 }
 

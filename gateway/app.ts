@@ -120,6 +120,6 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       };
     },
   });
-  registerDashboard(app, html);
+  registerDashboard(app);
   return app;
 }

@@ -3,9 +3,8 @@
  * server, keepalive settings that detect a dead peer within seconds, and a bind on the configured address.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { reflectionDefinition } from './proto.js';
+import { reflectionService } from './reflection.js';
 
 /** Name of the health service that reports readiness (NOT_SERVING while starting or draining). */
 export const READINESS_SERVICE = 'readiness';
@@ -56,7 +55,7 @@ export async function startGrpcServer(opts: {
   opts.register(server);
   const health = new HealthImplementation({ '': 'SERVING', [READINESS_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
-  new ReflectionService(reflectionDefinition(opts.service)).addToServer(server);
+  reflectionService(opts.service).addToServer(server);
   const bindHost = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]` : opts.host;
   const bind = (s: grpc.Server, port: number, creds: grpc.ServerCredentials) =>
     new Promise<number>((resolve, reject) => {

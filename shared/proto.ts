@@ -4,7 +4,6 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { join } from 'node:path';
 import type { ProtoGrpcType as CalculationsProto } from '../generated/proto/calculations.js';
 import type { ProtoGrpcType as WorkerProto } from '../generated/proto/worker.js';
@@ -21,11 +20,6 @@ export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
 export function protoFiles(): { calculations: string; worker: string } {
   const dir = join(appRoot(), 'proto', 'pigrid', 'v1');
   return { calculations: join(dir, 'calculations.proto'), worker: join(dir, 'worker.proto') };
-}
-
-/** The package definition of one pigrid service file plus grpc.health.v1: what a server's reflection serves. */
-export function reflectionDefinition(service: 'calculations' | 'worker'): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([protoFiles()[service], healthProtoPath], LOADER_OPTIONS);
 }
 
 let cached: { calculations: CalculationsProto; worker: WorkerProto } | undefined;

@@ -110,6 +110,10 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
       sendRaw(event, body);
       res.end();
     };
+    // Declared before any path can call finish(), which removes it from `streams`.
+    const shutdown = () => {
+      if (finish()) res.end();
+    };
     if (first.terminal) {
       end('end', first.body);
       return;
@@ -135,9 +139,6 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
         } else end('end', last.body);
       },
     });
-    const shutdown = () => {
-      if (finish()) res.end();
-    };
     streams.add(shutdown);
     request.raw.on('close', () => finish());
   });

@@ -49,12 +49,20 @@ export async function listServices(address: string): Promise<string[]> {
   return (r.listServicesResponse?.service ?? []).map((s) => s.name).sort();
 }
 
+/**
+ * The encoded FileDescriptorProtos the server sends for a symbol (`grpcurl describe`) or a file name (how grpcurl
+ * fetches the dependencies of a file): the asked-for file first, then its imports.
+ */
+export async function fileDescriptors(address: string, request: { symbol: string } | { filename: string }): Promise<Buffer[]> {
+  const r = await ask(address, 'symbol' in request ? { fileContainingSymbol: request.symbol } : { fileByFilename: request.filename });
+  if (r.errorResponse) throw new Error(`reflection error ${r.errorResponse.errorCode}: ${r.errorResponse.errorMessage}`);
+  return r.fileDescriptorResponse!.fileDescriptorProto;
+}
+
 /** The protobufjs root of the file that defines `symbol`, built only from what the server sent. */
 export async function describeSymbol(address: string, symbol: string): Promise<protobuf.Root> {
-  const r = await ask(address, { fileContainingSymbol: symbol });
-  if (r.errorResponse) throw new Error(`reflection error ${r.errorResponse.errorCode}: ${r.errorResponse.errorMessage}`);
   const FileDescriptorProto = (protobuf as any).descriptor.FileDescriptorProto;
-  const files = r.fileDescriptorResponse!.fileDescriptorProto.map((b) => FileDescriptorProto.decode(b));
+  const files = (await fileDescriptors(address, { symbol })).map((b) => FileDescriptorProto.decode(b));
   return (protobuf.Root as any).fromDescriptor({ file: files }) as protobuf.Root;
 }
 

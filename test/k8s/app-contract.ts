@@ -115,8 +115,13 @@ export const OTHER_ENV: readonly string[] = ['PIGRID_LOG_LEVEL', 'POD_NAME', 'TM
  */
 export const SHUTDOWN_OVERHEAD_MS = 5_000;
 
-/** What the runtime image must contain, relative to the app root (/app). */
-export const RUNTIME_FILES: readonly string[] = ['package.json', 'node_modules', 'dist', 'proto', 'gateway/public'];
+/**
+ * What the runtime image must contain, relative to the app root (/app). native/addon holds the
+ * native kernel's .node file (built at npm ci; only its build status where none could be built).
+ */
+export const RUNTIME_FILES: readonly string[] = ['package.json', 'node_modules', 'dist', 'proto', 'gateway/public', 'native/addon'];
+/** The RUNTIME_FILES that the build stage produces (the others are in the repository). */
+export const BUILT_RUNTIME_FILES: readonly string[] = ['node_modules', 'dist', 'native/addon'];
 
 /**
  * The gateway's Kubernetes API calls, as `group/resource:verb` ("" = core group): list pods,

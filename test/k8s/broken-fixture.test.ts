@@ -48,6 +48,8 @@ const EXPECTED: readonly { check: CheckId; object: string; says: string }[] = [
   { check: 'network-intent', object: 'flow/gateway->worker:50061/TCP', says: 'should be blocked' },
   { check: 'monitoring-rules', object: 'PrometheusRule/broken', says: 'unknown series pigrid_backlog_chunk' },
   { check: 'monitoring-rules', object: 'PrometheusRule/broken', says: 'namespace "default"' },
+  { check: 'monitoring-rules', object: 'ConfigMap/broken-dashboard', says: 'panel "rate": unknown series pigrid_samples_per_second' },
+  { check: 'monitoring-rules', object: 'ConfigMap/broken-dashboard', says: 'datasource must be the ${datasource} variable' },
   { check: 'adapter-rule', object: 'HorizontalPodAutoscaler/pigrid-worker', says: 'not a coordinator gauge' },
   { check: 'adapter-rule', object: 'HorizontalPodAutoscaler/pigrid-worker', says: 'resource "namespace"' },
   { check: 'adapter-rule', object: 'HorizontalPodAutoscaler/pigrid-worker', says: '<<.LabelMatchers>>' },

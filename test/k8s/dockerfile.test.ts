@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_USER, COMPONENTS, RUNTIME_FILES } from './app-contract.js';
+import { BUILT_RUNTIME_FILES, IMAGE_USER, COMPONENTS, RUNTIME_FILES } from './app-contract.js';
 import { repoPath } from './render.js';
 import { imageProblem } from './policy/workloads.js';
 
@@ -63,13 +63,30 @@ describe('Dockerfile', () => {
     expect(run(runtime)).not.toMatch(/apt-get|g\+\+|python3/);
   });
 
-  it('ships exactly what the app loads at run time: package.json, node_modules, dist, proto, gateway/public', () => {
+  it('ships exactly what the app loads at run time: package.json, node_modules, dist, proto, gateway/public, native/addon', () => {
     const copied = runtime.body.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).at(-1)?.replace(/^\.\//, ''));
     expect(copied.sort()).toEqual([...RUNTIME_FILES].sort());
   });
 
   it('copies run-time assets that exist in the repository (the rest is built)', () => {
-    for (const f of RUNTIME_FILES.filter((x) => !['dist', 'node_modules'].includes(x))) expect(existsSync(repoPath(f)), f).toBe(true);
+    for (const f of RUNTIME_FILES.filter((x) => !BUILT_RUNTIME_FILES.includes(x))) expect(existsSync(repoPath(f)), f).toBe(true);
+  });
+
+  it('compiles the native kernel at npm ci: its sources are copied before npm ci runs the install script', () => {
+    const copies = build.body.map((i, index) => ({ ...i, index })).filter((i) => i.op === 'COPY' || i.op === 'RUN');
+    const nativeCopy = copies.find((i) => i.op === 'COPY' && /^native\s+\.\/native$/.test(i.args));
+    const ci = copies.find((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
+    expect(nativeCopy, 'COPY native ./native in the build stage').toBeDefined();
+    expect(nativeCopy!.index).toBeLessThan(ci!.index);
+    const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.install).toMatch(/^node native\/scripts\/build-addon\.mjs$/);
+    // Built against the image's own Node headers, never downloaded ones.
+    expect(build.body.some((i) => i.op === 'ENV' && /npm_config_nodedir=\/usr\/local/.test(i.args))).toBe(true);
+  });
+
+  it('ships only the native addon directory, never its sources, objects or a host build', () => {
+    const fromBuild = runtime.body.filter((i) => i.op === 'COPY' && i.args.includes('--from=build')).map((i) => i.args.split(/\s+/)[1]);
+    expect(fromBuild.filter((src) => src.startsWith('/app/native'))).toEqual(['/app/native/addon']);
   });
 
   it('runs as the numeric non-root user the pods expect', () => {
@@ -109,9 +126,13 @@ describe('.dockerignore', () => {
     const needed = [
       'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'main.ts',
       'proto', 'generated', 'scripts', 'shared', 'coordinator', 'worker', 'gateway', 'gateway/public',
+      'native', 'native/src', 'native/binding.gyp', 'native/scripts',
       ...build.include.map((i) => i.replace(/\/\*.*$/, '')),
     ];
     for (const path of needed) expect(isIgnored(path), path).toBe(false);
     expect(isIgnored('test/unit')).toBe(true);
+    // A host build of the addon must not overwrite the one compiled in the image.
+    expect(isIgnored('native/build')).toBe(true);
+    expect(isIgnored('native/addon')).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { hasKubectl, loadYaml, renderKustomization } from './render.js';
 import type { K8sObject, PolicyOptions } from './policy/index.js';
 import { formatViolations, runAllChecks } from './policy/index.js';
 import { autoscalers } from './policy/autoscaling.js';
+import { dashboardTargets, grafanaDashboards } from './policy/monitoring.js';
 import { workloads } from './policy/types.js';
 
 const kubectl = hasKubectl();
@@ -77,6 +78,25 @@ describe.skipIf(!kubectl)(`kustomize overlays${kubectl ? '' : ' (SKIPPED: kubect
     const rules = objs.filter((x) => x.kind === 'PrometheusRule')
       .flatMap((x) => (x.spec as { groups: { rules: { alert?: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert)));
     expect(rules).toEqual(expect.arrayContaining(['PigridResultMismatch', 'PigridBacklogWithoutWorkers', 'PigridWorkerDown']));
+  });
+
+  it('production ships the Grafana dashboard for the sidecar, charting throughput, backlog, workers, leases, trust and latency', () => {
+    const maps = grafanaDashboards(rendered.production ?? []);
+    expect(maps.map((m) => m.obj.metadata.name)).toEqual(['pigrid-grafana-dashboard']);
+    const [{ dashboards }] = maps;
+    expect(dashboards.map((d) => d.key)).toEqual(['pigrid.json']);
+    const json = (dashboards[0] as { json: { uid: string; title: string; templating: { list: { name: string; type: string }[] } } }).json;
+    expect(json.uid).toBe('pigrid-overview');
+    expect(json.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
+    const exprs = dashboardTargets(json).map((t) => t.expr).join('\n');
+    // Each topic the issue asks for has a query on its series (the names are checked against the app by monitoring-rules).
+    for (const series of [
+      'pigrid_samples_total', 'pigrid_backlog_chunks', 'pigrid_workers_connected', 'pigrid_leases_in_flight', 'pigrid_result_mismatches_total',
+      'pigrid_workers_quarantined', 'pigrid_results_rejected_total', 'pigrid_http_request_duration_seconds_bucket',
+    ]) expect(exprs).toContain(series);
+    // The small overlays have no Grafana to feed (keda builds on production and keeps it).
+    for (const other of ['base', 'k3s-1c1g']) expect(grafanaDashboards(rendered[other] ?? [])).toEqual([]);
+    expect(grafanaDashboards(rendered.keda ?? []).map((m) => m.obj.metadata.name)).toEqual(['pigrid-grafana-dashboard']);
   });
 
   it('keda replaces the worker HPA with a ScaledObject instead of adding a second autoscaler', () => {

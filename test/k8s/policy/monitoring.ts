@@ -21,7 +21,42 @@ function queryProblems(expr: string): string[] {
   return out;
 }
 
-/** `monitoring-rules`: alert and scaler queries use series the app really exports. */
+/** A ConfigMap that Grafana's dashboard sidecar loads (label grafana_dashboard: "1"), its JSON files parsed. */
+export interface GrafanaDashboardMap {
+  readonly obj: K8sObject;
+  readonly dashboards: ({ key: string; json: unknown } | { key: string; error: string })[];
+}
+
+export function grafanaDashboards(objs: readonly K8sObject[]): GrafanaDashboardMap[] {
+  return byKind(objs, 'ConfigMap')
+    .filter((cm) => cm.metadata.labels?.grafana_dashboard === '1')
+    .map((cm) => ({
+      obj: cm,
+      dashboards: Object.entries(((cm as { data?: Record<string, string> }).data) ?? {}).map(([key, text]) => {
+        try {
+          return { key, json: JSON.parse(text) as unknown };
+        } catch (err) {
+          return { key, error: `not valid JSON: ${(err as Error).message}` };
+        }
+      }),
+    }));
+}
+
+/** Every query of a Grafana dashboard (panels inside rows included), with its panel title and datasource uid. */
+export function dashboardTargets(dashboard: unknown): { panel: string; expr: string; datasource: string }[] {
+  type Panel = { title?: string; datasource?: { uid?: string }; targets?: { expr?: string; datasource?: { uid?: string } }[]; panels?: Panel[] };
+  const out: { panel: string; expr: string; datasource: string }[] = [];
+  const walk = (panels: Panel[] | undefined) => {
+    for (const p of panels ?? []) {
+      for (const t of p.targets ?? []) out.push({ panel: p.title ?? '?', expr: t.expr ?? '', datasource: t.datasource?.uid ?? p.datasource?.uid ?? '(none)' });
+      walk(p.panels);
+    }
+  };
+  walk((dashboard as { panels?: Panel[] } | null)?.panels);
+  return out;
+}
+
+/** `monitoring-rules`: alert, scaler and Grafana dashboard queries use series the app really exports. */
 export function checkMonitoringQueries(objs: readonly K8sObject[]): Violation[] {
   const out: Violation[] = [];
   const report = reporter('monitoring-rules', out);
@@ -29,6 +64,20 @@ export function checkMonitoringQueries(objs: readonly K8sObject[]): Violation[] 
     const groups = ((pr.spec as { groups?: { rules?: { alert?: string; record?: string; expr?: unknown }[] }[] } | undefined)?.groups) ?? [];
     for (const r of groups.flatMap((g) => g.rules ?? [])) {
       for (const p of queryProblems(String(r.expr ?? ''))) report(pr, `${r.alert ?? r.record ?? '?'}: ${p}`);
+    }
+  }
+  for (const cm of grafanaDashboards(objs)) {
+    for (const d of cm.dashboards) {
+      if ('error' in d) {
+        report(cm.obj, `${d.key}: ${d.error}`);
+        continue;
+      }
+      const targets = dashboardTargets(d.json);
+      if (targets.length === 0) report(cm.obj, `${d.key}: no panel queries anything`);
+      for (const t of targets) {
+        for (const p of queryProblems(t.expr)) report(cm.obj, `${d.key} panel "${t.panel}": ${p}`);
+        if (t.datasource !== '${datasource}') report(cm.obj, `${d.key} panel "${t.panel}": datasource must be the \${datasource} variable, not ${t.datasource}`);
+      }
     }
   }
   for (const so of byKind(objs, 'ScaledObject')) {
