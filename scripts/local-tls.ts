@@ -1,9 +1,10 @@
 /**
- * The certificates of `npm start`: a local CA and one certificate per process under ./data/tls (PIGRID_TLS_DIR),
+ * The certificates of `npm start`: a local CA and one certificate per process under ./data/tls (beside
+ * PIGRID_DB_PATH; PIGRID_TLS_DIR elsewhere),
  * made on the first start and reused after, plus `client.pem` / `client-key.pem` for grpcurl
  * (`spiffe://pigrid/client/local`). With PIGRID_INSECURE=true nothing is made and every process runs plaintext.
  */
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { LocalCa, type IdentityFiles } from '../shared/local-certs.js';
 
 type Env = Record<string, string>;
@@ -21,7 +22,8 @@ export async function localTls(env: NodeJS.ProcessEnv, workerIds: readonly strin
     const plain = { PIGRID_INSECURE: 'true' };
     return { env: { coordinator: plain, gateway: plain, worker: () => plain }, summary: 'PIGRID_INSECURE=true: plaintext gRPC, no certificates' };
   }
-  const dir = resolve(env.PIGRID_TLS_DIR ?? join('data', 'tls'));
+  // Beside the database: ./data/tls by default.
+  const dir = resolve(env.PIGRID_TLS_DIR ?? join(dirname(env.PIGRID_DB_PATH ?? './data/pigrid.db'), 'tls'));
   const ca = await LocalCa.inDirectory(dir);
   const coordinator = await ca.identityFiles(dir, 'coordinator', 'coordinator');
   const gateway = await ca.identityFiles(dir, 'gateway', 'gateway');
