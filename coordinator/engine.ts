@@ -277,7 +277,13 @@ export class Engine {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {});
+    try {
+      if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {});
+    } catch (err) {
+      // A failed store write was reported to onStoreFailure (the process is stopping) and answered to the waiting
+      // Submits; rethrown from this timer it would only reach the uncaught-error handler a second time.
+      if (err !== this.failed) throw err;
+    }
   }
 
   /**
