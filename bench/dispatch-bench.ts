@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { appRoot } from '../shared/paths.js';
-import { startProcess, stopAll, tempDbPath } from '../test/harness/processes.js';
-import { http, submit, until, waitDone } from '../test/harness/rest.js';
+import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
+import { http, poolView, submit, until, waitDone } from '../harness/rest.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface DispatchRun {
@@ -46,7 +46,7 @@ async function startSimulator(count: number): Promise<{ addresses: string[]; sto
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.on('line', (l) => l.startsWith('addresses=') && resolve(l));
     child.on('exit', (code) => reject(new Error(`simulated workers exited (${code})`)));
   });
@@ -71,10 +71,7 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
       const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, PIGRID_INSECURE: 'true' });
       const url = gateway.ready.url;
       const pid = coordinator.child.pid!;
-      await until(`${n} workers connected`, async () => {
-        const s = (await http(`${url}/api/k8s/status`)).json;
-        return (s.coordinator?.workers?.length ?? 0) >= n ? true : undefined;
-      }, 120_000, 250);
+      await until(`${n} workers connected`, async () => ((await poolView(url)).workers.length >= n ? true : undefined), 120_000, 250);
       // Warm up the path (JIT, prepared statements), then measure.
       await waitDone(url, (await submit(url, { points: 2000 * 1000, mode: 'distributed', seed: 1, chunk_size: 1000 })).id, 120_000);
       const rssConnectedMb = rssMb(pid);

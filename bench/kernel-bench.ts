@@ -12,11 +12,11 @@
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { countInside, KERNEL_NAME, MAX_CHUNK_POINTS, warmUp } from '../worker/kernel/index.js';
-import { countInsideJs } from '../worker/kernel/js-integer-kernel.js';
-import { countInsideReference } from '../worker/kernel/reference.js';
-import { createWasmKernel } from '../worker/kernel/wasm-kernel.js';
-import { createXoshiroContrastKernel } from '../worker/kernel/wasm-xoshiro-contrast.js';
+import { countInside, KERNEL_NAME, MAX_CHUNK_POINTS, warmUp } from '../kernel/index.js';
+import { countInsideJs } from '../kernel/js-integer-kernel.js';
+import { countInsideReference } from '../kernel/reference.js';
+import { createWasmKernel } from '../kernel/wasm/wasm-kernel.js';
+import { createXoshiroContrastKernel } from './xoshiro-contrast-kernel.js';
 
 /** Options of {@link runKernelBench}; all optional. */
 export interface KernelBenchOptions {

@@ -21,9 +21,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { appRoot } from '../shared/paths.js';
-import { countInside, warmUp } from '../worker/kernel/index.js';
-import { countInsideJs } from '../worker/kernel/js-integer-kernel.js';
-import type { CountInside } from '../worker/kernel/wasm-kernel.js';
+import { countInside, warmUp } from '../kernel/index.js';
+import { countInsideJs } from '../kernel/js-integer-kernel.js';
+import type { CountInside } from '../kernel/stream-spec.js';
 import { createNativeCountInside, nativeAvailability, runnableNativeLoops } from '../native/native-kernel.js';
 
 /** Options of {@link runNativeKernelBench}; all optional. */

@@ -4,9 +4,9 @@
  * - chunks leased and committed per second (tiny chunks: scheduling and gRPC overhead dominate);
  * - REST latency of GET /api/calculate/{id} and POST /api/calculate.
  */
-import { startCluster } from '../test/harness/cluster.js';
-import { stopAll } from '../test/harness/processes.js';
-import { http, submit, waitDone } from '../test/harness/rest.js';
+import { startCluster } from '../harness/cluster.js';
+import { stopAll } from '../harness/processes.js';
+import { http, submit, waitDone } from '../harness/rest.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface PipelineBenchOptions {

@@ -5,10 +5,10 @@
  * (verification leases / chunks). Both clusters first run a warm-up calculation, so the defaults' "first results of
  * a new worker are always checked" is paid before the measured runs (it is paid once per worker process).
  */
-import { startCluster, startWorker, type Cluster } from '../test/harness/cluster.js';
-import { startHostileWorker } from '../test/harness/hostile-worker.js';
-import { startProcess, stopAll, tempDbPath } from '../test/harness/processes.js';
-import { http, submit, waitDone } from '../test/harness/rest.js';
+import { startCluster, startWorker, type Cluster } from '../harness/cluster.js';
+import { startHostileWorker } from '../harness/hostile-worker.js';
+import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
+import { http, submit, waitDone } from '../harness/rest.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface VerificationBenchOptions {

@@ -20,9 +20,9 @@ export function controlRequest<T>(socketPath: string, method: 'GET' | 'POST', pa
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let json: any;
+          let json: { error?: { message?: string; code?: string } } | null;
           try {
-            json = JSON.parse(text);
+            json = JSON.parse(text) as typeof json;
           } catch {
             return reject(new CliError(`the local run's control socket ${socketPath} answered something that is not JSON`, ExitCode.SERVER_ERROR));
           }

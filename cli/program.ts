@@ -77,7 +77,7 @@ Examples:
   PIGRID_URL=http://gateway.example:8080 pigrid workers
   pigrid local scale 4      (a local run: npm start)`,
   );
-  const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+  const globals = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
 
   program
     .command('calc')
@@ -170,7 +170,7 @@ Examples:
     .command('status')
     .description('the processes of the local run, their state and restarts')
     .action(async (_o: object, cmd: Command) => {
-      const opts = cmd.optsWithGlobals() as GlobalOptions & { control: string };
+      const opts = cmd.optsWithGlobals<GlobalOptions & { control: string }>();
       const s = await controlRequest<RunnerStatus>(opts.control, 'GET', '/v1/status');
       if (opts.json) json(s);
       else write(runnerStatusText(s));
@@ -182,7 +182,7 @@ Examples:
     .option('--wait', 'return once exactly that many workers are ready and the removed ones have exited')
     .option('--wait-timeout <ms>', 'how long --wait waits', parseCount, 60_000)
     .action(async (n: number, o: { wait?: boolean; waitTimeout: number }, cmd: Command) => {
-      const opts = cmd.optsWithGlobals() as GlobalOptions & { control: string };
+      const opts = cmd.optsWithGlobals<GlobalOptions & { control: string }>();
       let s = await controlRequest<RunnerStatus>(opts.control, 'POST', '/v1/scale', { workers: n });
       if (o.wait) s = await waitForScale(opts.control, n, o.waitTimeout);
       if (opts.json) json(s);

@@ -2,12 +2,14 @@
  * Coordinator settings from the environment (documented in the README).
  */
 import { readAuthSettings, type AuthSettings } from '../shared/api-tokens.js';
-import { EnvReader } from '../shared/config.js';
 import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
 import type { AdmissionLimits } from './admission.js';
+import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
+import type { LogLevel } from '../shared/logger.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
 import { DEFAULT_SCHEDULER_OPTIONS as D } from './core/scheduler-types.js';
+import { checkDnsName, checkDnsServer, checkPortName, checkWorkerAddress } from './discovery/host-port.js';
 
 export interface CoordinatorConfig {
   /** Bind address of the gRPC API and /metrics. @default 127.0.0.1 */
@@ -18,9 +20,9 @@ export interface CoordinatorConfig {
   readonly metricsPort: number;
   /** SQLite file. @default ./data/pigrid.db */
   readonly dbPath: string;
-  /** Static worker addresses host:port (local runs). */
+  /** Static worker addresses host:port (IPv6 as [addr]:port), in the form gRPC dials (local runs). */
   readonly workers: readonly string[];
-  /** DNS name of the workers' headless Service; when set, it replaces the static list. */
+  /** Fully qualified DNS name of the workers' headless Service (lower case); when set, it replaces the static list. */
   readonly workerService: string | undefined;
   /** Named port of the headless Service, resolved as SRV _<name>._tcp.<service>. @default grpc */
   readonly workerPortName: string;
@@ -28,7 +30,7 @@ export interface CoordinatorConfig {
   readonly workerPort: number;
   /** DNS re-resolution interval. @default 5000 ms */
   readonly discoveryIntervalMs: number;
-  /** DNS servers (ip or ip:port) instead of the system's; for tests. */
+  /** DNS servers (ip or ip:port) instead of the system's; for tests. @default the system's */
   readonly dnsServers: readonly string[];
   /** Lease time-to-live after the last heartbeat. @default 15000 ms */
   readonly leaseTtlMs: number;
@@ -72,23 +74,24 @@ export interface CoordinatorConfig {
   readonly auth: AuthSettings;
   /** Caps on calculations, queued points and Watch streams (coordinator/admission.ts). */
   readonly admission: AdmissionLimits;
+  /** @default info */
+  readonly logLevel: LogLevel;
 }
 
 export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
   const r = new EnvReader(env);
-  const leaseTtlMs = r.int('PIGRID_LEASE_TTL_MS', D.leaseTtlMs, 500, 3_600_000);
   return r.done('coordinator', {
-    host: r.string('PIGRID_HOST', '127.0.0.1'),
-    grpcPort: r.port('PIGRID_GRPC_PORT', 50051),
-    metricsPort: r.int('PIGRID_METRICS_PORT', 9464, -1, 65_535),
+    host: r.string('PIGRID_HOST', DEFAULT_HOST),
+    grpcPort: r.port('PIGRID_GRPC_PORT', DEFAULT_PORTS.coordinatorGrpc),
+    metricsPort: r.int('PIGRID_METRICS_PORT', DEFAULT_PORTS.coordinatorMetrics, -1, 65_535),
     dbPath: r.string('PIGRID_DB_PATH', './data/pigrid.db'),
-    workers: r.list('PIGRID_WORKERS'),
-    workerService: r.optionalString('PIGRID_WORKER_SERVICE'),
-    workerPortName: r.string('PIGRID_WORKER_PORT_NAME', 'grpc'),
-    workerPort: r.int('PIGRID_WORKER_PORT', 50061, 1, 65_535),
+    workers: r.list('PIGRID_WORKERS', checkWorkerAddress),
+    workerService: r.parsed<string | undefined>('PIGRID_WORKER_SERVICE', undefined, checkDnsName),
+    workerPortName: r.parsed('PIGRID_WORKER_PORT_NAME', 'grpc', checkPortName),
+    workerPort: r.int('PIGRID_WORKER_PORT', DEFAULT_PORTS.workerGrpc, 1, 65_535),
     discoveryIntervalMs: r.int('PIGRID_DISCOVERY_INTERVAL_MS', 5_000, 50, 3_600_000),
-    dnsServers: r.list('PIGRID_DNS_SERVER'),
-    leaseTtlMs,
+    dnsServers: r.list('PIGRID_DNS_SERVER', checkDnsServer),
+    leaseTtlMs: r.int('PIGRID_LEASE_TTL_MS', D.leaseTtlMs, 500, 3_600_000),
     prefetch: r.int('PIGRID_PREFETCH', D.prefetch, 0, 64),
     maxChunkAttempts: r.int('PIGRID_MAX_CHUNK_ATTEMPTS', D.maxChunkAttempts, 1, 100),
     stragglerFactor: r.int('PIGRID_STRAGGLER_FACTOR', D.stragglerFactor, 1, 1000),
@@ -114,5 +117,6 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
       maxQueuedPoints: r.int('PIGRID_MAX_QUEUED_POINTS', 100_000_000_000_000, 1, Number.MAX_SAFE_INTEGER),
       maxWatchStreams: r.int('PIGRID_MAX_WATCH_STREAMS', 1_000, 1, 1_000_000),
     },
+    logLevel: r.logLevel(),
   });
 }

@@ -2,24 +2,25 @@
  * mode=single: the coordinator computes those calculations itself, on its own kernel pool, through the same lease
  * and commit path as remote workers, so both modes share one accounting and give the identical result.
  */
+import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { ChunkRunner } from '../worker/chunk-runner.js';
-import type { KernelPool } from '../worker/kernel-pool.js';
+import { ChunkRunner } from '../kernel/pool/chunk-runner.js';
+import type { KernelPool } from '../kernel/pool/kernel-pool.js';
 import type { LeaseGrant, RevokeReason } from './core/scheduler-types.js';
-import type { Engine, LeaseSink } from './engine.js';
+import type { CoordinatorService, LeaseSink } from './coordinator-service.js';
 
 export const LOCAL_CONN_ID = 'local';
 
 export class LocalExecutor implements LeaseSink {
-  private readonly engine: Engine;
+  private readonly coordinator: CoordinatorService;
   private readonly runner: ChunkRunner;
   private readonly log: Logger;
 
-  constructor(engine: Engine, pool: KernelPool, log: Logger) {
-    this.engine = engine;
+  constructor(coordinator: CoordinatorService, pool: KernelPool, log: Logger) {
+    this.coordinator = coordinator;
     this.runner = new ChunkRunner(pool);
     this.log = log;
-    engine.workerConnected({ connId: LOCAL_CONN_ID, workerId: 'coordinator', address: 'local', kind: 'local', capacity: pool.threads, draining: false }, this);
+    coordinator.workerConnected({ connId: LOCAL_CONN_ID, workerId: 'coordinator', address: 'local', kind: 'local', capacity: pool.threads, draining: false }, this);
   }
 
   grant(_connId: string, lease: LeaseGrant): void {
@@ -27,7 +28,7 @@ export class LocalExecutor implements LeaseSink {
       { leaseId: lease.leaseId, calculationId: lease.calculationId, chunkIndex: lease.chunkIndex, seed: String(lease.seed), points: lease.points },
       {
         done: (job, outcome) =>
-          this.engine.result(LOCAL_CONN_ID, {
+          this.coordinator.result(LOCAL_CONN_ID, {
             leaseId: job.leaseId,
             calculationId: job.calculationId,
             chunkIndex: job.chunkIndex,
@@ -38,7 +39,7 @@ export class LocalExecutor implements LeaseSink {
           }),
         failed: (job, err) => {
           this.log.error('single-mode chunk failed', { calculation: job.calculationId, chunk: job.chunkIndex, code: err.code, error: err.message });
-          this.engine.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: err.code, message: err.message });
+          this.coordinator.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: err.code, message: err.message });
         },
       },
     );
@@ -50,12 +51,13 @@ export class LocalExecutor implements LeaseSink {
 
   /** Stops taking chunks; resolves when the running ones are done. Unstarted ones stay queued in the store. */
   async drain(): Promise<void> {
-    this.engine.workerDraining(LOCAL_CONN_ID);
-    for (const job of this.runner.takeWaiting()) this.engine.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: 'LEASE_RETURNED', message: 'coordinator shutting down' });
+    this.coordinator.workerDraining(LOCAL_CONN_ID);
+    for (const job of this.runner.takeWaiting()) this.coordinator.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: ErrorCode.LEASE_RETURNED, message: 'coordinator shutting down' });
     await this.runner.whenIdle();
   }
 
-  held(): number {
-    return this.runner.runningCount + this.runner.waitingCount;
+  /** Leases the coordinator's own pool holds: running plus waiting. */
+  get heldCount(): number {
+    return this.runner.heldCount;
   }
 }

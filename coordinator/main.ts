@@ -1,10 +1,9 @@
 /**
  * Coordinator process: the Calculations gRPC API, worker discovery and Work streams, the single-mode pool, SQLite.
- * Shutdown order: refuse new work, wait for in-flight results up to the grace, close streams, close servers,
- * checkpoint and close SQLite last.
+ * It runs until main's root signal aborts (SIGTERM). Shutdown order: refuse new work, wait for in-flight results up
+ * to the grace, close streams, close servers, checkpoint and close SQLite last.
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadApiTokens } from '../shared/api-tokens.js';
 import { authInterceptor } from '../shared/grpc-auth.js';
 import { startGrpcServer, type PigridServer } from '../shared/grpc-server.js';
@@ -12,22 +11,25 @@ import { loadTls, serverCredentials } from '../shared/tls.js';
 import { Admission } from './admission.js';
 import { calculationsAuthorizer } from './rpc/calculations-auth.js';
 import { createSecurityMetrics } from './security-metrics.js';
-import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
-import { createKernelPool } from '../worker/kernel-pool.js';
+import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { loadCoordinatorConfig, type CoordinatorConfig } from './config.js';
+import type { CoordinatorMetrics } from './metrics.js';
+import type { CalculationStore } from './core/store-port.js';
+import type { LeaseTokens } from './core/scheduler-types.js';
 import type { IdSource, SeedSource } from './core/ports.js';
 import type { WorkerDiscovery } from './discovery/discovery.js';
 import { createDnsDiscovery } from './discovery/dns-discovery.js';
 import { createStaticDiscovery } from './discovery/static-discovery.js';
-import { Engine } from './engine.js';
+import { CoordinatorService } from './coordinator-service.js';
 import { leaseTokensFor } from './lease-tokens.js';
 import { LocalExecutor } from './local-executor.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { calculationsHandlers } from './rpc/calculations-service.js';
-import { WorkerPool } from './rpc/worker-pool.js';
+import { WorkerLinks } from './rpc/worker-links.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import { createStoreFailureHandler, failFastWrites, isStoreUnavailable, storeOpenFailureMessage } from './store/store-failure.js';
 
@@ -74,9 +76,38 @@ function openStore(dbPath: string) {
   }
 }
 
-export async function runCoordinator(): Promise<void> {
+/** The application service, wired to the store, the clock, ids, seeds and the configured limits. */
+function serviceFor(
+  config: CoordinatorConfig,
+  deps: { store: CalculationStore; tokens: LeaseTokens; log: Logger; metrics: CoordinatorMetrics; onStoreFailure: (err: unknown, ctx: { op: string; calculationIds: readonly string[] }) => void },
+): CoordinatorService {
+  return new CoordinatorService({
+    ...deps,
+    clock: { now: () => Date.now() },
+    ids,
+    seeds,
+    limits: { maxPoints: config.maxPoints, maxChunks: config.maxChunks, defaultChunkSize: config.chunkSize },
+    scheduler: {
+      leaseTtlMs: config.leaseTtlMs,
+      prefetch: config.prefetch,
+      maxChunkAttempts: config.maxChunkAttempts,
+      stragglerFactor: config.stragglerFactor,
+      stragglerMinMs: config.stragglerMinMs,
+      verifyRate: config.verifyRate,
+      verifyFirst: config.verifyFirst,
+      maxWorkerCapacity: config.maxWorkerCapacity,
+      initialCredits: config.initialCredits,
+      backoffMinMs: config.backoffMinMs,
+      backoffMaxMs: config.backoffMaxMs,
+    },
+    // Which chunks are checked must not be predictable by a worker.
+    random: () => randomInt(0, 2 ** 47) / 2 ** 47,
+  });
+}
+
+export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   const config = loadCoordinatorConfig();
-  const log = createLogger();
+  const log = createLogger(config.logLevel);
   exitOnUncaughtErrors(log, isStoreUnavailable);
   const tls = loadTls(config.tls, 'coordinator', log);
   const apiTokens = loadApiTokens(config.auth, log);
@@ -97,40 +128,15 @@ export async function runCoordinator(): Promise<void> {
     },
     exit: (code) => process.exit(code),
   });
-  const engine = new Engine({
-    store,
-    clock: { now: () => Date.now() },
-    ids,
-    seeds,
-    limits: { maxPoints: config.maxPoints, maxChunks: config.maxChunks, defaultChunkSize: config.chunkSize },
-    scheduler: {
-      leaseTtlMs: config.leaseTtlMs,
-      prefetch: config.prefetch,
-      maxChunkAttempts: config.maxChunkAttempts,
-      stragglerFactor: config.stragglerFactor,
-      stragglerMinMs: config.stragglerMinMs,
-      verifyRate: config.verifyRate,
-      verifyFirst: config.verifyFirst,
-      maxWorkerCapacity: config.maxWorkerCapacity,
-      initialCredits: config.initialCredits,
-      backoffMinMs: config.backoffMinMs,
-      backoffMaxMs: config.backoffMaxMs,
-    },
-    tokens,
-    // Which chunks are checked must not be predictable by a worker.
-    random: () => randomInt(0, 2 ** 47) / 2 ** 47,
-    log,
-    metrics,
-    onStoreFailure,
-  });
-  metrics.bindPool(() => engine.pool());
-  const resumed = engine.resume();
+  const coordinator = serviceFor(config, { store, tokens, log, metrics, onStoreFailure });
+  metrics.bindClusterStatus(() => coordinator.clusterStatus());
+  const resumed = coordinator.resume();
   const kernelPool = createKernelPool(config.threads);
-  const local = new LocalExecutor(engine, kernelPool, log);
-  const workers = new WorkerPool(engine, log, { tls, refused: (reason) => security.workerAuthFailures.inc({ reason }) });
+  const local = new LocalExecutor(coordinator, kernelPool, log);
+  const workers = new WorkerLinks(coordinator, log, { tls, refused: (reason) => security.workerAuthFailures.inc({ reason }) });
   const discovery = discoveryFor(config, log);
   discovery.start((addresses) => workers.update(addresses));
-  ticker = setInterval(() => engine.tick(), config.tickMs);
+  ticker = setInterval(() => coordinator.tick(), config.tickMs);
 
   const contract = loadContract();
   const grpc = await startGrpcServer({
@@ -147,8 +153,8 @@ export async function runCoordinator(): Promise<void> {
     ],
     register: (server) =>
       server.addService(
-        contract.calculations.pigrid.v1.Calculations.service as unknown as ServiceDefinition,
-        calculationsHandlers(engine, config.threads, log, new Admission(config.admission, () => engine.active())) as unknown as UntypedServiceImplementation,
+        contract.calculations.pigrid.v1.Calculations.service,
+        calculationsHandlers(coordinator, config.threads, log, new Admission(config.admission, () => coordinator.active())),
       ),
   });
   answering = grpc;
@@ -166,26 +172,25 @@ export async function runCoordinator(): Promise<void> {
     resumed,
   });
 
-  onShutdownSignals(log, async () => {
-    engine.stopAccepting();
-    grpc.setReady(false);
-    discovery.close();
-    const inFlight = () => engine.pool().leasesInFlight === 0 && local.held() === 0;
-    const drained = await Promise.race([
-      local.drain().then(() => waitFor(inFlight, config.drainGraceMs)),
-      new Promise<boolean>((r) => setTimeout(() => r(false), config.drainGraceMs)),
-    ]);
-    if (!drained) log.warn('drain grace elapsed with leases in flight; they resume after restart');
-    await runCleanup(log, [
-      ['ticker', () => clearInterval(ticker)],
-      ['worker streams', () => workers.close()],
-      ['grpc server', () => grpc.close(2_000)],
-      ['kernel pool', () => kernelPool.destroy()],
-      ['metrics server', () => metricsServer?.close()],
-      ['sqlite', () => store.close()],
-      ['tls files', () => tls.close()],
-      ['api tokens', () => apiTokens.close()],
-    ]);
-    log.info('coordinator stopped');
-  });
+  await shutdownRequested(shutdown, log);
+  coordinator.stopAccepting();
+  grpc.setReady(false);
+  discovery.close();
+  const inFlight = () => coordinator.clusterStatus().leasesInFlight === 0 && local.heldCount === 0;
+  const drained = await Promise.race([
+    local.drain().then(() => waitFor(inFlight, config.drainGraceMs)),
+    new Promise<boolean>((r) => setTimeout(() => r(false), config.drainGraceMs)),
+  ]);
+  if (!drained) log.warn('drain grace elapsed with leases in flight; they resume after restart');
+  await runCleanup(log, [
+    ['ticker', () => clearInterval(ticker)],
+    ['worker streams', () => workers.close()],
+    ['grpc server', () => grpc.close(2_000)],
+    ['kernel pool', () => kernelPool.destroy()],
+    ['metrics server', () => metricsServer?.close()],
+    ['sqlite', () => store.close()],
+    ['tls files', () => tls.close()],
+    ['api tokens', () => apiTokens.close()],
+  ]);
+  log.info('coordinator stopped');
 }

@@ -22,7 +22,7 @@ export interface CoordinatorMetrics {
   readonly verifications: Counter<'outcome'>;
   readonly workersQuarantined: Counter;
   /** Where the pool gauges read from, at scrape time (never per event). */
-  bindPool(source: () => PoolSnapshot): void;
+  bindClusterStatus(source: () => PoolSnapshot): void;
 }
 
 export function createCoordinatorMetrics(): CoordinatorMetrics {
@@ -94,7 +94,7 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     resultsRejected,
     verifications,
     workersQuarantined: new Counter({ name: 'pigrid_workers_quarantined_total', help: 'Workers quarantined for a wrong result (an alarm).', registers: [registry] }),
-    bindPool(s) {
+    bindClusterStatus(s) {
       source = s;
     },
   };

@@ -2,11 +2,13 @@
  * The REST shape of a calculation: snake_case, ISO-8601 times, null for what is not known yet.
  */
 import type { Calculation__Output } from '../generated/proto/pigrid/v1/Calculation.js';
+import type { Mode } from '../shared/submit-rules.js';
+import { modeFromWire, statusFromWire, type CalculationStatus } from '../shared/wire.js';
 
 export interface CalculationJson {
   id: string;
-  status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-  mode: 'single' | 'distributed';
+  status: CalculationStatus;
+  mode: Mode;
   points: number;
   points_done: number;
   progress: number;
@@ -47,8 +49,8 @@ function present<K extends keyof Calculation__Output>(c: Calculation__Output, ke
 export function toCalculationJson(c: Calculation__Output): CalculationJson {
   return {
     id: c.id,
-    status: c.status.replace('STATUS_', '').toLowerCase() as CalculationJson['status'],
-    mode: c.mode === 'MODE_SINGLE' ? 'single' : 'distributed',
+    status: statusFromWire(c.status),
+    mode: modeFromWire(c.mode) ?? 'distributed',
     points: Number(c.points),
     points_done: Number(c.pointsDone),
     progress: c.progress,

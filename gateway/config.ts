@@ -2,9 +2,11 @@
  * Gateway settings from the environment (documented in the README).
  */
 import { readAuthSettings, type AuthSettings } from '../shared/api-tokens.js';
-import { EnvReader } from '../shared/config.js';
 import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
 import { readGatewayLimits, type GatewayLimits } from './limits.js';
+import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
+import type { LogLevel } from '../shared/logger.js';
+import { checkNamespace, DEFAULT_TIMEOUT_MS as K8S_DEFAULT_TIMEOUT_MS } from './k8s/kube-settings.js';
 
 export interface GatewayConfig {
   /** Bind address. @default 127.0.0.1 */
@@ -21,17 +23,26 @@ export interface GatewayConfig {
   readonly auth: AuthSettings;
   /** Rate limit and event-stream caps (gateway/limits.ts). */
   readonly limits: GatewayLimits;
+  /** Namespace the Kubernetes endpoints read. @default the kubeconfig context's (in a pod: its own), else "pigrid" */
+  readonly k8sNamespace: string | undefined;
+  /** Deadline of each Kubernetes API call. @default 3000 ms */
+  readonly k8sTimeoutMs: number;
+  /** @default info */
+  readonly logLevel: LogLevel;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const r = new EnvReader(env);
   return r.done('gateway', {
-    host: r.string('PIGRID_HOST', '127.0.0.1'),
-    httpPort: r.port('PIGRID_HTTP_PORT', 8080),
-    coordinator: r.string('PIGRID_COORDINATOR', '127.0.0.1:50051'),
+    host: r.string('PIGRID_HOST', DEFAULT_HOST),
+    httpPort: r.port('PIGRID_HTTP_PORT', DEFAULT_PORTS.gatewayHttp),
+    coordinator: r.string('PIGRID_COORDINATOR', `${DEFAULT_HOST}:${DEFAULT_PORTS.coordinatorGrpc}`),
     coordinatorTimeoutMs: r.int('PIGRID_COORDINATOR_TIMEOUT_MS', 5_000, 100, 600_000),
     tls: readTlsSettings(r),
     auth: readAuthSettings(r),
     limits: readGatewayLimits(r),
+    k8sNamespace: r.parsed<string | undefined>('PIGRID_K8S_NAMESPACE', undefined, checkNamespace),
+    k8sTimeoutMs: r.int('PIGRID_K8S_TIMEOUT_MS', K8S_DEFAULT_TIMEOUT_MS, 1, 600_000),
+    logLevel: r.logLevel(),
   });
 }

@@ -8,6 +8,7 @@ import type { ClusterStatusResponse__Output } from '../generated/proto/pigrid/v1
 import type { ListResponse__Output } from '../generated/proto/pigrid/v1/ListResponse.js';
 import type { SubmitRequest } from '../generated/proto/pigrid/v1/SubmitRequest.js';
 import { loadContract } from '../shared/proto.js';
+import { REQUEST_ID_METADATA_KEY } from '../shared/wire.js';
 
 /**
  * What travels with a call: the REST request id (`x-request-id`: the coordinator logs it with any unexpected error,
@@ -35,7 +36,6 @@ type Unary<Req, Res> = (
   cb: (err: grpc.ServiceError | null, res?: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-const REQUEST_ID_METADATA_KEY = 'x-request-id';
 
 function metadataOf(meta: CallMeta | undefined): grpc.Metadata {
   const metadata = new grpc.Metadata();
@@ -46,8 +46,11 @@ function metadataOf(meta: CallMeta | undefined): grpc.Metadata {
   return metadata;
 }
 
-/** `credentials`: mutual TLS checking the coordinator's certificate (shared/tls.ts), or plaintext. */
-export function createCoordinatorClient(address: string, deadlineMs = 5_000, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): CoordinatorClient {
+/**
+ * `deadlineMs`: of each unary call (`PIGRID_COORDINATOR_TIMEOUT_MS`). `credentials`: mutual TLS checking the
+ * coordinator's certificate (shared/tls.ts), or plaintext.
+ */
+export function createCoordinatorClient(address: string, deadlineMs: number, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): CoordinatorClient {
   const Ctor = loadContract().calculations.pigrid.v1.Calculations;
   const client: CalculationsClient = new Ctor(address, credentials, {
     'grpc.keepalive_time_ms': 30_000,
@@ -57,16 +60,16 @@ export function createCoordinatorClient(address: string, deadlineMs = 5_000, cre
     new Promise((resolve, reject) => {
       const metadata = metadataOf(opts.meta);
       const deadline = Date.now() + (opts.ms ?? deadlineMs);
-      const c = method.call(client, req, metadata, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+      const c = method(req, metadata, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
       opts.signal?.addEventListener('abort', () => c.cancel(), { once: true });
     });
   return {
-    submit: (req, meta) => call(client.Submit as Unary<SubmitRequest, Calculation__Output>, req, { meta }),
-    get: (id, meta) => call(client.Get as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
-    cancel: (id, meta) => call(client.Cancel as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
+    submit: (req, meta) => call(client.Submit.bind(client) as Unary<SubmitRequest, Calculation__Output>, req, { meta }),
+    get: (id, meta) => call(client.Get.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
+    cancel: (id, meta) => call(client.Cancel.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
     list: (pageSize, pageToken, meta) =>
-      call(client.List as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { meta }),
-    clusterStatus: (ms, signal) => call(client.ClusterStatus as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
+      call(client.List.bind(client) as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { meta }),
+    clusterStatus: (ms, signal) => call(client.ClusterStatus.bind(client) as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
     watch(id, onData, onEnd, meta) {
       const stream = client.Watch({ id }, metadataOf(meta));
       let ended = false;

@@ -35,5 +35,5 @@ export function fastifyLogger(log: Logger, level = 'info'): FastifyBaseLogger {
     trace: at('debug'),
     silent: () => {},
     child: (bindings: Record<string, unknown>) => fastifyLogger(log.child(bindings), level),
-  } as unknown as FastifyBaseLogger;
+  };
 }

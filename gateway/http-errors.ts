@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, type FieldViolation } from '../shared/errors.js';
+import { CODE_METADATA_KEY, FIELD_METADATA_KEY } from '../shared/wire.js';
 
 const TABLE: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: 400,
@@ -54,8 +55,8 @@ function isServiceError(err: unknown): err is grpc.ServiceError {
 export function fromGrpcError(err: unknown): HttpError {
   if (!isServiceError(err)) return HttpError.of(500, ErrorCode.INTERNAL, 'internal error', null, err);
   const status = TABLE[err.code] ?? 500;
-  const code = String(err.metadata?.get('pigrid-code')[0] ?? '');
-  const field = err.metadata?.get('pigrid-field')[0];
+  const code = String(err.metadata?.get(CODE_METADATA_KEY)[0] ?? '');
+  const field = err.metadata?.get(FIELD_METADATA_KEY)[0];
   if (err.code === grpc.status.UNAVAILABLE && !code) {
     return HttpError.of(503, ErrorCode.COORDINATOR_UNAVAILABLE, 'the coordinator is unreachable; retry shortly', null, err);
   }

@@ -1,8 +1,8 @@
 /**
- * Gateway process: the REST face of pigrid.
+ * Gateway process: the REST face of pigrid. Runs until main's root signal aborts, then closes.
  */
 import { loadApiTokens } from '../shared/api-tokens.js';
-import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { channelCredentials, loadTls } from '../shared/tls.js';
 import { buildApp } from './app.js';
@@ -10,27 +10,26 @@ import { loadGatewayConfig } from './config.js';
 import { createCoordinatorClient } from './coordinator-client.js';
 import { createKubeReader } from './k8s/kube-reader.js';
 
-export async function runGateway(): Promise<void> {
+export async function runGateway(shutdown: AbortSignal): Promise<void> {
   const config = loadGatewayConfig();
-  const log = createLogger();
+  const log = createLogger(config.logLevel);
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'gateway', log);
   const tokens = loadApiTokens(config.auth, log);
   const credentials = channelCredentials(tls, { role: 'coordinator', verifyHostname: true, onRefused: (reason) => log.error('coordinator certificate refused', { reason }) });
   const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs, credentials);
-  const kube = createKubeReader();
+  const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
   const app = buildApp({ coordinator, kube, log, tokens, limits: config.limits });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
   log.info('gateway ready', { url: `http://${config.host}:${port}`, coordinator: config.coordinator, tls: tls.files ? 'mutual' : 'off', tokens: tokens.enabled ? 'required' : 'none', in_cluster: kube.inCluster, namespace: kube.namespace ?? undefined });
-  onShutdownSignals(log, async () => {
-    await runCleanup(log, [
-      ['http server', () => app.close()],
-      ['coordinator client', () => coordinator.close()],
-      ['tls files', () => tls.close()],
-      ['api tokens', () => tokens.close()],
-    ]);
-    log.info('gateway stopped');
-  });
+  await shutdownRequested(shutdown, log);
+  await runCleanup(log, [
+    ['http server', () => app.close()],
+    ['coordinator client', () => coordinator.close()],
+    ['tls files', () => tls.close()],
+    ['api tokens', () => tokens.close()],
+  ]);
+  log.info('gateway stopped');
 }

@@ -7,7 +7,7 @@
  * |--------------------|------------------------------------------------------------------------|
  * | unset, `auto`      | native AVX-512 if the CPU has AVX-512F+BW, else native AVX2 if it has   |
  * |                    | AVX2, else WebAssembly (also when the addon is missing or unloadable)   |
- * | `wasm`             | WebAssembly (`worker/kernel/index.ts`, itself falling back to plain JS) |
+ * | `wasm`             | WebAssembly (`kernel/index.ts`, itself falling back to plain JS) |
  * | `avx2`, `avx512`   | that native loop, or **refused** when the addon or the CPU cannot run it |
  * | anything else      | refused                                                                |
  *

@@ -1,6 +1,6 @@
 /**
  * Loads the native π kernel (native/src, a Node-API addon built at `npm ci`) and wraps it into
- * the kernel contract of `worker/kernel/index.ts`: `countInside(seed, chunkIndex, points,
+ * the kernel contract of `kernel/index.ts`: `countInside(seed, chunkIndex, points,
  * shouldStop?)` with the same validation (`KERNEL_INVALID_INPUT`), pieces of 2^24 points with
  * `shouldStop` polled between them (`KERNEL_ABORTED`), and bit-identical counts
  * (docs/exactness.md, "Native kernel").
@@ -15,9 +15,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { appRoot } from '../shared/paths.js';
-import { kernelError, KernelErrorCode, validateChunkInput } from '../worker/kernel/kernel-errors.js';
-import { STREAM_LANES, STREAM_VERSION } from '../worker/kernel/stream-spec.js';
-import type { CountInside } from '../worker/kernel/wasm-kernel.js';
+import { kernelError, KernelErrorCode, validateChunkInput } from '../kernel/kernel-errors.js';
+import { STREAM_LANES, STREAM_VERSION } from '../kernel/stream-spec.js';
+import type { CountInside } from '../kernel/stream-spec.js';
 import { chooseKernel, type CpuFeatures, type KernelDecision, type NativeAvailability, type NativeIsa } from './kernel-dispatch.js';
 
 /** Samples per call into the addon: 2^24 (~4 ms with AVX2, ~2 ms with AVX-512), as for WebAssembly. */
@@ -48,7 +48,7 @@ export interface NativeKernel {
   /** e.g. `native-avx2-sfc32x16-mid16`, for the log and Hello.kernel. */
   readonly name: string;
   readonly isa: NativeIsa;
-  /** Same contract as `countInside` of `worker/kernel/index.ts`. Not re-entrant (one per thread). */
+  /** Same contract as `countInside` of `kernel/index.ts`. Not re-entrant (one per thread). */
   readonly countInside: CountInside;
 }
 

@@ -23,9 +23,9 @@ const { values } = parseArgs({
     days: { type: 'string', default: '365' },
   },
 });
-const ns = values.namespace!;
+const ns = values.namespace;
 const days = Number(values.days);
-const ca = await LocalCa.inDirectory(values['ca-dir']!, `pigrid CA (${ns})`);
+const ca = await LocalCa.inDirectory(values['ca-dir'], `pigrid CA (${ns})`);
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 function tlsSecret(name: string, issued: IssuedPem): string {
@@ -54,7 +54,7 @@ const docs = [
   tlsSecret('pigrid-worker-tls', await ca.issue('worker', undefined, { dnsNames: [], ips: [], days })),
   ['apiVersion: v1', 'kind: Secret', 'type: Opaque', 'metadata:', '  name: pigrid-api-tokens', `  namespace: ${ns}`, 'stringData:', '  tokens: |', `    admin ${hashToken(token)} write`].join('\n'),
 ];
-await ca.identityFiles(values['ca-dir']!, 'client', 'client', 'admin', { dnsNames: [], ips: [], days });
+await ca.identityFiles(values['ca-dir'], 'client', 'client', 'admin', { dnsNames: [], ips: [], days });
 const yaml = docs.join('\n---\n') + '\n';
 if (values.out) writeFileSync(values.out, yaml, { mode: 0o600 });
 else process.stdout.write(yaml);

@@ -25,38 +25,43 @@ import { startControlServer, type ControlServer, type RunnerStatus } from './loc
 import { SupervisedProcess, type Component, type RestartPolicy } from './local/supervisor.js';
 import { startWorkerDns, type WorkerDns } from './local/worker-dns.js';
 import { localTls, type LocalTls } from './local-tls.js';
+import { DEFAULT_PORTS, EnvReader } from '../shared/config.js';
+import { abortOnSignals, SECOND_SIGNAL_EXIT_CODE } from '../shared/lifecycle.js';
 
 const env = process.env;
 
-function intSetting(name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`local-run: ${name} must be an integer from ${min} to ${max}; got ${JSON.stringify(raw)}\n`);
-    process.exit(2);
-  }
-  return n;
+/** The runner's own settings, read like every component's (one INVALID_CONFIG naming each bad variable). */
+function readSettings() {
+  const r = new EnvReader(env);
+  const dbPath = r.string('PIGRID_DB_PATH', './data/pigrid.db');
+  return r.done('local run', {
+    workers: r.int('PIGRID_LOCAL_WORKERS', 2, 0, 1_000),
+    maxWorkers: r.int('PIGRID_LOCAL_MAX_WORKERS', 16, 1, 1_000),
+    workerBasePort: r.port('PIGRID_WORKER_BASE_PORT', DEFAULT_PORTS.workerGrpc),
+    grpcPort: r.port('PIGRID_GRPC_PORT', DEFAULT_PORTS.coordinatorGrpc),
+    httpPort: r.port('PIGRID_HTTP_PORT', DEFAULT_PORTS.gatewayHttp),
+    metricsBase: r.int('PIGRID_METRICS_BASE_PORT', DEFAULT_PORTS.coordinatorMetrics, -1, 65_535),
+    workerThreads: String(r.int('PIGRID_WORKER_THREADS', 1, 1, 1024)),
+    dbPath,
+    control: r.string('PIGRID_LOCAL_CONTROL', join(dirname(dbPath), 'local-run.sock')),
+    discoveryIntervalMs: String(r.int('PIGRID_DISCOVERY_INTERVAL_MS', 1_000, 50, 3_600_000)),
+    policy: {
+      initialBackoffMs: r.int('PIGRID_RESTART_BACKOFF_MS', 1_000, 10, 600_000),
+      maxBackoffMs: r.int('PIGRID_RESTART_BACKOFF_MAX_MS', 30_000, 10, 3_600_000),
+      resetAfterMs: 60_000,
+    } satisfies RestartPolicy,
+  });
 }
 
-const settings = {
-  workers: intSetting('PIGRID_LOCAL_WORKERS', 2, 0, 1_000),
-  maxWorkers: intSetting('PIGRID_LOCAL_MAX_WORKERS', 16, 1, 1_000),
-  workerBasePort: intSetting('PIGRID_WORKER_BASE_PORT', 50061, 0, 65_535),
-  grpcPort: intSetting('PIGRID_GRPC_PORT', 50051, 0, 65_535),
-  httpPort: intSetting('PIGRID_HTTP_PORT', 8080, 0, 65_535),
-  metricsBase: intSetting('PIGRID_METRICS_BASE_PORT', 9464, -1, 65_535),
-  workerThreads: env.PIGRID_WORKER_THREADS ?? '1',
-  dbPath: env.PIGRID_DB_PATH ?? './data/pigrid.db',
-  control: env.PIGRID_LOCAL_CONTROL ?? join(dirname(env.PIGRID_DB_PATH ?? './data/pigrid.db'), 'local-run.sock'),
-  discoveryIntervalMs: env.PIGRID_DISCOVERY_INTERVAL_MS ?? '1000',
-};
-const policy: RestartPolicy = {
-  initialBackoffMs: intSetting('PIGRID_RESTART_BACKOFF_MS', 1_000, 10, 600_000),
-  maxBackoffMs: intSetting('PIGRID_RESTART_BACKOFF_MAX_MS', 30_000, 10, 3_600_000),
-  resetAfterMs: 60_000,
-};
-if (settings.workers > settings.maxWorkers) settings.maxWorkers = settings.workers;
+let settings: ReturnType<typeof readSettings> & { maxWorkers: number };
+try {
+  const read = readSettings();
+  settings = { ...read, maxWorkers: Math.max(read.maxWorkers, read.workers) };
+} catch (err) {
+  process.stderr.write(`local-run: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+const policy: RestartPolicy = settings.policy;
 const mainJs = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'main.js');
 
 const colors = ['\x1b[36m', '\x1b[33m', '\x1b[35m', '\x1b[32m', '\x1b[34m'];
@@ -245,17 +250,13 @@ async function shutdown(why: string, exitCode = 0): Promise<void> {
   process.exit(exitCode);
 }
 
-let signals = 0;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    signals += 1;
-    if (signals > 1) {
-      for (const p of [...[...slots.values()].map((s) => s.proc), coordinator, gateway]) p?.signal('SIGKILL');
-      process.exit(130);
-    }
-    void shutdown(sig);
-  });
-}
+// main owns the root AbortController: the first Ctrl-C drains everything, a second kills at once.
+const root = new AbortController();
+root.signal.addEventListener('abort', () => void shutdown(String(root.signal.reason)), { once: true });
+abortOnSignals(root, () => {
+  for (const p of [...[...slots.values()].map((s) => s.proc), coordinator, gateway]) p?.signal('SIGKILL');
+  process.exit(SECOND_SIGNAL_EXIT_CODE);
+});
 
 main().catch((err: Error) => {
   process.stderr.write(`local-run failed to start: ${err.message}\n`);

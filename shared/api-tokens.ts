@@ -57,7 +57,7 @@ export function parseTokenFile(text: string): TokenEntry[] {
     if (!/^[0-9a-fA-F]{64}$/.test(hex ?? '')) throw new Error(`line ${i + 1}: the second field must be the hex SHA-256 of the token (64 hex digits)`);
     if (scope !== 'read' && scope !== 'write') throw new Error(`line ${i + 1}: the scope must be read or write; got "${scope}"`);
     if (rest.length > 0) throw new Error(`line ${i + 1}: unexpected "${rest.join(' ')}"`);
-    out.push({ name: name!, hash: Buffer.from(hex!, 'hex'), scope });
+    out.push({ name: name, hash: Buffer.from(hex, 'hex'), scope });
   });
   return out;
 }

@@ -1,31 +1,43 @@
 /**
- * Process lifecycle shared by every component: the first SIGTERM/SIGINT starts a graceful shutdown, a second one
- * exits at once. `main` owns the one root AbortController.
+ * Process lifecycle shared by every entry point (main.ts, scripts/local-run.ts, the load bench): `main` owns the one
+ * root AbortController. The first SIGTERM/SIGINT aborts it, with the signal's name as the reason: each component
+ * drains and returns. A second signal exits at once (130).
  */
 import type { Logger } from './logger.js';
 
-export function onShutdownSignals(log: Logger, graceful: (signal: string) => Promise<void>): AbortController {
-  const root = new AbortController();
-  let count = 0;
-  const handler = (signal: NodeJS.Signals) => {
-    count += 1;
-    if (count > 1) {
-      log.warn('second signal: exiting now', { signal });
-      process.exit(130);
-    }
-    log.info('shutting down', { signal });
-    root.abort();
-    graceful(signal).then(
-      () => process.exit(0),
-      (err: Error) => {
-        log.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
+/** Exit code after a second signal (128 + SIGINT), the shell's convention for "interrupted". */
+export const SECOND_SIGNAL_EXIT_CODE = 130;
+
+/**
+ * Wires SIGTERM and SIGINT to `root`: the first aborts it, a second calls `onSecond` (by default: exit 130 at once).
+ * Returns a function that removes the handlers.
+ */
+export function abortOnSignals(
+  root: AbortController,
+  onSecond: (signal: NodeJS.Signals) => void = () => process.exit(SECOND_SIGNAL_EXIT_CODE),
+): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (root.signal.aborted) onSecond(signal);
+    else root.abort(signal);
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
-  return root;
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}
+
+/** Resolves when `signal` aborts (at once if it already has), after logging that the component is shutting down. */
+export function shutdownRequested(signal: AbortSignal, log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const go = (): void => {
+      log.info('shutting down', { signal: typeof signal.reason === 'string' ? signal.reason : undefined });
+      resolve();
+    };
+    if (signal.aborted) go();
+    else signal.addEventListener('abort', go, { once: true });
+  });
 }
 
 /** Runs each cleanup step even if an earlier one fails; reports the failures. */

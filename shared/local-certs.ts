@@ -18,7 +18,6 @@ import { spiffeId, type Role } from './peer-identity.js';
 x509.cryptoProvider.set(webcrypto as never);
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
@@ -75,7 +74,7 @@ export class LocalCa {
 
   /** A new CA (self-signed, `CN=<name>`, valid for `days`). */
   static async create(name = 'pigrid local CA', days = 3650): Promise<{ ca: LocalCa; keyPem: string }> {
-    const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       name: `CN=${name}`,
       notBefore: new Date(Date.now() - 3_600_000),
@@ -85,7 +84,7 @@ export class LocalCa {
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
     const keyPem = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
@@ -94,7 +93,7 @@ export class LocalCa {
 
   static async fromPem(certPem: string, keyPem: string): Promise<LocalCa> {
     const key = await webcrypto.subtle.importKey('pkcs8', derOf(keyPem), ALG, false, ['sign']);
-    return new LocalCa(certPem, key as CryptoKey);
+    return new LocalCa(certPem, key);
   }
 
   /** Loads the CA kept in `dir` (ca.pem, ca-key.pem), creating it the first time. */
@@ -111,7 +110,7 @@ export class LocalCa {
 
   /** A certificate and key for one pigrid identity. */
   async issue(role: Role, name?: string, opts: IssueOptions = {}): Promise<IssuedPem> {
-    const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
     const san: x509.JsonGeneralName[] = [
       { type: 'url', value: spiffeId(role, name) },
       ...(opts.dnsNames ?? ['localhost']).map((value) => ({ type: 'dns' as const, value })),
@@ -131,7 +130,7 @@ export class LocalCa {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
         new x509.SubjectAlternativeNameExtension(san),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(this.cert),
       ],
     });

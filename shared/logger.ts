@@ -5,7 +5,8 @@
  * An Error under the key `err` prints its stack (and the stacks of its causes) as one JSON string, so an unexpected
  * error is logged with where it came from and still on one line; under any other key an Error prints its message.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
@@ -32,7 +33,7 @@ export function errorWithStack(err: Error): string {
       parts.push(typeof code === 'string' && !head.includes(code) ? `${head}\n  code: ${code}` : head);
       e = e.cause;
     } else {
-      parts.push(String(e));
+      parts.push(typeof e === 'string' ? e : json(e));
       break;
     }
   }
@@ -55,7 +56,7 @@ function format(key: string, v: unknown): string {
 }
 
 export function createLogger(
-  level: LogLevel = (process.env.PIGRID_LOG_LEVEL as LogLevel) ?? 'info',
+  level: LogLevel = 'info',
   base: Record<string, unknown> = {},
   sink: LogSink = stdSink,
 ): Logger {

@@ -83,5 +83,5 @@ export function peerIdentity(cert: PeerCertificate | null | undefined): PeerIden
 export function describePeer(cert: PeerCertificate | null | undefined): string {
   if (!cert || typeof cert !== 'object') return '(no certificate)';
   const uris = sanUris(cert.subjectaltname);
-  return uris.length > 0 ? uris.join(' ') : `subject CN=${cert.subject?.CN ?? '?'} (no pigrid id)`;
+  return uris.length > 0 ? uris.join(' ') : `subject CN=${String(cert.subject?.CN ?? '?')} (no pigrid id)`;
 }

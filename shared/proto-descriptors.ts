@@ -217,5 +217,5 @@ export function encodeFileDescriptor(file: FileDescriptorObject): Uint8Array {
 /** Decodes a FileDescriptorProto sent by a reflection server into a plain object (protobufjs names). */
 export function decodeFileDescriptor(bytes: Uint8Array): Record<string, unknown> {
   const T = descriptor.FileDescriptorProto;
-  return T.toObject(T.decode(bytes), { enums: Number, longs: Number, defaults: false, arrays: true }) as Record<string, unknown>;
+  return T.toObject(T.decode(bytes), { enums: Number, longs: Number, defaults: false, arrays: true });
 }

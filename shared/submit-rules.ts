@@ -1,6 +1,6 @@
 /**
- * The rules a calculation request must meet, shared by the gateway (REST) and the coordinator (gRPC) so that
- * both refuse the same input with the same words. Values arrive either as JSON numbers (REST) or as decimal
+ * The rules a request must meet (a Submit, a List page size), shared by the gateway (REST) and the coordinator
+ * (gRPC) so that both refuse the same input with the same words. Values arrive either as JSON numbers (REST) or as decimal
  * strings (gRPC int64 fields): both are checked exactly, without float rounding.
  */
 import { ErrorCode, type FieldViolation } from './errors.js';
@@ -9,7 +9,7 @@ import { ErrorCode, type FieldViolation } from './errors.js';
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 /** Smallest chunk a request may ask for; smaller chunks only add overhead. */
 export const MIN_CHUNK_SIZE = 1_000;
-/** Largest chunk: a chunk's hit count must fit the kernel's unsigned 32-bit counter. */
+/** Largest chunk: a chunk's hit count must fit the kernel's unsigned 32-bit counter (its MAX_CHUNK_POINTS; kernel.test.ts). */
 export const MAX_CHUNK_SIZE = 4_294_967_295;
 
 /** Server-side limits (configurable, see the README). */
@@ -160,4 +160,24 @@ export function checkJsonSubmitBody(body: unknown): FieldViolation[] {
     violations.push({ field: 'mode', code: ErrorCode.INVALID_MODE, message: `mode must be one of "single", "distributed"; got ${describe(mode)}` });
   }
   return violations;
+}
+
+/** Calculations per List page when the request names no page size. */
+export const DEFAULT_PAGE_SIZE = 50;
+/** Largest List page. */
+export const MAX_PAGE_SIZE = 500;
+
+/**
+ * The `page_size` of List: absent means {@link DEFAULT_PAGE_SIZE}, else an integer from 1 to {@link MAX_PAGE_SIZE}.
+ * gRPC passes a number (0, proto3's default, is absent); REST passes the query string as it came.
+ */
+export function checkPageSize(raw: number | string | undefined): { value: number } | FieldViolation {
+  if (raw === undefined) return { value: DEFAULT_PAGE_SIZE };
+  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_PAGE_SIZE) return { value: n };
+  return {
+    field: 'page_size',
+    code: ErrorCode.INVALID_PAGE_SIZE,
+    message: `page_size must be an integer from 1 to ${MAX_PAGE_SIZE} (absent: ${DEFAULT_PAGE_SIZE}); got ${describe(raw)}`,
+  };
 }

@@ -2,9 +2,10 @@
  * Worker settings from the environment (documented in the README).
  */
 import { hostname } from 'node:os';
-import { EnvReader } from '../shared/config.js';
+import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
 import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
+import type { LogLevel } from '../shared/logger.js';
 
 export interface WorkerConfig {
   /** Bind address. @default 127.0.0.1 */
@@ -23,18 +24,21 @@ export interface WorkerConfig {
   readonly tls: TlsSettings;
   /** Plaintext port serving only grpc.health.v1, for the kubelet's probes; -1: none. @default -1 */
   readonly healthPort: number;
+  /** @default info */
+  readonly logLevel: LogLevel;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const r = new EnvReader(env);
   return r.done('worker', {
-    host: r.string('PIGRID_HOST', '127.0.0.1'),
-    grpcPort: r.port('PIGRID_GRPC_PORT', 50061),
-    metricsPort: r.int('PIGRID_METRICS_PORT', 9465, -1, 65_535),
+    host: r.string('PIGRID_HOST', DEFAULT_HOST),
+    grpcPort: r.port('PIGRID_GRPC_PORT', DEFAULT_PORTS.workerGrpc),
+    metricsPort: r.int('PIGRID_METRICS_PORT', DEFAULT_PORTS.workerMetrics, -1, 65_535),
     threads: r.int('PIGRID_THREADS', usableCpus(), 1, 1024),
-    workerId: r.string('PIGRID_WORKER_ID', env.POD_NAME ?? `${hostname()}-${process.pid}`),
+    workerId: r.string('PIGRID_WORKER_ID', r.string('POD_NAME', `${hostname()}-${process.pid}`)),
     drainGraceMs: r.int('PIGRID_DRAIN_GRACE_MS', 20_000, 0, 3_600_000),
     tls: readTlsSettings(r),
     healthPort: r.int('PIGRID_HEALTH_PORT', -1, -1, 65_535),
+    logLevel: r.logLevel(),
   });
 }

@@ -1,27 +1,27 @@
 /**
- * Worker process: serves Worker.Work on gRPC, runs chunks on a piscina pool sized to its CPUs, drains on SIGTERM.
+ * Worker process: serves Worker.Work on gRPC, runs chunks on a piscina pool sized to its CPUs, drains when main's
+ * root signal aborts (SIGTERM).
  */
 import { randomUUID } from 'node:crypto';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { authInterceptor } from '../shared/grpc-auth.js';
 import { startGrpcServer } from '../shared/grpc-server.js';
 import { loadTls, serverCredentials } from '../shared/tls.js';
-import { exitOnUncaughtErrors, onShutdownSignals, runCleanup } from '../shared/lifecycle.js';
+import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
 import { VERSION } from '../shared/version.js';
-import { ChunkRunner } from './chunk-runner.js';
+import { ChunkRunner } from '../kernel/pool/chunk-runner.js';
 import { loadWorkerConfig } from './config.js';
-import { KERNEL_NAME, STREAM_VERSION } from './kernel/index.js';
-import { createKernelPool } from './kernel-pool.js';
+import { KERNEL_NAME, STREAM_VERSION } from '../kernel/index.js';
+import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { createWorkerMetrics } from './metrics.js';
 import { WorkerService } from './worker-service.js';
 import { workAuthorizer } from './work-auth.js';
 
-export async function runWorker(): Promise<void> {
+export async function runWorker(shutdown: AbortSignal): Promise<void> {
   const config = loadWorkerConfig();
-  let log = createLogger(undefined, { worker: config.workerId });
+  let log = createLogger(config.logLevel, { worker: config.workerId });
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'worker', log);
   // A per-worker certificate names the worker: the coordinator accepts no other id from it.
@@ -29,7 +29,7 @@ export async function runWorker(): Promise<void> {
   const workerId = certified ?? config.workerId;
   if (certified && certified !== config.workerId) {
     log.warn('the certificate names this worker: using its id', { configured: config.workerId, certificate: certified });
-    log = createLogger(undefined, { worker: workerId });
+    log = createLogger(config.logLevel, { worker: workerId });
   }
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
@@ -48,7 +48,7 @@ export async function runWorker(): Promise<void> {
     healthPort: config.healthPort,
     interceptors: [authInterceptor(workAuthorizer, (method, peer, verdict) => log.warn('Work stream refused', { method, peer: peer.identity?.uri ?? peer.address, reason: verdict.message }))],
     register: (server) =>
-      server.addService(contract.worker.pigrid.v1.Worker.service as unknown as ServiceDefinition, { Work: service.work } as UntypedServiceImplementation),
+      server.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
   });
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
@@ -62,16 +62,15 @@ export async function runWorker(): Promise<void> {
     kernel: KERNEL_NAME,
   });
 
-  onShutdownSignals(log, async () => {
-    // Not ready first: Kubernetes takes the pod out of the headless Service, the coordinator stops leasing.
-    grpc.setReady(false);
-    const drained = await service.drain();
-    await runCleanup(log, [
-      ['grpc server', () => grpc.close(2_000)],
-      ['kernel pool', () => pool.close()],
-      ['metrics server', () => metricsServer?.close()],
-      ['tls files', () => tls.close()],
-    ]);
-    log.info('worker stopped', drained);
-  });
+  await shutdownRequested(shutdown, log);
+  // Not ready first: Kubernetes takes the pod out of the headless Service, the coordinator stops leasing.
+  grpc.setReady(false);
+  const drained = await service.drain();
+  await runCleanup(log, [
+    ['grpc server', () => grpc.close(2_000)],
+    ['kernel pool', () => pool.close()],
+    ['metrics server', () => metricsServer?.close()],
+    ['tls files', () => tls.close()],
+  ]);
+  log.info('worker stopped', drained);
 }

@@ -5,19 +5,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
+import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { ChunkJob, ChunkRunner } from './chunk-runner.js';
-import type { KernelOutcome } from './kernel-pool.js';
+import type { ChunkJob, ChunkRunner } from '../kernel/pool/chunk-runner.js';
+import type { KernelOutcome } from '../kernel/pool/kernel-pool.js';
 import type { WorkerMetrics } from './metrics.js';
 import { WorkSession, type WorkCall } from './work-session.js';
 
-/** Code of a ChunkFailure that hands a lease back unstarted (the coordinator re-leases it at once). */
-export const LEASE_RETURNED = 'LEASE_RETURNED';
-/** Code of a ChunkFailure for a lease the worker could not take on because of a bug (logged with its stack). */
-export const INTERNAL_FAILURE = 'INTERNAL';
 const OUTBOX_LIMIT = 10_000;
 
-export type WorkerState = 'RUNNING' | 'DRAINING' | 'STOPPED';
+export type WorkerServiceState = 'RUNNING' | 'DRAINING' | 'STOPPED';
 
 export interface WorkerServiceOptions {
   readonly workerId: string;
@@ -38,7 +35,7 @@ export class WorkerService {
   private readonly sessions = new Set<WorkSession>();
   private readonly owner = new Map<string, WorkSession>();
   private readonly outbox: WorkerMessage[] = [];
-  private stateValue: WorkerState = 'RUNNING';
+  private stateValue: WorkerServiceState = 'RUNNING';
   private draining: Promise<{ handedBack: number; aborted: number }> | undefined;
 
   constructor(opts: WorkerServiceOptions, runner: ChunkRunner, log: Logger, metrics?: WorkerMetrics) {
@@ -48,7 +45,7 @@ export class WorkerService {
     this.metrics = metrics;
   }
 
-  get state(): WorkerState {
+  get state(): WorkerServiceState {
     return this.stateValue;
   }
 
@@ -119,7 +116,7 @@ export class WorkerService {
     session.leases.delete(job.leaseId);
     this.metrics?.chunks.inc({ outcome: 'failed' });
     session.send({
-      failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: INTERNAL_FAILURE, message: `internal error on worker ${this.opts.workerId} (see its log)` },
+      failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.INTERNAL, message: `internal error on worker ${this.opts.workerId} (see its log)` },
     });
   }
 
@@ -162,10 +159,11 @@ export class WorkerService {
   private onLease(session: WorkSession, job: ChunkJob): void {
     if (this.stateValue !== 'RUNNING') {
       session.leases.delete(job.leaseId);
-      session.send({ failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: LEASE_RETURNED, message: 'worker is draining' } });
+      session.send({ failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'worker is draining' } });
       return;
     }
     this.owner.set(job.leaseId, session);
+    this.log.debug('lease accepted', { lease: job.leaseId, calculation: job.calculationId, chunk: job.chunkIndex });
     this.runner.enqueue(job, {
       done: (j, outcome) => this.onDone(j, outcome),
       failed: (j, err) => {
@@ -196,7 +194,7 @@ export class WorkerService {
   }
 
   private handBack(job: ChunkJob, why: string): void {
-    this.deliver(job, { failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: LEASE_RETURNED, message: why } }, false);
+    this.deliver(job, { failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: why } }, false);
   }
 
   /** Sends on the stream that granted the lease, else on any open stream, else keeps it for the next one. */
@@ -213,6 +211,6 @@ export class WorkerService {
   }
 
   private observe(): void {
-    this.metrics?.observe({ running: this.runner.runningCount, held: this.runner.runningCount + this.runner.waitingCount, threads: this.opts.capacity });
+    this.metrics?.observe({ running: this.runner.runningCount, held: this.runner.heldCount, threads: this.opts.capacity });
   }
 }

@@ -33,8 +33,8 @@ export function toNumber(v: unknown): number | null {
 function workerHpa(hpas: unknown[] | null): Json | null {
   const list = (hpas ?? []).filter(isObject);
   const named = list.find((h) => {
-    const target = isObject(h.target) ? String(h.target.name ?? '') : '';
-    return /worker/i.test(target) || /worker/i.test(String(h.name ?? ''));
+    const target = isObject(h.target) && typeof h.target.name === 'string' ? h.target.name : '';
+    return /worker/i.test(target) || (typeof h.name === 'string' && /worker/i.test(h.name));
   });
   return named ?? (list.length === 1 ? list[0] : null);
 }

@@ -1,11 +1,10 @@
 /**
- * Error catalogue of the load benchmark. Request failures never crash a run: they become blank cells
- * and are counted in {@link ErrorTally}, reported in `summary.json` under `errors`.
+ * How the load benchmark counts failed requests. They never crash a run: they become blank cells and are counted
+ * in {@link ErrorTally}, reported in `summary.json` under `errors`. (Bad options are pigrid's INVALID_CONFIG.)
  */
 
 /** Stable error codes, each with the description that README.md repeats (see load-bench-errors.test.ts). */
 export const LOAD_BENCH_ERROR_CODES = {
-  INVALID_OPTIONS: 'One or more options broke a rule; the message lists each flag and rule.',
   REQUEST_TIMEOUT: 'A request got no answer within its timeout.',
   NETWORK_ERROR: 'The connection failed (refused, reset, DNS).',
   HTTP_ERROR: 'The gateway answered with a non-2xx status (counted per status in byHttpStatus).',
@@ -18,18 +17,6 @@ export type LoadBenchErrorCode = keyof typeof LOAD_BENCH_ERROR_CODES;
 
 /** The API a failed request was made to. */
 export type Endpoint = 'submit' | 'poll' | 'cancel' | 'status' | 'metrics';
-
-/** One broken option rule. `flag` is the CLI spelling, `key` the {@link LoadBenchOptions} field. */
-export interface OptionProblem { flag: string; key: string; rule: string }
-
-/** Thrown by option parsing; the message lists every problem, one per line. */
-export class LoadBenchOptionsError extends Error {
-  readonly code = 'INVALID_OPTIONS';
-  constructor(readonly problems: readonly OptionProblem[]) {
-    super(`invalid load-bench options:\n${problems.map((p) => `  ${p.flag} (${p.key}): ${p.rule}`).join('\n')}`);
-    this.name = 'LoadBenchOptionsError';
-  }
-}
 
 /** An error as recorded in the summary. `t_s` is seconds since the run started. */
 export interface ErrorExample { t_s: number; endpoint: Endpoint; code: LoadBenchErrorCode; status: number | null; message: string }

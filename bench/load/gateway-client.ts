@@ -27,7 +27,7 @@ export function parseCalculation(body: unknown): CalculationView | null {
   if (typeof body !== 'object' || body === null) return null;
   const b = body as Record<string, unknown>;
   const id = typeof b.id === 'string' || typeof b.id === 'number' ? String(b.id) : '';
-  const status = String(b.status ?? '').toLowerCase().replace(/^status_/, '') as CalculationStatus;
+  const status = (typeof b.status === 'string' ? b.status : '').toLowerCase().replace(/^status_/, '') as CalculationStatus;
   if (id === '' || !['queued', 'running', 'completed', 'failed', 'cancelled'].includes(status)) return null;
   return { id, status, points: toNumber(b.points), durationMs: toNumber(b.duration_ms) };
 }
@@ -53,8 +53,8 @@ export interface ClientTimeouts {
 /** Extracts `error.code: error.message` from the API's error JSON, else the start of the text. */
 function errorText(text: string): string {
   try {
-    const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
-    if (e) return `${String(e.code ?? '')}: ${String(e.message ?? '')}`;
+    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    if (e) return `${e.code ?? ''}: ${e.message ?? ''}`;
   } catch { /* not JSON: fall through */ }
   return text.slice(0, 200);
 }

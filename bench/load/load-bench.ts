@@ -5,7 +5,8 @@
  * a second one exits at once. Exit code: 0 done, 2 invalid options, 130 stopped by a signal, 1 crash.
  */
 import { pathToFileURL } from 'node:url';
-import { LoadBenchOptionsError } from './errors.js';
+import { ErrorCode, PigridError } from '../../shared/errors.js';
+import { abortOnSignals } from '../../shared/lifecycle.js';
 import { loadBenchHelp, parseLoadBenchArgs } from './options.js';
 import { runLoadBench } from './run-load-bench.js';
 import { formatTextSummary } from './text-report.js';
@@ -13,7 +14,7 @@ import { formatTextSummary } from './text-report.js';
 export { runLoadBench, type RunControls, type RunPhase } from './run-load-bench.js';
 export { resolveLoadBenchOptions, parseLoadBenchArgs, type LoadBenchOptions, type ResolvedLoadBenchOptions } from './options.js';
 export { LOAD_BENCH_CSV_COLUMNS, type SampleRow } from './csv.js';
-export { LoadBenchOptionsError, LOAD_BENCH_ERROR_CODES } from './errors.js';
+export { LOAD_BENCH_ERROR_CODES } from './errors.js';
 export type { LoadBenchSummary } from './summary.js';
 
 /** Progress line at most every this many ms, so long runs don't flood stderr. */
@@ -25,7 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parseLoadBenchArgs(argv);
   } catch (err) {
-    if (!(err instanceof LoadBenchOptionsError)) throw err;
+    if (!(err instanceof PigridError && err.code === ErrorCode.INVALID_CONFIG)) throw err;
     process.stderr.write(`${err.message}\nRun with --help for the options.\n`);
     return 2;
   }
@@ -33,15 +34,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(loadBenchHelp());
     return 0;
   }
+  // The root AbortController: the first signal stops the load (results are still written), a second exits at once.
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    if (++signals > 1) process.exit(130);
+  controller.signal.addEventListener('abort', () => {
     process.stderr.write('stopping: cancelling in-flight calculations and writing results (signal again to exit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
+  const removeSignalHandlers = abortOnSignals(controller);
   let lastProgressMs = 0;
   try {
     const summary = await runLoadBench(parsed.options, {
@@ -59,8 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(formatTextSummary(summary));
     return summary.stoppedBy === 'aborted' ? 130 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
   }
 }
 

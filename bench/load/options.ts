@@ -1,8 +1,11 @@
 /**
  * Options of the load benchmark: one table of flags, parsed and validated once, every problem reported
- * in a single {@link LoadBenchOptionsError}; the result is frozen.
+ * in a single INVALID_CONFIG {@link PigridError}; the result is frozen.
  */
-import { LoadBenchOptionsError, type OptionProblem } from './errors.js';
+import { ErrorCode, invalidConfig, PigridError } from '../../shared/errors.js';
+
+/** One broken rule, naming the CLI flag: `--duration: must be ...`. */
+const problem = (flag: string, rule: string): string => `${flag}: ${rule}`;
 
 /** How the load is offered. */
 export type LoadMode = 'distributed' | 'single';
@@ -94,10 +97,10 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /**
  * Validates `input` and fills in defaults. Accepts a resolved object too (it is a valid input).
- * @throws LoadBenchOptionsError listing every problem, each naming the flag and the rule.
+ * @throws PigridError INVALID_CONFIG listing every problem, each naming the flag and the rule.
  */
 export function resolveLoadBenchOptions(input: LoadBenchOptions = {}, now: Date = new Date()): ResolvedLoadBenchOptions {
-  const problems: OptionProblem[] = [];
+  const problems: string[] = [];
   const numbers = {} as Record<NumericKey, number | null>;
   for (const key of Object.keys(NUMERIC) as NumericKey[]) {
     const spec = NUMERIC[key];
@@ -105,26 +108,26 @@ export function resolveLoadBenchOptions(input: LoadBenchOptions = {}, now: Date 
     if (raw === undefined || raw === null) { numbers[key] = null; continue; }
     const kind = spec.integer ? 'an integer' : 'a number';
     if (typeof raw !== 'number' || !Number.isFinite(raw) || (spec.integer && !Number.isInteger(raw)) || raw < spec.min || raw > spec.max) {
-      problems.push({ flag: spec.flag, key, rule: `must be ${kind} from ${spec.min} to ${spec.max}, got ${JSON.stringify(raw)}` });
+      problems.push(problem(spec.flag, `must be ${kind} from ${spec.min} to ${spec.max}, got ${JSON.stringify(raw)}`));
       numbers[key] = null;
     } else numbers[key] = raw;
   }
   const bothLoops = input.ratePerS != null && input.concurrency != null;
-  if (bothLoops) problems.push({ flag: '--rate/--concurrency', key: 'ratePerS', rule: 'give either an open-loop rate or a closed-loop concurrency, not both' });
+  if (bothLoops) problems.push(problem('--rate/--concurrency', 'give either an open-loop rate or a closed-loop concurrency, not both'));
 
   const url = input.url ?? DEFAULT_URL;
   let parsed: URL | null = null;
-  try { parsed = new URL(url); } catch { problems.push({ flag: '--url', key: 'url', rule: `must be an absolute http(s) URL, got ${JSON.stringify(url)}` }); }
+  try { parsed = new URL(url); } catch { problems.push(problem('--url', `must be an absolute http(s) URL, got ${JSON.stringify(url)}`)); }
   if (parsed && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    problems.push({ flag: '--url', key: 'url', rule: `must use http or https, got ${parsed.protocol}` });
+    problems.push(problem('--url', `must use http or https, got ${parsed.protocol}`));
   } else if (parsed && !input.allowRemote && !isLoopbackHost(parsed.hostname)) {
-    problems.push({ flag: '--url', key: 'url', rule: `must be a loopback host (localhost, 127.x.x.x, ::1) unless --allow-remote is given, got ${parsed.hostname}` });
+    problems.push(problem('--url', `must be a loopback host (localhost, 127.x.x.x, ::1) unless --allow-remote is given, got ${parsed.hostname}`));
   }
   const mode = input.mode ?? 'distributed';
-  if (!MODES.includes(mode)) problems.push({ flag: '--mode', key: 'mode', rule: `must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}` });
+  if (!MODES.includes(mode)) problems.push(problem('--mode', `must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`));
   const outDir = input.outDir ?? defaultOutDir(now);
-  if (typeof outDir !== 'string' || outDir.trim() === '') problems.push({ flag: '--out', key: 'outDir', rule: 'must be a non-empty path' });
-  if (problems.length > 0) throw new LoadBenchOptionsError(problems);
+  if (typeof outDir !== 'string' || outDir.trim() === '') problems.push(problem('--out', 'must be a non-empty path'));
+  if (problems.length > 0) throw invalidConfig('load-bench options', problems);
 
   const value = (key: NumericKey): number | null => numbers[key] ?? NUMERIC[key].default;
   const ratePerS = numbers.ratePerS;
@@ -155,10 +158,10 @@ const NUMERIC_FLAGS = new Map(Object.entries(NUMERIC).map(([key, spec]) => [spec
 
 /**
  * Parses CLI flags (`--flag value` or `--flag=value`; numbers accept `2e9`).
- * @throws LoadBenchOptionsError listing every problem (unknown flags, missing values, bad numbers, rules).
+ * @throws PigridError INVALID_CONFIG listing every problem (unknown flags, missing values, bad numbers, rules).
  */
 export function parseLoadBenchArgs(argv: readonly string[], now: Date = new Date()): ParsedArgs {
-  const problems: OptionProblem[] = [];
+  const problems: string[] = [];
   const input: LoadBenchOptions & Record<string, unknown> = {};
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -166,29 +169,29 @@ export function parseLoadBenchArgs(argv: readonly string[], now: Date = new Date
     if (arg === '--help' || arg === '-h') return { help: true };
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (seen.has(flag)) problems.push({ flag, key: flag, rule: 'given more than once' });
+    if (seen.has(flag)) problems.push(problem(flag, 'given more than once'));
     seen.add(flag);
     if (flag === '--allow-remote') { input.allowRemote = true; continue; }
     const stringKey = STRING_FLAGS[flag];
     const numericKey = NUMERIC_FLAGS.get(flag);
-    if (!stringKey && !numericKey) { problems.push({ flag: arg, key: arg, rule: 'unknown flag (see --help)' }); continue; }
+    if (!stringKey && !numericKey) { problems.push(problem(arg, 'unknown flag (see --help)')); continue; }
     let raw: string | undefined;
     if (eq > 0 && arg.startsWith('--')) raw = arg.slice(eq + 1);
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) raw = argv[++i];
-    if (raw === undefined) { problems.push({ flag, key: stringKey ?? numericKey!, rule: 'needs a value' }); continue; }
+    if (raw === undefined) { problems.push(problem(flag, 'needs a value')); continue; }
     if (stringKey) { input[stringKey] = raw as never; continue; }
     const n = raw.trim() === '' ? Number.NaN : Number(raw);
-    if (Number.isNaN(n)) problems.push({ flag, key: numericKey!, rule: `must be a number, got ${JSON.stringify(raw)}` });
+    if (Number.isNaN(n)) problems.push(problem(flag, `must be a number, got ${JSON.stringify(raw)}`));
     else input[numericKey!] = n;
   }
   let options: ResolvedLoadBenchOptions | null = null;
   try {
     options = resolveLoadBenchOptions(input, now);
   } catch (err) {
-    if (!(err instanceof LoadBenchOptionsError)) throw err;
+    if (!(err instanceof PigridError && err.code === ErrorCode.INVALID_CONFIG)) throw err;
     problems.push(...err.problems);
   }
-  if (problems.length > 0 || options === null) throw new LoadBenchOptionsError(problems);
+  if (problems.length > 0 || options === null) throw invalidConfig('load-bench options', problems);
   return { help: false, options };
 }
 

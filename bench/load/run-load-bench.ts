@@ -37,7 +37,7 @@ export interface RunControls {
  * `chart.html` to `options.outDir`.
  * @param options validated by {@link resolveLoadBenchOptions} (a resolved object is accepted too).
  * @returns the summary that was written to `summary.json`.
- * @throws LoadBenchOptionsError for invalid options; an error if the output directory cannot be
+ * @throws PigridError INVALID_CONFIG for invalid options; an error if the output directory cannot be
  *   written. Request failures never throw: they are counted in `summary.errors`.
  */
 export async function runLoadBench(options: LoadBenchOptions, controls: RunControls = {}): Promise<LoadBenchSummary> {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { CoordinatorMessage__Output } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
 import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { loadContract } from '../../shared/proto.js';
-import { countInside, STREAM_VERSION } from '../../worker/kernel/index.js';
+import { countInside, STREAM_VERSION } from '../../kernel/index.js';
 
 export async function startSimulatedWorkers(count: number, capacity: number): Promise<{ addresses: string[]; close(): void }> {
   const service = loadContract().worker.pigrid.v1.Worker.service;

@@ -2,8 +2,9 @@
  * The coordinator's domain model: calculations, chunks and their states. Plain data, no I/O.
  */
 import type { Mode } from '../../shared/submit-rules.js';
+import type { CalculationStatus } from '../../shared/wire.js';
 
-export type CalculationStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type { CalculationStatus };
 export const TERMINAL_STATUSES: readonly CalculationStatus[] = ['completed', 'failed', 'cancelled'];
 
 export function isTerminal(status: CalculationStatus): boolean {

@@ -2,6 +2,7 @@
  * Types shared by the scheduler and its adapters: workers, leases, and the effects a scheduling decision asks
  * the adapters to carry out.
  */
+import { ErrorCode } from '../../shared/errors.js';
 import type { CalculationRecord, ChunkCommit } from './model.js';
 
 /** Why a chunk went back to the queue. Used as the `reason` label of pigrid_chunks_released_total. */
@@ -115,7 +116,7 @@ export interface FailureReport {
 }
 
 /** Failure code a draining worker uses to hand back a lease it has not started. */
-export const LEASE_RETURNED = 'LEASE_RETURNED';
+export const LEASE_RETURNED = ErrorCode.LEASE_RETURNED;
 
 /** A worker identity: the id it announced and the random id of its process. Authenticated identity plugs in here. */
 export interface WorkerIdentity {

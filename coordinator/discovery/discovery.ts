@@ -14,8 +14,8 @@ export interface WorkerEndpoint {
 export interface WorkerDiscovery {
   /**
    * Starts watching; calls `onChange` with the FULL current set (sorted, de-duplicated, frozen) once
-   * with the initial set and then whenever it changes. Calling it twice throws
-   * `DISCOVERY_ALREADY_STARTED`; calling it after `close()` does nothing.
+   * with the initial set and then whenever it changes. Calling it twice is a bug (throws INTERNAL); calling it
+   * after `close()` does nothing.
    */
   start(onChange: (addresses: readonly string[]) => void): void;
   /** Idempotent. Stops timers and in-flight lookups; `onChange` is not called afterwards. */

@@ -1,15 +1,34 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { ErrorCode, PigridError } from '../../shared/errors.js';
 import type { DiscoveryState, WorkerDiscovery } from './discovery.js';
-import {
-  resolveDnsDiscoveryOptions,
-  type DnsDiscoveryConfig,
-  type DnsDiscoveryOptions,
-} from './dns-discovery-options.js';
-import { DiscoveryError, DiscoveryErrorCode } from './errors.js';
 import { formatHostPort, normalizeAddressSet } from './host-port.js';
 
-export type { DnsDiscoveryConfig, DnsDiscoveryOptions } from './dns-discovery-options.js';
+/**
+ * Options of {@link createDnsDiscovery}. The values come from the coordinator's config, which checked them and
+ * holds their defaults (`PIGRID_WORKER_SERVICE`, `PIGRID_WORKER_PORT_NAME`, `PIGRID_WORKER_PORT`,
+ * `PIGRID_DISCOVERY_INTERVAL_MS`, `PIGRID_DNS_SERVER`).
+ */
+export interface DnsDiscoveryOptions {
+  /** Fully qualified, lower-case name of the headless Service, e.g. `pigrid-worker.pigrid.svc.cluster.local`. */
+  readonly service: string;
+  /** Name of the Service port whose SRV records are read: `_<portName>._tcp.<service>`. */
+  readonly portName: string;
+  /** Port used with plain A/AAAA records of `service` when it has no SRV records. */
+  readonly fallbackPort: number;
+  /** Pause between the end of one lookup and the start of the next, in ms. */
+  readonly refreshIntervalMs: number;
+  /** DNS servers as `'ip'` or `'ip:port'` (IPv6 `'[::1]:53'`). @default the system resolver's servers */
+  readonly servers?: readonly string[];
+  /** Timeout of one DNS query attempt, in ms. @default min(2000, refreshIntervalMs) */
+  readonly timeoutMs?: number;
+  /** Attempts per DNS query before it counts as failed. @default 2 */
+  readonly tries?: number;
+  /** Receives transient lookup failures (`DNS_LOOKUP_FAILED`) and listener failures (`INTERNAL`). @default ignore */
+  readonly onError?: (err: PigridError) => void;
+  /** Structured log sink (set changes, recoveries). @default ignore */
+  readonly log?: (msg: string, fields?: object) => void;
+}
 
 /**
  * `node:dns` codes that are an authoritative "no such records": NXDOMAIN (`ENOTFOUND`) and NODATA
@@ -34,12 +53,16 @@ const ABSENT_CODES: ReadonlySet<string> = new Set(['ENODATA', 'ENOTFOUND']);
  * - Lookups never overlap: the next one starts `refreshIntervalMs` after the previous one ended.
  * - The refresh timer is unref()ed; `close()` cancels in-flight queries and is idempotent.
  *
- * @throws {@link DiscoveryError} `INVALID_DISCOVERY_OPTIONS` at construction for bad options.
  */
 export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
-  const cfg = resolveDnsDiscoveryOptions(opts);
-  const resolver = new Resolver({ timeout: cfg.timeoutMs, tries: cfg.tries });
-  if (cfg.servers) resolver.setServers(cfg.servers);
+  const cfg = {
+    ...opts,
+    srvName: `_${opts.portName}._tcp.${opts.service}`,
+    onError: opts.onError ?? ((): void => {}),
+    log: opts.log ?? ((): void => {}),
+  };
+  const resolver = new Resolver({ timeout: opts.timeoutMs ?? Math.min(2_000, opts.refreshIntervalMs), tries: opts.tries ?? 2 });
+  if (opts.servers) resolver.setServers([...opts.servers]);
 
   let state: DiscoveryState = 'IDLE';
   let timer: NodeJS.Timeout | undefined;
@@ -47,7 +70,7 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
   let failuresInARow = 0;
   let listener: (addresses: readonly string[]) => void = () => {};
 
-  const report = (err: Error): void => {
+  const report = (err: PigridError): void => {
     try {
       cfg.onError(err);
     } catch (thrown) {
@@ -68,18 +91,14 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
     try {
       listener(next);
     } catch (err) {
-      report(
-        new DiscoveryError(DiscoveryErrorCode.DISCOVERY_LISTENER_FAILED, `worker set listener threw: ${String(err)}`, {
-          cause: err,
-        }),
-      );
+      report(new PigridError(ErrorCode.INTERNAL, `worker set listener threw: ${String(err)}`, undefined, { cause: err }));
     }
   };
 
   const tick = async (): Promise<void> => {
     timer = undefined;
     let addresses: string[] | undefined;
-    let failure: DiscoveryError | undefined;
+    let failure: PigridError | undefined;
     try {
       addresses = await lookupWorkerAddresses(resolver, cfg);
     } catch (err) {
@@ -108,9 +127,7 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
   return {
     start(onChange) {
       if (state === 'CLOSED') return;
-      if (state === 'RUNNING') {
-        throw new DiscoveryError(DiscoveryErrorCode.DISCOVERY_ALREADY_STARTED, 'DNS discovery already started');
-      }
+      if (state === 'RUNNING') throw new PigridError(ErrorCode.INTERNAL, 'DNS discovery already started');
       state = 'RUNNING';
       listener = onChange;
       cfg.log('dns discovery: started', {
@@ -140,10 +157,13 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
 
 /**
  * One complete lookup: SRV → targets → A/AAAA, or the A/AAAA fallback. Returns unsorted `host:port`
- * strings; throws a `DNS_LOOKUP_FAILED` {@link DiscoveryError} on the first transient failure, after
+ * strings; throws a `DNS_LOOKUP_FAILED` {@link PigridError} on the first transient failure, after
  * every query it started has settled (so nothing of this lookup is still in flight).
  */
-export async function lookupWorkerAddresses(resolver: Resolver, cfg: DnsDiscoveryConfig): Promise<string[]> {
+export async function lookupWorkerAddresses(
+  resolver: Resolver,
+  cfg: Pick<DnsDiscoveryOptions, 'service' | 'fallbackPort'> & { readonly srvName: string },
+): Promise<string[]> {
   const srv = await query(() => resolver.resolveSrv(cfg.srvName), 'SRV', cfg.srvName);
   const targets =
     srv === null
@@ -181,17 +201,14 @@ async function query<T>(run: () => Promise<T[]>, rrtype: string, name: string): 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
     if (code !== undefined && ABSENT_CODES.has(code)) return null;
-    throw new DiscoveryError(
-      DiscoveryErrorCode.DNS_LOOKUP_FAILED,
-      `DNS ${rrtype} lookup of ${name} failed: ${code ?? String(err)}`,
-      { dnsCode: code, cause: err },
-    );
+    // The node:dns error, with its code (ETIMEOUT, ESERVFAIL, ...), is the cause.
+    throw new PigridError(ErrorCode.DNS_LOOKUP_FAILED, `DNS ${rrtype} lookup of ${name} failed: ${code ?? String(err)}`, undefined, { cause: err });
   }
 }
 
-function asLookupError(err: unknown): DiscoveryError {
-  if (err instanceof DiscoveryError) return err;
-  return new DiscoveryError(DiscoveryErrorCode.DNS_LOOKUP_FAILED, `DNS lookup failed: ${String(err)}`, { cause: err });
+function asLookupError(err: unknown): PigridError {
+  if (err instanceof PigridError) return err;
+  return new PigridError(ErrorCode.DNS_LOOKUP_FAILED, `DNS lookup failed: ${String(err)}`, undefined, { cause: err });
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

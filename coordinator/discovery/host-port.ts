@@ -1,5 +1,9 @@
+/**
+ * The rules for worker addresses and DNS settings, as the coordinator's config checks them (each returns the parsed
+ * value or the problem in words), and the canonical forms discovery publishes.
+ */
 import { isIP, isIPv6 } from 'node:net';
-import { DiscoveryError, DiscoveryErrorCode } from './errors.js';
+import type { Problem } from '../../shared/config.js';
 
 /** A parsed worker address. `host` is lower-case and never bracketed (IPv6 is bare: `::1`). */
 export interface HostPort {
@@ -10,11 +14,8 @@ export interface HostPort {
 // RFC 1123 labels; underscores are accepted because Docker Compose service names use them.
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
-/**
- * Says what is wrong with a `host:port` string, or returns the parsed address.
- * Used where every problem of a list must be collected before throwing.
- */
-export function checkHostPort(input: string): HostPort | { readonly problem: string } {
+/** Parses `"host:port"` (IPv6 as `"[::1]:50061"`, port 1..65535), or says what is wrong with it. */
+export function checkHostPort(input: string): HostPort | Problem {
   const s = input.trim();
   if (s === '') return { problem: 'empty entry' };
   let host: string;
@@ -42,19 +43,34 @@ export function checkHostPort(input: string): HostPort | { readonly problem: str
   return Object.freeze({ host: host.toLowerCase(), port });
 }
 
-/**
- * Parses `"host:port"` (IPv6 as `"[::1]:50061"`).
- * @throws {@link DiscoveryError} with code `INVALID_WORKER_ADDRESS` naming the bad entry and the rule.
- */
-export function parseHostPort(input: string): HostPort {
+/** A worker address in the form gRPC dials (`checkHostPort` then `formatHostPort`), or the problem with it. */
+export function checkWorkerAddress(input: string): string | Problem {
   const r = checkHostPort(input);
-  if ('problem' in r) {
-    const problem = `"${input}": ${r.problem}`;
-    throw new DiscoveryError(DiscoveryErrorCode.INVALID_WORKER_ADDRESS, `invalid worker address ${problem}`, {
-      problems: [problem],
-    });
-  }
-  return r;
+  return 'problem' in r ? r : formatHostPort(r.host, r.port);
+}
+
+// Kubernetes port names are IANA service names: at most 15 characters, lower-case alphanumerics and '-'.
+const PORT_NAME = /^(?=.{1,15}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * A fully qualified DNS name such as `pigrid-worker.pigrid.svc.cluster.local`, lower-cased, without a trailing dot.
+ * It must be fully qualified: `node:dns` `resolve*` does not apply the resolv.conf search list.
+ */
+export function checkDnsName(input: string): string | Problem {
+  const name = input.trim().replace(/\.$/, '').toLowerCase();
+  return isHostname(name) ? name : { problem: 'must be a DNS name such as "pigrid-worker.pigrid.svc.cluster.local"' };
+}
+
+/** A Kubernetes port name (1-15 of a-z, 0-9, "-"): the `<name>` of the SRV name `_<name>._tcp.<service>`. */
+export function checkPortName(input: string): string | Problem {
+  return PORT_NAME.test(input) ? input : { problem: 'must be a Kubernetes port name (1-15 of a-z, 0-9, "-")' };
+}
+
+/** A DNS server as `node:dns` takes it: `ip` or `ip:port` (IPv6 `[::1]:53`). */
+export function checkDnsServer(input: string): string | Problem {
+  if (isIP(input) !== 0) return input;
+  const r = checkHostPort(input);
+  return !('problem' in r) && isIP(r.host) !== 0 ? input : { problem: 'must be "ip" or "ip:port"' };
 }
 
 /** Formats an address the way gRPC dials it: `10.0.0.1:50061`, `[::1]:50061`, `worker-0:50061`. */

@@ -1,11 +1,5 @@
-/** Worker discovery: the port, its two adapters, and the address helpers they share. */
+/** Worker discovery: the port, its two adapters, and the address rules they share with the coordinator's config. */
 export type { DiscoveryState, WorkerDiscovery, WorkerEndpoint } from './discovery.js';
-export { createStaticDiscovery, parseWorkerAddresses } from './static-discovery.js';
-export { createDnsDiscovery, lookupWorkerAddresses } from './dns-discovery.js';
-export {
-  resolveDnsDiscoveryOptions,
-  type DnsDiscoveryConfig,
-  type DnsDiscoveryOptions,
-} from './dns-discovery-options.js';
-export { formatHostPort, normalizeAddressSet, parseHostPort, type HostPort } from './host-port.js';
-export { DISCOVERY_ERROR_DOCS, DiscoveryError, DiscoveryErrorCode } from './errors.js';
+export { createStaticDiscovery } from './static-discovery.js';
+export { createDnsDiscovery, lookupWorkerAddresses, type DnsDiscoveryOptions } from './dns-discovery.js';
+export { checkDnsName, checkDnsServer, checkHostPort, checkPortName, checkWorkerAddress, formatHostPort, normalizeAddressSet, type HostPort } from './host-port.js';

@@ -1,5 +1,5 @@
 /**
- * The gRPC adapter of the Calculations service: decodes requests, calls the engine, encodes answers, and maps
+ * The gRPC adapter of the Calculations service: decodes requests, calls the coordinator service, encodes answers, and maps
  * errors through the one status table.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -9,14 +9,14 @@ import { ErrorCode, PigridError } from '../../shared/errors.js';
 import { principalOf } from '../../shared/grpc-auth.js';
 import type { Admission } from '../admission.js';
 import type { Logger } from '../../shared/logger.js';
+import { checkPageSize } from '../../shared/submit-rules.js';
+import { modeFromWire, REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
 import { isTerminal, type CalculationRecord } from '../core/model.js';
 import type { ListCursor } from '../core/store-port.js';
-import type { Engine } from '../engine.js';
+import type { CoordinatorService } from '../coordinator-service.js';
 import { toServiceError } from './status-codes.js';
-import { modeFromWire, toWireCalculation } from './wire.js';
+import { toWireCalculation } from './wire.js';
 
-const DEFAULT_PAGE_SIZE = 50;
-const MAX_PAGE_SIZE = 500;
 /** Watch sends at most one progress snapshot per this interval; the terminal one always goes out at once. */
 const WATCH_MIN_INTERVAL_MS = 100;
 
@@ -34,16 +34,11 @@ function decodeCursor(token: string): ListCursor {
   throw new PigridError(ErrorCode.INVALID_PAGE_TOKEN, 'page_token must be a next_page_token returned by List', 'page_token');
 }
 
-export function pageSize(raw: number | undefined): number {
-  if (raw === undefined || raw === 0) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(raw) || raw < 1 || raw > MAX_PAGE_SIZE) {
-    throw new PigridError(ErrorCode.INVALID_PAGE_SIZE, `page_size must be an integer from 1 to ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE}); got ${raw}`, 'page_size');
-  }
-  return raw;
+function pageSize(raw: number | undefined): number {
+  const r = checkPageSize(raw === 0 ? undefined : raw);
+  if ('value' in r) return r.value;
+  throw new PigridError(r.code, r.message, r.field);
 }
-
-/** Metadata key of the caller's request id (the gateway sends its REST request id), logged with unexpected errors. */
-export const REQUEST_ID_METADATA_KEY = 'x-request-id';
 
 function requestIdOf(call: { metadata: grpc.Metadata }): string | undefined {
   const v = call.metadata.get(REQUEST_ID_METADATA_KEY)[0];
@@ -73,7 +68,7 @@ function answerFor(log: Logger, method: string, call: AnyCall, err: unknown, cal
 
 /** Runs a unary handler body (its value or a promise of it) and answers with the value or the mapped error. */
 function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T | Promise<T>, calculationId?: string): void {
-  const fail = (err: unknown) => callback(answerFor(log, method, call, err, calculationId) as grpc.ServiceError);
+  const fail = (err: unknown) => callback(answerFor(log, method, call, err, calculationId));
   let value: T | Promise<T>;
   try {
     value = body();
@@ -85,7 +80,7 @@ function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sen
   else callback(null, value);
 }
 
-export function calculationsHandlers(engine: Engine, singleModeThreads: number, log: Logger, admission?: Admission): CalculationsHandlers {
+export function calculationsHandlers(coordinator: CoordinatorService, singleModeThreads: number, log: Logger, admission?: Admission): CalculationsHandlers {
   return {
     Submit(call, callback) {
       unary(log, 'Submit', call, callback, () => {
@@ -93,7 +88,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         const mode = modeFromWire(r.mode);
         const client = principalOf(call);
         let settle: ((id?: string) => void) | undefined;
-        return engine
+        return coordinator
           .submit(
             {
               points: r._points === 'points' ? r.points : undefined,
@@ -120,16 +115,16 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
       });
     },
     Get(call, callback) {
-      unary(log, 'Get', call, callback, () => toWireCalculation(engine.get(call.request.id)), call.request.id);
+      unary(log, 'Get', call, callback, () => toWireCalculation(coordinator.get(call.request.id)), call.request.id);
     },
     Cancel(call, callback) {
-      unary(log, 'Cancel', call, callback, () => toWireCalculation(engine.cancel(call.request.id)), call.request.id);
+      unary(log, 'Cancel', call, callback, () => toWireCalculation(coordinator.cancel(call.request.id)), call.request.id);
     },
     List(call, callback) {
       unary(log, 'List', call, callback, () => {
         const limit = pageSize(call.request.pageSize);
         const after = call.request.pageToken ? decodeCursor(call.request.pageToken) : undefined;
-        const page = engine.list(limit + 1, after);
+        const page = coordinator.list(limit + 1, after);
         const items = page.slice(0, limit);
         return {
           calculations: items.map(toWireCalculation),
@@ -139,7 +134,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
     },
     ClusterStatus(call, callback) {
       unary(log, 'ClusterStatus', call, callback, () => {
-        const p = engine.pool();
+        const p = coordinator.clusterStatus();
         return {
           workers: p.workers
             .filter((w) => w.kind === 'remote')
@@ -169,7 +164,7 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
       let first: CalculationRecord;
       let release = () => {};
       try {
-        first = engine.get(id);
+        first = coordinator.get(id);
         if (!isTerminal(first.status) && admission) release = admission.openWatch();
       } catch (err) {
         call.emit('error', answerFor(log, 'Watch', call, err, id));
@@ -205,8 +200,8 @@ export function calculationsHandlers(engine: Engine, singleModeThreads: number, 
         if (wait <= 0) flush();
         else timer ??= setTimeout(flush, wait);
       };
-      // The listener runs inside the engine's step: a throw here must end this stream, not the step.
-      const stop = engine.watch(first.id, (rec) => {
+      // The listener runs inside the coordinator's step: a throw here must end this stream, not the step.
+      const stop = coordinator.watch(first.id, (rec) => {
         try {
           onChange(rec);
         } catch (err) {

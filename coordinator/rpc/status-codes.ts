@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
+import { CODE_METADATA_KEY, FIELD_METADATA_KEY } from '../../shared/wire.js';
 
 const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCode.INVALID_POINTS]: grpc.status.INVALID_ARGUMENT,
@@ -24,16 +25,20 @@ const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCode.TOO_MANY_STREAMS]: grpc.status.RESOURCE_EXHAUSTED,
 };
 
-export const CODE_METADATA_KEY = 'pigrid-code';
-export const FIELD_METADATA_KEY = 'pigrid-field';
 
-/** A ServiceError for the callback of a unary handler (or stream.destroy). Internal errors never leak details. */
+/**
+ * A ServiceError for the callback of a unary handler (or stream.destroy). Only the codes in the table are answers;
+ * anything else (a bug, an I/O failure, an error meant for the inside of the process) is INTERNAL without details,
+ * and the handlers log it with its stack and the call's ids (`answerFor` in calculations-service.ts), which is what
+ * "see the coordinator log" points at.
+ */
 export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   const metadata = new grpc.Metadata();
-  if (err instanceof PigridError) {
+  const status = err instanceof PigridError ? TABLE[err.code] : undefined;
+  if (err instanceof PigridError && status !== undefined) {
     metadata.set(CODE_METADATA_KEY, err.code);
     if (err.field) metadata.set(FIELD_METADATA_KEY, err.field);
-    return { code: TABLE[err.code] ?? grpc.status.INTERNAL, details: err.message, metadata };
+    return { code: status, details: err.message, metadata };
   }
   metadata.set(CODE_METADATA_KEY, ErrorCode.INTERNAL);
   return { code: grpc.status.INTERNAL, details: 'internal error (see the coordinator log)', metadata };

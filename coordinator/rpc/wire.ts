@@ -3,35 +3,13 @@
  * (proto-loader `longs: String`) and are sent as numbers (every value is a safe integer).
  */
 import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
-import type { Mode as WireMode } from '../../generated/proto/pigrid/v1/Mode.js';
-import type { Status as WireStatus } from '../../generated/proto/pigrid/v1/Status.js';
-import type { Mode } from '../../shared/submit-rules.js';
-import { estimate, type CalculationRecord, type CalculationStatus } from '../core/model.js';
-
-const STATUS_TO_WIRE: Record<CalculationStatus, WireStatus> = {
-  queued: 'STATUS_QUEUED',
-  running: 'STATUS_RUNNING',
-  completed: 'STATUS_COMPLETED',
-  failed: 'STATUS_FAILED',
-  cancelled: 'STATUS_CANCELLED',
-};
-
-export function modeToWire(mode: Mode): WireMode {
-  return mode === 'single' ? 'MODE_SINGLE' : 'MODE_DISTRIBUTED';
-}
-
-/** Maps a wire mode to ours; undefined means "not a known mode" (a number no enum value has). */
-export function modeFromWire(mode: unknown): Mode | null | undefined {
-  if (mode === 'MODE_SINGLE' || mode === 1) return 'single';
-  if (mode === 'MODE_DISTRIBUTED' || mode === 2) return 'distributed';
-  if (mode === 'MODE_UNSPECIFIED' || mode === 0 || mode === undefined || mode === null) return null;
-  return undefined;
-}
+import { modeToWire, statusToWire } from '../../shared/wire.js';
+import { estimate, type CalculationRecord } from '../core/model.js';
 
 export function toWireCalculation(r: CalculationRecord): Calculation {
   const out: Calculation = {
     id: r.id,
-    status: STATUS_TO_WIRE[r.status],
+    status: statusToWire(r.status),
     mode: modeToWire(r.mode),
     points: r.points,
     pointsDone: r.pointsDone,

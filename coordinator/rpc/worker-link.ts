@@ -12,9 +12,9 @@ import type { Logger } from '../../shared/logger.js';
 import { channelCredentials, type Tls } from '../../shared/tls.js';
 import { loadContract } from '../../shared/proto.js';
 // From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
-import { STREAM_VERSION } from '../../worker/kernel/stream-spec.js';
+import { STREAM_VERSION } from '../../kernel/stream-spec.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
-import type { Engine, LeaseSink } from '../engine.js';
+import type { CoordinatorService, LeaseSink } from '../coordinator-service.js';
 import { workerIdentity, type WorkerAuthFailure } from './worker-identity.js';
 
 /** How links authenticate workers, and where they report the ones they refuse. */
@@ -34,7 +34,7 @@ let connCounter = 0;
 
 export class WorkerLink implements LeaseSink {
   readonly address: string;
-  private readonly engine: Engine;
+  private readonly coordinator: CoordinatorService;
   private readonly log: Logger;
   private readonly client: WorkerClient;
   private call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output> | undefined;
@@ -49,9 +49,9 @@ export class WorkerLink implements LeaseSink {
   private refusal: string | undefined;
   private reported: string | undefined;
 
-  constructor(address: string, engine: Engine, log: Logger, security: LinkSecurity) {
+  constructor(address: string, coordinator: CoordinatorService, log: Logger, security: LinkSecurity) {
     this.address = address;
-    this.engine = engine;
+    this.coordinator = coordinator;
     this.log = log.child({ worker: address });
     this.security = security;
     const Ctor = loadContract().worker.pigrid.v1.Worker;
@@ -94,7 +94,7 @@ export class WorkerLink implements LeaseSink {
       this.shutdown();
       return Promise.resolve();
     }
-    this.engine.workerDraining(this.connId);
+    this.coordinator.workerDraining(this.connId);
     return new Promise((resolve) => {
       this.onIdle = () => {
         this.shutdown();
@@ -152,7 +152,7 @@ export class WorkerLink implements LeaseSink {
       if (!compatible) {
         this.log.error('worker computes a different random stream: leasing it nothing', { worker: msg.hello.workerId, theirs: msg.hello.streamVersion || '(none)', ours: STREAM_VERSION });
       }
-      this.engine.workerConnected(
+      this.coordinator.workerConnected(
         {
           connId: this.connId,
           workerId: who.workerId,
@@ -168,10 +168,10 @@ export class WorkerLink implements LeaseSink {
     }
     const connId = this.connId;
     if (!connId) return;
-    if (msg.heartbeat) this.engine.heartbeat(connId, msg.heartbeat.leaseIds);
+    if (msg.heartbeat) this.coordinator.heartbeat(connId, msg.heartbeat.leaseIds);
     else if (msg.result) {
       const r = msg.result;
-      this.engine.result(connId, {
+      this.coordinator.result(connId, {
         leaseId: r.leaseId,
         calculationId: r.calculationId,
         chunkIndex: Number(r.chunkIndex),
@@ -181,16 +181,16 @@ export class WorkerLink implements LeaseSink {
         elapsedMs: Number(r.elapsedMs),
       });
     } else if (msg.failure) {
-      this.engine.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
+      this.coordinator.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
     } else if (msg.draining) {
       this.log.info('worker is draining', { graceMs: msg.draining.graceMs });
-      this.engine.workerDraining(connId);
+      this.coordinator.workerDraining(connId);
     }
   }
 
   private checkIdle(): void {
     if (!this.onIdle || !this.connId) return;
-    if (this.engine.leasesOf(this.connId).length === 0) {
+    if (this.coordinator.leasesOf(this.connId).length === 0) {
       const done = this.onIdle;
       this.onIdle = undefined;
       done();
@@ -229,7 +229,7 @@ export class WorkerLink implements LeaseSink {
     const connId = this.connId;
     this.connId = undefined;
     this.log.info('worker stream lost', { why });
-    this.engine.workerDisconnected(connId);
+    this.coordinator.workerDisconnected(connId);
   }
 
   private write(msg: CoordinatorMessage): void {

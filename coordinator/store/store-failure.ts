@@ -79,7 +79,7 @@ export interface StoreFailureOptions {
 
 export type StoreFailureHandler = (err: unknown, context: { readonly op: string; readonly calculationIds: readonly string[] }) => void;
 
-/** The engine's onStoreFailure: one log line, then stop and exit with STORE_FAILURE_EXIT_CODE. Later calls are quiet. */
+/** The coordinator service's onStoreFailure: one log line, then stop and exit with STORE_FAILURE_EXIT_CODE. Later calls are quiet. */
 export function createStoreFailureHandler(opts: StoreFailureOptions): StoreFailureHandler {
   let reported = false;
   return (err, { op, calculationIds }) => {

@@ -10,24 +10,23 @@ import { AbortError, ApiException, FetchError } from '@kubernetes/client-node';
 
 import { DeadlineExceededError } from './deadline.js';
 
-/** Every code the Kubernetes endpoints may report, with what it means. Keep codes stable. */
-export const K8S_ERROR_CODES = Object.freeze({
-  K8S_CONFIG_INVALID:
-    'KUBECONFIG (or the in-cluster service account) could not be loaded or names no usable cluster.',
-  K8S_UNAUTHORIZED: 'The API server answered 401: the credentials are missing, expired or wrong.',
-  K8S_FORBIDDEN: "The API server answered 403: RBAC does not let the gateway's ServiceAccount list the resource.",
-  K8S_NOT_FOUND: 'The API server answered 404 for a core resource (e.g. autoscaling/v2 is not served).',
-  METRICS_API_UNAVAILABLE: 'metrics.k8s.io is not registered (404) or its backend (metrics-server) is down (503).',
-  K8S_TIMEOUT: 'The API server did not answer within the configured timeout.',
-  K8S_UNREACHABLE: 'The API server could not be reached (connection refused, DNS, TLS, reset).',
-  K8S_API_ERROR: 'The API server answered with another non-2xx status (429, 500, 503, ...).',
-  K8S_BAD_RESPONSE: 'The API server answered 2xx with a body that is not the expected list.',
-  COORDINATOR_TIMEOUT: "The coordinator's cluster view did not arrive within the configured timeout.",
-  COORDINATOR_UNAVAILABLE: "The coordinator's cluster view could not be fetched.",
-} as const);
+/** Every code the Kubernetes endpoints may report; docs/errors.md says what each means. Keep codes stable. */
+export const K8S_ERROR_CODES = Object.freeze([
+  'K8S_CONFIG_INVALID',
+  'K8S_UNAUTHORIZED',
+  'K8S_FORBIDDEN',
+  'K8S_NOT_FOUND',
+  'METRICS_API_UNAVAILABLE',
+  'K8S_TIMEOUT',
+  'K8S_UNREACHABLE',
+  'K8S_API_ERROR',
+  'K8S_BAD_RESPONSE',
+  'COORDINATOR_TIMEOUT',
+  'COORDINATOR_UNAVAILABLE',
+] as const);
 
 /** A stable error code of the Kubernetes endpoints. */
-export type K8sErrorCode = keyof typeof K8S_ERROR_CODES;
+export type K8sErrorCode = (typeof K8S_ERROR_CODES)[number];
 
 /** Which part of a response an error entry is about. */
 export type K8sErrorSource = 'config' | 'pods' | 'hpas' | 'metrics' | 'coordinator';

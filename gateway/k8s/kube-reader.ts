@@ -26,10 +26,10 @@ import {
 import { withDeadline } from './deadline.js';
 import { classifyKubeError, type K8sFailure, type KubeResource } from './k8s-errors.js';
 import {
+  DEFAULT_TIMEOUT_MS,
   detectKubeConfigSource,
   PIGRID_LABEL_SELECTOR,
   pickNamespace,
-  resolveKubeTuning,
   type KubeConfigSource,
   type KubeEnv,
 } from './kube-settings.js';
@@ -65,15 +65,15 @@ export interface KubeReader {
   listPodMetrics(): Promise<KubeResult<PodMetricsItem[]>>;
 }
 
-/** Options of {@link createKubeReader}; all optional. */
+/** Options of {@link createKubeReader}; all optional. The gateway passes its config's (checked) settings. */
 export interface KubeReaderOptions {
-  /** Namespace to read. @default env PIGRID_K8S_NAMESPACE, else the kubeconfig context's (in a pod: the service-account namespace), else "pigrid" */
+  /** Namespace to read (a DNS-1123 label). @default the kubeconfig context's (in a pod: the service-account namespace), else "pigrid" */
   namespace?: string;
-  /** Deadline of each API call, in milliseconds. @default env PIGRID_K8S_TIMEOUT_MS, else 3000 */
+  /** Deadline of each API call, in milliseconds. @default 3000 */
   timeoutMs?: number;
   /** Use this config instead of detecting one (the reader then counts as in a cluster). */
   kubeConfig?: KubeConfig;
-  /** Environment to read. @default process.env */
+  /** Environment to detect the cluster from (`KUBERNETES_SERVICE_HOST`, `KUBECONFIG`). @default process.env */
   env?: KubeEnv;
   /** Prefix of the service-account mount, for tests. @default "" (i.e. /var/run/secrets/...) */
   serviceAccountPathPrefix?: string;
@@ -82,11 +82,11 @@ export interface KubeReaderOptions {
 /**
  * Builds the reader: in a pod (KUBERNETES_SERVICE_HOST set and the token mounted) from the
  * service account; else from the files in KUBECONFIG; else a not-in-cluster reader that answers
- * empty lists. Throws only for invalid settings (`KubeSettingsError`), at startup.
+ * empty lists. Never throws: a kubeconfig that cannot be used is reported as `configProblem`.
  */
 export function createKubeReader(opts: KubeReaderOptions = {}): KubeReader {
   const env = opts.env ?? process.env;
-  const tuning = resolveKubeTuning({ namespace: opts.namespace, timeoutMs: opts.timeoutMs }, env);
+  const tuning = { namespace: opts.namespace, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
   const loaded = opts.kubeConfig
     ? checkKubeConfig(opts.kubeConfig)
     : loadKubeConfig(detectKubeConfigSource(env, existsSync, opts.serviceAccountPathPrefix));

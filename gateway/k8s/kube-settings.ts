@@ -1,8 +1,9 @@
 /**
- * Resolves, once, where the gateway's Kubernetes reader gets its cluster, namespace and timeout
- * from. Pure apart from the injected `fileExists`, so each rule is unit-testable.
+ * Where the gateway's Kubernetes reader gets its cluster and namespace from, and the namespace rule the gateway's
+ * config checks `PIGRID_K8S_NAMESPACE` with. Pure apart from the injected `fileExists`, so each rule is unit-testable.
  */
 import { delimiter } from 'node:path';
+import type { Problem } from '../../shared/config.js';
 
 /** Default Kubernetes service-account mount, as client-node's `loadFromCluster()` reads it. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -16,10 +17,9 @@ export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 /** Namespace used when nothing else names one. */
 export const DEFAULT_NAMESPACE = 'pigrid';
 
-/** Per-call timeout when neither the options nor `PIGRID_K8S_TIMEOUT_MS` set one. */
+/** Per-call timeout of the Kubernetes API (`PIGRID_K8S_TIMEOUT_MS`). */
 export const DEFAULT_TIMEOUT_MS = 3000;
 
-const MAX_TIMEOUT_MS = 600_000;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Where the cluster connection comes from. */
@@ -54,55 +54,6 @@ export function detectKubeConfigSource(
   return { kind: 'none' };
 }
 
-/** Thrown by {@link resolveKubeTuning} with every invalid setting named in one message. */
-export class KubeSettingsError extends Error {
-  override readonly name = 'KubeSettingsError';
-  readonly code = 'K8S_SETTINGS_INVALID';
-
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid Kubernetes reader settings: ${problems.join('; ')}`);
-  }
-}
-
-/** Explicit settings; each wins over its environment variable. */
-export interface KubeTuningInput {
-  namespace?: string;
-  timeoutMs?: number;
-}
-
-/** Settings resolved from options and environment, before a kubeconfig is consulted. */
-export interface KubeTuning {
-  /** From options or `PIGRID_K8S_NAMESPACE`; `undefined` lets the kubeconfig context decide. */
-  readonly namespace: string | undefined;
-  readonly timeoutMs: number;
-}
-
-/**
- * Validates namespace and timeout from options, then `PIGRID_K8S_NAMESPACE` /
- * `PIGRID_K8S_TIMEOUT_MS`. Throws one {@link KubeSettingsError} naming every problem.
- */
-export function resolveKubeTuning(input: KubeTuningInput, env: KubeEnv): KubeTuning {
-  const problems: string[] = [];
-  const namespace = input.namespace ?? emptyToUndefined(env.PIGRID_K8S_NAMESPACE);
-  if (namespace !== undefined && !isNamespace(namespace)) {
-    const field = input.namespace !== undefined ? 'namespace' : 'PIGRID_K8S_NAMESPACE';
-    problems.push(`${field} must be a DNS-1123 label (lowercase alphanumerics and '-', at most 63), got "${namespace}"`);
-  }
-  let timeoutMs = DEFAULT_TIMEOUT_MS;
-  if (input.timeoutMs !== undefined) {
-    timeoutMs = input.timeoutMs;
-  } else if (emptyToUndefined(env.PIGRID_K8S_TIMEOUT_MS) !== undefined) {
-    timeoutMs = /^\d+$/.test(env.PIGRID_K8S_TIMEOUT_MS!.trim()) ? Number(env.PIGRID_K8S_TIMEOUT_MS) : Number.NaN;
-  }
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    const field = input.timeoutMs !== undefined ? 'timeoutMs' : 'PIGRID_K8S_TIMEOUT_MS';
-    const shown = input.timeoutMs !== undefined ? String(input.timeoutMs) : `"${env.PIGRID_K8S_TIMEOUT_MS}"`;
-    problems.push(`${field} must be an integer number of milliseconds in 1..${MAX_TIMEOUT_MS}, got ${shown}`);
-  }
-  if (problems.length > 0) throw new KubeSettingsError(problems);
-  return Object.freeze({ namespace, timeoutMs });
-}
-
 /**
  * The namespace to read: the explicit one, else the kubeconfig context's (for in-cluster configs
  * client-node fills it from the service-account `namespace` file), else {@link DEFAULT_NAMESPACE}.
@@ -117,6 +68,7 @@ function isNamespace(value: string): boolean {
   return value.length <= 63 && DNS1123_LABEL.test(value);
 }
 
-function emptyToUndefined(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/** A namespace name: a DNS-1123 label. */
+export function checkNamespace(value: string): string | Problem {
+  return isNamespace(value) ? value : { problem: "must be a DNS-1123 label (lowercase alphanumerics and '-', at most 63)" };
 }

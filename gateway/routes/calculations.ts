@@ -5,14 +5,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitRequest.js';
 import { ErrorCode } from '../../shared/errors.js';
-import { checkJsonSubmitBody } from '../../shared/submit-rules.js';
+import { checkJsonSubmitBody, checkPageSize, type Mode } from '../../shared/submit-rules.js';
+import { modeToWire } from '../../shared/wire.js';
 import { toCalculationJson } from '../calculation-json.js';
 import { CalculationReads } from '../calculation-reads.js';
 import type { CallMeta, CoordinatorClient } from '../coordinator-client.js';
 import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';
 import type { StreamLimits } from '../limits.js';
-
-const MAX_PAGE_SIZE = 500;
 
 async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -39,10 +38,9 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
   app.post('/api/calculate', async (request, reply) => {
     const violations = checkJsonSubmitBody(request.body);
     if (violations.length > 0) throw HttpError.invalid(violations);
-    const body = request.body as { points?: number | null; mode?: string | null; seed?: number | null; chunk_size?: number | null };
-    const req: SubmitRequest = {
-      mode: body.mode === 'single' ? 'MODE_SINGLE' : body.mode === 'distributed' ? 'MODE_DISTRIBUTED' : 'MODE_UNSPECIFIED',
-    };
+    const body = request.body as { points?: number | null; mode?: Mode | null; seed?: number | null; chunk_size?: number | null };
+    // checkJsonSubmitBody let through only a known mode or none.
+    const req: SubmitRequest = { mode: body.mode ? modeToWire(body.mode) : 'MODE_UNSPECIFIED' };
     if (body.points !== undefined && body.points !== null) req.points = body.points;
     if (body.seed !== undefined && body.seed !== null) req.seed = body.seed;
     if (body.chunk_size !== undefined && body.chunk_size !== null) req.chunkSize = body.chunk_size;
@@ -68,15 +66,9 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
   });
 
   app.get<{ Querystring: { page_size?: string; page_token?: string } }>('/api/calculate', async (request) => {
-    const raw = request.query.page_size;
-    let pageSize = 0;
-    if (raw !== undefined) {
-      pageSize = Number(raw);
-      if (!/^\d+$/.test(raw) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-        throw HttpError.of(400, ErrorCode.INVALID_PAGE_SIZE, `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${JSON.stringify(raw)}`, 'page_size');
-      }
-    }
-    const page = await viaCoordinator(() => coordinator.list(pageSize, request.query.page_token ?? '', meta(request)));
+    const pageSize = checkPageSize(request.query.page_size);
+    if (!('value' in pageSize)) throw HttpError.invalid([pageSize]);
+    const page = await viaCoordinator(() => coordinator.list(pageSize.value, request.query.page_token ?? '', meta(request)));
     return { calculations: page.calculations.map(toCalculationJson), next_page_token: page.nextPageToken || null };
   });
 

@@ -138,7 +138,7 @@ export class SupervisedProcess extends EventEmitter<{ ready: [Record<string, str
       detached: true,
     });
     this.child = child;
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         spec.output(spec.prefix + line);
         if (this.child === child && this.stateValue === 'starting') {

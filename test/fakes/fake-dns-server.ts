@@ -50,6 +50,8 @@ export interface FakeDnsServer {
   readonly port: number;
   /** Queries received so far. */
   readonly queryCount: number;
+  /** Queries received and not yet answered. */
+  readonly inFlight: number;
   /** Highest number of queries received but not yet answered at the same moment (see {@link setDelay}). */
   readonly maxInFlight: number;
   /** Replaces the SRV records of `name`; `[]` removes them. */
@@ -170,6 +172,9 @@ export async function startFakeDnsServer(options: FakeDnsServerOptions = {}): Pr
     port,
     get queryCount() {
       return log.length;
+    },
+    get inFlight() {
+      return inFlight;
     },
     get maxInFlight() {
       return maxInFlight;

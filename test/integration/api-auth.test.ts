@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
 import { hashToken } from '../../shared/api-tokens.js';
-import { calculationsClient, unary } from '../harness/grpc-client.js';
-import { startProcess, stopAll, tempDbPath, type Proc } from '../harness/processes.js';
-import { http } from '../harness/rest.js';
-import { clientCredentials, identity } from '../harness/tls.js';
+import { calculationsClient, unary } from '../../harness/grpc-client.js';
+import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/processes.js';
+import { http } from '../../harness/rest.js';
+import { clientCredentials, identity } from '../../harness/tls.js';
 
 const TOKENS = { alice: 'alice-secret-1', bob: 'bob-secret-2', carol: 'carol-secret-3', viewer: 'viewer-secret-4', dave: 'dave-secret-5', erin: 'erin-secret-6' };
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
@@ -120,7 +120,7 @@ describe('gRPC Calculations takes the same tokens in metadata', () => {
     expect(ok.error).toBeUndefined();
     const got = await new Promise<grpc.ServiceError | null>((resolve) => client.Cancel({ id: ok.id! }, md(TOKENS.carol), (err) => resolve(err)));
     expect(got).toBeNull();
-    const { error } = await unary(client, client.ClusterStatus, {});
+    const { error } = await unary((cb) => client.ClusterStatus({}, cb));
     expect(error).toBeUndefined();
   });
 

@@ -5,10 +5,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { calculationsClient, unary } from '../harness/grpc-client.js';
-import { stopAll } from '../harness/processes.js';
-import { http, submit, waitDone } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { calculationsClient, unary } from '../../harness/grpc-client.js';
+import { stopAll } from '../../harness/processes.js';
+import { http, submit, waitDone } from '../../harness/rest.js';
 
 let c: Cluster;
 let client: CalculationsClient;
@@ -95,7 +95,7 @@ describe('gRPC refuses the same input with INVALID_ARGUMENT and the same words',
   ];
   it.each(cases)('%s', async (_name, req, field, message) => {
     const before = await storedCount();
-    const { error } = await unary(client, client.Submit, req);
+    const { error } = await unary((cb) => client.Submit(req, cb));
     expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error?.details).toMatch(message);
     expect(error?.metadata.get('pigrid-field')[0]).toBe(field);
@@ -103,14 +103,14 @@ describe('gRPC refuses the same input with INVALID_ARGUMENT and the same words',
   });
 
   it('answers NOT_FOUND for an unknown id and INVALID_ARGUMENT for an empty one', async () => {
-    expect((await unary(client, client.Get, { id: 'nope' })).error?.code).toBe(grpc.status.NOT_FOUND);
-    expect((await unary(client, client.Get, { id: '' })).error?.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect((await unary(client, client.List, { pageSize: 501 })).error?.details).toMatch(/page_size must be an integer from 1 to 500/);
+    expect((await unary((cb) => client.Get({ id: 'nope' }, cb))).error?.code).toBe(grpc.status.NOT_FOUND);
+    expect((await unary((cb) => client.Get({ id: '' }, cb))).error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await unary((cb) => client.List({ pageSize: 501 }, cb))).error?.details).toMatch(/page_size must be an integer from 1 to 500/);
   });
 
   it('the REST 400 and the gRPC error carry the same message for the same rule', async () => {
     const rest = await http(`${c.url}/api/calculate`, 'POST', { points: 5, chunk_size: 999 });
-    const { error } = await unary(client, client.Submit, { points: 5, chunkSize: 999 });
+    const { error } = await unary((cb) => client.Submit({ points: 5, chunkSize: 999 }, cb));
     expect(error?.details).toBe(rest.json.error.message);
   });
 });

@@ -3,9 +3,9 @@
  * fairly, so a small one submitted behind a huge one finishes in time proportional to its own size.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
-import { http, poolView, submit, until, waitDone } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
+import { http, poolView, submit, until, waitDone } from '../../harness/rest.js';
 
 let c: Cluster;
 beforeAll(async () => {
@@ -24,11 +24,12 @@ describe('cancel', () => {
     expect(r.json.chunks_done).toBeGreaterThanOrEqual(1);
     expect(r.json.points_done).toBe(r.json.chunks_done * CHUNK);
     expect((await poolView(c.url)).leases_in_flight).toBe(0);
-    // Each worker was computing a chunk: both are told, and both threads stop within a fraction of a chunk.
+    // Each worker was computing a chunk: both are told, and both threads stop within a fraction of a chunk (one of
+    // 4·10^9 samples runs for well over a second on a core; a terminated thread stops in milliseconds).
     for (const w of c.workers) {
-      await w.waitFor(/leases revoked .*reason=CANCELLED/, 2_000);
-      const line = await w.waitFor(/chunk aborted .*afterMs=\d+/, 2_000);
-      expect(Number(/afterMs=(\d+)/.exec(line)![1])).toBeLessThan(500);
+      await w.waitFor(/leases revoked .*reason=CANCELLED/);
+      const line = await w.waitFor(/chunk aborted .*afterMs=\d+/);
+      expect(Number(/afterMs=(\d+)/.exec(line)![1])).toBeLessThan(1_000);
     }
     const next = await waitDone(c.url, (await submit(c.url, { points: 100_000_000, mode: 'distributed', seed: 2 })).id);
     expect(next.status).toBe('completed');

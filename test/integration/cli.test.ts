@@ -5,9 +5,9 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { pigrid } from '../harness/cli.js';
-import { startProcess, stopAll } from '../harness/processes.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { pigrid } from '../../harness/cli.js';
+import { startProcess, stopAll } from '../../harness/processes.js';
 
 /** A loopback port nothing listens on. */
 function freePort(): Promise<number> {

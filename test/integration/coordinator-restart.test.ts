@@ -3,10 +3,10 @@
  * the workers, and finishes with the exact result; no chunk is lost or counted twice.
  */
 import { afterAll, expect, it } from 'vitest';
-import { startCluster } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { stopAll } from '../harness/processes.js';
-import { http, submit, until, waitDone } from '../harness/rest.js';
+import { startCluster } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { stopAll } from '../../harness/processes.js';
+import { http, submit, until, waitDone } from '../../harness/rest.js';
 
 afterAll(stopAll);
 

@@ -5,9 +5,9 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { startFakeDnsServer, type FakeDnsServer } from '../fakes/fake-dns-server.js';
-import { startWorker } from '../harness/cluster.js';
-import { portOf, startProcess, stopAll, tempDbPath } from '../harness/processes.js';
-import { poolView, submit, until, waitDone } from '../harness/rest.js';
+import { startWorker } from '../../harness/cluster.js';
+import { portOf, startProcess, stopAll, tempDbPath } from '../../harness/processes.js';
+import { poolView, submit, until, waitDone } from '../../harness/rest.js';
 
 const SERVICE = 'pigrid-worker.pigrid.svc.cluster.local';
 let dns: FakeDnsServer | undefined;
@@ -41,7 +41,7 @@ it('follows workers added to and removed from the headless Service mid-run', asy
   // Scale up: worker-b appears in DNS.
   dns.setHeadlessService(SERVICE, [endpoint(w1, 'worker-a'), endpoint(w2, 'worker-b')]);
   const addedAt = Date.now();
-  await until('worker-b to receive leases', async () => (await poolView(url)).workers.find((w) => w.id === 'worker-b' && w.in_flight + w.chunks_completed > 0), 5_000, 50);
+  await until('worker-b to receive leases', async () => (await poolView(url)).workers.find((w) => w.id === 'worker-b' && w.in_flight + w.chunks_completed > 0), 20_000, 50);
   const joinMs = Date.now() - addedAt;
 
   // Scale down: worker-a leaves DNS (its pod is no longer ready). It finishes what it holds, gets nothing new.
@@ -54,6 +54,7 @@ it('follows workers added to and removed from the headless Service mid-run', asy
   expect(result.chunks_released).toBe(0);
   const view = await poolView(url);
   expect(view.workers.map((w) => w.id)).toEqual(['worker-b']);
-  expect(joinMs).toBeLessThan(2_000);
+  // Found by a lookup every 200 ms, then dialled: seconds at most even on a loaded machine, not a minute.
+  expect(joinMs).toBeLessThan(10_000);
   console.log(`dns discovery: a worker added to DNS received its first lease ${joinMs} ms later (refresh 200 ms)`);
 });

@@ -3,9 +3,9 @@
  * and pi in single and distributed mode, whatever the number of workers and threads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
-import { submit, waitDone } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
+import { submit, waitDone } from '../../harness/rest.js';
 
 const POINTS = 3_000_000_000;
 const CHUNK = 100_000_000; // 30 chunks: enough to spread over workers and threads

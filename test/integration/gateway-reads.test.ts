@@ -3,9 +3,9 @@
  * a matching If-None-Match; a running one is `no-cache` and its ETag follows its progress; SSE and GET agree.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
-import { submit, until, waitDone } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
+import { submit, until, waitDone } from '../../harness/rest.js';
 
 let c: Cluster;
 beforeAll(async () => {

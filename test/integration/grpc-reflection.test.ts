@@ -13,10 +13,10 @@ import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRoot } from '../../shared/paths.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
-import { describeSymbol, fileDescriptors, invokeJson, listServices } from '../harness/reflection-client.js';
-import { until } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
+import { describeSymbol, fileDescriptors, invokeJson, listServices } from '../../harness/reflection-client.js';
+import { until } from '../../harness/rest.js';
 
 let c: Cluster;
 beforeAll(async () => {

@@ -11,18 +11,20 @@ import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calcul
 import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
-import { Engine, type EngineDeps } from '../../coordinator/engine.js';
-import { REQUEST_ID_METADATA_KEY, calculationsHandlers } from '../../coordinator/rpc/calculations-service.js';
+import { CoordinatorService, type CoordinatorServiceDeps } from '../../coordinator/coordinator-service.js';
+import { calculationsHandlers } from '../../coordinator/rpc/calculations-service.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { STORE_FAILURE_EXIT_CODE, createStoreFailureHandler, failFastWrites } from '../../coordinator/store/store-failure.js';
 import { buildApp } from '../../gateway/app.js';
 import { createCoordinatorClient, type CoordinatorClient } from '../../gateway/coordinator-client.js';
 import { createKubeReader } from '../../gateway/k8s/kube-reader.js';
 import { startGrpcServer, type PigridServer } from '../../shared/grpc-server.js';
+import { ErrorCode, PigridError } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
-import { ChunkRunner } from '../../worker/chunk-runner.js';
-import type { KernelPool } from '../../worker/kernel-pool.js';
+import { REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
+import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
+import type { KernelPool } from '../../kernel/pool/kernel-pool.js';
 import { WorkerService } from '../../worker/worker-service.js';
 
 const servers: PigridServer[] = [];
@@ -44,9 +46,9 @@ function fields(line: string): Record<string, string> {
   return out;
 }
 
-function engineOn(store: CalculationStore, log: Logger, extra: Partial<EngineDeps> = {}): Engine {
+function serviceOn(store: CalculationStore, log: Logger, extra: Partial<CoordinatorServiceDeps> = {}): CoordinatorService {
   let n = 0;
-  return new Engine({
+  return new CoordinatorService({
     store,
     clock: { now: () => Date.now() },
     ids: { calculationId: () => `calc-${++n}`, leaseId: () => `lease-${++n}` },
@@ -57,7 +59,7 @@ function engineOn(store: CalculationStore, log: Logger, extra: Partial<EngineDep
   });
 }
 
-async function serveCalculations(engine: Engine, log: Logger): Promise<{ server: PigridServer; client: CalculationsClient; address: string }> {
+async function serveCalculations(service: CoordinatorService, log: Logger): Promise<{ server: PigridServer; client: CalculationsClient; address: string }> {
   const contract = loadContract();
   const server = await startGrpcServer({
     service: 'calculations',
@@ -65,8 +67,8 @@ async function serveCalculations(engine: Engine, log: Logger): Promise<{ server:
     port: 0,
     register: (s) =>
       s.addService(
-        contract.calculations.pigrid.v1.Calculations.service as unknown as grpc.ServiceDefinition,
-        calculationsHandlers(engine, 1, log) as unknown as grpc.UntypedServiceImplementation,
+        contract.calculations.pigrid.v1.Calculations.service,
+        calculationsHandlers(service, 1, log),
       ),
   });
   servers.push(server);
@@ -89,7 +91,7 @@ function unreadableStore(): CalculationStore {
 describe('Calculations gRPC handlers', () => {
   it('log an unexpected error with stack, calculation id and request id, and answer INTERNAL without details', async () => {
     const { log, lines } = capture();
-    const { client } = await serveCalculations(engineOn(unreadableStore(), log), log);
+    const { client } = await serveCalculations(serviceOn(unreadableStore(), log), log);
     const metadata = new grpc.Metadata();
     metadata.set(REQUEST_ID_METADATA_KEY, 'req-abc');
     const err = await new Promise<grpc.ServiceError>((resolve) => client.Get({ id: 'calc-42' }, metadata, (e) => resolve(e!)));
@@ -106,9 +108,29 @@ describe('Calculations gRPC handlers', () => {
     expect(f.err).toMatch(/^Error: page 7 of the database is unreadable\n\s+at /);
   });
 
+  it('treat a pigrid error that is no answer (here a kernel code) as internal: logged, answered without details', async () => {
+    const { log, lines } = capture();
+    const kernelFailure: CalculationStore = {
+      ...createMemoryStore(),
+      get: () => {
+        throw new PigridError(ErrorCode.KERNEL_ERROR, 'secret detail of the inside');
+      },
+    };
+    const { client } = await serveCalculations(serviceOn(kernelFailure, log), log);
+    const err = await new Promise<grpc.ServiceError>((resolve) => client.Get({ id: 'calc-7' }, (e) => resolve(e!)));
+    expect({ code: err.code, details: err.details, pigridCode: err.metadata.get('pigrid-code') }).toEqual({
+      code: grpc.status.INTERNAL,
+      details: 'internal error (see the coordinator log)',
+      pigridCode: ['INTERNAL'],
+    });
+    const logged = lines.filter((l) => l.startsWith('error unexpected error in a gRPC handler'));
+    expect(logged).toHaveLength(1);
+    expect(fields(logged[0]).err).toMatch(/^PigridError: secret detail of the inside\n\s+at /);
+  });
+
   it('do not log expected errors: a bad id stays INVALID_ARGUMENT and quiet', async () => {
     const { log, lines } = capture();
-    const { client } = await serveCalculations(engineOn(createMemoryStore(), log), log);
+    const { client } = await serveCalculations(serviceOn(createMemoryStore(), log), log);
     const err = await new Promise<grpc.ServiceError>((resolve) => client.Get({ id: '' }, (e) => resolve(e!)));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
@@ -127,7 +149,7 @@ describe('Calculations gRPC handlers', () => {
     let exited!: (code: number) => void;
     const exit = new Promise<number>((r) => (exited = r));
     const onStoreFailure = createStoreFailureHandler({ dbPath: '/data/pigrid.db', log, stop: () => server?.close(1_000), exit: exited });
-    const served = await serveCalculations(engineOn(failFastWrites(full), log, { onStoreFailure }), log);
+    const served = await serveCalculations(serviceOn(failFastWrites(full), log, { onStoreFailure }), log);
     server = served.server;
 
     const err = await new Promise<grpc.ServiceError>((resolve) =>
@@ -155,8 +177,8 @@ describe('gateway routes', () => {
 
   it('log an unexpected route error with stack and request id, and answer 500 in the documented shape', async () => {
     const { log } = capture();
-    const { address } = await serveCalculations(engineOn(createMemoryStore(), log), log);
-    const real = createCoordinatorClient(address);
+    const { address } = await serveCalculations(serviceOn(createMemoryStore(), log), log);
+    const real = createCoordinatorClient(address, 5_000);
     closers.push(() => real.close());
     // The coordinator answers, but with something the route cannot turn into JSON.
     const { app, lines } = await gateway({ ...real, get: async () => null as unknown as Calculation__Output });
@@ -178,8 +200,8 @@ describe('gateway routes', () => {
 
   it('tie a coordinator INTERNAL to the REST request in both logs through the request id', async () => {
     const coordinatorLog = capture();
-    const { address } = await serveCalculations(engineOn(unreadableStore(), coordinatorLog.log), coordinatorLog.log);
-    const real = createCoordinatorClient(address);
+    const { address } = await serveCalculations(serviceOn(unreadableStore(), coordinatorLog.log), coordinatorLog.log);
+    const real = createCoordinatorClient(address, 5_000);
     closers.push(() => real.close());
     const { app, lines } = await gateway(real);
 
@@ -218,7 +240,7 @@ describe('worker Work handler', () => {
       service: 'worker',
       host: '127.0.0.1',
       port: 0,
-      register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service as unknown as grpc.ServiceDefinition, { Work: service.work } as grpc.UntypedServiceImplementation),
+      register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
     });
     servers.push(server);
     const client = new contract.worker.pigrid.v1.Worker(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());

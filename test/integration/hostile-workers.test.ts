@@ -1,5 +1,5 @@
 /**
- * Hostile workers: a real coordinator and gateway, a real worker, and a misbehaving worker (test/harness/
+ * Hostile workers: a real coordinator and gateway, a real worker, and a misbehaving worker (harness/
  * hostile-worker.ts) on the same calculation. Whatever the misbehaviour, the calculation ends `completed` with the
  * exact hit count of the same points/seed/chunk_size in mode=single, and the coordinator says what it saw (a log
  * line, a metric, its cluster status). Each test also checks, from the hostile worker's counters, that the
@@ -7,12 +7,12 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import type { ClusterStatusResponse__Output } from '../../generated/proto/pigrid/v1/ClusterStatusResponse.js';
-import { startWorker } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { calculationsClient, unary } from '../harness/grpc-client.js';
-import { startHostileWorker, type HostileWorker, type HostileWorkerOptions } from '../harness/hostile-worker.js';
-import { startProcess, stopAll, tempDbPath, type Proc } from '../harness/processes.js';
-import { http, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
+import { startWorker } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { calculationsClient, unary } from '../../harness/grpc-client.js';
+import { startHostileWorker, type HostileWorker, type HostileWorkerOptions } from '../../harness/hostile-worker.js';
+import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/processes.js';
+import { http, submit, until, waitDone, type CalcJson } from '../../harness/rest.js';
 
 const hostiles: HostileWorker[] = [];
 const stopped: Proc[] = [];
@@ -56,7 +56,7 @@ async function startGrid(workers: string[], env: Record<string, string> = {}, op
 async function clusterStatus(g: { grpc: string }): Promise<ClusterStatusResponse__Output> {
   const client = await calculationsClient(g.grpc);
   try {
-    const { value, error } = await unary(client, client.ClusterStatus, {});
+    const { value, error } = await unary<ClusterStatusResponse__Output>((cb) => client.ClusterStatus({}, cb));
     if (error) throw error;
     return value as ClusterStatusResponse__Output;
   } finally {

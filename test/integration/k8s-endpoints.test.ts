@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { K8S_ERROR_CODES } from '../../gateway/k8s/k8s-errors.js';
 import { createKubeReader, type KubeReaderOptions } from '../../gateway/k8s/kube-reader.js';
-import { KubeSettingsError, SERVICE_ACCOUNT_DIR } from '../../gateway/k8s/kube-settings.js';
+import { SERVICE_ACCOUNT_DIR } from '../../gateway/k8s/kube-settings.js';
 import { registerK8sRoutes, type K8sRoutesOptions } from '../../gateway/routes/k8s-routes.js';
 import { fakeHpa, fakePod, fakePodMetrics, startFakeKubeApi, type FakeKubeApi } from '../fakes/fake-kube-api.js';
 
@@ -91,7 +91,7 @@ async function get(app: FastifyInstance, url: string): Promise<any> {
   const res = await app.inject({ method: 'GET', url });
   expect(res.statusCode).toBe(200);
   const body = res.json();
-  for (const e of body.errors) expect(Object.keys(K8S_ERROR_CODES)).toContain(e.code);
+  for (const e of body.errors) expect(K8S_ERROR_CODES).toContain(e.code);
   return body;
 }
 
@@ -187,12 +187,13 @@ describe('GET /api/k8s/status', () => {
   it('turns a hanging API server into K8S_TIMEOUT within the timeout', async () => {
     api.respond('pods', { kind: 'hang' });
     api.respond('hpas', { kind: 'hang' });
-    const app = await gateway({ env: { KUBECONFIG: api.writeKubeconfig(dir), PIGRID_K8S_TIMEOUT_MS: '300' } });
+    const app = await gateway({ timeoutMs: 300 });
     const started = Date.now();
     const body = await get(app, '/api/k8s/status');
     const elapsed = Date.now() - started;
+    // The deadline is the feature: not before it, and well before the test's own timeout (the server never answers).
     expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(1500);
+    expect(elapsed).toBeLessThan(10_000);
     expect(body.errors.map((e: any) => [e.source, e.code])).toEqual([
       ['pods', 'K8S_TIMEOUT'],
       ['hpas', 'K8S_TIMEOUT'],
@@ -295,7 +296,8 @@ describe('GET /api/k8s/metrics', () => {
     const app = await gateway({ timeoutMs: 250 });
     const started = Date.now();
     const body = await get(app, '/api/k8s/metrics');
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(body.errors.map((e: any) => [e.source, e.code])).toEqual([['metrics', 'K8S_TIMEOUT']]);
   });
 });
@@ -343,23 +345,15 @@ describe('createKubeReader settings', () => {
     expect(createKubeReader({ env, serviceAccountPathPrefix: dir }).namespace).toBe('pigrid');
   });
 
-  it('takes the namespace from options, then PIGRID_K8S_NAMESPACE, then the context', async () => {
+  it('takes the namespace from options (the gateway config: PIGRID_K8S_NAMESPACE), then the context', async () => {
     const kubeconfig = api.writeKubeconfig(dir, { namespace: 'from-context' });
     expect(createKubeReader({ env: { KUBECONFIG: kubeconfig } }).namespace).toBe('from-context');
-    expect(createKubeReader({ env: { KUBECONFIG: kubeconfig, PIGRID_K8S_NAMESPACE: 'from-env' } }).namespace).toBe('from-env');
-    const app = await gateway({ namespace: 'from-opts', env: { KUBECONFIG: kubeconfig, PIGRID_K8S_NAMESPACE: 'from-env' } });
+    const app = await gateway({ namespace: 'from-opts', env: { KUBECONFIG: kubeconfig } });
     const body = await get(app, '/api/k8s/status');
     expect(body.namespace).toBe('from-opts');
     expect(api.requests.map((r) => r.path).sort()).toEqual([
       '/api/v1/namespaces/from-opts/pods',
       '/apis/autoscaling/v2/namespaces/from-opts/horizontalpodautoscalers',
     ]);
-  });
-
-  it('rejects invalid settings naming every problem at once', () => {
-    const create = () => createKubeReader({ env: { PIGRID_K8S_TIMEOUT_MS: '3s', PIGRID_K8S_NAMESPACE: 'Not_Valid' } });
-    expect(create).toThrow(KubeSettingsError);
-    expect(create).toThrow(/PIGRID_K8S_NAMESPACE.*PIGRID_K8S_TIMEOUT_MS must be an integer/);
-    expect(() => createKubeReader({ timeoutMs: 0, env: {} })).toThrow(/timeoutMs/);
   });
 });

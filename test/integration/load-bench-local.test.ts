@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { LOAD_BENCH_CSV_COLUMNS, runLoadBench } from '../../bench/load/load-bench.js';
-import { startCluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
+import { startCluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
 
 afterAll(stopAll);
 

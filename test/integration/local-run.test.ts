@@ -11,8 +11,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerStatus } from '../../scripts/local/control.js';
 import { appRoot } from '../../shared/paths.js';
-import { pigrid } from '../harness/cli.js';
-import { poolView, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
+import { pigrid } from '../../harness/cli.js';
+import { poolView, submit, until, waitDone, type CalcJson } from '../../harness/rest.js';
 
 const POINTS = 1_200_000_000;
 const CHUNK = 10_000_000; // 120 chunks: long enough to kill or remove a worker in the middle

@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../k8s/app-contract.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { stopAll } from '../harness/processes.js';
-import { http, submit, until, waitDone } from '../harness/rest.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { stopAll } from '../../harness/processes.js';
+import { http, submit, until, waitDone } from '../../harness/rest.js';
 
 /** Parses the Prometheus text format into `name{labels}` → value. */
 function parse(text: string): Map<string, number> {

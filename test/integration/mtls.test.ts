@@ -12,11 +12,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { LocalCa, writeAtomic, type IdentityFiles } from '../../shared/local-certs.js';
 import { loadContract } from '../../shared/proto.js';
-import { startWorker } from '../harness/cluster.js';
-import { startHostileWorker } from '../harness/hostile-worker.js';
-import { startProcess, stopAll, tempDbPath, type Proc } from '../harness/processes.js';
-import { http, submit, until, waitDone } from '../harness/rest.js';
-import { clientCredentials, identity, tlsEnv } from '../harness/tls.js';
+import { startWorker } from '../../harness/cluster.js';
+import { startHostileWorker } from '../../harness/hostile-worker.js';
+import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/processes.js';
+import { http, submit, until, waitDone } from '../../harness/rest.js';
+import { clientCredentials, identity, tlsEnv } from '../../harness/tls.js';
 
 afterEach(async () => {
   await stopAll();
@@ -122,8 +122,8 @@ describe('a worker takes Work streams only from the coordinator', () => {
   });
 
   it('runs plaintext only when told to, and says so', async () => {
-    const refused = await startProcess('worker-x', 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_INSECURE: 'false' }).catch((e: Error) => e);
-    expect(String(refused)).toMatch(/PIGRID_TLS_CA, PIGRID_TLS_CERT, PIGRID_TLS_KEY must name PEM files .*PIGRID_INSECURE=true/);
+    const refused = await startProcess('worker-x', 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_INSECURE: 'false' }).then(() => 'started', (e: Error) => e.message);
+    expect(refused).toMatch(/PIGRID_TLS_CA, PIGRID_TLS_CERT, PIGRID_TLS_KEY must name PEM files .*PIGRID_INSECURE=true/);
     const plain = await startProcess('worker-p', 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_INSECURE: 'true' });
     expect(plain.lines.some((l) => /^warn\s+PIGRID_INSECURE=true: gRPC runs in plaintext/.test(l))).toBe(true);
     expect(plain.ready.tls).toBe('off');

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalculationRecord } from '../../coordinator/core/model.js';
 import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
-import { startCluster, startWorker } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { fillDisk, mountTmpfs, unmount } from '../harness/fs-faults.js';
-import { portOf, stopAll } from '../harness/processes.js';
-import { http, submit, until, waitDone } from '../harness/rest.js';
+import { startCluster, startWorker } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { fillDisk, mountTmpfs, unmount } from '../../harness/fs-faults.js';
+import { portOf, stopAll } from '../../harness/processes.js';
+import { http, submit, until, waitDone } from '../../harness/rest.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'pigrid-tmpfs-'));
 const unsupported = mountTmpfs(mountPoint, 8 * 1024 * 1024);

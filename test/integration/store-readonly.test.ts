@@ -5,11 +5,11 @@
  * the hit count of an uninterrupted single-mode run.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { immutableUnsupported, setImmutable } from '../harness/fs-faults.js';
-import { stopAll, tempDbPath } from '../harness/processes.js';
-import { http, submit, until, waitDone } from '../harness/rest.js';
+import { startCluster } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { immutableUnsupported, setImmutable } from '../../harness/fs-faults.js';
+import { stopAll, tempDbPath } from '../../harness/processes.js';
+import { http, submit, until, waitDone } from '../../harness/rest.js';
 
 const unsupported = immutableUnsupported();
 const frozen: string[] = [];

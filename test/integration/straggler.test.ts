@@ -5,10 +5,10 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../fakes/tcp-proxy.js';
-import { startWorker } from '../harness/cluster.js';
-import { auditChunks } from '../harness/db.js';
-import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
-import { http, poolView, submit, until, waitDone } from '../harness/rest.js';
+import { startWorker } from '../../harness/cluster.js';
+import { auditChunks } from '../../harness/db.js';
+import { startProcess, stopAll, tempDbPath } from '../../harness/processes.js';
+import { http, poolView, submit, until, waitDone } from '../../harness/rest.js';
 
 let proxy: TcpProxy | undefined;
 afterAll(async () => {

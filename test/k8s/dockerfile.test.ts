@@ -39,7 +39,7 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
 
 const dockerfile = parseDockerfile(readFileSync(repoPath('Dockerfile'), 'utf8'));
 const runtime = dockerfile.stages.at(-1) as Stage;
-const build = dockerfile.stages[0] as Stage;
+const build = dockerfile.stages[0];
 const run = (s: Stage): string => s.body.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
 
 describe('Dockerfile', () => {
@@ -134,5 +134,13 @@ describe('.dockerignore', () => {
     // A host build of the addon must not overwrite the one compiled in the image.
     expect(isIgnored('native/build')).toBe(true);
     expect(isIgnored('native/addon')).toBe(true);
+  });
+
+  it('keeps tests, benchmarks and their process harness out: the production build compiles none of them', () => {
+    const build = JSON.parse(readFileSync(repoPath('tsconfig.build.json'), 'utf8')) as { include: string[] };
+    for (const path of ['test', 'bench', 'harness']) {
+      expect(isIgnored(path), path).toBe(true);
+      expect(build.include.some((i) => i === path || i.startsWith(`${path}/`)), `tsconfig.build.json compiles ${path}`).toBe(false);
+    }
   });
 });

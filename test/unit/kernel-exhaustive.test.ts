@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gridBias, midpointLatticeCount, standardErrorOfPi } from '../../worker/kernel/grid-bias.js';
-import { checkInsideTestsExhaustively } from '../../worker/kernel/wasm-inside-check.js';
+import { gridBias, midpointLatticeCount, standardErrorOfPi } from '../support/grid-bias.js';
+import { checkInsideTestsExhaustively } from '../support/wasm-inside-check.js';
 
 describe('the inside test is exact on every grid cell', () => {
   it('both WebAssembly formulations agree on all 2^32 cells and count the exact lattice', () => {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countInside, isSerializedKernelError, KERNEL_NAME, KernelErrorCode, rebuildKernelError } from '../../worker/kernel/index.js';
-import piTask from '../../worker/kernel/pi-task.js';
+import { countInside, isSerializedKernelError, KERNEL_NAME, rebuildKernelError } from '../../kernel/index.js';
+import piTask from '../../kernel/pool/pi-task.js';
 
 function thrownBy(run: () => unknown): unknown {
   try {
@@ -13,11 +12,15 @@ function thrownBy(run: () => unknown): unknown {
 }
 
 describe('pi-task: the piscina task contract', () => {
-  it('computes a chunk from a decimal seed string', () => {
+  it('computes a chunk from a decimal seed string and times the kernel call', () => {
+    const started = performance.now();
     const result = piTask({ seed: '18446744073709551615', chunkIndex: 4_294_967_295, points: 1_000_003 });
+    const wallMs = performance.now() - started;
     expect(result.inside).toBe(countInside((1n << 64n) - 1n, 4_294_967_295, 1_000_003));
     expect(result.kernel).toBe(KERNEL_NAME);
-    expect(result.elapsedMs).toBeGreaterThanOrEqual(0);
+    // A million samples take a measurable time, and the kernel's own timing fits inside the call's.
+    expect(result.elapsedMs).toBeGreaterThan(0);
+    expect(result.elapsedMs).toBeLessThanOrEqual(wallMs);
     expect(piTask({ seed: '0', chunkIndex: 0, points: 1 }).inside).toBe(countInside(0n, 0, 1));
   });
 
@@ -50,10 +53,5 @@ describe('pi-task: the piscina task contract', () => {
     expect(rebuilt).toBeInstanceOf(RangeError);
     expect(rebuilt.code).toBe('KERNEL_INVALID_INPUT');
     expect(isSerializedKernelError(new Error('plain'))).toBe(false);
-  });
-
-  it('every kernel error code is documented in docs/exactness.md', () => {
-    const doc = readFileSync(new URL('../../docs/exactness.md', import.meta.url), 'utf8');
-    for (const code of Object.values(KernelErrorCode)) expect(doc).toContain(code);
   });
 });

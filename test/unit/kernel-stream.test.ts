@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cellOf, laneState, mix64, Sfc32, streamOutputs } from '../../worker/kernel/reference.js';
-import { STREAM_LANES } from '../../worker/kernel/stream-spec.js';
+import { cellOf, laneState, mix64, Sfc32, streamOutputs } from '../../kernel/reference.js';
+import { STREAM_LANES } from '../../kernel/stream-spec.js';
 
 describe('stream definition building blocks', () => {
   it('mix64 of seed + GAMMA reproduces splitmix64 (seed 0: e220a8397b1dcdaf, 6e789e6aa1b965f4)', () => {

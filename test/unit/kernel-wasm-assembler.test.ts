@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeModule, FunctionBuilder, sleb, uleb, ValType } from '../../worker/kernel/wasm-assembler.js';
-import { buildWasmKernelModule } from '../../worker/kernel/wasm-kernel-module.js';
-import { instantiateSync, validateModule } from '../../worker/kernel/wasm-runtime.js';
+import { encodeModule, FunctionBuilder, sleb, uleb, ValType } from '../../kernel/wasm/wasm-assembler.js';
+import { buildWasmKernelModule } from '../../kernel/wasm/wasm-kernel-module.js';
+import { instantiateSync, validateModule } from '../../kernel/wasm/wasm-runtime.js';
 
 describe('the in-repo WebAssembly assembler', () => {
   it('encodes LEB128 like the binary format specification', () => {
@@ -22,7 +22,7 @@ describe('the in-repo WebAssembly assembler', () => {
   it('builds a module that runs', () => {
     const add = new FunctionBuilder([ValType.i32, ValType.i32], [ValType.i32]);
     add.get(0).get(1).op(0x6a);
-    const { add: run } = instantiateSync<{ add(a: number, b: number): number }>(encodeModule([{ name: 'add', fn: add }], 1));
+    const { add: run } = instantiateSync<{ add: (a: number, b: number) => number }>(encodeModule([{ name: 'add', fn: add }], 1));
     expect(run(40, 2)).toBe(42);
   });
 

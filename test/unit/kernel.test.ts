@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { countInside, KERNEL_NAME, MAX_CHUNK_POINTS, STREAM_VERSION, warmUp } from '../../worker/kernel/index.js';
-import { countInsideJs } from '../../worker/kernel/js-integer-kernel.js';
-import { countInsideReference, isInside, streamOutputs } from '../../worker/kernel/reference.js';
-import { createWasmKernel, PIECE_POINTS } from '../../worker/kernel/wasm-kernel.js';
+import { countInside, KERNEL_NAME, MAX_CHUNK_POINTS, STREAM_VERSION, warmUp } from '../../kernel/index.js';
+import { MAX_CHUNK_SIZE } from '../../shared/submit-rules.js';
+import { countInsideJs } from '../../kernel/js-integer-kernel.js';
+import { countInsideReference, isInside, streamOutputs } from '../../kernel/reference.js';
+import { createWasmKernel, PIECE_POINTS } from '../../kernel/wasm/wasm-kernel.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 const SEEDS = [0n, 1n, 42n, 0x9e3779b97f4a7c15n, 1n << 63n, U64_MAX];
@@ -14,6 +15,8 @@ describe('countInside is exact: the WebAssembly kernel equals the plain-JS refer
     expect(KERNEL_NAME).toBe('wasm-simd128-sfc32x16-mid16');
     expect(STREAM_VERSION).toBe('sfc32x16-mid16/1');
     expect(MAX_CHUNK_POINTS).toBe(4_294_967_295);
+    // The API's largest chunk_size is the kernel's largest chunk (a u32 hit count).
+    expect(MAX_CHUNK_SIZE).toBe(MAX_CHUNK_POINTS);
     expect(() => warmUp()).not.toThrow();
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoadBenchOptionsError } from '../../bench/load/errors.js';
+import { PigridError } from '../../shared/errors.js';
 import { defaultOutDir, isLoopbackHost, loadBenchHelp, parseLoadBenchArgs, resolveLoadBenchOptions } from '../../bench/load/options.js';
 
 const NOW = new Date('2025-03-04T05:06:07.890Z');
@@ -8,10 +8,11 @@ function problemsOf(fn: () => unknown): string[] {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(LoadBenchOptionsError);
-    return (err as LoadBenchOptionsError).problems.map((p) => `${p.flag}: ${p.rule}`);
+    expect(err).toBeInstanceOf(PigridError);
+    expect((err as PigridError).code).toBe('INVALID_CONFIG');
+    return [...(err as PigridError).problems];
   }
-  throw new Error('expected LoadBenchOptionsError');
+  throw new Error('expected an INVALID_CONFIG error');
 }
 
 describe('load-bench options', () => {

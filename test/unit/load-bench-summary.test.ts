@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LoadAccounting } from '../../bench/load/accounting.js';
 import { cpuFromMetrics, snapshotFromStatus, toNumber } from '../../bench/load/cluster-snapshot.js';
 import { LOAD_BENCH_CSV_COLUMNS, type SampleRow } from '../../bench/load/csv.js';
@@ -40,14 +40,41 @@ describe('LoadAccounting', () => {
     expect(ledger.totals().failed).toBe(1);
   });
 
-  it('wakes a waiter on change, on timeout and on abort', async () => {
-    const ledger = new LoadAccounting();
-    const waiting = ledger.changed(10_000);
-    ledger.submitStarted();
-    ledger.submitFinished(1, 1, null, 1);
-    await waiting;
-    await ledger.changed(5);
-    await ledger.changed(10_000, AbortSignal.abort());
+  it('wakes a waiter on change, on timeout and on abort, and not before', async () => {
+    vi.useFakeTimers();
+    try {
+      const ledger = new LoadAccounting();
+      /** Whether `p` has resolved, read after letting pending promise callbacks run. */
+      const watch = (p: Promise<void>) => {
+        let done = false;
+        void p.then(() => (done = true));
+        return async () => {
+          await vi.advanceTimersByTimeAsync(0);
+          return done;
+        };
+      };
+
+      const onChange = watch(ledger.changed(10_000));
+      ledger.submitStarted(); // a submission in progress is no change of the ledger's answers yet
+      expect(await onChange()).toBe(false);
+      ledger.submitFinished(1, 1, null, 1);
+      expect(await onChange()).toBe(true);
+
+      const onTimeout = watch(ledger.changed(5));
+      await vi.advanceTimersByTimeAsync(4);
+      expect(await onTimeout()).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await onTimeout()).toBe(true);
+
+      const stop = new AbortController();
+      const onAbort = watch(ledger.changed(10_000, stop.signal));
+      expect(await onAbort()).toBe(false);
+      stop.abort();
+      expect(await onAbort()).toBe(true);
+      expect(await watch(ledger.changed(10_000, AbortSignal.abort()))()).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkNativeInsideTest } from '../../native/native-kernel.js';
-import { countInsideReference } from '../../worker/kernel/reference.js';
-import { createWasmKernel } from '../../worker/kernel/wasm-kernel.js';
+import { countInsideReference } from '../../kernel/reference.js';
+import { createWasmKernel } from '../../kernel/wasm/wasm-kernel.js';
 import { EDGE_KEYS, randomCases, skipReason, TAIL_STEPS, type Case } from './native-kernel-support.js';
 
 /*

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { midpointLatticeCount } from '../../worker/kernel/grid-bias.js';
+import { midpointLatticeCount } from '../support/grid-bias.js';
 import { checkNativeInsideTest } from '../../native/native-kernel.js';
 import { announceSkips, skipReason } from './native-kernel-support.js';
 

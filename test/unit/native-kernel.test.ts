@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { MAX_CHUNK_POINTS } from '../../worker/kernel/index.js';
-import { countInsideReference } from '../../worker/kernel/reference.js';
-import { createWasmKernel, PIECE_POINTS } from '../../worker/kernel/wasm-kernel.js';
+import { MAX_CHUNK_POINTS } from '../../kernel/index.js';
+import { countInsideReference } from '../../kernel/reference.js';
+import { createWasmKernel, PIECE_POINTS } from '../../kernel/wasm/wasm-kernel.js';
 import {
-  createNativeCountInside, defaultAddonPath, loadNativeKernel, NATIVE_PIECE_POINTS, probeNativeKernel, type NativeLoop,
+  createNativeCountInside, defaultAddonPath, loadNativeKernel, NATIVE_PIECE_POINTS, probeNativeKernel,
 } from '../../native/native-kernel.js';
 import {
   ALL_LOOPS, announceSkips, availability, EDGE_KEYS, nativeExpectedHere, randomCases, runnable, skipReason, TAIL_STEPS,
@@ -37,7 +37,7 @@ describe('the native addon on this machine', () => {
 
 for (const loop of ALL_LOOPS) {
   describe.skipIf(skipReason(loop) !== undefined)(`the native ${loop} loop counts exactly what the reference counts`, () => {
-    const count = (): ReturnType<typeof createNativeCountInside> => createNativeCountInside(loop as NativeLoop);
+    const count = (): ReturnType<typeof createNativeCountInside> => createNativeCountInside(loop);
 
     it('pins the known counts of docs/exactness.md', () => {
       const k = count();

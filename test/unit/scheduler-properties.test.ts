@@ -110,7 +110,7 @@ const hostileConfig: fc.Arbitrary<WorldConfig> = fc
     workers,
     options: { ...BASE_OPTIONS, ...o, maxChunkAttempts: killable ? 2 : 1_000_000 },
     randomSeed,
-    expect: { exact: false, honestSafe: false, live: false },
+    expect: { exact: false, honestSafe: false, live: false, liarsAnswerInDrain },
   }));
 
 // ---- events -------------------------------------------------------------------------------------------------------

@@ -445,7 +445,7 @@ describe('verification by recomputation', () => {
     expect(s.snapshot(6).quarantined).toHaveLength(1);
     // The liar's late result is refused; the honest worker finishes the rest.
     expect(result('liar', liar[2].lease, 7)).toContainEqual(expect.objectContaining({ type: 'rejected', reason: 'quarantined' }));
-    let open = [...grants(decided), ...grants(step(() => {}, 8))];
+    const open = [...grants(decided), ...grants(step(() => {}, 8))];
     let last: Effect[] = [];
     for (let t = 9; open.length > 0 && t < 100; t++) {
       const g = open.shift()!;

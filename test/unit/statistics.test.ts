@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { standardErrorOfPi } from '../../worker/kernel/grid-bias.js';
-import { countInside, warmUp } from '../../worker/kernel/index.js';
+import { standardErrorOfPi } from '../support/grid-bias.js';
+import { countInside, warmUp } from '../../kernel/index.js';
 
 // Statistical behaviour of the estimate 4 * inside / n. All inputs are fixed, so the test is
 // deterministic; the bounds are wide (about 5 sigma) so that a correct generator passes them

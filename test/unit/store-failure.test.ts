@@ -70,7 +70,7 @@ describe('failFastWrites', () => {
     expect(isStoreUnavailable(first)).toBe(true);
     expect((first as Error).cause).toMatchObject({ code: 'SQLITE_FULL' });
     expect((first as { code: string }).code).toBe(ErrorCode.STORE_UNAVAILABLE);
-    expect(() => store.insert(rec('b'))).toThrow(first as Error);
+    expect(() => store.insert(rec('b'))).toThrow(first);
     expect(inner.writes).toBe(2);
     // Reads go on.
     expect(store.get('a')?.id).toBe('a');

@@ -63,7 +63,7 @@ export function checkMonitoringQueries(objs: readonly K8sObject[]): Violation[] 
   for (const pr of byKind(objs, 'PrometheusRule')) {
     const groups = ((pr.spec as { groups?: { rules?: { alert?: string; record?: string; expr?: unknown }[] }[] } | undefined)?.groups) ?? [];
     for (const r of groups.flatMap((g) => g.rules ?? [])) {
-      for (const p of queryProblems(String(r.expr ?? ''))) report(pr, `${r.alert ?? r.record ?? '?'}: ${p}`);
+      for (const p of queryProblems(typeof r.expr === 'string' ? r.expr : '')) report(pr, `${r.alert ?? r.record ?? '?'}: ${p}`);
     }
   }
   for (const cm of grafanaDashboards(objs)) {

@@ -101,7 +101,7 @@ function endpointShape(ep: unknown, where: string, needsPortName: boolean, repor
   if (needsPortName && typeof ep.port !== 'string') report(`${where}.port must name a port`);
   if (ep.path !== undefined && (typeof ep.path !== 'string' || !ep.path.startsWith('/'))) report(`${where}.path must start with /`);
   for (const f of ['interval', 'scrapeTimeout']) {
-    if (ep[f] !== undefined && !DURATION.test(String(ep[f]))) report(`${where}.${f} is not a Prometheus duration`);
+    if (ep[f] !== undefined && !(typeof ep[f] === 'string' && DURATION.test(ep[f]))) report(`${where}.${f} is not a Prometheus duration`);
   }
 }
 
@@ -126,18 +126,20 @@ function prometheusRuleShape(spec: Record<string, unknown>, report: (m: string) 
   if (!Array.isArray(spec.groups) || spec.groups.length === 0) return report('spec.groups must not be empty');
   spec.groups.forEach((g, gi) => {
     if (!isRecord(g) || typeof g.name !== 'string') return report(`spec.groups[${gi}] needs a name`);
-    if (!Array.isArray(g.rules) || g.rules.length === 0) return report(`group ${g.name}: rules must not be empty`);
+    const group = g.name;
+    if (!Array.isArray(g.rules) || g.rules.length === 0) return report(`group ${group}: rules must not be empty`);
     g.rules.forEach((r, ri) => {
-      const where = `group ${g.name} rule ${ri}`;
+      const where = `group ${group} rule ${ri}`;
       if (!isRecord(r)) return report(`${where} must be an object`);
       onlyKeys(r, ['alert', 'record', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'], where, report);
       if ((r.alert === undefined) === (r.record === undefined)) report(`${where} needs exactly one of alert/record`);
       if (typeof r.expr !== 'string' || r.expr.trim() === '') report(`${where} needs an expr`);
-      if (r.for !== undefined && !DURATION.test(String(r.for))) report(`${where}: "for" is not a duration`);
+      if (r.for !== undefined && !(typeof r.for === 'string' && DURATION.test(r.for))) report(`${where}: "for" is not a duration`);
       if (r.alert !== undefined) {
         const labels = isRecord(r.labels) ? r.labels : {};
-        if (!['critical', 'warning', 'info'].includes(String(labels.severity))) report(`${where} (${String(r.alert)}) needs labels.severity`);
-        if (!isRecord(r.annotations) || typeof r.annotations.summary !== 'string') report(`${where} (${String(r.alert)}) needs annotations.summary`);
+        const alert = JSON.stringify(r.alert);
+        if (!(typeof labels.severity === 'string' && ['critical', 'warning', 'info'].includes(labels.severity))) report(`${where} (${alert}) needs labels.severity`);
+        if (!isRecord(r.annotations) || typeof r.annotations.summary !== 'string') report(`${where} (${alert}) needs annotations.summary`);
       }
     });
   });
@@ -157,19 +159,24 @@ function scaledObjectShape(spec: Record<string, unknown>, report: (m: string) =>
   });
 }
 
+/** A scalar as text (objects as JSON), for messages about manifest values. */
+function str(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
 const KEY_USAGES = ['signing', 'digital signature', 'content commitment', 'key encipherment', 'key agreement', 'data encipherment', 'cert sign', 'crl sign', 'encipher only', 'decipher only', 'any', 'server auth', 'client auth', 'code signing', 'email protection', 's/mime', 'ipsec end system', 'ipsec tunnel', 'ipsec user', 'timestamping', 'ocsp signing', 'microsoft sgc', 'netscape sgc'];
 
 function certificateShape(spec: Record<string, unknown>, report: (m: string) => void): void {
   onlyKeys(spec, ['secretName', 'commonName', 'dnsNames', 'uris', 'ipAddresses', 'emailAddresses', 'isCA', 'usages', 'duration', 'renewBefore', 'privateKey', 'issuerRef', 'subject', 'secretTemplate', 'revisionHistoryLimit', 'keystores', 'encodeUsagesInRequest', 'literalSubject', 'additionalOutputFormats', 'nameConstraints', 'otherNames', 'renewBeforePercentage'], 'spec', report);
   if (typeof spec.secretName !== 'string') report('spec.secretName is required');
   if (!isRecord(spec.issuerRef) || typeof spec.issuerRef.name !== 'string') report('spec.issuerRef.name is required');
-  else if (spec.issuerRef.kind !== undefined && !['Issuer', 'ClusterIssuer'].includes(String(spec.issuerRef.kind))) report(`spec.issuerRef.kind ${String(spec.issuerRef.kind)} is not Issuer or ClusterIssuer`);
-  for (const f of ['duration', 'renewBefore']) if (spec[f] !== undefined && !/^(\d+(\.\d+)?(h|m|s))+$/.test(String(spec[f]))) report(`spec.${f} is not a Go duration`);
+  else if (spec.issuerRef.kind !== undefined && !['Issuer', 'ClusterIssuer'].includes(str(spec.issuerRef.kind))) report(`spec.issuerRef.kind ${str(spec.issuerRef.kind)} is not Issuer or ClusterIssuer`);
+  for (const f of ['duration', 'renewBefore']) if (spec[f] !== undefined && !/^(\d+(\.\d+)?(h|m|s))+$/.test(str(spec[f]))) report(`spec.${f} is not a Go duration`);
   if (Array.isArray(spec.usages)) for (const u of spec.usages) if (!KEY_USAGES.includes(String(u))) report(`spec.usages: unknown usage "${String(u)}"`);
   if (isRecord(spec.privateKey)) {
     onlyKeys(spec.privateKey, ['algorithm', 'size', 'encoding', 'rotationPolicy'], 'spec.privateKey', report);
-    if (spec.privateKey.algorithm !== undefined && !['RSA', 'ECDSA', 'Ed25519'].includes(String(spec.privateKey.algorithm))) report('spec.privateKey.algorithm must be RSA, ECDSA or Ed25519');
-    if (spec.privateKey.rotationPolicy !== undefined && !['Always', 'Never'].includes(String(spec.privateKey.rotationPolicy))) report('spec.privateKey.rotationPolicy must be Always or Never');
+    if (spec.privateKey.algorithm !== undefined && !['RSA', 'ECDSA', 'Ed25519'].includes(str(spec.privateKey.algorithm))) report('spec.privateKey.algorithm must be RSA, ECDSA or Ed25519');
+    if (spec.privateKey.rotationPolicy !== undefined && !['Always', 'Never'].includes(str(spec.privateKey.rotationPolicy))) report('spec.privateKey.rotationPolicy must be Always or Never');
   }
   if (!spec.isCA && !spec.commonName && !Array.isArray(spec.dnsNames) && !Array.isArray(spec.uris)) report('a Certificate needs at least one of commonName, dnsNames, uris');
 }

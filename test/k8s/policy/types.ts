@@ -78,8 +78,8 @@ export function selectorMatches(selector: ILabelSelector | undefined | null, lab
     const has = Object.prototype.hasOwnProperty.call(labels, e.key);
     const val = labels[e.key];
     const values = e.values ?? [];
-    if (e.operator === 'In' && !(has && values.includes(val as string))) return false;
-    if (e.operator === 'NotIn' && has && values.includes(val as string)) return false;
+    if (e.operator === 'In' && !(has && values.includes(val))) return false;
+    if (e.operator === 'NotIn' && has && values.includes(val)) return false;
     if (e.operator === 'Exists' && !has) return false;
     if (e.operator === 'DoesNotExist' && has) return false;
   }

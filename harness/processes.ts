@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { appRoot } from '../../shared/paths.js';
+import { appRoot } from '../shared/paths.js';
 import { componentTlsEnv } from './tls.js';
 
 const ROOT = appRoot();
@@ -47,7 +47,7 @@ export async function startProcess(name: string, component: 'coordinator' | 'wor
   });
   const lines: string[] = [];
   const watchers = new Set<{ re: RegExp; resolve: (l: string) => void }>();
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (process.env.PIGRID_TEST_LOGS) process.stderr.write(`[${name}] ${line}\n`);
@@ -68,7 +68,7 @@ export async function startProcess(name: string, component: 'coordinator' | 'wor
         reject(new Error(`${name}: no log line matching ${re} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`));
       }, timeoutMs);
       watchers.add(w);
-      exited.then((code) => {
+      void exited.then((code) => {
         if (watchers.delete(w)) {
           clearTimeout(t);
           reject(new Error(`${name} exited (${code}) before logging ${re}; output:\n${lines.slice(-30).join('\n')}`));
@@ -88,7 +88,7 @@ export async function startProcess(name: string, component: 'coordinator' | 'wor
     },
   };
   running.add(proc);
-  exited.then(() => running.delete(proc));
+  void exited.then(() => running.delete(proc));
   const readyLine = await waitFor(/ ready /, readyTimeoutMs);
   Object.assign(proc.ready, parseFields(readyLine));
   return proc;

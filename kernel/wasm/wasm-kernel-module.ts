@@ -23,7 +23,7 @@
  * carry); it is kept for comparison and as a second exact formulation in the tests.
  */
 import { encodeModule, FunctionBuilder, Op, SimdOp, ValType } from './wasm-assembler.js';
-import { GAMMA, MIX_M1, MIX_M2, SFC_COUNTER_START, STREAM_LANES } from './stream-spec.js';
+import { GAMMA, MIX_M1, MIX_M2, SFC_COUNTER_START, STREAM_LANES } from '../stream-spec.js';
 
 const VECTORS = STREAM_LANES / 4;
 const WORDS = 3;

@@ -1,17 +1,17 @@
 /**
- * The piscina task module (built to `dist/worker/kernel/pi-task.js`): computes one chunk.
+ * The piscina task module (built to `dist/kernel/pool/pi-task.js`): computes one chunk.
  *
  * Contract: the default export takes `{ seed, chunkIndex, points }` with `seed` a decimal
  * u64 string and returns `{ inside, elapsedMs, kernel }`. On failure it throws a plain
  * {@link SerializedKernelError} object `{ name, message, code }` rather than an Error instance,
  * because Node 20's structured clone (how piscina returns errors) drops an Error's `code`;
  * `code` is `KERNEL_INVALID_INPUT` for bad input and `KERNEL_ERROR` for anything else. The
- * pool side can turn it back into an Error with `rebuildKernelError`.
+ * pool side (kernel-pool.ts) turns it back into an Error with `rebuildKernelError`.
  */
 import { performance } from 'node:perf_hooks';
-import { kernelError, KernelErrorCode, serializeKernelError, type SerializedKernelError } from './kernel-errors.js';
-import { countInside, KERNEL_NAME, warmUp } from './index.js';
-import { MAX_SEED } from './stream-spec.js';
+import { kernelError, KernelErrorCode, serializeKernelError, type SerializedKernelError } from '../kernel-errors.js';
+import { countInside, KERNEL_NAME, warmUp } from '../index.js';
+import { MAX_SEED } from '../stream-spec.js';
 
 /** One chunk to compute. */
 export interface PiTask {
@@ -59,6 +59,7 @@ export default function piTask(task: PiTask): PiTaskResult {
     const inside = countInside(seed, task.chunkIndex, task.points);
     return { inside, elapsedMs: performance.now() - start, kernel: KERNEL_NAME };
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plain object keeps its code across the thread
     throw serializeKernelError(error);
   }
 }

@@ -4,12 +4,12 @@
  * outputs, i.e. on every cell of the 65536 x 65536 grid, and reports how many cells they call
  * inside and on how many they disagree. Used by `kernel-exhaustive.test.ts` (a few seconds).
  */
-import { encodeModule, FunctionBuilder, Op, SimdOp, ValType } from './wasm-assembler.js';
-import { declareStepLocals, emitHorizontalSum, emitInsideMask } from './wasm-kernel-module.js';
-import { instantiateSync } from './wasm-runtime.js';
+import { encodeModule, FunctionBuilder, Op, SimdOp, ValType } from '../../kernel/wasm/wasm-assembler.js';
+import { declareStepLocals, emitHorizontalSum, emitInsideMask } from '../../kernel/wasm/wasm-kernel-module.js';
+import { instantiateSync } from '../../kernel/wasm/wasm-runtime.js';
 
 interface CheckExports {
-  check(first: number, vectors: number): [number, number];
+  check: (first: number, vectors: number) => [number, number];
 }
 
 function buildCheck(): FunctionBuilder {

@@ -2,9 +2,9 @@
  * A typed gRPC client of the Calculations API for tests, plus promise helpers.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calculation.js';
-import type { CalculationsClient } from '../../generated/proto/pigrid/v1/Calculations.js';
-import { loadContract } from '../../shared/proto.js';
+import type { Calculation__Output } from '../generated/proto/pigrid/v1/Calculation.js';
+import type { CalculationsClient } from '../generated/proto/pigrid/v1/Calculations.js';
+import { loadContract } from '../shared/proto.js';
 import { clientCredentials } from './tls.js';
 
 /** A Calculations client with a test client certificate (or the given credentials). */
@@ -13,14 +13,12 @@ export async function calculationsClient(address: string, credentials?: grpc.Cha
   return new Ctor(address, credentials ?? (await clientCredentials()));
 }
 
-/** Calls a unary method and resolves with {value} or {error}. */
-export function unary<Req, Res>(
-  client: grpc.Client,
-  method: (req: Req, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
-  req: Req,
+/** Calls a unary method, e.g. `unary((cb) => client.Get({ id }, cb))`, and resolves with {value} or {error}. */
+export function unary<Res>(
+  call: (cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
 ): Promise<{ value?: Res; error?: grpc.ServiceError }> {
   return new Promise((resolve) => {
-    method.call(client, req, (err, res) => resolve(err ? { error: err } : { value: res }));
+    call((err, res) => resolve(err ? { error: err } : { value: res }));
   });
 }
 

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { appRoot } from '../../shared/paths.js';
+import { appRoot } from '../shared/paths.js';
 
 export const CLI = join(appRoot(), 'dist', 'cli', 'pigrid.js');
 

@@ -1,19 +1,22 @@
 /**
- * The kernel's error catalogue and input validation.
+ * The kernel's errors and input validation. Their codes are pigrid's (shared/errors.ts, docs/errors.md):
  *
  * | code                   | meaning                                                        |
  * |------------------------|----------------------------------------------------------------|
  * | `KERNEL_INVALID_INPUT` | seed, chunkIndex or points out of range (a `RangeError`)       |
  * | `KERNEL_ABORTED`       | the caller's `shouldStop()` returned true between pieces       |
  * | `KERNEL_ERROR`         | anything else that went wrong while computing a chunk          |
+ *
+ * A worker reports them as the code of a failed chunk on the Work stream.
  */
+import { ErrorCode } from '../shared/errors.js';
 import { MAX_CHUNK_INDEX, MAX_CHUNK_POINTS, MAX_SEED } from './stream-spec.js';
 
-/** Stable error codes of the kernel. */
+/** The kernel's codes in pigrid's catalogue. */
 export const KernelErrorCode = {
-  INVALID_INPUT: 'KERNEL_INVALID_INPUT',
-  ABORTED: 'KERNEL_ABORTED',
-  ERROR: 'KERNEL_ERROR',
+  INVALID_INPUT: ErrorCode.KERNEL_INVALID_INPUT,
+  ABORTED: ErrorCode.KERNEL_ABORTED,
+  ERROR: ErrorCode.KERNEL_ERROR,
 } as const;
 /** One of {@link KernelErrorCode}'s values. */
 export type KernelErrorCodeValue = (typeof KernelErrorCode)[keyof typeof KernelErrorCode];

@@ -1,7 +1,7 @@
 /**
  * Small REST helpers for tests: JSON requests against the gateway and polling until a calculation ends.
  */
-import type { CalculationJson } from '../../gateway/calculation-json.js';
+import type { CalculationJson } from '../gateway/calculation-json.js';
 
 /** The gateway's calculation JSON: the same type the gateway serialises. */
 export type CalcJson = CalculationJson;

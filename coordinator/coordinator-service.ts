@@ -25,7 +25,7 @@ export interface LeaseSink {
 
 export type CalculationListener = (rec: CalculationRecord) => void;
 
-export interface EngineDeps {
+export interface CoordinatorServiceDeps {
   readonly store: CalculationStore;
   readonly clock: Clock;
   readonly ids: IdSource;
@@ -45,8 +45,8 @@ export interface EngineDeps {
   readonly onStoreFailure?: (err: unknown, context: { readonly op: string; readonly calculationIds: readonly string[] }) => void;
 }
 
-export class Engine {
-  private readonly deps: EngineDeps;
+export class CoordinatorService {
+  private readonly deps: CoordinatorServiceDeps;
   private readonly scheduler: Scheduler;
   private readonly sinks = new Map<string, LeaseSink>();
   private readonly listeners = new Map<string, Set<CalculationListener>>();
@@ -57,10 +57,10 @@ export class Engine {
   private readonly pendingConns = new Set<string>();
   private flushScheduled = false;
   private accepting = true;
-  /** The store write that failed: the engine has stopped (the process is exiting) and changes nothing more. */
-  private failed: unknown;
+  /** The store write that failed: the service has stopped (the process is exiting) and changes nothing more. */
+  private failed: Error | undefined;
 
-  constructor(deps: EngineDeps) {
+  constructor(deps: CoordinatorServiceDeps) {
     this.deps = deps;
     this.scheduler = new Scheduler({ ids: deps.ids, tokens: deps.tokens, random: deps.random }, deps.scheduler);
   }
@@ -158,17 +158,18 @@ export class Engine {
     if (!set) this.listeners.set(id, (set = new Set()));
     set.add(listener);
     return () => {
-      set!.delete(listener);
-      if (set!.size === 0) this.listeners.delete(id);
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(id);
     };
   }
 
-  /** The calculations still queued or running (from memory; the store after a failed write). */
+  /** The calculations still queued or running (from memory; none after a failed write). */
   active(): CalculationRecord[] {
     return this.failed === undefined ? this.scheduler.activeCalculations() : [];
   }
 
-  pool(): PoolSnapshot {
+  /** The workers, quarantines, capacity and backlog as the scheduler sees them now (ClusterStatus, metrics). */
+  clusterStatus(): PoolSnapshot {
     return this.scheduler.snapshot(this.deps.clock.now());
   }
 
@@ -248,7 +249,7 @@ export class Engine {
     try {
       write();
     } catch (err) {
-      this.failed = err;
+      this.failed = err instanceof Error ? err : new Error(String(err));
       this.deps.onStoreFailure?.(err, { op, calculationIds });
       throw err;
     }

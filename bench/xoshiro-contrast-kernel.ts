@@ -6,11 +6,11 @@
  * Counts are exact integers but of a different random stream; only whole 16-sample steps are
  * counted (no tail).
  */
-import { encodeModule, FunctionBuilder, Op, SimdOp, ValType } from './wasm-assembler.js';
-import { declareStepLocals, emitHorizontalSum, emitInsideMask, type StepLocals } from './wasm-kernel-module.js';
-import { mix64 } from './reference.js';
-import { instantiateSync, type WasmMemory } from './wasm-runtime.js';
-import { GAMMA, STREAM_LANES } from './stream-spec.js';
+import { encodeModule, FunctionBuilder, Op, SimdOp, ValType } from '../kernel/wasm/wasm-assembler.js';
+import { declareStepLocals, emitHorizontalSum, emitInsideMask, type StepLocals } from '../kernel/wasm/wasm-kernel-module.js';
+import { mix64 } from '../kernel/reference.js';
+import { instantiateSync, type WasmMemory } from '../kernel/wasm/wasm-runtime.js';
+import { GAMMA, STREAM_LANES } from '../kernel/stream-spec.js';
 
 const VECTORS = STREAM_LANES / 4;
 type XoshiroState = [number, number, number, number];
@@ -60,7 +60,7 @@ function buildRun(): FunctionBuilder {
  * Counts floor(points / 16) * 16 samples. For the benchmark only.
  */
 export function createXoshiroContrastKernel(): (seed: bigint, chunkIndex: number, points: number) => number {
-  const { run, memory } = instantiateSync<{ run(steps: number): number; memory: WasmMemory }>(
+  const { run, memory } = instantiateSync<{ run: (steps: number) => number; memory: WasmMemory }>(
     encodeModule([{ name: 'run', fn: buildRun() }], 1),
   );
   const words = new Uint32Array(memory.buffer, 0, STREAM_LANES * 4);

@@ -2,15 +2,15 @@
  * Runs the generated WebAssembly SIMD128 kernel: instantiates the module and drives it in
  * pieces of at most {@link PIECE_POINTS} samples.
  */
-import { kernelError, KernelErrorCode, validateChunkInput } from './kernel-errors.js';
-import { STREAM_LANES } from './stream-spec.js';
+import { kernelError, KernelErrorCode, validateChunkInput } from '../kernel-errors.js';
+import { STREAM_LANES, type CountInside } from '../stream-spec.js';
 import { buildWasmKernelModule, type WasmKernelShape } from './wasm-kernel-module.js';
 import { instantiateSync, validateModule } from './wasm-runtime.js';
 
 /**
  * Samples per call into WebAssembly (2^24, ~6 ms at 2.8 G/s). V8 runs new WebAssembly code
  * in a baseline tier and swaps in optimized code only between calls, so one giant call would
- * run unoptimized to its end (PERF-NOTES); pieces also bound how long a cancellation waits.
+ * run unoptimized to its end (docs/performance.md); pieces also bound how long a cancellation waits.
  */
 export const PIECE_POINTS = 1 << 24;
 const PIECE_STEPS = PIECE_POINTS / STREAM_LANES;
@@ -21,8 +21,7 @@ interface KernelExports {
   tail(lanes: number): number;
 }
 
-/** A chunk counter: (seed, chunkIndex, points[, shouldStop]) -> inside count. */
-export type CountInside = (seed: bigint, chunkIndex: number, points: number, shouldStop?: () => boolean) => number;
+export type { CountInside } from '../stream-spec.js';
 
 /** True when this engine accepts WebAssembly SIMD128 (validates a generated module). */
 export function wasmSimdSupported(): boolean {

@@ -174,7 +174,7 @@ describe('runLoadBench against a fake gateway', () => {
     const summary = await runLoadBench(options);
     const elapsedS = (performance.now() - started) / 1000;
     expect(elapsedS).toBeGreaterThanOrEqual(3);
-    expect(elapsedS).toBeLessThan(3 + 1.5 + 1.5); // drained at once: duration + cooldown + slack
+    expect(elapsedS).toBeLessThan(3 + 3 + 1.5); // drained at once: less than duration + a full drain timeout + cooldown
     expect(summary.stoppedBy).toBe('duration');
 
     const { header, rows, widths } = parseCsv(await readFile(join(outDir, 'samples.csv'), 'utf8'));
@@ -205,11 +205,11 @@ describe('runLoadBench against a fake gateway', () => {
     expect(last).toMatchObject({ hpa_desired_replicas: 1, hpa_current_replicas: 1, worker_pods_ready: 1, worker_cpu_millicores: 400 });
     expect(summary.replicas).toMatchObject({ readySource: 'worker_pods_ready', maxSeen: 3 });
     // Lower bounds are exact (the fake's clock starts at the first submission, after the bench's);
-    // upper bounds allow a few sample intervals of lateness on a loaded machine.
+    // upper bounds allow seconds of lateness on a loaded machine (the point: seen during the load, not after it).
     expect(summary.replicas.hpaDesired.upS).toBeGreaterThanOrEqual(0.6);
-    expect(summary.replicas.hpaDesired.upS).toBeLessThan(1.6);
+    expect(summary.replicas.hpaDesired.upS).toBeLessThan(3);
     expect(summary.replicas.ready.upS).toBeGreaterThanOrEqual(1.0);
-    expect(summary.replicas.ready.upS).toBeLessThan(2.0);
+    expect(summary.replicas.ready.upS).toBeLessThan(3);
     expect(summary.replicas.scaleUpS).toBe(Math.min(summary.replicas.hpaDesired.upS!, summary.replicas.ready.upS!));
     expect(summary.replicas.scaleDownS).toBeGreaterThan(0.3);
     expect(summary.replicas.scaleDownS).toBeLessThan(1.5);
@@ -229,7 +229,8 @@ describe('runLoadBench against a fake gateway', () => {
     const { fake, outDir } = await setup({ inCluster: false, pointsPerMsPerWorker: 0, replicas: () => ({ desired: 2, current: 2, ready: 2 }) });
     const started = performance.now();
     const summary = await runLoadBench({ url: fake.url, durationS: 1, concurrency: 2, points: 1000, sampleIntervalMs: 200, drainTimeoutS: 0.5, outDir });
-    expect((performance.now() - started) / 1000).toBeLessThan(1 + 0.5 + 1);
+    // Nothing ever completes: without the drain timeout the run would never end.
+    expect((performance.now() - started) / 1000).toBeLessThan(1 + 0.5 + 10);
     expect(summary.totals).toMatchObject({ submitted: 2, accepted: 2, completed: 0, abandoned: 2 });
     expect(fake.cancelCalls).toBe(2);
     expect(fake.count('cancelled')).toBe(2);
@@ -243,7 +244,7 @@ describe('runLoadBench against a fake gateway', () => {
     const { fake, outDir } = await setup({ inCluster: false, pointsPerMsPerWorker: 0, replicas: () => ({ desired: 1, current: 1, ready: 1 }) });
     const capped = await runLoadBench({ url: fake.url, durationS: 5, ratePerS: 50, maxRequests: 5, points: 10, sampleIntervalMs: 100, drainTimeoutS: 0, outDir });
     expect(capped.stoppedBy).toBe('max-requests');
-    expect(capped.phases.loadEndS).toBeLessThan(0.5);
+    expect(capped.phases.loadEndS).toBeLessThan(2.5); // 5 requests at 50/s, long before the 5 s duration
     expect(fake.posts).toBe(5);
     expect(capped.totals).toMatchObject({ submitted: 5, abandoned: 5 });
 
@@ -255,7 +256,7 @@ describe('runLoadBench against a fake gateway', () => {
     setTimeout(() => controller.abort(), 500);
     const started = performance.now();
     const aborted = await runLoadBench({ url: fake.url, durationS: 30, concurrency: 2, points: 10, sampleIntervalMs: 100, outDir }, { signal: controller.signal });
-    expect((performance.now() - started) / 1000).toBeLessThan(1.5);
+    expect((performance.now() - started) / 1000).toBeLessThan(10); // aborted at 0.5 s of a 30 s run
     expect(aborted).toMatchObject({ stoppedBy: 'aborted', totals: { submitted: 2, abandoned: 2 } });
     expect(fake.cancelCalls).toBe(5 + 4 + 2);
     expect(JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8')).stoppedBy).toBe('aborted');
@@ -266,7 +267,7 @@ describe('runLoadBench against a fake gateway', () => {
     const url = fake.url;
     await fake.stop();
     const summary = await runLoadBench({ url, durationS: 1, concurrency: 1, sampleIntervalMs: 200, drainTimeoutS: 1, outDir });
-    expect(summary.phases.endS).toBeLessThan(1.6);
+    expect(summary.phases.endS).toBeLessThan(1 + 1 + 0.5); // at most duration + drain timeout: nothing was in flight
     expect(summary.totals.accepted).toBe(0);
     expect(summary.totals.rejected).toBe(summary.totals.submitted);
     // Closed loop backs off a quarter sample interval (50 ms) after each failure: about 1000 / 50 tries.
@@ -287,7 +288,7 @@ describe('load-bench CLI', () => {
       expect(out.join('')).toContain('--drain-timeout N');
       out.length = 0;
       expect(await main(['--url', 'http://192.0.2.1', '--duration', '9999'])).toBe(2);
-      expect(out.join('')).toMatch(/--duration \(durationS\): must be a number from 1 to 3600[\s\S]*--url \(url\): must be a loopback host/);
+      expect(out.join('')).toMatch(/--duration: must be a number from 1 to 3600[\s\S]*--url: must be a loopback host/);
     } finally {
       spyOut.mockRestore();
       spyErr.mockRestore();

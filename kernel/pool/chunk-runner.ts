@@ -3,6 +3,7 @@
  * coordinator's prefetch) wait here, so a draining worker knows exactly which chunks it has not started and can
  * hand them back.
  */
+import { KernelErrorCode } from '../kernel-errors.js';
 import type { KernelOutcome, KernelPool } from './kernel-pool.js';
 
 export interface ChunkJob {
@@ -41,13 +42,9 @@ export class ChunkRunner {
     return this.running.size;
   }
 
-  get waitingCount(): number {
-    return this.waiting.length;
-  }
-
-  /** Lease ids held: running and waiting. */
-  held(): string[] {
-    return [...this.running.keys(), ...this.waiting.map((e) => e.job.leaseId)];
+  /** Leases held: running plus waiting. */
+  get heldCount(): number {
+    return this.running.size + this.waiting.length;
   }
 
   enqueue(job: ChunkJob, cb: JobCallbacks): void {
@@ -111,7 +108,7 @@ export class ChunkRunner {
           (err: Error & { code?: string }) => {
             if (this.running.get(entry.job.leaseId) === entry) {
               this.running.delete(entry.job.leaseId);
-              entry.cb.failed(entry.job, { code: err.code ?? 'KERNEL_ERROR', message: err.message });
+              entry.cb.failed(entry.job, { code: err.code ?? KernelErrorCode.ERROR, message: err.message });
             } else if (entry.abortedAt !== undefined) {
               entry.cb.aborted?.(entry.job, performance.now() - entry.abortedAt);
             }

@@ -8,16 +8,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import type { CoordinatorMessage__Output } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
-import type { Lease__Output } from '../../generated/proto/pigrid/v1/Lease.js';
-import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
-import { startGrpcServer } from '../../shared/grpc-server.js';
-import { loadContract } from '../../shared/proto.js';
-import { countInside, STREAM_VERSION } from '../../worker/kernel/index.js';
-import type { IdentityFiles } from '../../shared/local-certs.js';
-import { heartbeatIntervalMs } from '../../worker/work-session.js';
+import type { CoordinatorMessage__Output } from '../generated/proto/pigrid/v1/CoordinatorMessage.js';
+import type { Lease__Output } from '../generated/proto/pigrid/v1/Lease.js';
+import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
+import { startGrpcServer } from '../shared/grpc-server.js';
+import { loadContract } from '../shared/proto.js';
+import { countInside, STREAM_VERSION } from '../kernel/index.js';
+import { heartbeatIntervalMs } from '../worker/work-session.js';
+import { ErrorCode } from '../shared/errors.js';
+import type { IdentityFiles } from '../shared/local-certs.js';
 import { identity, serverCredentialsFor } from './tls.js';
-import { LEASE_RETURNED } from '../../worker/worker-service.js';
 
 /**
  * How the worker answers leases. Chunk j of a calculation is assumed to have as many points as the leased chunk
@@ -181,11 +181,11 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
         return answer(correct(l));
       case 'return-all':
         stats.returned += 1;
-        return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: LEASE_RETURNED, message: 'no thanks' } });
+        return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'no thanks' } });
       case 'replay':
         if (stream > 1) {
           stats.returned += 1;
-          return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: LEASE_RETURNED, message: 'draining' } });
+          return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'draining' } });
         }
         replayable.push({ lease: l, inside: correct(l) });
         return hold(l, stream);
@@ -284,7 +284,7 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
     host: '127.0.0.1',
     port: 0,
     credentials: files === 'plaintext' ? undefined : await serverCredentialsFor(files),
-    register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service as unknown as grpc.ServiceDefinition, { Work: work } as grpc.UntypedServiceImplementation),
+    register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service, { Work: work }),
   });
   server.setReady(true);
   let closing: Promise<void> | undefined;

@@ -8,10 +8,10 @@
  * computes the same counts about 6x slower.
  */
 import { countInsideJs } from './js-integer-kernel.js';
-import { STREAM_LANES } from './stream-spec.js';
-import { createWasmKernel, wasmSimdSupported, type CountInside } from './wasm-kernel.js';
+import { STREAM_LANES, type CountInside } from './stream-spec.js';
+import { createWasmKernel, wasmSimdSupported } from './wasm/wasm-kernel.js';
 
-export { MAX_CHUNK_POINTS, STREAM_VERSION } from './stream-spec.js';
+export { MAX_CHUNK_POINTS, STREAM_VERSION, type CountInside } from './stream-spec.js';
 export {
   KernelErrorCode, isSerializedKernelError, rebuildKernelError,
   type CodedError, type KernelErrorCodeValue, type SerializedKernelError,
@@ -26,6 +26,8 @@ const simd = wasmSimdSupported();
  */
 export const KERNEL_NAME: string = simd ? 'wasm-simd128-sfc32x16-mid16' : 'js-int32-sfc32x16-mid16';
 
+// The one place that picks the kernel this process runs; another implementation of CountInside (a native one, say,
+// in its own folder beside wasm/) is chosen here, and everything above (the pool, the workers) is unchanged.
 const kernel: CountInside = simd ? createWasmKernel() : countInsideJs;
 
 /**
@@ -45,7 +47,7 @@ export function countInside(seed: bigint, chunkIndex: number, points: number, sh
 
 /**
  * Makes a few hundred tiny kernel calls so the engine tiers the kernel up before the first
- * real chunk (PERF-NOTES "JIT lottery"), then a few dozen small ones (~2 ms) so the optimized
+ * real chunk (docs/performance.md, "The JIT lottery"), then a few dozen small ones (~2 ms) so the optimized
  * code, compiled in the background, is installed before warmUp returns. Call once per thread,
  * before any work.
  */

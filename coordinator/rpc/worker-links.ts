@@ -1,21 +1,21 @@
 /**
- * Keeps one WorkerLink per discovered address: new addresses are dialled, vanished ones are retired (no new leases,
- * stream closed when their in-flight leases end).
+ * The coordinator's links to its workers: one WorkerLink per discovered address. New addresses are dialled, vanished
+ * ones are retired (no new leases, stream closed when their in-flight leases end).
  */
 import type { Logger } from '../../shared/logger.js';
-import type { Engine } from '../engine.js';
+import type { CoordinatorService } from '../coordinator-service.js';
 import { WorkerLink, type LinkSecurity } from './worker-link.js';
 
-export class WorkerPool {
-  private readonly engine: Engine;
+export class WorkerLinks {
+  private readonly coordinator: CoordinatorService;
   private readonly log: Logger;
   private readonly links = new Map<string, WorkerLink>();
   private readonly retiring = new Set<WorkerLink>();
   private closed = false;
   private readonly security: LinkSecurity;
 
-  constructor(engine: Engine, log: Logger, security: LinkSecurity) {
-    this.engine = engine;
+  constructor(coordinator: CoordinatorService, log: Logger, security: LinkSecurity) {
+    this.coordinator = coordinator;
     this.log = log;
     this.security = security;
   }
@@ -27,7 +27,7 @@ export class WorkerPool {
     for (const address of wanted) {
       if (this.links.has(address)) continue;
       this.log.info('worker address discovered', { address });
-      this.links.set(address, new WorkerLink(address, this.engine, this.log, this.security));
+      this.links.set(address, new WorkerLink(address, this.coordinator, this.log, this.security));
     }
     for (const [address, link] of this.links) {
       if (wanted.has(address)) continue;

@@ -7,8 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalCa, type IdentityFiles, type IssueOptions } from '../../shared/local-certs.js';
-import type { Role } from '../../shared/peer-identity.js';
+import { LocalCa, type IdentityFiles, type IssueOptions } from '../shared/local-certs.js';
+import type { Role } from '../shared/peer-identity.js';
 
 let state: Promise<{ ca: LocalCa; dir: string }> | undefined;
 

@@ -50,6 +50,13 @@ export const MAX_CHUNK_INDEX = 4_294_967_295;
 export const MAX_SEED = (1n << 64n) - 1n;
 
 /**
+ * What every kernel implements (WebAssembly, plain JS, or another one added beside them): the number of samples
+ * inside the quarter circle among the first `points` samples of chunk (seed, chunkIndex) of this stream. A kernel that
+ * can stop calls `shouldStop` between pieces and throws `KERNEL_ABORTED` when it returns true.
+ */
+export type CountInside = (seed: bigint, chunkIndex: number, points: number, shouldStop?: () => boolean) => number;
+
+/**
  * Names the random stream and inside test. Two kernels with the same STREAM_VERSION return
  * identical counts for identical (seed, chunkIndex, points); change it whenever the stream
  * definition in this file changes. Workers announce it in their hello; the coordinator leases

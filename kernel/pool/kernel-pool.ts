@@ -1,12 +1,14 @@
 /**
  * The thread pool that runs the pi kernel (piscina). The main thread never runs the kernel, so gRPC streams,
- * heartbeats and lease renewals stay responsive however busy the CPUs are.
+ * heartbeats and lease renewals stay responsive however busy the CPUs are. A task's error crosses the thread
+ * boundary as `{name, message, code}` (see pi-task.ts) and is rebuilt here into a coded Error.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { appRoot } from '../shared/paths.js';
+import { appRoot } from '../../shared/paths.js';
+import { isSerializedKernelError, rebuildKernelError } from '../kernel-errors.js';
 
 /** What a pool thread computes: one chunk. The seed travels as a decimal string (it may exceed 2^53 in the kernel API). */
 export interface KernelTask {
@@ -34,9 +36,9 @@ export interface KernelPool {
 
 /** The compiled task module. From sources (tests) it is the copy in dist/, which `npm run build` produces. */
 function taskFile(): string {
-  const beside = fileURLToPath(new URL('./kernel/pi-task.js', import.meta.url));
+  const beside = fileURLToPath(new URL('./pi-task.js', import.meta.url));
   if (existsSync(beside)) return beside;
-  const built = join(appRoot(), 'dist', 'worker', 'kernel', 'pi-task.js');
+  const built = join(appRoot(), 'dist', 'kernel', 'pool', 'pi-task.js');
   if (existsSync(built)) return built;
   throw new Error(`kernel task module not found at ${beside} or ${built}: run "npm run build"`);
 }
@@ -55,7 +57,9 @@ export function createKernelPool(threads: number): KernelPool {
   return {
     threads,
     run(task, signal) {
-      return pool.run(task, signal ? { signal } : undefined);
+      return pool.run(task, signal ? { signal } : undefined).catch((err: unknown) => {
+        throw isSerializedKernelError(err) ? rebuildKernelError(err) : err;
+      });
     },
     utilization() {
       return pool.utilization;
