@@ -74,7 +74,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'script',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'fetch', 'EventSource', 'URLSearchParams', 'URL', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame', 'ResizeObserver', 'matchMedia', 'performance', 'uPlot', 'Intl']
+        ['window', 'document', 'location', 'fetch', 'EventSource', 'URLSearchParams', 'URL', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame', 'ResizeObserver', 'matchMedia', 'performance', 'uPlot', 'Intl', 'sessionStorage', 'AbortController', 'TextDecoderStream']
           .map((g) => [g, 'readonly']),
       ),
     },

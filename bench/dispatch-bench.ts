@@ -65,8 +65,10 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
         PIGRID_THREADS: '1',
         PIGRID_VERIFY_RATE: '0',
         PIGRID_VERIFY_FIRST: '0',
+        // The simulated workers serve plaintext: this bench measures dispatch, not TLS.
+        PIGRID_INSECURE: 'true',
       }, 60_000);
-      const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
+      const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, PIGRID_INSECURE: 'true' });
       const url = gateway.ready.url;
       const pid = coordinator.child.pid!;
       await until(`${n} workers connected`, async () => ((await poolView(url)).workers.length >= n ? true : undefined), 120_000, 250);

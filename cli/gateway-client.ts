@@ -63,6 +63,12 @@ function networkReason(err: unknown): string {
   }
 }
 
+/** `Authorization: Bearer $PIGRID_TOKEN` when the gateway wants an API token (docs/security.md). */
+function tokenHeaders(): Record<string, string> {
+  const token = process.env.PIGRID_TOKEN?.trim();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 export class GatewayClient {
   readonly base: string;
 
@@ -109,7 +115,7 @@ export class GatewayClient {
     try {
       res = await fetch(this.base + path, {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers: { ...tokenHeaders(), ...(body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -183,7 +189,7 @@ export class GatewayClient {
     const connectTimer = setTimeout(() => controller.abort(new DOMException('connect timeout', 'TimeoutError')), this.timeoutMs);
     let res: Response;
     try {
-      res = await fetch(`${this.base}/api/calculate/${encodeURIComponent(id)}/events`, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
+      res = await fetch(`${this.base}/api/calculate/${encodeURIComponent(id)}/events`, { headers: { ...tokenHeaders(), accept: 'text/event-stream' }, signal: controller.signal });
     } catch (err) {
       throw this.unreachable(controller.signal.reason ?? err);
     } finally {

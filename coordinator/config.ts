@@ -1,6 +1,9 @@
 /**
  * Coordinator settings from the environment (documented in the README).
  */
+import { readAuthSettings, type AuthSettings } from '../shared/api-tokens.js';
+import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
+import type { AdmissionLimits } from './admission.js';
 import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
 import type { LogLevel } from '../shared/logger.js';
@@ -63,6 +66,14 @@ export interface CoordinatorConfig {
   readonly drainGraceMs: number;
   /** Reconciliation period (expiry, grants). @default 250 ms */
   readonly tickMs: number;
+  /** Mutual TLS files, or plaintext with PIGRID_INSECURE=true (shared/tls.ts). */
+  readonly tls: TlsSettings;
+  /** Plaintext port serving only grpc.health.v1, for the kubelet's probes; -1: none. @default -1 */
+  readonly healthPort: number;
+  /** API tokens and read policy (shared/api-tokens.ts). */
+  readonly auth: AuthSettings;
+  /** Caps on calculations, queued points and Watch streams (coordinator/admission.ts). */
+  readonly admission: AdmissionLimits;
   /** @default info */
   readonly logLevel: LogLevel;
 }
@@ -97,6 +108,15 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     threads: r.int('PIGRID_THREADS', usableCpus(), 1, 1024),
     drainGraceMs: r.int('PIGRID_DRAIN_GRACE_MS', 10_000, 0, 3_600_000),
     tickMs: r.int('PIGRID_TICK_MS', 250, 10, 60_000),
+    tls: readTlsSettings(r),
+    healthPort: r.int('PIGRID_HEALTH_PORT', -1, -1, 65_535),
+    auth: readAuthSettings(r),
+    admission: {
+      maxActive: r.int('PIGRID_MAX_ACTIVE_CALCULATIONS', 100, 1, 1_000_000),
+      maxActivePerClient: r.int('PIGRID_MAX_ACTIVE_PER_CLIENT', 20, 1, 1_000_000),
+      maxQueuedPoints: r.int('PIGRID_MAX_QUEUED_POINTS', 100_000_000_000_000, 1, Number.MAX_SAFE_INTEGER),
+      maxWatchStreams: r.int('PIGRID_MAX_WATCH_STREAMS', 1_000, 1, 1_000_000),
+    },
     logLevel: r.logLevel(),
   });
 }

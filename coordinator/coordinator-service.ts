@@ -82,9 +82,14 @@ export class CoordinatorService {
 
   /**
    * Validates at once (a bad request throws), then stores the calculation in the next group commit together with
-   * the results of the same event-loop turn; resolves once it is stored.
+   * the results of the same event-loop turn; resolves once it is stored. `admit` is told the validated points before
+   * anything is stored and throws to refuse (admission caps).
    */
-  submit(input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown }, acceptStrings: boolean): Promise<CalculationRecord> {
+  submit(
+    input: { points?: unknown; mode?: unknown; seed?: unknown; chunkSize?: unknown },
+    acceptStrings: boolean,
+    admit?: (points: number) => void,
+  ): Promise<CalculationRecord> {
     this.throwIfFailed();
     if (!this.accepting) throw new PigridError(ErrorCode.COORDINATOR_DRAINING, 'the coordinator is shutting down; retry shortly');
     const checked = validateSubmit(input, this.deps.limits, { acceptStrings });
@@ -94,6 +99,7 @@ export class CoordinatorService {
       throw new PigridError(first.code, message, first.field);
     }
     const v = checked.value;
+    admit?.(v.points);
     const rec: CalculationRecord = {
       id: this.deps.ids.calculationId(),
       mode: v.mode,
@@ -155,6 +161,11 @@ export class CoordinatorService {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(id);
     };
+  }
+
+  /** The calculations still queued or running (from memory; none after a failed write). */
+  active(): CalculationRecord[] {
+    return this.failed === undefined ? this.scheduler.activeCalculations() : [];
   }
 
   /** The workers, quarantines, capacity and backlog as the scheduler sees them now (ClusterStatus, metrics). */
@@ -270,8 +281,8 @@ export class CoordinatorService {
     try {
       if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {});
     } catch (err) {
-      // A failed store write was reported to onStoreFailure (which stops the process) and its Submits were answered;
-      // nothing awaits a flush, so it ends here instead of as an uncaught exception. Anything else is a bug: rethrow.
+      // A failed store write was reported to onStoreFailure (the process is stopping) and answered to the waiting
+      // Submits; rethrown from this timer it would only reach the uncaught-error handler a second time.
       if (err !== this.failed) throw err;
     }
   }

@@ -4,7 +4,13 @@
  * to the grace, close streams, close servers, checkpoint and close SQLite last.
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { loadApiTokens } from '../shared/api-tokens.js';
+import { authInterceptor } from '../shared/grpc-auth.js';
 import { startGrpcServer, type PigridServer } from '../shared/grpc-server.js';
+import { loadTls, serverCredentials } from '../shared/tls.js';
+import { Admission } from './admission.js';
+import { calculationsAuthorizer } from './rpc/calculations-auth.js';
+import { createSecurityMetrics } from './security-metrics.js';
 import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
@@ -103,8 +109,11 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   const config = loadCoordinatorConfig();
   const log = createLogger(config.logLevel);
   exitOnUncaughtErrors(log, isStoreUnavailable);
+  const tls = loadTls(config.tls, 'coordinator', log);
+  const apiTokens = loadApiTokens(config.auth, log);
   const { store, tokens } = openStore(config.dbPath);
   const metrics = createCoordinatorMetrics();
+  const security = createSecurityMetrics(metrics.registry);
   // Set once they exist: a store failure while resuming has nothing to stop and exits at once.
   let ticker: NodeJS.Timeout | undefined;
   let answering: PigridServer | undefined;
@@ -126,7 +135,7 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   log.info('kernel chosen for mode=single', { kernel: kernel.name, reason: kernel.reason });
   const kernelPool = createKernelPool(config.threads);
   const local = new LocalExecutor(coordinator, kernelPool, log);
-  const workers = new WorkerLinks(coordinator, log);
+  const workers = new WorkerLinks(coordinator, log, { tls, refused: (reason) => security.workerAuthFailures.inc({ reason }) });
   const discovery = discoveryFor(config, log);
   discovery.start((addresses) => workers.update(addresses));
   ticker = setInterval(() => coordinator.tick(), config.tickMs);
@@ -136,10 +145,18 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
     service: 'calculations',
     host: config.host,
     port: config.grpcPort,
+    credentials: serverCredentials(tls),
+    healthPort: config.healthPort,
+    interceptors: [
+      authInterceptor(calculationsAuthorizer(apiTokens), (method, peer, verdict) => {
+        security.callsRefused.inc({ code: verdict.code });
+        log.warn('gRPC call refused', { method, peer: peer.identity?.uri ?? peer.address, code: verdict.code, reason: verdict.message });
+      }),
+    ],
     register: (server) =>
       server.addService(
         contract.calculations.pigrid.v1.Calculations.service,
-        calculationsHandlers(coordinator, config.threads, log),
+        calculationsHandlers(coordinator, config.threads, log, new Admission(config.admission, () => coordinator.active())),
       ),
   });
   answering = grpc;
@@ -148,6 +165,8 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   grpc.setReady(true);
   log.info('coordinator ready', {
     grpc: `${config.host}:${grpc.port}`,
+    health: grpc.healthPort === undefined ? undefined : `${config.host}:${grpc.healthPort}`,
+    tls: tls.files ? 'mutual' : 'off',
     metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
     db: config.dbPath,
     discovery: config.workerService ? `dns:${config.workerService}` : `static:${config.workers.join(',') || '(none)'}`,
@@ -172,6 +191,8 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
     ['kernel pool', () => kernelPool.destroy()],
     ['metrics server', () => metricsServer?.close()],
     ['sqlite', () => store.close()],
+    ['tls files', () => tls.close()],
+    ['api tokens', () => apiTokens.close()],
   ]);
   log.info('coordinator stopped');
 }

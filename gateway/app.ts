@@ -2,16 +2,21 @@
  * Builds the gateway's Fastify app without listening, so tests can `inject()` or listen on port 0.
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { ApiTokens } from '../shared/api-tokens.js';
 import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { registerAuth } from './auth.js';
 import type { CoordinatorClient } from './coordinator-client.js';
 import { fastifyLogger } from './fastify-logger.js';
+import { clientErrorHandler, frameworkErrors, frameworkRefusal, installJsonParser, quote } from './framework-errors.js';
 import { HttpError, internalErrorBody } from './http-errors.js';
 import type { KubeReader } from './k8s/kube-reader.js';
 import { registerMetrics } from './metrics.js';
 import { registerCalculationRoutes } from './routes/calculations.js';
-import { registerDashboard } from './routes/dashboard.js';
+import { registerRateLimit, StreamLimits, type GatewayLimits } from './limits.js';
+import { dashboardHtml, registerDashboard } from './routes/dashboard.js';
 import { registerK8sRoutes } from './routes/k8s-routes.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 /** Largest request body accepted. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -21,7 +26,14 @@ export interface GatewayDeps {
   readonly kube: KubeReader;
   /** Where Fastify and the routes log (request id bound as `reqId`); nothing is logged without one. */
   readonly log?: Logger;
+  /** API tokens (gateway/auth.ts). @default none: everything open */
+  readonly tokens?: ApiTokens;
+  /** Rate limit and stream caps (gateway/limits.ts). @default the documented defaults */
+  readonly limits?: GatewayLimits;
 }
+
+const DEFAULT_LIMITS: GatewayLimits = { rateLimitMax: 60, rateLimitWindowMs: 60_000, maxEventStreams: 500, maxEventStreamsPerClient: 20 };
+const NO_TOKENS: ApiTokens = { enabled: false, readPolicy: 'open', verify: () => undefined, close: () => {} };
 
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({
@@ -29,9 +41,18 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     // Errors are logged by the error handler below; a line per request would drown them.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Routing and HTTP-parser refusals in our shape, quoting at most a short prefix of the input.
+    frameworkErrors,
+    clientErrorHandler,
   });
   // JSON only: any other content type is refused with 415 instead of reaching the routes as a string.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const html = dashboardHtml();
+  registerSecurityHeaders(app, html);
+  registerAuth(app, deps.tokens ?? NO_TOKENS);
+  registerRateLimit(app, limits);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof HttpError) {
@@ -42,25 +63,18 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
         else request.log.warn({ ...fields, error: err.cause ?? err }, 'coordinator unavailable');
       }
       const body = err.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : err.body;
-      return reply.code(err.status).send(body);
+      return reply.code(err.status).headers(err.headers).send(body);
     }
-    // Fastify's own refusals: malformed JSON, wrong content type, body too large.
+    // Fastify's own refusals: wrong content type, body too large, bad Content-Length.
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      const message =
-        err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'the body must be JSON: send Content-Type: application/json'
-          : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-            ? `the body must be at most ${BODY_LIMIT_BYTES} bytes`
-            : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-              ? 'the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got an empty body'
-              : `the body is not valid JSON: ${err.message}`;
-      return reply.code(err.statusCode).send({ error: { code: ErrorCode.INVALID_BODY, message, field: 'body' } });
+      const refusal = frameworkRefusal(err, BODY_LIMIT_BYTES);
+      return reply.code(refusal.status).send(refusal.body);
     }
     request.log.error({ method: request.method, url: request.url, err }, 'unexpected error in a REST route');
     return reply.code(500).send(internalErrorBody(request.id));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url}`, field: null } }),
+    reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${quote(request.url)}`, field: null } }),
   );
 
   registerMetrics(app);
@@ -73,7 +87,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       return reply.code(503).send({ status: 'not ready', reason: 'the coordinator does not answer' });
     }
   });
-  registerCalculationRoutes(app, deps.coordinator);
+  // In a plugin registered after the rate limit, so its onRoute hook sees these routes.
+  void app.register(async (scoped) => registerCalculationRoutes(scoped, deps.coordinator, new StreamLimits(limits)));
   registerK8sRoutes(app, {
     kube: deps.kube,
     clusterView: async (signal) => {

@@ -11,17 +11,21 @@ import { loadContract } from '../shared/proto.js';
 import { REQUEST_ID_METADATA_KEY } from '../shared/wire.js';
 
 /**
- * `requestId` (the REST request id) travels as `x-request-id` metadata: the coordinator logs it with any unexpected
- * error, so one id finds a failed request in both logs.
+ * What travels with a call: the REST request id (`x-request-id`: the coordinator logs it with any unexpected error,
+ * so one id finds a failed request in both logs), the REST client's Authorization header (the coordinator checks
+ * the token again) and who the client is (`pigrid-client`, for the coordinator's per-client caps). A bare string is
+ * a request id.
  */
+export type CallMeta = string | { readonly requestId?: string; readonly authorization?: string; readonly client?: string };
+
 export interface CoordinatorClient {
-  submit(req: SubmitRequest, requestId?: string): Promise<Calculation__Output>;
-  get(id: string, requestId?: string): Promise<Calculation__Output>;
-  cancel(id: string, requestId?: string): Promise<Calculation__Output>;
-  list(pageSize: number, pageToken: string, requestId?: string): Promise<ListResponse__Output>;
+  submit(req: SubmitRequest, meta?: CallMeta): Promise<Calculation__Output>;
+  get(id: string, meta?: CallMeta): Promise<Calculation__Output>;
+  cancel(id: string, meta?: CallMeta): Promise<Calculation__Output>;
+  list(pageSize: number, pageToken: string, meta?: CallMeta): Promise<ListResponse__Output>;
   clusterStatus(timeoutMs?: number, signal?: AbortSignal): Promise<ClusterStatusResponse__Output>;
   /** Streams snapshots until the calculation ends; call the returned function to stop. */
-  watch(id: string, onData: (c: Calculation__Output) => void, onEnd: (err: grpc.ServiceError | null) => void): () => void;
+  watch(id: string, onData: (c: Calculation__Output) => void, onEnd: (err: grpc.ServiceError | null) => void, meta?: CallMeta): () => void;
   close(): void;
 }
 
@@ -33,30 +37,41 @@ type Unary<Req, Res> = (
 ) => grpc.ClientUnaryCall;
 
 
-/** `deadlineMs`: of each unary call (`PIGRID_COORDINATOR_TIMEOUT_MS`). */
-export function createCoordinatorClient(address: string, deadlineMs: number): CoordinatorClient {
+function metadataOf(meta: CallMeta | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  const m = typeof meta === 'string' ? { requestId: meta } : (meta ?? {});
+  if (m.requestId) metadata.set(REQUEST_ID_METADATA_KEY, m.requestId);
+  if (m.authorization) metadata.set('authorization', m.authorization);
+  if (m.client) metadata.set('pigrid-client', m.client);
+  return metadata;
+}
+
+/**
+ * `deadlineMs`: of each unary call (`PIGRID_COORDINATOR_TIMEOUT_MS`). `credentials`: mutual TLS checking the
+ * coordinator's certificate (shared/tls.ts), or plaintext.
+ */
+export function createCoordinatorClient(address: string, deadlineMs: number, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): CoordinatorClient {
   const Ctor = loadContract().calculations.pigrid.v1.Calculations;
-  const client: CalculationsClient = new Ctor(address, grpc.credentials.createInsecure(), {
+  const client: CalculationsClient = new Ctor(address, credentials, {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });
-  const call = <Req, Res>(method: Unary<Req, Res>, req: Req, opts: { ms?: number; signal?: AbortSignal; requestId?: string } = {}): Promise<Res> =>
+  const call = <Req, Res>(method: Unary<Req, Res>, req: Req, opts: { ms?: number; signal?: AbortSignal; meta?: CallMeta } = {}): Promise<Res> =>
     new Promise((resolve, reject) => {
-      const metadata = new grpc.Metadata();
-      if (opts.requestId) metadata.set(REQUEST_ID_METADATA_KEY, opts.requestId);
+      const metadata = metadataOf(opts.meta);
       const deadline = Date.now() + (opts.ms ?? deadlineMs);
       const c = method(req, metadata, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
       opts.signal?.addEventListener('abort', () => c.cancel(), { once: true });
     });
   return {
-    submit: (req, requestId) => call(client.Submit.bind(client) as Unary<SubmitRequest, Calculation__Output>, req, { requestId }),
-    get: (id, requestId) => call(client.Get.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
-    cancel: (id, requestId) => call(client.Cancel.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { requestId }),
-    list: (pageSize, pageToken, requestId) =>
-      call(client.List.bind(client) as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { requestId }),
+    submit: (req, meta) => call(client.Submit.bind(client) as Unary<SubmitRequest, Calculation__Output>, req, { meta }),
+    get: (id, meta) => call(client.Get.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
+    cancel: (id, meta) => call(client.Cancel.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
+    list: (pageSize, pageToken, meta) =>
+      call(client.List.bind(client) as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { meta }),
     clusterStatus: (ms, signal) => call(client.ClusterStatus.bind(client) as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
-    watch(id, onData, onEnd) {
-      const stream = client.Watch({ id });
+    watch(id, onData, onEnd, meta) {
+      const stream = client.Watch({ id }, metadataOf(meta));
       let ended = false;
       const end = (err: grpc.ServiceError | null) => {
         if (ended) return;

@@ -9,6 +9,9 @@ import { CODE_METADATA_KEY, FIELD_METADATA_KEY } from '../shared/wire.js';
 const TABLE: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: 400,
   [grpc.status.NOT_FOUND]: 404,
+  [grpc.status.UNAUTHENTICATED]: 401,
+  [grpc.status.PERMISSION_DENIED]: 403,
+  [grpc.status.RESOURCE_EXHAUSTED]: 429,
   [grpc.status.UNAVAILABLE]: 503,
   [grpc.status.DEADLINE_EXCEEDED]: 504,
 };
@@ -20,6 +23,8 @@ export interface ErrorBody {
 export class HttpError extends Error {
   readonly status: number;
   readonly body: ErrorBody;
+  /** Headers that go with the answer (WWW-Authenticate, Retry-After). */
+  readonly headers: Record<string, string> = {};
   /** `cause`: what went wrong underneath (the gRPC error); logged, never sent. */
   constructor(status: number, body: ErrorBody, cause?: unknown) {
     super(body.error.message, cause === undefined ? undefined : { cause });

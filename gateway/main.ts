@@ -1,8 +1,10 @@
 /**
  * Gateway process: the REST face of pigrid. Runs until main's root signal aborts, then closes.
  */
+import { loadApiTokens } from '../shared/api-tokens.js';
 import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
+import { channelCredentials, loadTls } from '../shared/tls.js';
 import { buildApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
 import { createCoordinatorClient } from './coordinator-client.js';
@@ -12,17 +14,22 @@ export async function runGateway(shutdown: AbortSignal): Promise<void> {
   const config = loadGatewayConfig();
   const log = createLogger(config.logLevel);
   exitOnUncaughtErrors(log);
-  const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs);
+  const tls = loadTls(config.tls, 'gateway', log);
+  const tokens = loadApiTokens(config.auth, log);
+  const credentials = channelCredentials(tls, { role: 'coordinator', verifyHostname: true, onRefused: (reason) => log.error('coordinator certificate refused', { reason }) });
+  const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs, credentials);
   const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
-  const app = buildApp({ coordinator, kube, log });
+  const app = buildApp({ coordinator, kube, log, tokens, limits: config.limits });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
-  log.info('gateway ready', { url: `http://${config.host}:${port}`, coordinator: config.coordinator, in_cluster: kube.inCluster, namespace: kube.namespace ?? undefined });
+  log.info('gateway ready', { url: `http://${config.host}:${port}`, coordinator: config.coordinator, tls: tls.files ? 'mutual' : 'off', tokens: tokens.enabled ? 'required' : 'none', in_cluster: kube.inCluster, namespace: kube.namespace ?? undefined });
   await shutdownRequested(shutdown, log);
   await runCleanup(log, [
     ['http server', () => app.close()],
     ['coordinator client', () => coordinator.close()],
+    ['tls files', () => tls.close()],
+    ['api tokens', () => tokens.close()],
   ]);
   log.info('gateway stopped');
 }

@@ -11,6 +11,7 @@ export interface ClusterOptions {
   gateway?: boolean;
   coordinatorEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
   dbPath?: string;
 }
 
@@ -47,7 +48,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let coordinator = await startProcess('coordinator', 'coordinator', coordinatorEnv());
   let gateway: Proc | undefined;
   if (opts.gateway !== false) {
-    gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
+    gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, ...opts.gatewayEnv });
   }
   const cluster: Cluster = {
     workers,

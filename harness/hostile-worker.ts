@@ -16,6 +16,8 @@ import { loadContract } from '../shared/proto.js';
 import { countInside, STREAM_VERSION } from '../kernel/index.js';
 import { heartbeatIntervalMs } from '../worker/work-session.js';
 import { ErrorCode } from '../shared/errors.js';
+import type { IdentityFiles } from '../shared/local-certs.js';
+import { identity, serverCredentialsFor } from './tls.js';
 
 /**
  * How the worker answers leases. Chunk j of a calculation is assumed to have as many points as the leased chunk
@@ -79,6 +81,11 @@ export interface HostileWorkerOptions {
   behaviour: Behaviour;
   /** The hello (and so every lease) waits for this; e.g. until another worker is known to the coordinator. */
   helloAfter?: () => Promise<unknown>;
+  /**
+   * The server's TLS files (mutual TLS, client certificate required), or 'plaintext' for a coordinator started with
+   * PIGRID_INSECURE=true. @default a test-CA certificate naming `workerId`
+   */
+  certificate?: IdentityFiles | 'plaintext';
 }
 
 export interface HostileWorker {
@@ -271,10 +278,12 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
   };
 
   const contract = loadContract();
+  const files = opts.certificate ?? (await identity('worker', opts.workerId));
   const server = await startGrpcServer({
     service: 'worker',
     host: '127.0.0.1',
     port: 0,
+    credentials: files === 'plaintext' ? undefined : await serverCredentialsFor(files),
     register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service, { Work: work }),
   });
   server.setReady(true);

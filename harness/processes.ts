@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { appRoot } from '../shared/paths.js';
+import { componentTlsEnv } from './tls.js';
 
 const ROOT = appRoot();
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -33,10 +34,15 @@ function parseFields(line: string): Record<string, string> {
   return out;
 }
 
+/**
+ * Starts a component. It runs with mutual TLS and a certificate of the test CA for its role (a worker's names its
+ * PIGRID_WORKER_ID) unless `env` sets PIGRID_INSECURE or its own PIGRID_TLS_* files.
+ */
 export async function startProcess(name: string, component: 'coordinator' | 'worker' | 'gateway', env: Record<string, string>, readyTimeoutMs = 20_000): Promise<Proc> {
+  const tls = env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined ? {} : await componentTlsEnv(component, env.PIGRID_WORKER_ID ?? name);
   const child = spawn(process.execPath, [MAIN, component], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PIGRID_HOST: '127.0.0.1', PIGRID_METRICS_PORT: '-1', PIGRID_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH, PIGRID_HOST: '127.0.0.1', PIGRID_METRICS_PORT: '-1', PIGRID_LOG_LEVEL: 'info', ...tls, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

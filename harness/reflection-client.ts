@@ -4,6 +4,7 @@
  * JSON-in, JSON-out unary call. Used to prove that grpcurl users can work with pigrid servers.
  */
 import * as grpc from '@grpc/grpc-js';
+import { clientCredentials } from './tls.js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,14 +20,14 @@ interface ReflectionResponse {
   errorResponse?: { errorCode: number; errorMessage: string };
 }
 
-function reflectionStub(address: string): grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> } {
+async function reflectionStub(address: string): Promise<grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> }> {
   const def = protoLoader.loadSync(reflectionProto, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
   const pkg = grpc.loadPackageDefinition(def) as any;
-  return new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+  return new pkg.grpc.reflection.v1.ServerReflection(address, await clientCredentials());
 }
 
 async function ask(address: string, request: object): Promise<ReflectionResponse> {
-  const stub = reflectionStub(address);
+  const stub = await reflectionStub(address);
   try {
     return await new Promise((resolve, reject) => {
       const call = stub.ServerReflectionInfo();
@@ -73,7 +74,7 @@ export async function invokeJson(address: string, fullMethod: string, json: obje
   const m = svc.methods[method].resolve() as protobuf.Method;
   const Req = m.resolvedRequestType!;
   const Res = m.resolvedResponseType!;
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const client = new grpc.Client(address, await clientCredentials());
   try {
     return await new Promise((resolve) => {
       client.makeUnaryRequest(

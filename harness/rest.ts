@@ -22,8 +22,8 @@ export async function http(url: string, method = 'GET', body?: unknown, headers:
   return { status: res.status, json, text };
 }
 
-export async function submit(base: string, body: Record<string, unknown>): Promise<CalcJson> {
-  const r = await http(`${base}/api/calculate`, 'POST', body);
+export async function submit(base: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<CalcJson> {
+  const r = await http(`${base}/api/calculate`, 'POST', body, headers);
   if (r.status !== 202) throw new Error(`submit failed: ${r.status} ${r.text}`);
   return r.json as CalcJson;
 }

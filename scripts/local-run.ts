@@ -9,7 +9,9 @@
  * - `npx pigrid local scale N` adds workers or removes the highest-numbered ones (dropped from DNS, then drained
  *   with SIGTERM), through a control socket (./data/local-run.sock); `npx pigrid local status` lists the processes;
  * - Ctrl-C stops everything cleanly: workers drain first, then the coordinator and the gateway. A second Ctrl-C
- *   kills them at once.
+ *   kills them at once;
+ * - every gRPC hop is mutual TLS: the first start creates a local CA and a certificate per process under ./data/tls
+ *   (scripts/local-tls.ts; PIGRID_TLS_DIR), plus client.pem for grpcurl; PIGRID_INSECURE=true runs plaintext.
  *
  * Ports (env): PIGRID_HTTP_PORT 8080, PIGRID_GRPC_PORT 50051 (coordinator), PIGRID_WORKER_BASE_PORT 50061 (worker-k
  * gets base + k - 1), PIGRID_METRICS_BASE_PORT 9464 (coordinator; workers base + k; -1 disables). 0 means any free
@@ -22,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { startControlServer, type ControlServer, type RunnerStatus } from './local/control.js';
 import { SupervisedProcess, type Component, type RestartPolicy } from './local/supervisor.js';
 import { startWorkerDns, type WorkerDns } from './local/worker-dns.js';
+import { localTls, type LocalTls } from './local-tls.js';
 import { DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { abortOnSignals, SECOND_SIGNAL_EXIT_CODE } from '../shared/lifecycle.js';
 
@@ -67,12 +70,13 @@ const out = (line: string) => process.stdout.write(line + '\n');
 const prefixOf = (name: string, color: string) => (tty ? `${color}${name.padEnd(12)}\x1b[0m| ` : `${name.padEnd(12)}| `);
 const say = (msg: string) => out(prefixOf('local-run', '\x1b[1m') + msg);
 
-/**
- * Extra environment of every process of a component. The place for settings all local processes share (certificates
- * for mTLS, say: create them before the processes start and add their paths here).
- */
-function componentEnv(_component: Component): NodeJS.ProcessEnv {
-  return {};
+/** Certificates of every process (made in main() before any process starts). */
+let tls: LocalTls;
+const workerIdOf = (index: number) => `local-worker-${index}`;
+
+/** Extra environment of every process of a component: its certificate files (workers: in addWorker). */
+function componentEnv(component: Component): NodeJS.ProcessEnv {
+  return component === 'coordinator' ? tls.env.coordinator : component === 'gateway' ? tls.env.gateway : {};
 }
 
 function supervise(name: string, component: Component, color: string, extra: () => Record<string, string>): SupervisedProcess {
@@ -119,7 +123,8 @@ function addWorker(index: number): WorkerSlot {
       PIGRID_GRPC_PORT: String(slot.port),
       PIGRID_METRICS_PORT: settings.metricsBase < 0 ? '-1' : String(settings.metricsBase + index),
       PIGRID_THREADS: settings.workerThreads,
-      PIGRID_WORKER_ID: `local-worker-${index}`,
+      PIGRID_WORKER_ID: workerIdOf(index),
+      ...tls.env.worker(workerIdOf(index)),
     })),
   };
   slot.proc.on('ready', (fields) => {
@@ -186,6 +191,9 @@ function status(): RunnerStatus {
 }
 
 async function main(): Promise<void> {
+  // One certificate per worker slot that `scale` may open, so a scaled-up worker has its identity at once.
+  tls = await localTls(env, Array.from({ length: settings.maxWorkers }, (_, i) => workerIdOf(i + 1)));
+  say(tls.summary);
   dns = await startWorkerDns();
   coordinator = supervise('coordinator', 'coordinator', colors[0], () => ({
     PIGRID_GRPC_PORT: String(coordinatorPort),

@@ -27,6 +27,8 @@ export interface PigridServer {
   readonly health: HealthImplementation;
   /** The port actually bound (useful with port 0). */
   readonly port: number;
+  /** The plaintext health-only port, when one was asked for. */
+  readonly healthPort: number | undefined;
   setReady(ready: boolean): void;
   /** Graceful shutdown with a deadline, then forced. Idempotent. */
   close(graceMs: number): Promise<void>;
@@ -39,21 +41,40 @@ export async function startGrpcServer(opts: {
   service: 'calculations' | 'worker';
   register: (server: grpc.Server) => void;
   keepalive?: grpc.ChannelOptions;
+  /** TLS (shared/tls.ts serverCredentials) or plaintext. @default plaintext */
+  credentials?: grpc.ServerCredentials;
+  /** Run before every handler: authentication and authorization (shared/grpc-auth.ts). */
+  interceptors?: grpc.ServerInterceptor[];
+  /**
+   * A second, plaintext port that serves grpc.health.v1 only (the kubelet's gRPC probes cannot speak TLS); -1 or
+   * undefined: none.
+   */
+  healthPort?: number;
 }): Promise<PigridServer> {
-  const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, ...opts.keepalive });
+  const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, ...opts.keepalive, interceptors: opts.interceptors ?? [] });
   opts.register(server);
   const health = new HealthImplementation({ '': 'SERVING', [READINESS_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
   reflectionService(opts.service).addToServer(server);
   const bindHost = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]` : opts.host;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${bindHost}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
-  });
+  const bind = (s: grpc.Server, port: number, creds: grpc.ServerCredentials) =>
+    new Promise<number>((resolve, reject) => {
+      s.bindAsync(`${bindHost}:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
+    });
+  const port = await bind(server, opts.port, opts.credentials ?? grpc.ServerCredentials.createInsecure());
+  let healthServer: grpc.Server | undefined;
+  let healthPort: number | undefined;
+  if (opts.healthPort !== undefined && opts.healthPort >= 0) {
+    healthServer = new grpc.Server();
+    health.addToServer(healthServer);
+    healthPort = await bind(healthServer, opts.healthPort, grpc.ServerCredentials.createInsecure());
+  }
   let closing: Promise<void> | undefined;
   return {
     server,
     health,
     port,
+    healthPort,
     setReady(ready) {
       health.setStatus(READINESS_SERVICE, ready ? 'SERVING' : 'NOT_SERVING');
     },
@@ -61,6 +82,7 @@ export async function startGrpcServer(opts: {
       closing ??= new Promise<void>((resolve) => {
         health.setStatus('', 'NOT_SERVING');
         health.setStatus(READINESS_SERVICE, 'NOT_SERVING');
+        healthServer?.forceShutdown();
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
+import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
 import type { LogLevel } from '../shared/logger.js';
 
 export interface WorkerConfig {
@@ -19,6 +20,10 @@ export interface WorkerConfig {
   readonly workerId: string;
   /** How long a draining worker keeps finishing running chunks. @default 20000 ms */
   readonly drainGraceMs: number;
+  /** Mutual TLS files, or plaintext with PIGRID_INSECURE=true (shared/tls.ts). */
+  readonly tls: TlsSettings;
+  /** Plaintext port serving only grpc.health.v1, for the kubelet's probes; -1: none. @default -1 */
+  readonly healthPort: number;
   /** @default info */
   readonly logLevel: LogLevel;
 }
@@ -32,6 +37,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     threads: r.int('PIGRID_THREADS', usableCpus(), 1, 1024),
     workerId: r.string('PIGRID_WORKER_ID', r.string('POD_NAME', `${hostname()}-${process.pid}`)),
     drainGraceMs: r.int('PIGRID_DRAIN_GRACE_MS', 20_000, 0, 3_600_000),
+    tls: readTlsSettings(r),
+    healthPort: r.int('PIGRID_HEALTH_PORT', -1, -1, 65_535),
     logLevel: r.logLevel(),
   });
 }

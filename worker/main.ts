@@ -3,7 +3,9 @@
  * root signal aborts (SIGTERM).
  */
 import { randomUUID } from 'node:crypto';
+import { authInterceptor } from '../shared/grpc-auth.js';
 import { startGrpcServer } from '../shared/grpc-server.js';
+import { loadTls, serverCredentials } from '../shared/tls.js';
 import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
@@ -15,17 +17,26 @@ import { checkedKernelChoice, KERNEL_NAME, STREAM_VERSION } from '../kernel/inde
 import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { createWorkerMetrics } from './metrics.js';
 import { WorkerService } from './worker-service.js';
+import { workAuthorizer } from './work-auth.js';
 
 export async function runWorker(shutdown: AbortSignal): Promise<void> {
   const config = loadWorkerConfig();
   const kernel = checkedKernelChoice();
-  const log = createLogger(config.logLevel, { worker: config.workerId });
+  let log = createLogger(config.logLevel, { worker: config.workerId });
   log.info('kernel chosen', { kernel: kernel.name, reason: kernel.reason });
   exitOnUncaughtErrors(log);
+  const tls = loadTls(config.tls, 'worker', log);
+  // A per-worker certificate names the worker: the coordinator accepts no other id from it.
+  const certified = tls.files?.summary.identity.name;
+  const workerId = certified ?? config.workerId;
+  if (certified && certified !== config.workerId) {
+    log.warn('the certificate names this worker: using its id', { configured: config.workerId, certificate: certified });
+    log = createLogger(config.logLevel, { worker: workerId });
+  }
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
   const service = new WorkerService(
-    { workerId: config.workerId, instanceId: randomUUID(), kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
+    { workerId, instanceId: randomUUID(), kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
     new ChunkRunner(pool),
     log,
     metrics,
@@ -35,6 +46,9 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
     service: 'worker',
     host: config.host,
     port: config.grpcPort,
+    credentials: serverCredentials(tls),
+    healthPort: config.healthPort,
+    interceptors: [authInterceptor(workAuthorizer, (method, peer, verdict) => log.warn('Work stream refused', { method, peer: peer.identity?.uri ?? peer.address, reason: verdict.message }))],
     register: (server) =>
       server.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
   });
@@ -43,6 +57,8 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
   grpc.setReady(true);
   log.info('worker ready', {
     grpc: `${config.host}:${grpc.port}`,
+    health: grpc.healthPort === undefined ? undefined : `${config.host}:${grpc.healthPort}`,
+    tls: tls.files ? 'mutual' : 'off',
     metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
     threads: config.threads,
     kernel: KERNEL_NAME,
@@ -56,6 +72,7 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
     ['grpc server', () => grpc.close(2_000)],
     ['kernel pool', () => pool.close()],
     ['metrics server', () => metricsServer?.close()],
+    ['tls files', () => tls.close()],
   ]);
   log.info('worker stopped', drained);
 }

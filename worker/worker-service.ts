@@ -99,7 +99,9 @@ export class WorkerService {
         draining: this.stateValue !== 'RUNNING',
       },
     });
-    this.log.info('work stream opened', { peer: session.peer });
+    // Over TLS: which coordinator certificate opened it (rotation shows as a new serial).
+    const coordinatorCert = call.getAuthContext()?.sslPeerCertificate?.serialNumber?.toLowerCase();
+    this.log.info('work stream opened', { peer: session.peer, cert: coordinatorCert });
     // Results whose stream broke (e.g. the coordinator restarted) go to the new stream: they are adopted there.
     while (this.outbox.length > 0 && session.isOpen) session.send(this.outbox.shift()!);
   }

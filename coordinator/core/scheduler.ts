@@ -127,6 +127,11 @@ export class Scheduler {
     return c ? { ...c.rec } : undefined;
   }
 
+  /** The active calculations, as copies (admission caps count them). */
+  activeCalculations(): CalculationRecord[] {
+    return [...this.calcs.values()].map((c) => ({ ...c.rec }));
+  }
+
   /** Cancels an active calculation: revokes its leases. Returns undefined when it is not active here. */
   cancel(id: string, now: number, effects: Effect[]): CalculationRecord | undefined {
     const c = this.calcs.get(id);

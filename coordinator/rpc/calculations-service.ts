@@ -6,6 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { CalculationsHandlers } from '../../generated/proto/pigrid/v1/Calculations.js';
 import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
+import { principalOf } from '../../shared/grpc-auth.js';
+import type { Admission } from '../admission.js';
 import type { Logger } from '../../shared/logger.js';
 import { checkPageSize } from '../../shared/submit-rules.js';
 import { modeFromWire, REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
@@ -78,12 +80,14 @@ function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sen
   else callback(null, value);
 }
 
-export function calculationsHandlers(coordinator: CoordinatorService, singleModeThreads: number, log: Logger): CalculationsHandlers {
+export function calculationsHandlers(coordinator: CoordinatorService, singleModeThreads: number, log: Logger, admission?: Admission): CalculationsHandlers {
   return {
     Submit(call, callback) {
       unary(log, 'Submit', call, callback, () => {
         const r = call.request;
         const mode = modeFromWire(r.mode);
+        const client = principalOf(call);
+        let settle: ((id?: string) => void) | undefined;
         return coordinator
           .submit(
             {
@@ -94,8 +98,20 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
               chunkSize: r._chunkSize === 'chunkSize' ? r.chunkSize : undefined,
             },
             true,
+            (points) => {
+              settle = admission?.admit(client, points);
+            },
           )
-          .then(toWireCalculation);
+          .then(
+            (created) => {
+              settle?.(created.id);
+              return toWireCalculation(created);
+            },
+            (err: unknown) => {
+              settle?.();
+              throw err;
+            },
+          );
       });
     },
     Get(call, callback) {
@@ -146,8 +162,10 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
     Watch(call) {
       const id = call.request.id;
       let first: CalculationRecord;
+      let release = () => {};
       try {
         first = coordinator.get(id);
+        if (!isTerminal(first.status) && admission) release = admission.openWatch();
       } catch (err) {
         call.emit('error', answerFor(log, 'Watch', call, err, id));
         return;
@@ -157,6 +175,7 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
         call.end();
         return;
       }
+      call.on('close', release);
       let lastSent = Date.now();
       let pending: Calculation | undefined;
       let timer: NodeJS.Timeout | undefined;
@@ -171,6 +190,7 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
         if (isTerminal(rec.status)) {
           if (timer) clearTimeout(timer);
           stop();
+          release();
           call.write(msg);
           call.end();
           return;
@@ -187,12 +207,14 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
         } catch (err) {
           if (timer) clearTimeout(timer);
           stop();
+          release();
           call.emit('error', answerFor(log, 'Watch', call, err, id));
         }
       });
       call.on('cancelled', () => {
         if (timer) clearTimeout(timer);
         stop();
+        release();
       });
     },
   };

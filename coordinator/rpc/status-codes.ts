@@ -18,6 +18,11 @@ const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCode.CALCULATION_NOT_FOUND]: grpc.status.NOT_FOUND,
   [ErrorCode.COORDINATOR_DRAINING]: grpc.status.UNAVAILABLE,
   [ErrorCode.STORE_UNAVAILABLE]: grpc.status.UNAVAILABLE,
+  [ErrorCode.UNAUTHENTICATED]: grpc.status.UNAUTHENTICATED,
+  [ErrorCode.FORBIDDEN]: grpc.status.PERMISSION_DENIED,
+  [ErrorCode.TOO_MANY_CALCULATIONS]: grpc.status.RESOURCE_EXHAUSTED,
+  [ErrorCode.TOO_MANY_QUEUED_POINTS]: grpc.status.RESOURCE_EXHAUSTED,
+  [ErrorCode.TOO_MANY_STREAMS]: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 

@@ -9,11 +9,22 @@ import type { WorkerClient } from '../../generated/proto/pigrid/v1/Worker.js';
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
+import { channelCredentials, type Tls } from '../../shared/tls.js';
 import { loadContract } from '../../shared/proto.js';
 // From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
 import { STREAM_VERSION } from '../../kernel/stream-spec.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
 import type { CoordinatorService, LeaseSink } from '../coordinator-service.js';
+import { workerIdentity, type WorkerAuthFailure } from './worker-identity.js';
+
+/** How links authenticate workers, and where they report the ones they refuse. */
+export interface LinkSecurity {
+  readonly tls: Tls;
+  refused(reason: WorkerAuthFailure): void;
+}
+
+/** A stream that failed before any hello for one of these reasons was refused in the TLS handshake. */
+const TLS_FAILURE = /certificate|ssl|tls|handshake|self[- ]signed|unable to verify|alert/i;
 
 const HELLO_TIMEOUT_MS = 10_000;
 const BACKOFF_MIN_MS = 250;
@@ -33,13 +44,20 @@ export class WorkerLink implements LeaseSink {
   private helloTimer: NodeJS.Timeout | undefined;
   private wanted = true;
   private onIdle: (() => void) | undefined;
+  private readonly security: LinkSecurity;
+  /** Why this worker's certificate was last refused (from the handshake), and the last refusal reported. */
+  private refusal: string | undefined;
+  private reported: string | undefined;
 
-  constructor(address: string, coordinator: CoordinatorService, log: Logger) {
+  constructor(address: string, coordinator: CoordinatorService, log: Logger, security: LinkSecurity) {
     this.address = address;
     this.coordinator = coordinator;
     this.log = log.child({ worker: address });
+    this.security = security;
     const Ctor = loadContract().worker.pigrid.v1.Worker;
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), KEEPALIVE_OPTIONS);
+    const credentials = channelCredentials(security.tls, { role: 'worker', verifyHostname: false, onRefused: (reason) => (this.refusal = reason) });
+    // Its own subchannel: the certificate of a connection belongs to this link only.
+    this.client = new Ctor(address, credentials, { ...KEEPALIVE_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
     this.open();
   }
 
@@ -119,6 +137,14 @@ export class WorkerLink implements LeaseSink {
     if (msg.hello) {
       if (this.helloTimer) clearTimeout(this.helloTimer);
       if (this.connId) return;
+      const auth = call.getAuthContext();
+      const who = workerIdentity(this.security.tls.files !== undefined, auth?.sslPeerCertificate, msg.hello.workerId, this.address);
+      if (!who.ok) {
+        this.report(who.reason, who.detail);
+        call.cancel();
+        return;
+      }
+      this.reported = undefined;
       this.connId = `${this.address}#${++connCounter}`;
       this.backoffMs = BACKOFF_MIN_MS;
       // A worker whose kernel computes another random stream would break exactness: keep it, lease it nothing.
@@ -129,7 +155,7 @@ export class WorkerLink implements LeaseSink {
       this.coordinator.workerConnected(
         {
           connId: this.connId,
-          workerId: msg.hello.workerId || this.address,
+          workerId: who.workerId,
           instanceId: msg.hello.instanceId,
           address: this.address,
           kind: 'remote',
@@ -171,9 +197,21 @@ export class WorkerLink implements LeaseSink {
     }
   }
 
+  /** A refused worker: logged once per distinct refusal (the link keeps redialling with backoff), always counted. */
+  private report(reason: WorkerAuthFailure, detail: string): void {
+    this.security.refused(reason);
+    if (this.reported === detail) return;
+    this.reported = detail;
+    this.log.warn('worker refused: no lease for it', { reason, detail });
+  }
+
   private onBroken(call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output>, why: string): void {
     if (call !== this.call) return;
     this.call = undefined;
+    if (!this.connId && this.security.tls.files && (this.refusal || TLS_FAILURE.test(why))) {
+      this.report('tls', this.refusal ?? why);
+      this.refusal = undefined;
+    }
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.lost(why);
     if (this.onIdle) {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../../shared/logger.js';
 import type { CoordinatorService } from '../coordinator-service.js';
-import { WorkerLink } from './worker-link.js';
+import { WorkerLink, type LinkSecurity } from './worker-link.js';
 
 export class WorkerLinks {
   private readonly coordinator: CoordinatorService;
@@ -12,10 +12,12 @@ export class WorkerLinks {
   private readonly links = new Map<string, WorkerLink>();
   private readonly retiring = new Set<WorkerLink>();
   private closed = false;
+  private readonly security: LinkSecurity;
 
-  constructor(coordinator: CoordinatorService, log: Logger) {
+  constructor(coordinator: CoordinatorService, log: Logger, security: LinkSecurity) {
     this.coordinator = coordinator;
     this.log = log;
+    this.security = security;
   }
 
   /** Reconciles the links with the full current set of addresses. */
@@ -25,7 +27,7 @@ export class WorkerLinks {
     for (const address of wanted) {
       if (this.links.has(address)) continue;
       this.log.info('worker address discovered', { address });
-      this.links.set(address, new WorkerLink(address, this.coordinator, this.log));
+      this.links.set(address, new WorkerLink(address, this.coordinator, this.log, this.security));
     }
     for (const [address, link] of this.links) {
       if (wanted.has(address)) continue;

@@ -15,6 +15,49 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 const $ = (id) => document.getElementById(id);
 const text = (v) => (v === null || v === undefined ? '' : String(v));
+
+// ---- the API token, if the server wants one: kept for this tab, sent as a bearer token on every API call ----
+
+$('token').value = sessionStorage.getItem('pigrid-token') || '';
+$('token').addEventListener('change', () => sessionStorage.setItem('pigrid-token', $('token').value.trim()));
+const authHeaders = () => {
+  const t = $('token').value.trim();
+  return t ? { authorization: `Bearer ${t}` } : {};
+};
+const api = (url, init = {}) => fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers || {}) } });
+/**
+ * Server-Sent Events as `on(event, data)`; `close()` stops. EventSource cannot send a header: with a token the
+ * stream is read through fetch instead.
+ */
+function events(url, on) {
+  if (!$('token').value.trim()) {
+    const es = new EventSource(url);
+    for (const name of ['progress', 'end', 'error']) es.addEventListener(name, (e) => on(name, e.data));
+    return es;
+  }
+  const ctl = new AbortController();
+  void api(url, { signal: ctl.signal })
+    .then(async (res) => {
+      if (!res.ok) return on('error', await res.text());
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return on('error', '');
+        buf += value;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const name = /^event: (.*)$/m.exec(block);
+          const data = /^data: (.*)$/m.exec(block);
+          if (name && data) on(name[1], data[1]);
+        }
+      }
+    })
+    .catch(() => {});
+  return { close: () => ctl.abort() };
+}
 const el = (tag, props = {}, children = []) => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
@@ -62,7 +105,7 @@ const calcs = new Map();
 const rateSamples = new Map();
 /** id → convergence series {x: points_done[], est[], lo[], hi[]}. */
 const convergence = new Map();
-/** id → EventSource. */
+/** id → open event stream (anything with close()). */
 const streams = new Map();
 /** The calculation shown under "Current calculation": chosen by a click or a submission, else the newest live one. */
 let selected = null;
@@ -110,24 +153,22 @@ function rateOf(c) {
 
 function follow(id) {
   if (streams.has(id)) return;
-  const es = new EventSource(`/api/calculate/${encodeURIComponent(id)}/events`);
-  streams.set(id, es);
-  const onSnapshot = (e) => {
-    observe(JSON.parse(e.data));
+  const stream = events(`/api/calculate/${encodeURIComponent(id)}/events`, (name, data) => {
+    if (name === 'error') {
+      // A server-sent `error` event carries the error body; a connection error has no data and is retried by the
+      // browser unless the calculation has ended.
+      const c = calcs.get(id);
+      if (data || (c && TERMINAL.has(c.status))) stopFollowing(id);
+      return;
+    }
+    observe(JSON.parse(data));
     render();
-  };
-  es.addEventListener('progress', onSnapshot);
-  es.addEventListener('end', (e) => {
-    onSnapshot(e);
-    stopFollowing(id);
-    void refreshCalculations();
+    if (name === 'end') {
+      stopFollowing(id);
+      void refreshCalculations();
+    }
   });
-  es.addEventListener('error', (e) => {
-    // A server-sent `error` event carries the error body; a connection error has no data and is retried by the
-    // browser unless the calculation has ended.
-    const c = calcs.get(id);
-    if (e.data || (c && TERMINAL.has(c.status))) stopFollowing(id);
-  });
+  streams.set(id, stream);
 }
 function stopFollowing(id) {
   streams.get(id)?.close();
@@ -363,7 +404,7 @@ function select(id) {
 }
 
 async function cancelCalculation(id) {
-  const res = await fetch(`/api/calculate/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+  const res = await api(`/api/calculate/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
   const json = await res.json().catch(() => ({}));
   if (res.ok) observe(json);
   else $('submit-error').textContent = json.error ? json.error.message : `cancel: HTTP ${res.status}`;
@@ -378,7 +419,7 @@ const growth = []; // { t, delta } of the polls in the window
 let firstPoll = 0;
 async function refreshCalculations() {
   try {
-    const page = await (await fetch('/api/calculate?page_size=25')).json();
+    const page = await (await api('/api/calculate?page_size=25')).json();
     const now = Date.now();
     const points = new Map();
     for (const c of page.calculations) {
@@ -410,7 +451,7 @@ async function refreshCalculations() {
 
 async function refreshStatus() {
   try {
-    const s = await (await fetch('/api/k8s/status')).json();
+    const s = await (await api('/api/k8s/status')).json();
     const c = s.coordinator || {};
     $('workers').replaceChildren(
       ...(c.workers || []).map((w) => {
@@ -467,7 +508,7 @@ async function renderK8s(s) {
   if (Date.now() - metricsAt > 10_000) {
     metricsAt = Date.now();
     try {
-      const m = await (await fetch('/api/k8s/metrics')).json();
+      const m = await (await api('/api/k8s/metrics')).json();
       usage = new Map((m.pods || []).map((p) => [p.name, p]));
       renderK8s.usage = usage;
     } catch (e) {
@@ -496,7 +537,7 @@ $('submit').addEventListener('submit', async (ev) => {
   let res;
   let json;
   try {
-    res = await fetch('/api/calculate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    res = await api('/api/calculate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     json = await res.json();
   } catch (e) {
     $('submit-error').textContent = 'the gateway does not answer';

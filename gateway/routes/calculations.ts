@@ -2,15 +2,16 @@
  * The calculations REST API: submit, get, list, cancel, and a live progress stream (Server-Sent Events).
  * Everything goes to the coordinator through its gRPC API.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitRequest.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { checkJsonSubmitBody, checkPageSize, type Mode } from '../../shared/submit-rules.js';
 import { modeToWire } from '../../shared/wire.js';
 import { toCalculationJson } from '../calculation-json.js';
 import { CalculationReads } from '../calculation-reads.js';
-import type { CoordinatorClient } from '../coordinator-client.js';
+import type { CallMeta, CoordinatorClient } from '../coordinator-client.js';
 import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';
+import type { StreamLimits } from '../limits.js';
 
 async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -20,7 +21,12 @@ async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function registerCalculationRoutes(app: FastifyInstance, coordinator: CoordinatorClient): void {
+/** What the coordinator is told about a REST write: its id, its client's token (checked again there), its client. */
+function meta(request: FastifyRequest): CallMeta {
+  return { requestId: request.id, authorization: request.headers.authorization, client: request.principal || `ip:${request.ip}` };
+}
+
+export function registerCalculationRoutes(app: FastifyInstance, coordinator: CoordinatorClient, streamLimits?: StreamLimits): void {
   // Open event streams end when the gateway shuts down, so close() never waits on a client that never leaves.
   const streams = new Set<() => void>();
   const reads = new CalculationReads(coordinator);
@@ -38,7 +44,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     if (body.points !== undefined && body.points !== null) req.points = body.points;
     if (body.seed !== undefined && body.seed !== null) req.seed = body.seed;
     if (body.chunk_size !== undefined && body.chunk_size !== null) req.chunkSize = body.chunk_size;
-    const created = await viaCoordinator(() => coordinator.submit(req, request.id));
+    const created = await viaCoordinator(() => coordinator.submit(req, meta(request)));
     const json = toCalculationJson(created);
     return reply.code(202).header('location', `/api/calculate/${json.id}`).send(json);
   });
@@ -56,13 +62,13 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
   });
 
   app.post<{ Params: { id: string } }>('/api/calculate/:id/cancel', async (request) => {
-    return toCalculationJson(await viaCoordinator(() => coordinator.cancel(request.params.id, request.id)));
+    return toCalculationJson(await viaCoordinator(() => coordinator.cancel(request.params.id, meta(request))));
   });
 
   app.get<{ Querystring: { page_size?: string; page_token?: string } }>('/api/calculate', async (request) => {
     const pageSize = checkPageSize(request.query.page_size);
     if (!('value' in pageSize)) throw HttpError.invalid([pageSize]);
-    const page = await viaCoordinator(() => coordinator.list(pageSize.value, request.query.page_token ?? '', request.id));
+    const page = await viaCoordinator(() => coordinator.list(pageSize.value, request.query.page_token ?? '', meta(request)));
     return { calculations: page.calculations.map(toCalculationJson), next_page_token: page.nextPageToken || null };
   });
 
@@ -72,6 +78,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
    */
   app.get<{ Params: { id: string } }>('/api/calculate/:id/events', async (request, reply) => {
     const first = await reads.get(request.params.id, request.id, viaCoordinator);
+    const release = streamLimits?.open(request.principal || `ip:${request.ip}`) ?? (() => {});
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -87,6 +94,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
       clearInterval(keepAlive);
       streams.delete(shutdown);
       unsubscribe();
+      release();
       return true;
     };
     const end = (event: string, body: string) => {

@@ -38,3 +38,8 @@ export function registerDashboard(app: FastifyInstance): void {
     });
   }
 }
+
+/** The dashboard page as served (the security headers allow its inline blocks, if any, by hash). */
+export function dashboardHtml(): string {
+  return readFileSync(DASHBOARD_ASSETS['/'].file(), 'utf8');
+}

@@ -20,7 +20,7 @@ async function storedCount(): Promise<number> {
 
 beforeAll(async () => {
   c = await startCluster({ workers: 1, coordinatorEnv: { PIGRID_MAX_POINTS: '1000000000000', PIGRID_MAX_CHUNKS: '1000' } });
-  client = calculationsClient(c.grpc);
+  client = await calculationsClient(c.grpc);
 });
 afterAll(async () => {
   client?.close();

@@ -50,4 +50,4 @@ it('keeps the exact result while workers are killed and replaced', async () => {
   const audit = auditChunks(c.dbPath, dist.id);
   expect(audit).toMatchObject({ rows: 200, distinct: 200, inside: single.inside, points: POINTS });
   console.log(`chaos: ${kills} workers killed, ${result.chunks_released} chunks re-leased, ${result.duplicate_results} duplicate results matched, chunks by worker ${JSON.stringify(audit.byWorker)}`);
-});
+}, 120_000); // each replacement worker also gets a certificate and a TLS handshake

@@ -34,7 +34,7 @@ it('resumes an unfinished calculation after SIGKILL and finishes it exactly', as
   expect(auditChunks(c.dbPath, dist.id)).toMatchObject({ rows: 80, distinct: 80, inside: single.inside, points: POINTS });
   // Nothing stays running forever: the other calculation that was in flight ended too.
   expect((await waitDone(c.url, queued.id)).status).toBe('completed');
-});
+}, 120_000); // restarts over mutual TLS: new handshakes for every worker and the gateway
 
 it('drains on SIGTERM: leases nothing more, commits the results in flight, exits 0, resumes after restart', async () => {
   const CHUNK = 1_000_000_000;

@@ -5,7 +5,8 @@
  * the page fits a phone; bad input shows the server's message; a quarantined worker is highlighted.
  * Screenshots go to test-results/dashboard/ (gitignored).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hashToken } from '../../shared/api-tokens.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -19,12 +20,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const SHOTS = join(appRoot(), 'test-results', 'dashboard');
+/** The main cluster wants this API token for writes (reads stay open); pages get it in the token field. */
+const TOKEN = 'dashboard-test-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** What a hardened gateway sends (issue 10): nothing inline may run or style the page. */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** A page that gets the dashboard document with the strict CSP and records CSP violations and script errors. */
-async function openDashboard(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; problems: string[] }> {
+async function openDashboard(browser: Browser, url: string, viewport = { width: 1280, height: 900 }, token: string | null = TOKEN): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport });
+  // As if the person had typed the token into the page's token field earlier in this tab.
+  if (token) await page.addInitScript((t) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('pigrid-token', t), token);
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
@@ -49,7 +55,9 @@ describe.skipIf(!haveChromium)('dashboard', () => {
   let c: Cluster;
   let browser: Browser;
   beforeAll(async () => {
-    c = await startCluster({ workers: 2 });
+    const tokens = join(mkdtempSync(join(tmpdir(), 'pigrid-dash-')), 'tokens');
+    writeFileSync(tokens, `browser ${hashToken(TOKEN)} write\n`);
+    c = await startCluster({ workers: 2, coordinatorEnv: { PIGRID_API_TOKENS_FILE: tokens }, gatewayEnv: { PIGRID_API_TOKENS_FILE: tokens } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -93,7 +101,7 @@ describe.skipIf(!haveChromium)('dashboard', () => {
 
   it('shows a calculation submitted elsewhere, live, and cancels it from the page', async () => {
     const { page, problems } = await openDashboard(browser, c.url);
-    const other = await submit(c.url, { points: 10_000_000_000_000, mode: 'distributed', seed: 1, chunk_size: 50_000_000 });
+    const other = await submit(c.url, { points: 10_000_000_000_000, mode: 'distributed', seed: 1, chunk_size: 50_000_000 }, AUTH);
     const card = page.locator(`#active .card[data-id="${other.id}"]`);
     await card.waitFor({ timeout: 10_000 });
     await page.locator('#current-status[data-status="running"]').waitFor({ timeout: 20_000 });
@@ -143,6 +151,19 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('asks for the API token when the server wants one, and takes it from the token field', async () => {
+    const { page } = await openDashboard(browser, c.url, undefined, null);
+    await page.fill('#points', '1000000000');
+    await page.click('#go');
+    await page.locator('#submit-error', { hasText: /\S/ }).waitFor();
+    expect(await page.locator('#submit-error').textContent()).toMatch(/needs a token: send Authorization: Bearer <token>/);
+    await page.fill('#token', TOKEN);
+    await page.locator('#token').dispatchEvent('change');
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/calculate') && r.request().method() === 'POST'), page.click('#go')]);
+    expect(res.status()).toBe(202);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('pigrid-token'))).toBe(TOKEN);
   });
 
   it('shows the server’s message for bad input', async () => {

@@ -54,7 +54,7 @@ async function startGrid(workers: string[], env: Record<string, string> = {}, op
 }
 
 async function clusterStatus(g: { grpc: string }): Promise<ClusterStatusResponse__Output> {
-  const client = calculationsClient(g.grpc);
+  const client = await calculationsClient(g.grpc);
   try {
     const { value, error } = await unary<ClusterStatusResponse__Output>((cb) => client.ClusterStatus({}, cb));
     if (error) throw error;

@@ -87,6 +87,13 @@ afterAll(async () => {
 });
 
 describe('local run', () => {
+  it('runs mutual TLS by default, with a CA and a certificate per process made beside the database', () => {
+    expect(lines.some((l) => /mutual TLS on every gRPC hop; CA and certificates in \S+\/tls \(grpcurl: -cacert \S+ca\.pem -cert \S+client\.pem -key \S+client-key\.pem\)/.test(l))).toBe(true);
+    expect(lines.some((l) => /coordinator .*coordinator ready .*tls=mutual/.test(l))).toBe(true);
+    expect(lines.some((l) => /worker-1 .*worker ready .*tls=mutual/.test(l))).toBe(true);
+    expect(lines.some((l) => /PIGRID_INSECURE=true/.test(l))).toBe(false);
+  });
+
   it('restarts a SIGKILLed worker with its id and port; the calculation stays exact', async () => {
     const before = (await status()).workers.find((w) => w.name === 'worker-1')!;
     const calc = await submit(url, { points: POINTS, mode: 'distributed', seed: SEED, chunk_size: CHUNK });

@@ -59,6 +59,9 @@ export const CONTRACT: Readonly<Record<Component, ComponentContract>> = {
       'PIGRID_WORKERS', 'PIGRID_DNS_SERVER', 'PIGRID_MAX_CHUNKS', 'PIGRID_MAX_CHUNK_ATTEMPTS', 'PIGRID_STRAGGLER_FACTOR',
       'PIGRID_STRAGGLER_MIN_MS', 'PIGRID_TICK_MS', 'PIGRID_VERIFY_RATE', 'PIGRID_VERIFY_FIRST', 'PIGRID_MAX_WORKER_CAPACITY',
       'PIGRID_INITIAL_CREDITS', 'PIGRID_BACKOFF_MIN_MS', 'PIGRID_BACKOFF_MAX_MS',
+      'PIGRID_TLS_CA', 'PIGRID_TLS_CERT', 'PIGRID_TLS_KEY', 'PIGRID_TLS_RELOAD_MS', 'PIGRID_INSECURE', 'PIGRID_HEALTH_PORT',
+      'PIGRID_API_TOKENS_FILE', 'PIGRID_READ_AUTH', 'PIGRID_MAX_ACTIVE_CALCULATIONS', 'PIGRID_MAX_ACTIVE_PER_CLIENT',
+      'PIGRID_MAX_QUEUED_POINTS', 'PIGRID_MAX_WATCH_STREAMS',
     ],
     required: {
       PIGRID_HOST: '0.0.0.0',
@@ -69,7 +72,7 @@ export const CONTRACT: Readonly<Record<Component, ComponentContract>> = {
       PIGRID_WORKER_PORT_NAME: null,
       PIGRID_WORKER_PORT: null,
     },
-    portSettings: { grpc: 'PIGRID_GRPC_PORT', metrics: 'PIGRID_METRICS_PORT' },
+    portSettings: { grpc: 'PIGRID_GRPC_PORT', metrics: 'PIGRID_METRICS_PORT', health: 'PIGRID_HEALTH_PORT' },
     probes: { kind: 'grpc', readinessService: 'readiness' },
     drainGraceDefaultMs: 10_000,
     mountsToken: false,
@@ -78,9 +81,9 @@ export const CONTRACT: Readonly<Record<Component, ComponentContract>> = {
   worker: {
     workloadKind: 'Deployment',
     arg: 'worker',
-    settings: ['PIGRID_HOST', 'PIGRID_GRPC_PORT', 'PIGRID_METRICS_PORT', 'PIGRID_THREADS', 'PIGRID_KERNEL', 'PIGRID_WORKER_ID', 'PIGRID_DRAIN_GRACE_MS'],
+    settings: ['PIGRID_HOST', 'PIGRID_GRPC_PORT', 'PIGRID_METRICS_PORT', 'PIGRID_THREADS', 'PIGRID_KERNEL', 'PIGRID_WORKER_ID', 'PIGRID_DRAIN_GRACE_MS', 'PIGRID_TLS_CA', 'PIGRID_TLS_CERT', 'PIGRID_TLS_KEY', 'PIGRID_TLS_RELOAD_MS', 'PIGRID_INSECURE', 'PIGRID_HEALTH_PORT'],
     required: { PIGRID_HOST: '0.0.0.0', PIGRID_GRPC_PORT: null, PIGRID_METRICS_PORT: null },
-    portSettings: { grpc: 'PIGRID_GRPC_PORT', metrics: 'PIGRID_METRICS_PORT' },
+    portSettings: { grpc: 'PIGRID_GRPC_PORT', metrics: 'PIGRID_METRICS_PORT', health: 'PIGRID_HEALTH_PORT' },
     probes: { kind: 'grpc', readinessService: 'readiness' },
     drainGraceDefaultMs: 20_000,
     mountsToken: false,
@@ -89,7 +92,11 @@ export const CONTRACT: Readonly<Record<Component, ComponentContract>> = {
   gateway: {
     workloadKind: 'Deployment',
     arg: 'gateway',
-    settings: ['PIGRID_HOST', 'PIGRID_HTTP_PORT', 'PIGRID_COORDINATOR', 'PIGRID_COORDINATOR_TIMEOUT_MS', 'PIGRID_K8S_NAMESPACE', 'PIGRID_K8S_TIMEOUT_MS'],
+    settings: [
+      'PIGRID_HOST', 'PIGRID_HTTP_PORT', 'PIGRID_COORDINATOR', 'PIGRID_COORDINATOR_TIMEOUT_MS', 'PIGRID_K8S_NAMESPACE', 'PIGRID_K8S_TIMEOUT_MS',
+      'PIGRID_TLS_CA', 'PIGRID_TLS_CERT', 'PIGRID_TLS_KEY', 'PIGRID_TLS_RELOAD_MS', 'PIGRID_INSECURE', 'PIGRID_API_TOKENS_FILE', 'PIGRID_READ_AUTH', 'PIGRID_RATE_LIMIT_MAX', 'PIGRID_RATE_LIMIT_WINDOW_MS',
+      'PIGRID_MAX_EVENT_STREAMS', 'PIGRID_MAX_EVENT_STREAMS_PER_CLIENT',
+    ],
     required: { PIGRID_HOST: '0.0.0.0', PIGRID_HTTP_PORT: null, PIGRID_COORDINATOR: null },
     portSettings: { http: 'PIGRID_HTTP_PORT' },
     probes: { kind: 'http', liveness: '/healthz', readiness: '/readyz' },
@@ -134,6 +141,7 @@ export const METRICS = {
     'pigrid_leases_granted_total', 'pigrid_chunks_completed_total', 'pigrid_chunks_released_total', 'pigrid_samples_total',
     'pigrid_chunk_duration_seconds', 'pigrid_result_mismatches_total', 'pigrid_duplicate_results_total',
     'pigrid_results_rejected_total', 'pigrid_verifications_total', 'pigrid_workers_quarantined_total', 'pigrid_workers_quarantined',
+    'pigrid_worker_auth_failures_total', 'pigrid_grpc_calls_refused_total',
   ],
   worker: [
     'pigrid_worker_pool_utilization', 'pigrid_worker_threads', 'pigrid_worker_leases_held', 'pigrid_worker_chunks_total',
@@ -210,6 +218,18 @@ export const NETWORK_FLOWS: readonly Flow[] = [
   { from: C('worker'), to: PEERS.apiServer, port: 6443, allowed: false },
   { from: C('coordinator'), to: PEERS.apiServer, port: 6443, allowed: false },
 ];
+
+/**
+ * Mutual TLS: which components serve and dial gRPC (each must mount its certificate files), the pigrid id each
+ * certificate must carry (shared/peer-identity.ts), and where the files are.
+ */
+export const TLS = {
+  settings: ['PIGRID_TLS_CA', 'PIGRID_TLS_CERT', 'PIGRID_TLS_KEY'],
+  ids: { coordinator: 'spiffe://pigrid/coordinator', gateway: 'spiffe://pigrid/gateway', worker: 'spiffe://pigrid/worker' },
+  /** Per-pod worker ids from cert-manager's csi-driver. */
+  csiDriver: 'csi.cert-manager.io',
+  csiWorkerUri: 'spiffe://pigrid/worker/${POD_NAME}',
+} as const satisfies { ids: Record<Component, string> } & Record<string, unknown>;
 
 /** Ports that exactly one component may open, whatever else the policies say. */
 export const EXCLUSIVE_INGRESS: readonly { readonly to: Component; readonly port: number; readonly from: Component }[] = [

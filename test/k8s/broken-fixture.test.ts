@@ -53,6 +53,7 @@ const EXPECTED: readonly { check: CheckId; object: string; says: string }[] = [
   { check: 'adapter-rule', object: 'HorizontalPodAutoscaler/pigrid-worker', says: 'not a coordinator gauge' },
   { check: 'adapter-rule', object: 'HorizontalPodAutoscaler/pigrid-worker', says: 'resource "namespace"' },
   { check: 'adapter-rule', object: 'HorizontalPodAutoscaler/pigrid-worker', says: '<<.LabelMatchers>>' },
+  { check: 'tls', object: 'Deployment/pigrid-worker', says: 'runs gRPC in plaintext: PIGRID_INSECURE=true' },
 ];
 
 describe.skipIf(!kubectl)(`broken fixture${kubectl ? '' : ' (SKIPPED: kubectl is not on PATH, nothing can be rendered)'}`, () => {

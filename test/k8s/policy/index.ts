@@ -10,6 +10,7 @@ import { checkNetworkIntent, checkNetworkIsolation } from './network.js';
 import type { AutoscalingExpectations, CapacityBudget } from './autoscaling.js';
 import { checkAutoscalerTargets, checkAutoscalingBounds, checkCapacity } from './autoscaling.js';
 import { checkAdapterRules, checkMonitoringQueries } from './monitoring.js';
+import { checkTls } from './tls.js';
 
 export type { K8sObject, Violation, CheckId } from './types.js';
 export { CHECK_IDS } from './types.js';
@@ -50,6 +51,7 @@ export function runAllChecks(objs: readonly K8sObject[], options: PolicyOptions 
     ...checkNetworkIntent(objs),
     ...checkMonitoringQueries(objs),
     ...checkAdapterRules(objs, options.adapterValues),
+    ...checkTls(objs),
   ];
 }
 

@@ -32,6 +32,8 @@ const CUSTOM: Record<string, (spec: Record<string, unknown>, report: (m: string)
   'monitoring.coreos.com/v1/PodMonitor': podMonitorShape,
   'monitoring.coreos.com/v1/PrometheusRule': prometheusRuleShape,
   'keda.sh/v1alpha1/ScaledObject': scaledObjectShape,
+  'cert-manager.io/v1/Certificate': certificateShape,
+  'cert-manager.io/v1/Issuer': issuerShape,
 };
 
 /**
@@ -155,4 +157,32 @@ function scaledObjectShape(spec: Record<string, unknown>, report: (m: string) =>
     if (!isRecord(t.metadata)) return report(`spec.triggers[${i}].metadata is required`);
     for (const [k, v] of Object.entries(t.metadata)) if (typeof v !== 'string') report(`spec.triggers[${i}].metadata.${k} must be a string`);
   });
+}
+
+/** A scalar as text (objects as JSON), for messages about manifest values. */
+function str(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
+const KEY_USAGES = ['signing', 'digital signature', 'content commitment', 'key encipherment', 'key agreement', 'data encipherment', 'cert sign', 'crl sign', 'encipher only', 'decipher only', 'any', 'server auth', 'client auth', 'code signing', 'email protection', 's/mime', 'ipsec end system', 'ipsec tunnel', 'ipsec user', 'timestamping', 'ocsp signing', 'microsoft sgc', 'netscape sgc'];
+
+function certificateShape(spec: Record<string, unknown>, report: (m: string) => void): void {
+  onlyKeys(spec, ['secretName', 'commonName', 'dnsNames', 'uris', 'ipAddresses', 'emailAddresses', 'isCA', 'usages', 'duration', 'renewBefore', 'privateKey', 'issuerRef', 'subject', 'secretTemplate', 'revisionHistoryLimit', 'keystores', 'encodeUsagesInRequest', 'literalSubject', 'additionalOutputFormats', 'nameConstraints', 'otherNames', 'renewBeforePercentage'], 'spec', report);
+  if (typeof spec.secretName !== 'string') report('spec.secretName is required');
+  if (!isRecord(spec.issuerRef) || typeof spec.issuerRef.name !== 'string') report('spec.issuerRef.name is required');
+  else if (spec.issuerRef.kind !== undefined && !['Issuer', 'ClusterIssuer'].includes(str(spec.issuerRef.kind))) report(`spec.issuerRef.kind ${str(spec.issuerRef.kind)} is not Issuer or ClusterIssuer`);
+  for (const f of ['duration', 'renewBefore']) if (spec[f] !== undefined && !/^(\d+(\.\d+)?(h|m|s))+$/.test(str(spec[f]))) report(`spec.${f} is not a Go duration`);
+  if (Array.isArray(spec.usages)) for (const u of spec.usages) if (!KEY_USAGES.includes(String(u))) report(`spec.usages: unknown usage "${String(u)}"`);
+  if (isRecord(spec.privateKey)) {
+    onlyKeys(spec.privateKey, ['algorithm', 'size', 'encoding', 'rotationPolicy'], 'spec.privateKey', report);
+    if (spec.privateKey.algorithm !== undefined && !['RSA', 'ECDSA', 'Ed25519'].includes(str(spec.privateKey.algorithm))) report('spec.privateKey.algorithm must be RSA, ECDSA or Ed25519');
+    if (spec.privateKey.rotationPolicy !== undefined && !['Always', 'Never'].includes(str(spec.privateKey.rotationPolicy))) report('spec.privateKey.rotationPolicy must be Always or Never');
+  }
+  if (!spec.isCA && !spec.commonName && !Array.isArray(spec.dnsNames) && !Array.isArray(spec.uris)) report('a Certificate needs at least one of commonName, dnsNames, uris');
+}
+
+function issuerShape(spec: Record<string, unknown>, report: (m: string) => void): void {
+  const kinds = ['selfSigned', 'ca', 'vault', 'venafi', 'acme'].filter((k) => spec[k] !== undefined);
+  if (kinds.length !== 1) report(`spec must configure exactly one issuer type (selfSigned, ca, vault, venafi, acme); has ${kinds.join(', ') || 'none'}`);
+  if (spec.ca !== undefined && (!isRecord(spec.ca) || typeof spec.ca.secretName !== 'string')) report('spec.ca.secretName is required');
 }

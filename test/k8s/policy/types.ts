@@ -17,7 +17,7 @@ export const CHECK_IDS = [
   'schema', 'crd-shape', 'namespace', 'labels', 'selectors', 'ports', 'probes', 'config', 'worker-discovery',
   'rbac', 'service-account-token', 'pod-security', 'resources', 'images', 'drain-grace', 'service-links',
   'immutable-templates', 'autoscaler-target', 'autoscaling-bounds', 'capacity', 'network-isolation',
-  'network-intent', 'monitoring-rules', 'adapter-rule',
+  'network-intent', 'monitoring-rules', 'adapter-rule', 'tls',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
