@@ -9,6 +9,9 @@ import { DEFAULT_PORTS, EnvReader } from '../../shared/config.js';
 import { PigridError } from '../../shared/errors.js';
 import { loadWorkerConfig } from '../../worker/config.js';
 
+/** Plaintext, so the defaults below need no certificate files (the TLS settings have their own tests). */
+const PLAIN = { PIGRID_INSECURE: 'true' };
+
 function problemsOf(load: () => unknown): readonly string[] {
   try {
     load();
@@ -23,7 +26,7 @@ function problemsOf(load: () => unknown): readonly string[] {
 
 describe('coordinator config', () => {
   it('has the documented defaults, the scheduler defaults from the core, and is frozen', () => {
-    const c = loadCoordinatorConfig({});
+    const c = loadCoordinatorConfig({ ...PLAIN });
     expect(c).toMatchObject({
       host: '127.0.0.1',
       grpcPort: DEFAULT_PORTS.coordinatorGrpc,
@@ -43,7 +46,7 @@ describe('coordinator config', () => {
   });
 
   it('reads worker addresses and DNS settings in the forms discovery uses', () => {
-    const c = loadCoordinatorConfig({
+    const c = loadCoordinatorConfig({ ...PLAIN,
       PIGRID_WORKERS: ' b:2 , [::1]:3,Worker-0.Local:50061,',
       PIGRID_WORKER_SERVICE: 'Pigrid-Worker.pigrid.svc.cluster.local.',
       PIGRID_WORKER_PORT_NAME: 'work',
@@ -57,7 +60,7 @@ describe('coordinator config', () => {
 
   it('names every bad variable and its rule in one error', () => {
     const problems = problemsOf(() =>
-      loadCoordinatorConfig({
+      loadCoordinatorConfig({ ...PLAIN,
         PIGRID_WORKERS: 'ok:1,nope,,x:99999',
         PIGRID_WORKER_SERVICE: 'bad name',
         PIGRID_WORKER_PORT_NAME: 'Not_A_Port_Name',
@@ -83,33 +86,33 @@ describe('coordinator config', () => {
 
 describe('worker config', () => {
   it('defaults its identity to POD_NAME and its ports to the shared defaults', () => {
-    expect(loadWorkerConfig({ POD_NAME: 'pigrid-worker-abc' })).toMatchObject({
+    expect(loadWorkerConfig({ ...PLAIN, POD_NAME: 'pigrid-worker-abc' })).toMatchObject({
       workerId: 'pigrid-worker-abc',
       grpcPort: DEFAULT_PORTS.workerGrpc,
       metricsPort: DEFAULT_PORTS.workerMetrics,
       drainGraceMs: 20_000,
     });
-    expect(loadWorkerConfig({ POD_NAME: 'p', PIGRID_WORKER_ID: 'w-1' }).workerId).toBe('w-1');
-    expect(problemsOf(() => loadWorkerConfig({ PIGRID_THREADS: '0', PIGRID_GRPC_PORT: 'x' }))).toHaveLength(2);
+    expect(loadWorkerConfig({ ...PLAIN, POD_NAME: 'p', PIGRID_WORKER_ID: 'w-1' }).workerId).toBe('w-1');
+    expect(problemsOf(() => loadWorkerConfig({ ...PLAIN, PIGRID_THREADS: '0', PIGRID_GRPC_PORT: 'x' }))).toHaveLength(2);
   });
 });
 
 describe('gateway config', () => {
   it('points at the coordinator default and reads the Kubernetes reader settings', () => {
-    expect(loadGatewayConfig({})).toMatchObject({
+    expect(loadGatewayConfig({ ...PLAIN })).toMatchObject({
       coordinator: `127.0.0.1:${DEFAULT_PORTS.coordinatorGrpc}`,
       httpPort: DEFAULT_PORTS.gatewayHttp,
       k8sNamespace: undefined,
       k8sTimeoutMs: 3000,
     });
-    expect(loadGatewayConfig({ PIGRID_K8S_NAMESPACE: 'pigrid-prod', PIGRID_K8S_TIMEOUT_MS: '250' })).toMatchObject({
+    expect(loadGatewayConfig({ ...PLAIN, PIGRID_K8S_NAMESPACE: 'pigrid-prod', PIGRID_K8S_TIMEOUT_MS: '250' })).toMatchObject({
       k8sNamespace: 'pigrid-prod',
       k8sTimeoutMs: 250,
     });
   });
 
   it('rejects invalid Kubernetes settings naming every problem at once', () => {
-    expect(problemsOf(() => loadGatewayConfig({ PIGRID_K8S_TIMEOUT_MS: '3s', PIGRID_K8S_NAMESPACE: 'Not_Valid' }))).toEqual([
+    expect(problemsOf(() => loadGatewayConfig({ ...PLAIN, PIGRID_K8S_TIMEOUT_MS: '3s', PIGRID_K8S_NAMESPACE: 'Not_Valid' }))).toEqual([
       `PIGRID_K8S_NAMESPACE "Not_Valid": must be a DNS-1123 label (lowercase alphanumerics and '-', at most 63)`,
       'PIGRID_K8S_TIMEOUT_MS must be an integer from 1 to 600000; got "3s"',
     ]);
@@ -122,5 +125,19 @@ describe('EnvReader', () => {
     expect([r.int('A', 7, 0, 10), r.int('B', 0, 0, 1e6), r.int('C', 0, 0, 1e6)]).toEqual([7, 2000, 1000]);
     expect(r.list('L')).toEqual(['x', 'y']);
     expect(r.done('test', { ok: true })).toEqual({ ok: true });
+  });
+});
+
+describe('TLS settings (every component)', () => {
+  const files = { PIGRID_TLS_CA: '/tls/ca.crt', PIGRID_TLS_CERT: '/tls/tls.crt', PIGRID_TLS_KEY: '/tls/tls.key' };
+  it('need the three PEM files unless PIGRID_INSECURE=true says plaintext', () => {
+    for (const load of [loadCoordinatorConfig, loadWorkerConfig, loadGatewayConfig]) {
+      expect(problemsOf(() => load({}))).toEqual([
+        'PIGRID_TLS_CA, PIGRID_TLS_CERT, PIGRID_TLS_KEY must name PEM files (mutual TLS is the default); set PIGRID_INSECURE=true to run plaintext',
+      ]);
+      expect(load(files).tls).toEqual({ insecure: false, caFile: '/tls/ca.crt', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key', reloadMs: 10_000 });
+      expect(load({ PIGRID_INSECURE: 'true' }).tls).toEqual({ insecure: true });
+      expect(problemsOf(() => load({ ...files, PIGRID_INSECURE: 'maybe' }))).toEqual(['PIGRID_INSECURE must be true or false; got "maybe"']);
+    }
   });
 });
