@@ -15,6 +15,7 @@ import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/l
 import { createLogger, type Logger } from '../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../shared/metrics-server.js';
 import { loadContract } from '../shared/proto.js';
+import { checkedKernelChoice } from '../kernel/index.js';
 import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { loadCoordinatorConfig, type CoordinatorConfig } from './config.js';
 import type { CoordinatorMetrics } from './metrics.js';
@@ -131,6 +132,8 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   const coordinator = serviceFor(config, { store, tokens, log, metrics, onStoreFailure });
   metrics.bindClusterStatus(() => coordinator.clusterStatus());
   const resumed = coordinator.resume();
+  const kernel = checkedKernelChoice();
+  log.info('kernel chosen for mode=single', { kernel: kernel.name, reason: kernel.reason });
   const kernelPool = createKernelPool(config.threads);
   const local = new LocalExecutor(coordinator, kernelPool, log);
   const workers = new WorkerLinks(coordinator, log, { tls, refused: (reason) => security.workerAuthFailures.inc({ reason }) });

@@ -3,10 +3,14 @@
  * inside the quarter circle. A chunk is keyed only by (seed, chunkIndex, points) and every
  * implementation returns the same integer on every machine (docs/exactness.md).
  *
- * The fast path is a WebAssembly SIMD128 module generated at load time by
- * `wasm-kernel-module.ts`; engines without SIMD128 fall back to the plain-JS kernel, which
- * computes the same counts about 6x slower.
+ * The kernel is chosen once per thread, fastest exact one first: the native SIMD addon
+ * (native/: AVX-512 or AVX2 by runtime CPU dispatch) when it was built and the CPU runs it,
+ * else a WebAssembly SIMD128 module generated at load time by `wasm-kernel-module.ts`, else
+ * (engines without SIMD128) the plain-JS kernel. All give the identical counts;
+ * `PIGRID_KERNEL=auto|wasm|avx2|avx512` overrides the choice (docs/exactness.md).
  */
+import { probeNativeKernel } from '../native/native-kernel.js';
+import { invalidConfig } from '../shared/errors.js';
 import { countInsideJs } from './js-integer-kernel.js';
 import { STREAM_LANES, type CountInside } from './stream-spec.js';
 import { createWasmKernel, wasmSimdSupported } from './wasm/wasm-kernel.js';
@@ -19,16 +23,33 @@ export {
 
 
 const simd = wasmSimdSupported();
+const native = probeNativeKernel();
 
 /**
- * Name of the kernel this process runs, e.g. `wasm-simd128-sfc32x16-mid16` (reported to
- * the coordinator in Hello.kernel).
+ * Name of the kernel this process runs, e.g. `native-avx2-sfc32x16-mid16` or
+ * `wasm-simd128-sfc32x16-mid16` (reported to the coordinator in Hello.kernel).
  */
-export const KERNEL_NAME: string = simd ? 'wasm-simd128-sfc32x16-mid16' : 'js-int32-sfc32x16-mid16';
+export const KERNEL_NAME: string = native.kernel?.name ?? (simd ? 'wasm-simd128-sfc32x16-mid16' : 'js-int32-sfc32x16-mid16');
 
-// The one place that picks the kernel this process runs; another implementation of CountInside (a native one, say,
-// in its own folder beside wasm/) is chosen here, and everything above (the pool, the workers) is unchanged.
-const kernel: CountInside = simd ? createWasmKernel() : countInsideJs;
+/**
+ * Why this kernel: the dispatch decision's reason (logged at start). `refused` is set when
+ * PIGRID_KERNEL asks for a kernel this machine cannot run: a configuration error to stop on.
+ */
+export const KERNEL_CHOICE: { readonly name: string; readonly reason: string; readonly refused: boolean } = Object.freeze({
+  name: KERNEL_NAME,
+  reason: native.decision.reason,
+  refused: native.decision.kernel === 'refused',
+});
+
+/** Stops a process whose PIGRID_KERNEL asks for a kernel this machine cannot run; else returns the choice. */
+export function checkedKernelChoice(): typeof KERNEL_CHOICE {
+  if (KERNEL_CHOICE.refused) throw invalidConfig('kernel choice', [KERNEL_CHOICE.reason]);
+  return KERNEL_CHOICE;
+}
+
+// The one place that picks the kernel this process runs; everything above (the pool, the workers) is unchanged. Made on
+// first use, so a main thread that only asks which kernel runs (to log it) never instantiates one.
+let kernel: CountInside | undefined;
 
 /**
  * Number of samples inside the quarter circle among the first `points` samples of chunk
@@ -42,6 +63,7 @@ const kernel: CountInside = simd ? createWasmKernel() : countInsideJs;
  * @throws RangeError with code `KERNEL_INVALID_INPUT` for out-of-range arguments.
  */
 export function countInside(seed: bigint, chunkIndex: number, points: number, shouldStop?: () => boolean): number {
+  kernel ??= native.kernel?.countInside ?? (simd ? createWasmKernel() : countInsideJs);
   return kernel(seed, chunkIndex, points, shouldStop);
 }
 

@@ -13,7 +13,7 @@ import { loadContract } from '../shared/proto.js';
 import { VERSION } from '../shared/version.js';
 import { ChunkRunner } from '../kernel/pool/chunk-runner.js';
 import { loadWorkerConfig } from './config.js';
-import { KERNEL_NAME, STREAM_VERSION } from '../kernel/index.js';
+import { checkedKernelChoice, KERNEL_NAME, STREAM_VERSION } from '../kernel/index.js';
 import { createKernelPool } from '../kernel/pool/kernel-pool.js';
 import { createWorkerMetrics } from './metrics.js';
 import { WorkerService } from './worker-service.js';
@@ -21,7 +21,9 @@ import { workAuthorizer } from './work-auth.js';
 
 export async function runWorker(shutdown: AbortSignal): Promise<void> {
   const config = loadWorkerConfig();
+  const kernel = checkedKernelChoice();
   let log = createLogger(config.logLevel, { worker: config.workerId });
+  log.info('kernel chosen', { kernel: kernel.name, reason: kernel.reason });
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'worker', log);
   // A per-worker certificate names the worker: the coordinator accepts no other id from it.

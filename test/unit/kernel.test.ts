@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countInside, KERNEL_NAME, MAX_CHUNK_POINTS, STREAM_VERSION, warmUp } from '../../kernel/index.js';
 import { MAX_CHUNK_SIZE } from '../../shared/submit-rules.js';
+import { nativeAvailability } from '../../native/native-kernel.js';
 import { countInsideJs } from '../../kernel/js-integer-kernel.js';
 import { countInsideReference, isInside, streamOutputs } from '../../kernel/reference.js';
 import { createWasmKernel, PIECE_POINTS } from '../../kernel/wasm/wasm-kernel.js';
@@ -10,9 +11,11 @@ const SEEDS = [0n, 1n, 42n, 0x9e3779b97f4a7c15n, 1n << 63n, U64_MAX];
 const CHUNKS = [0, 1, 7, 65_536, 2 ** 31, 2 ** 32 - 1];
 const ODD_SIZES = [1, 2, 3, 5, 15, 16, 17, 31, 33, 1000, 4097, 65_535, 65_537];
 
-describe('countInside is exact: the WebAssembly kernel equals the plain-JS reference', () => {
-  it('runs the WebAssembly SIMD kernel on this machine', () => {
-    expect(KERNEL_NAME).toBe('wasm-simd128-sfc32x16-mid16');
+describe('countInside is exact: the kernel this machine runs equals the plain-JS reference', () => {
+  it('runs the fastest exact kernel this machine has (native when built and the CPU runs it, else WebAssembly SIMD)', () => {
+    const native = nativeAvailability();
+    if (native.available && native.features.avx2) expect(KERNEL_NAME).toMatch(/^native-avx(2|512)-sfc32x16-mid16$/);
+    else expect(KERNEL_NAME).toBe('wasm-simd128-sfc32x16-mid16');
     expect(STREAM_VERSION).toBe('sfc32x16-mid16/1');
     expect(MAX_CHUNK_POINTS).toBe(4_294_967_295);
     // The API's largest chunk_size is the kernel's largest chunk (a u32 hit count).
