@@ -127,3 +127,17 @@ describe('EnvReader', () => {
     expect(r.done('test', { ok: true })).toEqual({ ok: true });
   });
 });
+
+describe('TLS settings (every component)', () => {
+  const files = { PIGRID_TLS_CA: '/tls/ca.crt', PIGRID_TLS_CERT: '/tls/tls.crt', PIGRID_TLS_KEY: '/tls/tls.key' };
+  it('need the three PEM files unless PIGRID_INSECURE=true says plaintext', () => {
+    for (const load of [loadCoordinatorConfig, loadWorkerConfig, loadGatewayConfig]) {
+      expect(problemsOf(() => load({}))).toEqual([
+        'PIGRID_TLS_CA, PIGRID_TLS_CERT, PIGRID_TLS_KEY must name PEM files (mutual TLS is the default); set PIGRID_INSECURE=true to run plaintext',
+      ]);
+      expect(load(files).tls).toEqual({ insecure: false, caFile: '/tls/ca.crt', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key', reloadMs: 10_000 });
+      expect(load({ ...PLAINTEXT }).tls).toEqual({ insecure: true });
+      expect(problemsOf(() => load({ ...files, PIGRID_INSECURE: 'maybe' }))).toEqual(['PIGRID_INSECURE must be true or false; got "maybe"']);
+    }
+  });
+});
