@@ -59,7 +59,7 @@ export interface WorkerHello {
 }
 
 /** A small deterministic generator (mulberry32), so a scheduler without a random port is reproducible. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

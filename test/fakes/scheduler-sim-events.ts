@@ -204,14 +204,5 @@ export function reportedInside(b: Behaviour, who: string, g: LeaseGrant): number
   return t;
 }
 
-/** mulberry32, so each run's verification sampling is reproducible from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the scheduler's own default generator), so each run's verification sampling is reproducible. */
+export { seededRandom } from '../../coordinator/core/scheduler.js';
