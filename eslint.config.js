@@ -22,11 +22,19 @@ function boundaries() {
   const components = ['coordinator', 'worker', 'kernel', 'native', 'gateway'];
   const others = (...allowed) => components.filter((c) => !allowed.includes(c)).map((c) => into(c, 'not a dependency of this folder'));
   return [
-    rule(['coordinator/core/**/*.ts'], [], [
-      { group: ['node:*', 'better-sqlite3', '@grpc/*', 'fastify', 'piscina', 'prom-client'], message: 'the core does no I/O: define a port in the core, implement it outside' },
-      { group: ['../store/*', '../rpc/*', '../discovery/*', '../*.js'], message: 'the core depends on nothing else in the coordinator' },
-      ...others(), ...NOT_TOOLS,
-    ]),
+    rule(
+      ['coordinator/core/**/*.ts'],
+      [],
+      [
+        {
+          group: ['node:*', 'better-sqlite3', '@grpc/*', 'fastify', 'piscina', 'prom-client'],
+          message: 'the core does no I/O: define a port in the core, implement it outside',
+        },
+        { group: ['../store/*', '../rpc/*', '../discovery/*', '../*.js'], message: 'the core depends on nothing else in the coordinator' },
+        ...others(),
+        ...NOT_TOOLS,
+      ],
+    ),
     rule(['coordinator/**/*.ts'], ['coordinator/core/**'], [...others('coordinator', 'kernel'), ...NOT_TOOLS]),
     rule(['worker/**/*.ts'], [], [...others('worker', 'kernel'), ...NOT_TOOLS]),
     // The native kernel is a kernel: it may be chosen by kernel/index.ts and builds on the kernel's stream definition.
@@ -74,8 +82,29 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'script',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'fetch', 'EventSource', 'URLSearchParams', 'URL', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame', 'ResizeObserver', 'matchMedia', 'performance', 'uPlot', 'Intl', 'sessionStorage', 'AbortController', 'TextDecoderStream']
-          .map((g) => [g, 'readonly']),
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'EventSource',
+          'URLSearchParams',
+          'URL',
+          'console',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'requestAnimationFrame',
+          'ResizeObserver',
+          'matchMedia',
+          'performance',
+          'uPlot',
+          'Intl',
+          'sessionStorage',
+          'AbortController',
+          'TextDecoderStream',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },

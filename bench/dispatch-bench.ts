@@ -37,7 +37,9 @@ function cpuSeconds(pid: number): number {
 }
 
 function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
@@ -58,17 +60,26 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
   for (const n of opts.workers) {
     const sim = await startSimulator(n);
     try {
-      const coordinator = await startProcess('coordinator', 'coordinator', {
-        PIGRID_GRPC_PORT: '0',
-        PIGRID_DB_PATH: tempDbPath(),
-        PIGRID_WORKERS: sim.addresses.join(','),
-        PIGRID_THREADS: '1',
-        PIGRID_VERIFY_RATE: '0',
-        PIGRID_VERIFY_FIRST: '0',
-        // The simulated workers serve plaintext: this bench measures dispatch, not TLS.
+      const coordinator = await startProcess(
+        'coordinator',
+        'coordinator',
+        {
+          PIGRID_GRPC_PORT: '0',
+          PIGRID_DB_PATH: tempDbPath(),
+          PIGRID_WORKERS: sim.addresses.join(','),
+          PIGRID_THREADS: '1',
+          PIGRID_VERIFY_RATE: '0',
+          PIGRID_VERIFY_FIRST: '0',
+          // The simulated workers serve plaintext: this bench measures dispatch, not TLS.
+          PIGRID_INSECURE: 'true',
+        },
+        60_000,
+      );
+      const gateway = await startProcess('gateway', 'gateway', {
+        PIGRID_HTTP_PORT: '0',
+        PIGRID_COORDINATOR: coordinator.ready.grpc,
         PIGRID_INSECURE: 'true',
-      }, 60_000);
-      const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, PIGRID_INSECURE: 'true' });
+      });
       const url = gateway.ready.url;
       const pid = coordinator.child.pid!;
       await until(`${n} workers connected`, async () => ((await poolView(url)).workers.length >= n ? true : undefined), 120_000, 250);

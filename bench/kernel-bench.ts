@@ -92,7 +92,12 @@ function countMathRandom(_seed: bigint, _chunkIndex: number, points: number): nu
 function approaches(): Approach[] {
   return [
     { name: 'wasm-simd128 sfc32 dot (countInside)', exact: true, note: KERNEL_NAME, count: countInside },
-    { name: 'wasm-simd128 sfc32 mul', exact: true, note: 'same stream, i32x4.mul inside test', count: createWasmKernel({ insideTest: 'mul' }) },
+    {
+      name: 'wasm-simd128 sfc32 mul',
+      exact: true,
+      note: 'same stream, i32x4.mul inside test',
+      count: createWasmKernel({ insideTest: 'mul' }),
+    },
     { name: 'wasm-simd128 xoshiro128++ dot', exact: false, note: 'contrast: another stream', count: createXoshiroContrastKernel() },
     { name: 'plain JS int32 sfc32', exact: true, note: 'fallback kernel', count: countInsideJs },
     { name: 'reference (BigInt test)', exact: true, note: 'obviously-correct spec', count: countInsideReference },
@@ -136,21 +141,38 @@ function measureApproach(approach: Approach, runs: number, runMs: number): Appro
     wall.push(points / t.wallS);
     cpu.push(points / Math.max(t.cpuS, 1e-9));
   }
-  return { name: approach.name, exact: approach.exact, note: approach.note, samplesPerSecond: stats(wall), cpuMedian: stats(cpu).median, runs };
+  return {
+    name: approach.name,
+    exact: approach.exact,
+    note: approach.note,
+    samplesPerSecond: stats(wall),
+    cpuMedian: stats(cpu).median,
+    runs,
+  };
 }
 
 // ---- worker threads ---------------------------------------------------------------------
 
 const THREAD_ROLE = 'kernel-bench-thread';
 
-interface ThreadJob { readonly chunks: number; readonly points: number; readonly firstChunk: number }
-interface ThreadDone { readonly elapsedMs: number; readonly points: number }
+interface ThreadJob {
+  readonly chunks: number;
+  readonly points: number;
+  readonly firstChunk: number;
+}
+interface ThreadDone {
+  readonly elapsedMs: number;
+  readonly points: number;
+}
 
 function threadMain(): void {
   warmUp();
   countInside(1n, 0, 1 << 24);
   parentPort!.on('message', (job: ThreadJob | 'exit') => {
-    if (job === 'exit') { parentPort!.close(); return; }
+    if (job === 'exit') {
+      parentPort!.close();
+      return;
+    }
     const t0 = performance.now();
     for (let c = 0; c < job.chunks; c++) countInside(7n, job.firstChunk + c, job.points);
     parentPort!.postMessage({ elapsedMs: performance.now() - t0, points: job.chunks * job.points } satisfies ThreadDone);
@@ -243,12 +265,17 @@ export function formatKernelBench(result: KernelBenchResult): string {
   ];
   for (const a of result.approaches) {
     const s = a.samplesPerSecond;
-    lines.push(`${a.name.padEnd(40)} ${(a.exact ? 'yes' : 'no').padEnd(5)} ${fmt(s.median).padStart(10)} ${fmt(s.min).padStart(10)} ${fmt(s.max).padStart(10)} ${`${fmt(s.q1)}-${fmt(s.q3)}`.padStart(21)} ${fmt(a.cpuMedian).padStart(10)}`);
+    lines.push(
+      `${a.name.padEnd(40)} ${(a.exact ? 'yes' : 'no').padEnd(5)} ${fmt(s.median).padStart(10)} ${fmt(s.min).padStart(10)} ${fmt(s.max).padStart(10)} ${`${fmt(s.q1)}-${fmt(s.q3)}`.padStart(21)} ${fmt(a.cpuMedian).padStart(10)}`,
+    );
   }
   if (result.threads) {
     const t = result.threads;
-    lines.push('', `WebAssembly kernel in worker threads: 1 thread ${fmt(t.oneThread.median)} (${fmt(t.oneThread.min)}-${fmt(t.oneThread.max)}), `
-      + `2 threads ${fmt(t.twoThreads.median)} (${fmt(t.twoThreads.min)}-${fmt(t.twoThreads.max)}), ratio ${t.ratio.toFixed(2)}x`);
+    lines.push(
+      '',
+      `WebAssembly kernel in worker threads: 1 thread ${fmt(t.oneThread.median)} (${fmt(t.oneThread.min)}-${fmt(t.oneThread.max)}), ` +
+        `2 threads ${fmt(t.twoThreads.median)} (${fmt(t.twoThreads.min)}-${fmt(t.twoThreads.max)}), ratio ${t.ratio.toFixed(2)}x`,
+    );
   }
   return lines.join('\n');
 }

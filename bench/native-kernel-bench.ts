@@ -41,7 +41,12 @@ export interface NativeKernelBenchOptions {
 }
 
 /** A rate's distribution over processes, samples per second. */
-export interface Spread { readonly median: number; readonly min: number; readonly max: number; readonly n: number }
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly n: number;
+}
 
 /** One kernel's figures. */
 export interface KernelRow {
@@ -58,7 +63,13 @@ export interface KernelRow {
 
 /** Everything {@link runNativeKernelBench} measured. */
 export interface NativeKernelBenchResult {
-  readonly machine: { readonly cpuModel: string; readonly cpus: number; readonly node: string; readonly loadAverage1m: number; readonly isas: string };
+  readonly machine: {
+    readonly cpuModel: string;
+    readonly cpus: number;
+    readonly node: string;
+    readonly loadAverage1m: number;
+    readonly isas: string;
+  };
   readonly rows: readonly KernelRow[];
   /** Kernels that were not measured, with the reason. */
   readonly skipped: readonly { readonly name: string; readonly reason: string }[];
@@ -71,16 +82,28 @@ export interface NativeKernelBenchResult {
 }
 
 type KernelId = 'native-avx512' | 'native-avx2' | 'wasm' | 'js';
-const WIDTH: Record<string, number> = { 'native-avx512': 512, 'native-avx2': 256, wasm: 128, js: 0, 'c-ceiling-avx512': 512, 'c-ceiling-avx2': 256 };
+const WIDTH: Record<string, number> = {
+  'native-avx512': 512,
+  'native-avx2': 256,
+  wasm: 128,
+  js: 0,
+  'c-ceiling-avx512': 512,
+  'c-ceiling-avx2': 256,
+};
 
 // ---- child processes and threads --------------------------------------------------------------
 
 function kernelFor(id: KernelId): CountInside {
   switch (id) {
-    case 'native-avx512': return createNativeCountInside('avx512');
-    case 'native-avx2': return createNativeCountInside('avx2');
-    case 'wasm': warmUp(); return countInside;
-    case 'js': return countInsideJs;
+    case 'native-avx512':
+      return createNativeCountInside('avx512');
+    case 'native-avx2':
+      return createNativeCountInside('avx2');
+    case 'wasm':
+      warmUp();
+      return countInside;
+    case 'js':
+      return countInsideJs;
   }
 }
 
@@ -94,7 +117,10 @@ function spread(values: readonly number[]): Spread {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
 }
 
-const cpuSeconds = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** In a fresh process: warm up, calibrate to ~runMs, time `runs` runs; prints {wall, cpu, check}. */
 function childMain(id: KernelId, runMs: number, runs: number): void {
@@ -124,13 +150,20 @@ function childMain(id: KernelId, runMs: number, runs: number): void {
 }
 
 const THREAD_ROLE = 'native-kernel-bench-thread';
-interface ThreadJob { readonly points: number; readonly chunks: number; readonly firstChunk: number }
+interface ThreadJob {
+  readonly points: number;
+  readonly chunks: number;
+  readonly firstChunk: number;
+}
 
 function threadMain(id: KernelId): void {
   const count = kernelFor(id);
   for (let i = 0; i < 300; i++) count(BigInt(i), i, 17 + (i % 64));
   parentPort!.on('message', (job: ThreadJob | 'exit') => {
-    if (job === 'exit') { parentPort!.close(); return; }
+    if (job === 'exit') {
+      parentPort!.close();
+      return;
+    }
     const t0 = performance.now();
     for (let c = 0; c < job.chunks; c++) count(9n, job.firstChunk + c, job.points);
     parentPort!.postMessage((performance.now() - t0) / 1000);
@@ -140,20 +173,25 @@ function threadMain(id: KernelId): void {
 
 /** In a fresh process: one thread alone, then two at once, `rounds` times; prints {one, two}. */
 async function scalingChildMain(id: KernelId, rounds: number, runMs: number): Promise<void> {
-  const start = (): Promise<Worker> => new Promise((resolve, reject) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { role: THREAD_ROLE, id } });
-    w.once('error', reject);
-    w.once('message', () => resolve(w));
-  });
-  const runOn = (w: Worker, job: ThreadJob): Promise<number> => new Promise((resolve) => { w.once('message', resolve); w.postMessage(job); });
+  const start = (): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(new URL(import.meta.url), { workerData: { role: THREAD_ROLE, id } });
+      w.once('error', reject);
+      w.once('message', () => resolve(w));
+    });
+  const runOn = (w: Worker, job: ThreadJob): Promise<number> =>
+    new Promise((resolve) => {
+      w.once('message', resolve);
+      w.postMessage(job);
+    });
   const workers = await Promise.all([start(), start()]);
   const points = 1 << 24;
   const probe = await runOn(workers[0], { points, chunks: 4, firstChunk: 0 });
-  const chunks = Math.max(2, Math.round(((4 * points) / probe) * (runMs / 1000) / points));
+  const chunks = Math.max(2, Math.round((((4 * points) / probe) * (runMs / 1000)) / points));
   const one: number[] = [];
   const two: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    one.push((chunks * points) / await runOn(workers[0], { points, chunks, firstChunk: 100 }));
+    one.push((chunks * points) / (await runOn(workers[0], { points, chunks, firstChunk: 100 })));
     const both = await Promise.all(workers.map((w, i) => runOn(w, { points, chunks, firstChunk: 200 + i * chunks })));
     two.push((2 * chunks * points) / Math.max(...both));
   }
@@ -164,7 +202,11 @@ async function scalingChildMain(id: KernelId, rounds: number, runMs: number): Pr
 
 // ---- the parent ---------------------------------------------------------------------------------
 
-interface ProcessFigures { readonly wall: number[]; readonly cpu: number[]; readonly check: number }
+interface ProcessFigures {
+  readonly wall: number[];
+  readonly cpu: number[];
+  readonly check: number;
+}
 
 function runProcess(command: string, args: readonly string[]): ProcessFigures {
   const out = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -178,11 +220,15 @@ function buildCeilings(dir: string, isas: readonly string[], skipped: Array<{ na
   const built = new Map<string, string>();
   for (const isa of ['avx512', 'avx2']) {
     const name = `c-ceiling-${isa}`;
-    if (!isas.includes(isa)) { skipped.push({ name, reason: `this CPU cannot run ${isa}` }); continue; }
+    if (!isas.includes(isa)) {
+      skipped.push({ name, reason: `this CPU cannot run ${isa}` });
+      continue;
+    }
     const binary = join(dir, name);
     const flags = ['-O3', '-march=native', `-DWIDTH=${isa === 'avx512' ? 512 : 256}`, '-o', binary, source];
     const cc = spawnSync(process.env.CC || 'cc', flags, { encoding: 'utf8' });
-    if (cc.status !== 0 || !existsSync(binary)) skipped.push({ name, reason: `cc failed: ${(cc.stderr || String(cc.error)).trim().split('\n')[0]}` });
+    if (cc.status !== 0 || !existsSync(binary))
+      skipped.push({ name, reason: `cc failed: ${(cc.stderr || String(cc.error)).trim().split('\n')[0]}` });
     else built.set(name, binary);
   }
   return built;
@@ -220,7 +266,9 @@ export async function runNativeKernelBench(options: NativeKernelBenchOptions = {
       ...[...ceilings].map(([name, binary]) => ({ name, run: () => runProcess(binary, [String(runMs), String(runs)]) })),
       ...kernels.map((id) => ({ name: id, run: () => runProcess(process.execPath, [self, '--child', id, String(runMs), String(runs)]) })),
     ];
-    const perKernel = new Map<string, { wall: number[]; cpu: number[]; checks: Set<number> }>(jobs.map((j) => [j.name, { wall: [], cpu: [], checks: new Set() }]));
+    const perKernel = new Map<string, { wall: number[]; cpu: number[]; checks: Set<number> }>(
+      jobs.map((j) => [j.name, { wall: [], cpu: [], checks: new Set() }]),
+    );
     for (let round = 0; round < rounds; round++) {
       const order = jobs.map((_, i) => jobs[(i + round) % jobs.length]);
       for (const job of order) {
@@ -234,15 +282,28 @@ export async function runNativeKernelBench(options: NativeKernelBenchOptions = {
     }
     // Every process counted chunk (7, 3, 2^24): one value across kernels and the ceilings.
     const checks = new Set([...perKernel.values()].flatMap((e) => [...e.checks]));
-    if (checks.size !== 1) throw new Error(`kernels disagree on countInside(7, 3, 2^24): ${[...perKernel].map(([n, e]) => `${n} ${[...e.checks].join('/')}`).join(', ')}`);
+    if (checks.size !== 1)
+      throw new Error(
+        `kernels disagree on countInside(7, 3, 2^24): ${[...perKernel].map(([n, e]) => `${n} ${[...e.checks].join('/')}`).join(', ')}`,
+      );
 
     const fastest = Math.max(...[...perKernel.values()].map((e) => median(e.wall)));
     const fastestCpu = Math.max(...[...perKernel.values()].map((e) => median(e.cpu)));
-    const rows = [...perKernel].map(([name, e]) => ({
-      name, width: WIDTH[name] ?? 0, wall: spread(e.wall), cpu: spread(e.cpu), ofFastest: median(e.wall) / fastest, ofFastestCpu: median(e.cpu) / fastestCpu,
-    })).sort((a, b) => b.wall.median - a.wall.median);
+    const rows = [...perKernel]
+      .map(([name, e]) => ({
+        name,
+        width: WIDTH[name] ?? 0,
+        wall: spread(e.wall),
+        cpu: spread(e.cpu),
+        ofFastest: median(e.wall) / fastest,
+        ofFastestCpu: median(e.cpu) / fastestCpu,
+      }))
+      .sort((a, b) => b.wall.median - a.wall.median);
     const row = (name: string): KernelRow | undefined => rows.find((r) => r.name === name);
-    const ratio = (a: KernelRow, b: KernelRow): { wall: number; cpu: number } => ({ wall: a.wall.median / b.wall.median, cpu: a.cpu.median / b.cpu.median });
+    const ratio = (a: KernelRow, b: KernelRow): { wall: number; cpu: number } => ({
+      wall: a.wall.median / b.wall.median,
+      cpu: a.cpu.median / b.cpu.median,
+    });
     const ofCeiling: Record<string, { wall: number; cpu: number }> = {};
     for (const isa of ['avx512', 'avx2']) {
       const n = row(`native-${isa}`);
@@ -265,7 +326,11 @@ export async function runNativeKernelBench(options: NativeKernelBenchOptions = {
     const isas = f ? ['avx2', 'avx512f', 'avx512bw'].filter((k) => f[k as keyof typeof f]).join(' ') || 'none' : 'unknown (no addon)';
     return {
       machine: { cpuModel: cpu[0]?.model ?? 'unknown', cpus: cpu.length, node: process.version, loadAverage1m: loadavg()[0], isas },
-      rows, skipped, ofCeiling, nativeOverWasm, scaling,
+      rows,
+      skipped,
+      ofCeiling,
+      nativeOverWasm,
+      scaling,
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -287,15 +352,21 @@ export function formatNativeKernelBench(r: NativeKernelBenchResult): string {
   ];
   for (const row of r.rows) {
     const range = (s: Spread): string => `${fmt(s.min)}-${fmt(s.max)}`;
-    lines.push(`${row.name.padEnd(18)} ${String(row.width || '-').padStart(4)} ${fmt(row.wall.median).padStart(10)} ${range(row.wall).padStart(21)} ${row.ofFastest.toFixed(3).padStart(10)} `
-      + `${fmt(row.cpu.median).padStart(10)} ${range(row.cpu).padStart(21)} ${row.ofFastestCpu.toFixed(3).padStart(10)}  ${row.wall.n}`);
+    lines.push(
+      `${row.name.padEnd(18)} ${String(row.width || '-').padStart(4)} ${fmt(row.wall.median).padStart(10)} ${range(row.wall).padStart(21)} ${row.ofFastest.toFixed(3).padStart(10)} ` +
+        `${fmt(row.cpu.median).padStart(10)} ${range(row.cpu).padStart(21)} ${row.ofFastestCpu.toFixed(3).padStart(10)}  ${row.wall.n}`,
+    );
   }
   for (const s of r.skipped) lines.push(`${s.name.padEnd(18)} not measured: ${s.reason}`);
   lines.push('');
-  for (const [isa, f] of Object.entries(r.ofCeiling)) lines.push(`native ${isa} / C ceiling ${isa} (same work, same width): ${f.wall.toFixed(3)} wall, ${f.cpu.toFixed(3)} cpu-time`);
-  if (r.nativeOverWasm) lines.push(`fastest native / WebAssembly: ${r.nativeOverWasm.wall.toFixed(2)}x wall, ${r.nativeOverWasm.cpu.toFixed(2)}x cpu-time`);
+  for (const [isa, f] of Object.entries(r.ofCeiling))
+    lines.push(`native ${isa} / C ceiling ${isa} (same work, same width): ${f.wall.toFixed(3)} wall, ${f.cpu.toFixed(3)} cpu-time`);
+  if (r.nativeOverWasm)
+    lines.push(`fastest native / WebAssembly: ${r.nativeOverWasm.wall.toFixed(2)}x wall, ${r.nativeOverWasm.cpu.toFixed(2)}x cpu-time`);
   for (const s of r.scaling) {
-    lines.push(`${s.name}: 1 thread ${fmt(s.oneThread)}, 2 threads ${fmt(s.twoThreads)}, ratio ${s.ratio.median.toFixed(2)}x (${s.ratio.min.toFixed(2)}-${s.ratio.max.toFixed(2)}, n=${s.ratio.n})`);
+    lines.push(
+      `${s.name}: 1 thread ${fmt(s.oneThread)}, 2 threads ${fmt(s.twoThreads)}, ratio ${s.ratio.median.toFixed(2)}x (${s.ratio.min.toFixed(2)}-${s.ratio.max.toFixed(2)}, n=${s.ratio.n})`,
+    );
   }
   return lines.join('\n');
 }

@@ -80,9 +80,11 @@ export async function runPipelineBench(opts: Partial<PipelineBenchOptions> = {})
     const concurrent = 16;
     const perClient = 100;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: concurrent }, async () => {
-      for (let i = 0; i < perClient; i++) await http(`${url}/api/calculate/${done.id}`);
-    }));
+    await Promise.all(
+      Array.from({ length: concurrent }, async () => {
+        for (let i = 0; i < perClient; i++) await http(`${url}/api/calculate/${done.id}`);
+      }),
+    );
     const restGetPerSecondConcurrent = (concurrent * perClient) / ((performance.now() - t0) / 1000);
 
     return {

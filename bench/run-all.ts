@@ -86,15 +86,21 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${formatVerification(v, points)}\n`);
     const runs = quick ? 1 : 3;
     process.stdout.write('detection at the default rate (1 real worker + 1 lying worker, chunks of 1 M points):\n');
-    process.stdout.write(`${formatDetection('wrong on every chunk (q = 1)   ', await runDetectionBench({ every: 1, runs, chunks: 200 }))}\n`);
-    process.stdout.write(`${formatDetection('wrong on 1 chunk in 10 (q = 0.1)', await runDetectionBench({ every: 10, runs, chunks: 4000 }))}\n`);
+    process.stdout.write(
+      `${formatDetection('wrong on every chunk (q = 1)   ', await runDetectionBench({ every: 1, runs, chunks: 200 }))}\n`,
+    );
+    process.stdout.write(
+      `${formatDetection('wrong on 1 chunk in 10 (q = 0.1)', await runDetectionBench({ every: 10, runs, chunks: 4000 }))}\n`,
+    );
   }
   if (!args.has('--skip-dispatch')) {
     const d = await runDispatchBench({ workers: quick ? [2, 10, 100] : [2, 10, 100, 1000], chunks: quick ? 20_000 : 100_000 });
     process.stdout.write(`\n${formatDispatch(d)}\n`);
   }
   if (!args.has('--skip-native')) {
-    const n = await runNativeKernelBench(quick ? { rounds: 2, runsPerProcess: 2, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) });
+    const n = await runNativeKernelBench(
+      quick ? { rounds: 2, runsPerProcess: 2, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) },
+    );
     process.stdout.write(`\n${formatNativeKernelBench(n)}\n`);
   }
 }

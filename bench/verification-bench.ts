@@ -44,10 +44,17 @@ export async function runVerificationBench(opts: Partial<VerificationBenchOption
   const o: VerificationBenchOptions = { points: 20e9, chunkSize: 250e6, runs: 3, ...opts };
   const common = { workers: 2, workerThreads: 1, coordinatorThreads: 1 };
   try {
-    const off = await startCluster({ ...common, coordinatorEnv: { PIGRID_METRICS_PORT: '0', PIGRID_VERIFY_RATE: '0', PIGRID_VERIFY_FIRST: '0' } });
+    const off = await startCluster({
+      ...common,
+      coordinatorEnv: { PIGRID_METRICS_PORT: '0', PIGRID_VERIFY_RATE: '0', PIGRID_VERIFY_FIRST: '0' },
+    });
     const on = await startCluster({ ...common, coordinatorEnv: { PIGRID_METRICS_PORT: '0' } });
     const run = async (c: Cluster, seed: number) => {
-      const calc = await waitDone(c.url, (await submit(c.url, { points: o.points, mode: 'distributed', seed, chunk_size: o.chunkSize })).id, 600_000);
+      const calc = await waitDone(
+        c.url,
+        (await submit(c.url, { points: o.points, mode: 'distributed', seed, chunk_size: o.chunkSize })).id,
+        600_000,
+      );
       if (calc.status !== 'completed') throw new Error(`benchmark calculation ended ${calc.status}: ${calc.error}`);
       return calc;
     };
@@ -105,7 +112,10 @@ export async function runDetectionBench(opts: { every: number; runs: number; chu
       const liar = await startHostileWorker({ workerId: `liar-${i}`, capacity: 1, behaviour });
       try {
         const coordinator = await startProcess('coordinator', 'coordinator', {
-          PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_WORKERS: `${real.ready.grpc},${liar.address}`, PIGRID_THREADS: '1',
+          PIGRID_GRPC_PORT: '0',
+          PIGRID_DB_PATH: tempDbPath(),
+          PIGRID_WORKERS: `${real.ready.grpc},${liar.address}`,
+          PIGRID_THREADS: '1',
         });
         const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
         const url = gateway.ready.url;

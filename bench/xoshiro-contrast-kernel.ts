@@ -16,11 +16,23 @@ const VECTORS = STREAM_LANES / 4;
 type XoshiroState = [number, number, number, number];
 
 function emitXoshiroStep(f: FunctionBuilder, [s0, s1, s2, s3]: XoshiroState, L: StepLocals, t: number): void {
-  const xorInto = (dst: number, src: number): void => { f.get(dst).get(src).simd(SimdOp.v128Xor).set(dst); };
+  const xorInto = (dst: number, src: number): void => {
+    f.get(dst).get(src).simd(SimdOp.v128Xor).set(dst);
+  };
   // r = rotl(s0 + s3, 7) + s0
-  f.get(s0).get(s3).simd(SimdOp.i32x4Add).tee(L.r)
-    .i32(7).simd(SimdOp.i32x4Shl).get(L.r).i32(25).simd(SimdOp.i32x4ShrU).simd(SimdOp.v128Or)
-    .get(s0).simd(SimdOp.i32x4Add).set(L.r);
+  f.get(s0)
+    .get(s3)
+    .simd(SimdOp.i32x4Add)
+    .tee(L.r)
+    .i32(7)
+    .simd(SimdOp.i32x4Shl)
+    .get(L.r)
+    .i32(25)
+    .simd(SimdOp.i32x4ShrU)
+    .simd(SimdOp.v128Or)
+    .get(s0)
+    .simd(SimdOp.i32x4Add)
+    .set(L.r);
   f.get(s1).i32(9).simd(SimdOp.i32x4Shl).set(t);
   xorInto(s2, s0);
   xorInto(s3, s1);
@@ -38,7 +50,12 @@ function buildRun(): FunctionBuilder {
   const L = declareStepLocals(f);
   const states = Array.from({ length: VECTORS }, (_, vector) => {
     const s = [0, 1, 2, 3].map(() => f.local(ValType.v128)) as XoshiroState;
-    s.forEach((local, k) => f.i32(0).v128Load(vector * 64 + k * 16).set(local));
+    s.forEach((local, k) =>
+      f
+        .i32(0)
+        .v128Load(vector * 64 + k * 16)
+        .set(local),
+    );
     return s;
   });
   f.i32(0).simd(SimdOp.i32x4Splat).set(acc);
@@ -50,7 +67,14 @@ function buildRun(): FunctionBuilder {
     f.simd(SimdOp.i32x4Sub).set(acc);
   }
   f.get(steps).i32(1).op(Op.i32Sub).tee(steps).brIf(0).end();
-  states.forEach((s, vector) => s.forEach((local, k) => f.i32(0).get(local).v128Store(vector * 64 + k * 16)));
+  states.forEach((s, vector) =>
+    s.forEach((local, k) =>
+      f
+        .i32(0)
+        .get(local)
+        .v128Store(vector * 64 + k * 16),
+    ),
+  );
   emitHorizontalSum(f, acc);
   return f;
 }
@@ -70,7 +94,9 @@ export function createXoshiroContrastKernel(): (seed: bigint, chunkIndex: number
       const z0 = mix64(seed + GAMMA);
       const [z1, z2] = [mix64(z0 + (2n * id + 1n) * GAMMA), mix64(z0 + (2n * id + 2n) * GAMMA)];
       const base = (lane >> 2) * 16 + (lane & 3);
-      [z1, z1 >> 32n, z2, z2 >> 32n].forEach((w, k) => { words[base + k * 4] = Number(w & 0xffffffffn); });
+      [z1, z1 >> 32n, z2, z2 >> 32n].forEach((w, k) => {
+        words[base + k * 4] = Number(w & 0xffffffffn);
+      });
       if (words[base] === 0 && words[base + 4] === 0 && words[base + 8] === 0 && words[base + 12] === 0) words[base] = 1;
     }
     let steps = Math.floor(points / STREAM_LANES);

@@ -11,7 +11,12 @@ export function int(n: number): string {
 
 /** 1.23e9 → "1.23 G"; for rates. */
 export function si(n: number): string {
-  const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [v, u] of units) if (Math.abs(n) >= v) return `${(n / v).toFixed(2)} ${u}`;
   return n.toFixed(0);
 }
@@ -42,7 +47,8 @@ export class RateMeter {
   rate(c: CalculationJson, now = Date.now()): number | undefined {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
-    if (first && last && last.t - first.t >= 200 && last.points > first.points) return ((last.points - first.points) * 1000) / (last.t - first.t);
+    if (first && last && last.t - first.t >= 200 && last.points > first.points)
+      return ((last.points - first.points) * 1000) / (last.t - first.t);
     // Fall back to the average since the calculation started.
     if (c.started_at && c.points_done > 0) {
       const ms = (c.finished_at ? Date.parse(c.finished_at) : now) - Date.parse(c.started_at);
@@ -76,13 +82,18 @@ export function resultLines(c: CalculationJson): string[] {
   if (c.status === 'completed' && c.result_pi !== null && c.std_error !== null) {
     const off = c.std_error > 0 ? Math.abs(c.result_pi - Math.PI) / c.std_error : 0;
     lines.push(`π ≈ ${piText(c.result_pi, c.std_error)} ± ${c.std_error.toPrecision(2)}  (1σ; the true π is ${off.toFixed(1)}σ away)`);
-    lines.push(`${int(c.inside)} of ${int(c.points)} points inside; seed ${c.seed}, ${int(c.chunk_count)} chunks of ${int(c.chunk_size)}` +
-      (c.duration_ms !== null ? `, ${duration(c.duration_ms)}` : '') +
-      (c.duration_ms ? ` (${si((c.points * 1000) / c.duration_ms)}points/s)` : '') +
-      `; ${int(c.chunks_verified)} chunks verified by a second computation` + (c.chunks_recomputed ? `, ${int(c.chunks_recomputed)} recomputed` : ''));
+    lines.push(
+      `${int(c.inside)} of ${int(c.points)} points inside; seed ${c.seed}, ${int(c.chunk_count)} chunks of ${int(c.chunk_size)}` +
+        (c.duration_ms !== null ? `, ${duration(c.duration_ms)}` : '') +
+        (c.duration_ms ? ` (${si((c.points * 1000) / c.duration_ms)}points/s)` : '') +
+        `; ${int(c.chunks_verified)} chunks verified by a second computation` +
+        (c.chunks_recomputed ? `, ${int(c.chunks_recomputed)} recomputed` : ''),
+    );
   } else {
     lines.push(`${c.status}${c.error_code ? ` (${c.error_code})` : ''}${c.error ? `: ${c.error}` : ''}`);
-    lines.push(`${int(c.points_done)} of ${int(c.points)} points done (${(c.progress * 100).toFixed(1)}%), ${int(c.chunks_done)} of ${int(c.chunk_count)} chunks`);
+    lines.push(
+      `${int(c.points_done)} of ${int(c.points)} points done (${(c.progress * 100).toFixed(1)}%), ${int(c.chunks_done)} of ${int(c.chunk_count)} chunks`,
+    );
   }
   return lines;
 }
@@ -94,9 +105,14 @@ export function calculationLines(c: CalculationJson): string[] {
   ];
   if (!TERMINAL.has(c.status)) {
     const est = runningEstimate(c);
-    lines.push(`progress ${(c.progress * 100).toFixed(1)}% (${int(c.chunks_done)}/${int(c.chunk_count)} chunks)` + (est ? `, π so far ${piText(est.pi, est.sigma)} ± ${est.sigma.toPrecision(2)}` : ''));
+    lines.push(
+      `progress ${(c.progress * 100).toFixed(1)}% (${int(c.chunks_done)}/${int(c.chunk_count)} chunks)` +
+        (est ? `, π so far ${piText(est.pi, est.sigma)} ± ${est.sigma.toPrecision(2)}` : ''),
+    );
   } else lines.push(...resultLines(c));
-  lines.push(`created ${c.created_at}` + (c.started_at ? `, started ${c.started_at}` : '') + (c.finished_at ? `, finished ${c.finished_at}` : ''));
+  lines.push(
+    `created ${c.created_at}` + (c.started_at ? `, started ${c.started_at}` : '') + (c.finished_at ? `, finished ${c.finished_at}` : ''),
+  );
   return lines;
 }
 
@@ -106,7 +122,12 @@ export function table(header: string[], rows: (string | number)[][]): string {
   const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
   return cells
-    .map((r) => r.map((v, i) => (numeric[i] ? String(v).padStart(widths[i]) : String(v).padEnd(widths[i]))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((v, i) => (numeric[i] ? String(v).padStart(widths[i]) : String(v).padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -143,16 +164,23 @@ export function workersText(s: ClusterStatusJson): string {
           ),
     );
     out.push('');
-    out.push(`pool: ${c.workers.length} workers, capacity ${c.total_capacity} threads, ${c.leases_in_flight} leases in flight, backlog ${int(c.backlog_chunks)} chunks, ${c.active_calculations} active calculations`);
+    out.push(
+      `pool: ${c.workers.length} workers, capacity ${c.total_capacity} threads, ${c.leases_in_flight} leases in flight, backlog ${int(c.backlog_chunks)} chunks, ${c.active_calculations} active calculations`,
+    );
     for (const q of c.quarantined) out.push(`QUARANTINED ${q.worker_id} at ${q.quarantined_at}: ${q.reason}`);
   }
   if (s.in_cluster) {
     out.push(`Kubernetes namespace ${s.namespace ?? '?'}`);
     for (const h of s.hpas ?? []) {
-      out.push(`HPA ${h.name}: ${h.current_replicas ?? '?'} replicas, desired ${h.desired_replicas ?? '?'} (min ${h.min_replicas ?? '?'}, max ${h.max_replicas}), CPU ${h.current_cpu_utilization ?? '?'}% of ${h.target_cpu_utilization ?? '?'}%`);
+      out.push(
+        `HPA ${h.name}: ${h.current_replicas ?? '?'} replicas, desired ${h.desired_replicas ?? '?'} (min ${h.min_replicas ?? '?'}, max ${h.max_replicas}), CPU ${h.current_cpu_utilization ?? '?'}% of ${h.target_cpu_utilization ?? '?'}%`,
+      );
     }
     for (const [component, pods] of Object.entries(s.pods ?? {})) {
-      if (pods.length > 0) out.push(`${component} pods: ${pods.map((p) => `${p.name} ${p.phase}${p.ready ? '' : ' (not ready)'}${p.restarts ? `, ${p.restarts} restarts` : ''}`).join('; ')}`);
+      if (pods.length > 0)
+        out.push(
+          `${component} pods: ${pods.map((p) => `${p.name} ${p.phase}${p.ready ? '' : ' (not ready)'}${p.restarts ? `, ${p.restarts} restarts` : ''}`).join('; ')}`,
+        );
     }
   } else out.push('not in a Kubernetes cluster (no HPAs or pods to show)');
   for (const e of s.errors ?? []) if (e.source !== 'config') out.push(`warning: ${e.source}: ${e.message}`);

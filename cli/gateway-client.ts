@@ -23,11 +23,28 @@ export interface CalculationPage {
 export interface ClusterStatusJson {
   in_cluster: boolean;
   namespace?: string | null;
-  hpas?: { name: string; current_replicas: number | null; desired_replicas: number | null; min_replicas: number | null; max_replicas: number; current_cpu_utilization?: number | null; target_cpu_utilization?: number | null }[];
+  hpas?: {
+    name: string;
+    current_replicas: number | null;
+    desired_replicas: number | null;
+    min_replicas: number | null;
+    max_replicas: number;
+    current_cpu_utilization?: number | null;
+    target_cpu_utilization?: number | null;
+  }[];
   pods?: Record<string, { name: string; phase: string; ready: boolean; restarts: number }[]>;
   coordinator:
     | {
-        workers: { id: string; address: string; capacity: number; in_flight: number; state: string; chunks_completed: number; chunks_verified: number; credits: number }[];
+        workers: {
+          id: string;
+          address: string;
+          capacity: number;
+          in_flight: number;
+          state: string;
+          chunks_completed: number;
+          chunks_verified: number;
+          credits: number;
+        }[];
         quarantined: { worker_id: string; reason: string; quarantined_at: string }[];
         total_capacity: number;
         leases_in_flight: number;
@@ -107,7 +124,11 @@ export class GatewayClient {
       // not JSON (a proxy's page): keep the text
     }
     const what = status >= 500 ? 'the gateway failed' : 'the gateway refused';
-    return new CliError(`${what} (HTTP ${status}${code ? ` ${code}` : ''}): ${message}`, status >= 500 ? ExitCode.SERVER_ERROR : ExitCode.REFUSED, code);
+    return new CliError(
+      `${what} (HTTP ${status}${code ? ` ${code}` : ''}): ${message}`,
+      status >= 500 ? ExitCode.SERVER_ERROR : ExitCode.REFUSED,
+      code,
+    );
   }
 
   async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
@@ -115,7 +136,10 @@ export class GatewayClient {
     try {
       res = await fetch(this.base + path, {
         method,
-        headers: { ...tokenHeaders(), ...(body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' }) },
+        headers: {
+          ...tokenHeaders(),
+          ...(body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -132,7 +156,10 @@ export class GatewayClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new CliError(`the gateway at ${this.base} answered ${path} with something that is not JSON; is --url a pigrid gateway?`, ExitCode.SERVER_ERROR);
+      throw new CliError(
+        `the gateway at ${this.base} answered ${path} with something that is not JSON; is --url a pigrid gateway?`,
+        ExitCode.SERVER_ERROR,
+      );
     }
   }
 
@@ -177,7 +204,8 @@ export class GatewayClient {
         if (Date.now() - lastHeard > retryForMs) throw err;
       }
       if (last && ['completed', 'failed', 'cancelled'].includes(last.status)) return last;
-      if (Date.now() - lastHeard > retryForMs) throw new CliError(`the event stream of ${id} broke and did not come back within ${retryForMs} ms`, ExitCode.UNREACHABLE);
+      if (Date.now() - lastHeard > retryForMs)
+        throw new CliError(`the event stream of ${id} broke and did not come back within ${retryForMs} ms`, ExitCode.UNREACHABLE);
       await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
     }
   }
@@ -189,7 +217,10 @@ export class GatewayClient {
     const connectTimer = setTimeout(() => controller.abort(new DOMException('connect timeout', 'TimeoutError')), this.timeoutMs);
     let res: Response;
     try {
-      res = await fetch(`${this.base}/api/calculate/${encodeURIComponent(id)}/events`, { headers: { ...tokenHeaders(), accept: 'text/event-stream' }, signal: controller.signal });
+      res = await fetch(`${this.base}/api/calculate/${encodeURIComponent(id)}/events`, {
+        headers: { ...tokenHeaders(), accept: 'text/event-stream' },
+        signal: controller.signal,
+      });
     } catch (err) {
       throw this.unreachable(controller.signal.reason ?? err);
     } finally {

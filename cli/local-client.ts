@@ -14,7 +14,13 @@ export function controlRequest<T>(socketPath: string, method: 'GET' | 'POST', pa
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
-      { socketPath, path, method, timeout: timeoutMs, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      {
+        socketPath,
+        path,
+        method,
+        timeout: timeoutMs,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -24,11 +30,19 @@ export function controlRequest<T>(socketPath: string, method: 'GET' | 'POST', pa
           try {
             json = JSON.parse(text) as typeof json;
           } catch {
-            return reject(new CliError(`the local run's control socket ${socketPath} answered something that is not JSON`, ExitCode.SERVER_ERROR));
+            return reject(
+              new CliError(`the local run's control socket ${socketPath} answered something that is not JSON`, ExitCode.SERVER_ERROR),
+            );
           }
           if ((res.statusCode ?? 500) >= 400) {
             const status = res.statusCode ?? 500;
-            return reject(new CliError(`the local run refused: ${json?.error?.message ?? text}`, status >= 500 ? ExitCode.SERVER_ERROR : ExitCode.REFUSED, json?.error?.code));
+            return reject(
+              new CliError(
+                `the local run refused: ${json?.error?.message ?? text}`,
+                status >= 500 ? ExitCode.SERVER_ERROR : ExitCode.REFUSED,
+                json?.error?.code,
+              ),
+            );
           }
           resolve(json as T);
         });
@@ -75,7 +89,11 @@ export async function waitForScale(socketPath: string, n: number, timeoutMs: num
     const s = await controlRequest<RunnerStatus>(socketPath, 'GET', '/v1/status');
     const ready = s.workers.filter((w) => w.state === 'ready' && !w.removing).length;
     if (ready === n && s.workers.length === n) return s;
-    if (Date.now() > deadline) throw new CliError(`the local run did not reach ${n} ready workers within ${timeoutMs} ms:\n${runnerStatusText(s)}`, ExitCode.SERVER_ERROR);
+    if (Date.now() > deadline)
+      throw new CliError(
+        `the local run did not reach ${n} ready workers within ${timeoutMs} ms:\n${runnerStatusText(s)}`,
+        ExitCode.SERVER_ERROR,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -100,7 +100,10 @@ Examples:
         else write([...calculationLines(created), `follow it: pigrid watch ${created.id}`].join('\n'));
         return;
       }
-      if (!opts.json) process.stderr.write(`${created.id}: ${created.mode}, ${created.points.toLocaleString('en-US')} points, seed ${created.seed}, ${created.chunk_count.toLocaleString('en-US')} chunks\n`);
+      if (!opts.json)
+        process.stderr.write(
+          `${created.id}: ${created.mode}, ${created.points.toLocaleString('en-US')} points, seed ${created.seed}, ${created.chunk_count.toLocaleString('en-US')} chunks\n`,
+        );
       setExit(await follow(gw, created.id, opts));
     });
 
@@ -137,7 +140,8 @@ Examples:
         return;
       }
       write(listTable(page.calculations));
-      if (page.next_page_token) write(`more: pigrid list --page-token ${page.next_page_token}${o.pageSize ? ` --page-size ${o.pageSize}` : ''}`);
+      if (page.next_page_token)
+        write(`more: pigrid list --page-token ${page.next_page_token}${o.pageSize ? ` --page-size ${o.pageSize}` : ''}`);
     });
 
   program

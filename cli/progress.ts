@@ -35,7 +35,9 @@ export function progressView(mode: 'bar' | 'lines' | 'none', stream: NodeJS.Writ
         if (key === lastKey) return;
         lastKey = key;
         const d = details(c, meter);
-        stream.write(`${c.status} ${(c.progress * 100).toFixed(1)}% ${int(c.chunks_done)}/${int(c.chunk_count)} chunks, ${d.rate}, ETA ${d.eta}, π ${d.pi}\n`);
+        stream.write(
+          `${c.status} ${(c.progress * 100).toFixed(1)}% ${int(c.chunks_done)}/${int(c.chunk_count)} chunks, ${d.rate}, ETA ${d.eta}, π ${d.pi}\n`,
+        );
       },
       stop() {},
     };

@@ -55,13 +55,19 @@ export class Admission {
     const l = this.limits;
     const count = active.length + this.pending.size;
     if (count >= l.maxActive) {
-      throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `the cluster already has ${count} calculations queued or running (at most ${l.maxActive}); retry when some have ended`);
+      throw new PigridError(
+        ErrorCode.TOO_MANY_CALCULATIONS,
+        `the cluster already has ${count} calculations queued or running (at most ${l.maxActive}); retry when some have ended`,
+      );
     }
     let mine = 0;
     for (const owner of this.owners.values()) if (owner === client) mine += 1;
     for (const p of this.pending) if (p.client === client) mine += 1;
     if (mine >= l.maxActivePerClient) {
-      throw new PigridError(ErrorCode.TOO_MANY_CALCULATIONS, `you already have ${mine} calculations queued or running (at most ${l.maxActivePerClient} per client); wait for one to end or cancel one`);
+      throw new PigridError(
+        ErrorCode.TOO_MANY_CALCULATIONS,
+        `you already have ${mine} calculations queued or running (at most ${l.maxActivePerClient} per client); wait for one to end or cancel one`,
+      );
     }
     let queued = active.reduce((sum, c) => sum + (c.points - c.pointsDone), 0);
     for (const p of this.pending) queued += p.points;
@@ -77,7 +83,10 @@ export class Admission {
   /** Opens a Watch stream or throws; call the returned function once when it closes. */
   openWatch(): () => void {
     if (this.watchStreams >= this.limits.maxWatchStreams) {
-      throw new PigridError(ErrorCode.TOO_MANY_STREAMS, `${this.watchStreams} Watch streams are open (at most ${this.limits.maxWatchStreams}); close one or poll Get`);
+      throw new PigridError(
+        ErrorCode.TOO_MANY_STREAMS,
+        `${this.watchStreams} Watch streams are open (at most ${this.limits.maxWatchStreams}); close one or poll Get`,
+      );
     }
     this.watchStreams += 1;
     let open = true;

@@ -10,7 +10,17 @@ import { chunkCount } from './core/chunk-plan.js';
 import { isTerminal, type CalculationRecord, type ChunkCommit } from './core/model.js';
 import type { Clock, IdSource, SeedSource } from './core/ports.js';
 import { Scheduler } from './core/scheduler.js';
-import type { Effect, FailureReport, LeaseGrant, LeaseTokens, PoolSnapshot, QuarantineRecord, ResultReport, RevokeReason, SchedulerOptions } from './core/scheduler-types.js';
+import type {
+  Effect,
+  FailureReport,
+  LeaseGrant,
+  LeaseTokens,
+  PoolSnapshot,
+  QuarantineRecord,
+  ResultReport,
+  RevokeReason,
+  SchedulerOptions,
+} from './core/scheduler-types.js';
 import type { WorkerHello } from './core/scheduler.js';
 import type { CalculationStore, ListCursor } from './core/store-port.js';
 import type { CoordinatorMetrics } from './metrics.js';
@@ -72,7 +82,11 @@ export class CoordinatorService {
     const active = this.deps.store.loadActive();
     const restored: Effect[] = [];
     for (const { record, committed } of active) this.scheduler.addCalculation(record, committed, this.deps.clock.now(), restored);
-    if (quarantined.length > 0) this.deps.log.warn('quarantined workers stay quarantined', { count: quarantined.length, workers: quarantined.map((q) => q.workerId).join(',') });
+    if (quarantined.length > 0)
+      this.deps.log.warn('quarantined workers stay quarantined', {
+        count: quarantined.length,
+        workers: quarantined.map((q) => q.workerId).join(','),
+      });
     if (active.length > 0) this.deps.log.info('resumed unfinished calculations', { count: active.length });
     this.step((effects) => effects.push(...restored));
     return active.length;
@@ -182,7 +196,13 @@ export class CoordinatorService {
 
   workerConnected(w: WorkerHello, sink: LeaseSink): void {
     this.sinks.set(w.connId, sink);
-    this.deps.log.info('worker connected', { worker: w.workerId, instance: w.instanceId, address: w.address, capacity: w.capacity, kind: w.kind });
+    this.deps.log.info('worker connected', {
+      worker: w.workerId,
+      instance: w.instanceId,
+      address: w.address,
+      capacity: w.capacity,
+      kind: w.kind,
+    });
     this.step((effects) => this.scheduler.connectWorker(w, this.deps.clock.now(), effects));
   }
 
@@ -310,13 +330,22 @@ export class CoordinatorService {
     event(effects);
     this.scheduler.tick(now, effects);
     try {
-      this.apply(effects, inserts.map((i) => i.rec));
+      this.apply(
+        effects,
+        inserts.map((i) => i.rec),
+      );
     } catch (err) {
       for (const i of inserts) i.reject(err);
       throw err;
     }
     for (const i of inserts) {
-      this.deps.log.info('calculation submitted', { id: i.rec.id, mode: i.rec.mode, points: i.rec.points, seed: i.rec.seed, chunks: i.rec.chunkCount });
+      this.deps.log.info('calculation submitted', {
+        id: i.rec.id,
+        mode: i.rec.mode,
+        points: i.rec.points,
+        seed: i.rec.seed,
+        chunks: i.rec.chunkCount,
+      });
       i.resolve(this.scheduler.calculation(i.rec.id) ?? i.rec);
     }
     for (const connId of conns) this.sinks.get(connId)?.settled?.(connId);
@@ -341,7 +370,13 @@ export class CoordinatorService {
     const inserted = inserts.map((r) => changed.get(r.id) ?? r);
     for (const r of inserted) changed.delete(r.id);
     this.storeWrite('apply', [...inserted.map((r) => r.id), ...changed.keys()], () =>
-      this.deps.store.apply({ inserts: inserted, commits: [...commits.values()], uncommits, calculations: [...changed.values()], quarantines }),
+      this.deps.store.apply({
+        inserts: inserted,
+        commits: [...commits.values()],
+        uncommits,
+        calculations: [...changed.values()],
+        quarantines,
+      }),
     );
 
     const m = this.deps.metrics;
@@ -379,7 +414,11 @@ export class CoordinatorService {
         case 'verification':
           m?.verifications.inc({ outcome: e.outcome });
           if (e.outcome === 'mismatch') {
-            this.deps.log.warn('verification mismatch: another computation decides', { calculation: e.calculationId, chunk: e.chunkIndex, detail: e.detail });
+            this.deps.log.warn('verification mismatch: another computation decides', {
+              calculation: e.calculationId,
+              chunk: e.chunkIndex,
+              detail: e.detail,
+            });
           } else this.deps.log.debug('chunk verified', { calculation: e.calculationId, chunk: e.chunkIndex, detail: e.detail });
           break;
         case 'quarantined':
@@ -393,9 +432,15 @@ export class CoordinatorService {
           break;
         case 'worker':
           if (e.event === 'backoff') this.deps.log.warn('worker backed off', { worker: e.workerId, conn: e.connId, detail: e.detail });
-          else if (e.event === 'unresponsive') this.deps.log.warn('worker unresponsive', { worker: e.workerId, conn: e.connId, detail: e.detail });
+          else if (e.event === 'unresponsive')
+            this.deps.log.warn('worker unresponsive', { worker: e.workerId, conn: e.connId, detail: e.detail });
           else if (e.event === 'alive') this.deps.log.info('worker alive again', { worker: e.workerId, conn: e.connId });
-          else this.deps.log.warn('worker id already connected from another process', { worker: e.workerId, conn: e.connId, detail: e.detail });
+          else
+            this.deps.log.warn('worker id already connected from another process', {
+              worker: e.workerId,
+              conn: e.connId,
+              detail: e.detail,
+            });
           break;
         case 'late':
           this.checkLateResult(e.connId, e.report);
@@ -405,7 +450,13 @@ export class CoordinatorService {
     for (const rec of changed.values()) {
       if (isTerminal(rec.status)) {
         m?.calculationsEnded.inc({ status: rec.status });
-        this.deps.log.info('calculation ended', { id: rec.id, status: rec.status, inside: rec.inside, points: rec.points, error: rec.error ?? undefined });
+        this.deps.log.info('calculation ended', {
+          id: rec.id,
+          status: rec.status,
+          inside: rec.inside,
+          points: rec.points,
+          error: rec.error ?? undefined,
+        });
       }
       const set = this.listeners.get(rec.id);
       if (set) for (const l of [...set]) l(rec);

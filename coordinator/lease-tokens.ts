@@ -13,7 +13,8 @@ const MAC_BYTES = 16;
 
 export function createHmacLeaseTokens(key: Uint8Array): LeaseTokens {
   if (key.length < 32) throw new RangeError('the lease key must have at least 32 bytes');
-  const mac = (nonce: string, claim: LeaseClaim) => createHmac('sha256', key).update(nonce).update('\n').update(claimKey(claim)).digest().subarray(0, MAC_BYTES);
+  const mac = (nonce: string, claim: LeaseClaim) =>
+    createHmac('sha256', key).update(nonce).update('\n').update(claimKey(claim)).digest().subarray(0, MAC_BYTES);
   return {
     mint(claim) {
       const nonce = randomBytes(9).toString('base64url');

@@ -20,12 +20,21 @@ export class LocalExecutor implements LeaseSink {
     this.coordinator = coordinator;
     this.runner = new ChunkRunner(pool);
     this.log = log;
-    coordinator.workerConnected({ connId: LOCAL_CONN_ID, workerId: 'coordinator', address: 'local', kind: 'local', capacity: pool.threads, draining: false }, this);
+    coordinator.workerConnected(
+      { connId: LOCAL_CONN_ID, workerId: 'coordinator', address: 'local', kind: 'local', capacity: pool.threads, draining: false },
+      this,
+    );
   }
 
   grant(_connId: string, lease: LeaseGrant): void {
     this.runner.enqueue(
-      { leaseId: lease.leaseId, calculationId: lease.calculationId, chunkIndex: lease.chunkIndex, seed: String(lease.seed), points: lease.points },
+      {
+        leaseId: lease.leaseId,
+        calculationId: lease.calculationId,
+        chunkIndex: lease.chunkIndex,
+        seed: String(lease.seed),
+        points: lease.points,
+      },
       {
         done: (job, outcome) =>
           this.coordinator.result(LOCAL_CONN_ID, {
@@ -38,7 +47,12 @@ export class LocalExecutor implements LeaseSink {
             elapsedMs: Math.round(outcome.elapsedMs),
           }),
         failed: (job, err) => {
-          this.log.error('single-mode chunk failed', { calculation: job.calculationId, chunk: job.chunkIndex, code: err.code, error: err.message });
+          this.log.error('single-mode chunk failed', {
+            calculation: job.calculationId,
+            chunk: job.chunkIndex,
+            code: err.code,
+            error: err.message,
+          });
           this.coordinator.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: err.code, message: err.message });
         },
       },
@@ -52,7 +66,12 @@ export class LocalExecutor implements LeaseSink {
   /** Stops taking chunks; resolves when the running ones are done. Unstarted ones stay queued in the store. */
   async drain(): Promise<void> {
     this.coordinator.workerDraining(LOCAL_CONN_ID);
-    for (const job of this.runner.takeWaiting()) this.coordinator.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: ErrorCode.LEASE_RETURNED, message: 'coordinator shutting down' });
+    for (const job of this.runner.takeWaiting())
+      this.coordinator.failure(LOCAL_CONN_ID, {
+        leaseId: job.leaseId,
+        code: ErrorCode.LEASE_RETURNED,
+        message: 'coordinator shutting down',
+      });
     await this.runner.whenIdle();
   }
 

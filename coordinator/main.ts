@@ -79,7 +79,13 @@ function openStore(dbPath: string) {
 /** The application service, wired to the store, the clock, ids, seeds and the configured limits. */
 function serviceFor(
   config: CoordinatorConfig,
-  deps: { store: CalculationStore; tokens: LeaseTokens; log: Logger; metrics: CoordinatorMetrics; onStoreFailure: (err: unknown, ctx: { op: string; calculationIds: readonly string[] }) => void },
+  deps: {
+    store: CalculationStore;
+    tokens: LeaseTokens;
+    log: Logger;
+    metrics: CoordinatorMetrics;
+    onStoreFailure: (err: unknown, ctx: { op: string; calculationIds: readonly string[] }) => void;
+  },
 ): CoordinatorService {
   return new CoordinatorService({
     ...deps,

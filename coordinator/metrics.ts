@@ -48,7 +48,11 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
       },
     });
   poolGauge('pigrid_backlog_chunks', 'Chunks of active distributed calculations waiting to be leased.', (p) => p.backlogChunks);
-  poolGauge('pigrid_single_backlog_chunks', 'Chunks of active single-mode calculations waiting for the coordinator pool.', (p) => p.singleBacklogChunks);
+  poolGauge(
+    'pigrid_single_backlog_chunks',
+    'Chunks of active single-mode calculations waiting for the coordinator pool.',
+    (p) => p.singleBacklogChunks,
+  );
   poolGauge('pigrid_leases_in_flight', 'Leases held by remote workers.', (p) => p.leasesInFlight);
   new Gauge({
     name: 'pigrid_workers_connected',
@@ -65,12 +69,37 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
   poolGauge('pigrid_worker_capacity_threads', 'Threads announced by ready remote workers.', (p) => p.totalCapacity);
   poolGauge('pigrid_calculations_active', 'Calculations queued or running.', (p) => p.activeCalculations);
   poolGauge('pigrid_workers_quarantined', 'Worker instances quarantined for a wrong result.', (p) => p.quarantined.length);
-  const leasesGranted = new Counter({ name: 'pigrid_leases_granted_total', help: 'Leases granted: primary, straggler backup, or verification of a committed chunk.', labelNames: ['kind'], registers: [registry] });
-  const chunksReleased = new Counter({ name: 'pigrid_chunks_released_total', help: 'Chunks returned to the queue to be leased again, by reason.', labelNames: ['reason'], registers: [registry] });
-  const calculationsEnded = new Counter({ name: 'pigrid_calculations_ended_total', help: 'Calculations that ended, by status.', labelNames: ['status'], registers: [registry] });
+  const leasesGranted = new Counter({
+    name: 'pigrid_leases_granted_total',
+    help: 'Leases granted: primary, straggler backup, or verification of a committed chunk.',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const chunksReleased = new Counter({
+    name: 'pigrid_chunks_released_total',
+    help: 'Chunks returned to the queue to be leased again, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const calculationsEnded = new Counter({
+    name: 'pigrid_calculations_ended_total',
+    help: 'Calculations that ended, by status.',
+    labelNames: ['status'],
+    registers: [registry],
+  });
   // Every label value starts at 0, so rate() and alerts see the series before the first event.
-  const resultsRejected = new Counter({ name: 'pigrid_results_rejected_total', help: 'Worker results refused before they touched any state, by reason.', labelNames: ['reason'], registers: [registry] });
-  const verifications = new Counter({ name: 'pigrid_verifications_total', help: 'Second computations of committed chunks, by outcome (match or mismatch).', labelNames: ['outcome'], registers: [registry] });
+  const resultsRejected = new Counter({
+    name: 'pigrid_results_rejected_total',
+    help: 'Worker results refused before they touched any state, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const verifications = new Counter({
+    name: 'pigrid_verifications_total',
+    help: 'Second computations of committed chunks, by outcome (match or mismatch).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   for (const kind of LEASE_PURPOSES) leasesGranted.inc({ kind }, 0);
   for (const reason of REJECT_REASONS) resultsRejected.inc({ reason }, 0);
   for (const outcome of ['match', 'mismatch']) verifications.inc({ outcome }, 0);
@@ -79,7 +108,11 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
   return {
     registry,
     leasesGranted,
-    chunksCompleted: new Counter({ name: 'pigrid_chunks_completed_total', help: 'Chunks committed (each chunk once).', registers: [registry] }),
+    chunksCompleted: new Counter({
+      name: 'pigrid_chunks_completed_total',
+      help: 'Chunks committed (each chunk once).',
+      registers: [registry],
+    }),
     chunksReleased,
     samples: new Counter({ name: 'pigrid_samples_total', help: 'Samples of committed chunks.', registers: [registry] }),
     chunkDuration: new Histogram({
@@ -88,12 +121,24 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
       buckets: [...CHUNK_DURATION_BUCKETS],
       registers: [registry],
     }),
-    duplicateResults: new Counter({ name: 'pigrid_duplicate_results_total', help: 'Chunk results that arrived again and matched the committed copy.', registers: [registry] }),
-    resultMismatches: new Counter({ name: 'pigrid_result_mismatches_total', help: 'Chunk results that disagreed with the committed copy (an alarm).', registers: [registry] }),
+    duplicateResults: new Counter({
+      name: 'pigrid_duplicate_results_total',
+      help: 'Chunk results that arrived again and matched the committed copy.',
+      registers: [registry],
+    }),
+    resultMismatches: new Counter({
+      name: 'pigrid_result_mismatches_total',
+      help: 'Chunk results that disagreed with the committed copy (an alarm).',
+      registers: [registry],
+    }),
     calculationsEnded,
     resultsRejected,
     verifications,
-    workersQuarantined: new Counter({ name: 'pigrid_workers_quarantined_total', help: 'Workers quarantined for a wrong result (an alarm).', registers: [registry] }),
+    workersQuarantined: new Counter({
+      name: 'pigrid_workers_quarantined_total',
+      help: 'Workers quarantined for a wrong result (an alarm).',
+      registers: [registry],
+    }),
     bindClusterStatus(s) {
       source = s;
     },

@@ -74,7 +74,9 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     return reply.code(500).send(internalErrorBody(request.id));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${quote(request.url)}`, field: null } }),
+    reply
+      .code(404)
+      .send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${quote(request.url)}`, field: null } }),
   );
 
   registerMetrics(app);

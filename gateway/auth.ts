@@ -64,7 +64,9 @@ export function registerAuth(app: FastifyInstance, tokens: ApiTokens): void {
     }
     if (access === 'write' || (access === 'read' && tokens.readPolicy === 'token')) {
       throw unauthenticated(
-        header === undefined ? `${access === 'write' ? 'this request changes state and' : 'reading'} needs a token: send Authorization: Bearer <token>` : 'Authorization must be "Bearer <token>"',
+        header === undefined
+          ? `${access === 'write' ? 'this request changes state and' : 'reading'} needs a token: send Authorization: Bearer <token>`
+          : 'Authorization must be "Bearer <token>"',
         header === undefined ? REALM : `${REALM}, error="invalid_request"`,
       );
     }

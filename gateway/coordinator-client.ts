@@ -36,7 +36,6 @@ type Unary<Req, Res> = (
   cb: (err: grpc.ServiceError | null, res?: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-
 function metadataOf(meta: CallMeta | undefined): grpc.Metadata {
   const metadata = new grpc.Metadata();
   const m = typeof meta === 'string' ? { requestId: meta } : (meta ?? {});
@@ -50,13 +49,21 @@ function metadataOf(meta: CallMeta | undefined): grpc.Metadata {
  * `deadlineMs`: of each unary call (`PIGRID_COORDINATOR_TIMEOUT_MS`). `credentials`: mutual TLS checking the
  * coordinator's certificate (shared/tls.ts), or plaintext.
  */
-export function createCoordinatorClient(address: string, deadlineMs: number, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): CoordinatorClient {
+export function createCoordinatorClient(
+  address: string,
+  deadlineMs: number,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): CoordinatorClient {
   const Ctor = loadContract().calculations.pigrid.v1.Calculations;
   const client: CalculationsClient = new Ctor(address, credentials, {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });
-  const call = <Req, Res>(method: Unary<Req, Res>, req: Req, opts: { ms?: number; signal?: AbortSignal; meta?: CallMeta } = {}): Promise<Res> =>
+  const call = <Req, Res>(
+    method: Unary<Req, Res>,
+    req: Req,
+    opts: { ms?: number; signal?: AbortSignal; meta?: CallMeta } = {},
+  ): Promise<Res> =>
     new Promise((resolve, reject) => {
       const metadata = metadataOf(opts.meta);
       const deadline = Date.now() + (opts.ms ?? deadlineMs);
@@ -68,8 +75,13 @@ export function createCoordinatorClient(address: string, deadlineMs: number, cre
     get: (id, meta) => call(client.Get.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
     cancel: (id, meta) => call(client.Cancel.bind(client) as Unary<{ id: string }, Calculation__Output>, { id }, { meta }),
     list: (pageSize, pageToken, meta) =>
-      call(client.List.bind(client) as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>, { pageSize, pageToken }, { meta }),
-    clusterStatus: (ms, signal) => call(client.ClusterStatus.bind(client) as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
+      call(
+        client.List.bind(client) as Unary<{ pageSize: number; pageToken: string }, ListResponse__Output>,
+        { pageSize, pageToken },
+        { meta },
+      ),
+    clusterStatus: (ms, signal) =>
+      call(client.ClusterStatus.bind(client) as Unary<object, ClusterStatusResponse__Output>, {}, { ms, signal }),
     watch(id, onData, onEnd, meta) {
       const stream = client.Watch({ id }, metadataOf(meta));
       let ended = false;

@@ -14,7 +14,9 @@ export const QUOTE_LIMIT = 40;
 
 /** A short, JSON-quoted prefix of client input. */
 export function quote(input: string): string {
-  return input.length <= QUOTE_LIMIT ? JSON.stringify(input) : `${JSON.stringify(input.slice(0, QUOTE_LIMIT))}… (${input.length} characters)`;
+  return input.length <= QUOTE_LIMIT
+    ? JSON.stringify(input)
+    : `${JSON.stringify(input.slice(0, QUOTE_LIMIT))}… (${input.length} characters)`;
 }
 
 const body = (code: ErrorCode, message: string, field: string | null = null): ErrorBody => ({ error: { code, message, field } });
@@ -28,7 +30,15 @@ export function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
     const text = raw as string;
     if (text.length === 0) {
-      done(HttpError.of(400, ErrorCode.INVALID_BODY, 'the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got an empty body', 'body'), undefined);
+      done(
+        HttpError.of(
+          400,
+          ErrorCode.INVALID_BODY,
+          'the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got an empty body',
+          'body',
+        ),
+        undefined,
+      );
       return;
     }
     let forbidden: string | undefined;
@@ -40,11 +50,22 @@ export function installJsonParser(app: FastifyInstance): void {
       });
     } catch (err) {
       const at = /position (\d+)/.exec((err as Error).message)?.[1];
-      done(HttpError.of(400, ErrorCode.INVALID_BODY, `the body is not valid JSON${at ? ` (error at character ${at})` : ''}`, 'body'), undefined);
+      done(
+        HttpError.of(400, ErrorCode.INVALID_BODY, `the body is not valid JSON${at ? ` (error at character ${at})` : ''}`, 'body'),
+        undefined,
+      );
       return;
     }
     if (forbidden) {
-      done(HttpError.of(400, ErrorCode.INVALID_BODY, `the body must not contain a "${forbidden === '__proto__' ? '__proto__' : 'constructor.prototype'}" key`, 'body'), undefined);
+      done(
+        HttpError.of(
+          400,
+          ErrorCode.INVALID_BODY,
+          `the body must not contain a "${forbidden === '__proto__' ? '__proto__' : 'constructor.prototype'}" key`,
+          'body',
+        ),
+        undefined,
+      );
       return;
     }
     done(null, value);
@@ -60,7 +81,14 @@ export function frameworkRefusal(err: { statusCode?: number; code?: string }, bo
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status, body: body(ErrorCode.INVALID_BODY, `the body must be at most ${bodyLimit} bytes`, 'body') };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status, body: body(ErrorCode.INVALID_BODY, 'the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got an empty body', 'body') };
+      return {
+        status,
+        body: body(
+          ErrorCode.INVALID_BODY,
+          'the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got an empty body',
+          'body',
+        ),
+      };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status, body: body(ErrorCode.INVALID_BODY, 'the body is not valid JSON', 'body') };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -93,7 +121,10 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const payload = JSON.stringify(
-    body(tooLarge ? ErrorCode.BAD_REQUEST : ErrorCode.BAD_REQUEST, tooLarge ? 'the request headers are too large' : 'the HTTP request is malformed'),
+    body(
+      tooLarge ? ErrorCode.BAD_REQUEST : ErrorCode.BAD_REQUEST,
+      tooLarge ? 'the request headers are too large' : 'the HTTP request is malformed',
+    ),
   );
   socket.end(
     `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,

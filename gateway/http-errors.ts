@@ -44,7 +44,9 @@ export class HttpError extends Error {
 
 /** The answer to anything unexpected: no details, but the request id that finds them in the gateway log. */
 export function internalErrorBody(requestId: string): ErrorBody {
-  return { error: { code: ErrorCode.INTERNAL, message: `internal error (request ${requestId}; details are in the gateway log)`, field: null } };
+  return {
+    error: { code: ErrorCode.INTERNAL, message: `internal error (request ${requestId}; details are in the gateway log)`, field: null },
+  };
 }
 
 function isServiceError(err: unknown): err is grpc.ServiceError {

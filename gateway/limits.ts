@@ -39,7 +39,11 @@ export function registerRateLimit(app: FastifyInstance, limits: GatewayLimits): 
     keyGenerator: (request: FastifyRequest) => principalOf(request),
     allowList: (request: FastifyRequest) => accessOf(request) !== 'write',
     errorResponseBuilder: (_request, context) => {
-      const err = HttpError.of(429, ErrorCode.RATE_LIMITED, `at most ${context.max} submissions and cancels per ${Math.round(limits.rateLimitWindowMs / 1000)} s per client; retry in ${context.after}`);
+      const err = HttpError.of(
+        429,
+        ErrorCode.RATE_LIMITED,
+        `at most ${context.max} submissions and cancels per ${Math.round(limits.rateLimitWindowMs / 1000)} s per client; retry in ${context.after}`,
+      );
       err.headers['retry-after'] = String(Math.max(1, Math.ceil(context.ttl / 1000)));
       return err;
     },
@@ -60,10 +64,18 @@ export class StreamLimits {
   open(client: string): () => void {
     const mine = this.perClient.get(client) ?? 0;
     if (this.total >= this.limits.maxEventStreams) {
-      throw HttpError.of(429, ErrorCode.TOO_MANY_STREAMS, `this gateway has ${this.total} event streams open (at most ${this.limits.maxEventStreams}); retry later or poll GET /api/calculate/{id}`);
+      throw HttpError.of(
+        429,
+        ErrorCode.TOO_MANY_STREAMS,
+        `this gateway has ${this.total} event streams open (at most ${this.limits.maxEventStreams}); retry later or poll GET /api/calculate/{id}`,
+      );
     }
     if (mine >= this.limits.maxEventStreamsPerClient) {
-      throw HttpError.of(429, ErrorCode.TOO_MANY_STREAMS, `you have ${mine} event streams open (at most ${this.limits.maxEventStreamsPerClient} per client); close one first`);
+      throw HttpError.of(
+        429,
+        ErrorCode.TOO_MANY_STREAMS,
+        `you have ${mine} event streams open (at most ${this.limits.maxEventStreamsPerClient} per client); close one first`,
+      );
     }
     this.total += 1;
     this.perClient.set(client, mine + 1);

@@ -16,14 +16,25 @@ export async function runGateway(shutdown: AbortSignal): Promise<void> {
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'gateway', log);
   const tokens = loadApiTokens(config.auth, log);
-  const credentials = channelCredentials(tls, { role: 'coordinator', verifyHostname: true, onRefused: (reason) => log.error('coordinator certificate refused', { reason }) });
+  const credentials = channelCredentials(tls, {
+    role: 'coordinator',
+    verifyHostname: true,
+    onRefused: (reason) => log.error('coordinator certificate refused', { reason }),
+  });
   const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs, credentials);
   const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
   const app = buildApp({ coordinator, kube, log, tokens, limits: config.limits });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
-  log.info('gateway ready', { url: `http://${config.host}:${port}`, coordinator: config.coordinator, tls: tls.files ? 'mutual' : 'off', tokens: tokens.enabled ? 'required' : 'none', in_cluster: kube.inCluster, namespace: kube.namespace ?? undefined });
+  log.info('gateway ready', {
+    url: `http://${config.host}:${port}`,
+    coordinator: config.coordinator,
+    tls: tls.files ? 'mutual' : 'off',
+    tokens: tokens.enabled ? 'required' : 'none',
+    in_cluster: kube.inCluster,
+    namespace: kube.namespace ?? undefined,
+  });
   await shutdownRequested(shutdown, log);
   await runCleanup(log, [
     ['http server', () => app.close()],

@@ -11,7 +11,12 @@ import type { FastifyInstance } from 'fastify';
 /** `'sha256-…'` sources of every inline block of a tag in an HTML page. */
 export function inlineHashes(html: string, tag: 'script' | 'style'): string[] {
   const re = new RegExp(`<${tag}(?![^>]*\\bsrc=)[^>]*>([\\s\\S]*?)</${tag}>`, 'gi');
-  return [...html.matchAll(re)].map((m) => `'sha256-${createHash('sha256').update(m[1] ?? '', 'utf8').digest('base64')}'`);
+  return [...html.matchAll(re)].map(
+    (m) =>
+      `'sha256-${createHash('sha256')
+        .update(m[1] ?? '', 'utf8')
+        .digest('base64')}'`,
+  );
 }
 
 export function registerSecurityHeaders(app: FastifyInstance, dashboardHtml: string): void {

@@ -29,7 +29,13 @@ export interface Cluster {
 }
 
 export async function startWorker(name: string, threads: number, env: Record<string, string> = {}): Promise<Proc> {
-  return startProcess(name, 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_THREADS: String(threads), PIGRID_WORKER_ID: name, PIGRID_DRAIN_GRACE_MS: '10000', ...env });
+  return startProcess(name, 'worker', {
+    PIGRID_GRPC_PORT: '0',
+    PIGRID_THREADS: String(threads),
+    PIGRID_WORKER_ID: name,
+    PIGRID_DRAIN_GRACE_MS: '10000',
+    ...env,
+  });
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -48,7 +54,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let coordinator = await startProcess('coordinator', 'coordinator', coordinatorEnv());
   let gateway: Proc | undefined;
   if (opts.gateway !== false) {
-    gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, ...opts.gatewayEnv });
+    gateway = await startProcess('gateway', 'gateway', {
+      PIGRID_HTTP_PORT: '0',
+      PIGRID_COORDINATOR: coordinator.ready.grpc,
+      ...opts.gatewayEnv,
+    });
   }
   const cluster: Cluster = {
     workers,
@@ -68,7 +78,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
     async restartCoordinator(env = {}) {
       // Same port, so the gateway's channel reconnects to the new process.
-      coordinator = await startProcess('coordinator', 'coordinator', coordinatorEnv({ PIGRID_GRPC_PORT: String(coordinator.ready.grpc.split(':').pop()), ...env }));
+      coordinator = await startProcess(
+        'coordinator',
+        'coordinator',
+        coordinatorEnv({ PIGRID_GRPC_PORT: String(coordinator.ready.grpc.split(':').pop()), ...env }),
+      );
       return coordinator;
     },
   };

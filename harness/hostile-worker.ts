@@ -126,7 +126,19 @@ function resultMsg(l: Lease__Output, inside: number, over: { leaseId?: string; c
 export async function startHostileWorker(opts: HostileWorkerOptions): Promise<HostileWorker> {
   const instanceId = opts.instanceId ?? randomUUID();
   const b = opts.behaviour;
-  const stats: HostileStats = { streams: 0, grants: 0, held: 0, maxHeld: 0, revoked: 0, results: 0, wrong: 0, misaddressed: 0, forged: 0, returned: 0, replayed: 0 };
+  const stats: HostileStats = {
+    streams: 0,
+    grants: 0,
+    held: 0,
+    maxHeld: 0,
+    revoked: 0,
+    results: 0,
+    wrong: 0,
+    misaddressed: 0,
+    forged: 0,
+    returned: 0,
+    replayed: 0,
+  };
   const held = new Map<string, Held>();
   const everLeased = new Set<string>(); // `${calculation}/${chunk}` this worker was granted
   const forgedChunks = new Set<string>();
@@ -181,11 +193,27 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
         return answer(correct(l));
       case 'return-all':
         stats.returned += 1;
-        return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'no thanks' } });
+        return send({
+          failure: {
+            leaseId: l.leaseId,
+            calculationId: l.calculationId,
+            chunkIndex: l.chunkIndex,
+            code: ErrorCode.LEASE_RETURNED,
+            message: 'no thanks',
+          },
+        });
       case 'replay':
         if (stream > 1) {
           stats.returned += 1;
-          return send({ failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'draining' } });
+          return send({
+            failure: {
+              leaseId: l.leaseId,
+              calculationId: l.calculationId,
+              chunkIndex: l.chunkIndex,
+              code: ErrorCode.LEASE_RETURNED,
+              message: 'draining',
+            },
+          });
         }
         replayable.push({ lease: l, inside: correct(l) });
         return hold(l, stream);
@@ -227,7 +255,10 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
         clearInterval(beat);
         timers.delete(beat);
       }
-      beat = setInterval(() => send({ heartbeat: { leaseIds: [...held].filter(([, h]) => h.stream === stream).map(([id]) => id) } }), beatMs);
+      beat = setInterval(
+        () => send({ heartbeat: { leaseIds: [...held].filter(([, h]) => h.stream === stream).map(([id]) => id) } }),
+        beatMs,
+      );
       timers.add(beat);
     };
     const closed = () => {

@@ -38,8 +38,16 @@ function parseFields(line: string): Record<string, string> {
  * Starts a component. It runs with mutual TLS and a certificate of the test CA for its role (a worker's names its
  * PIGRID_WORKER_ID) unless `env` sets PIGRID_INSECURE or its own PIGRID_TLS_* files.
  */
-export async function startProcess(name: string, component: 'coordinator' | 'worker' | 'gateway', env: Record<string, string>, readyTimeoutMs = 20_000): Promise<Proc> {
-  const tls = env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined ? {} : await componentTlsEnv(component, env.PIGRID_WORKER_ID ?? name);
+export async function startProcess(
+  name: string,
+  component: 'coordinator' | 'worker' | 'gateway',
+  env: Record<string, string>,
+  readyTimeoutMs = 20_000,
+): Promise<Proc> {
+  const tls =
+    env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined
+      ? {}
+      : await componentTlsEnv(component, env.PIGRID_WORKER_ID ?? name);
   const child = spawn(process.execPath, [MAIN, component], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PIGRID_HOST: '127.0.0.1', PIGRID_METRICS_PORT: '-1', PIGRID_LOG_LEVEL: 'info', ...tls, ...env },
@@ -51,10 +59,11 @@ export async function startProcess(name: string, component: 'coordinator' | 'wor
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (process.env.PIGRID_TEST_LOGS) process.stderr.write(`[${name}] ${line}\n`);
-      for (const w of [...watchers]) if (w.re.test(line)) {
-        watchers.delete(w);
-        w.resolve(line);
-      }
+      for (const w of [...watchers])
+        if (w.re.test(line)) {
+          watchers.delete(w);
+          w.resolve(line);
+        }
     });
   }
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
@@ -62,7 +71,13 @@ export async function startProcess(name: string, component: 'coordinator' | 'wor
     const seen = lines.find((l) => re.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise<string>((resolve, reject) => {
-      const w = { re, resolve: (l: string) => { clearTimeout(t); resolve(l); } };
+      const w = {
+        re,
+        resolve: (l: string) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      };
       const t = setTimeout(() => {
         watchers.delete(w);
         reject(new Error(`${name}: no log line matching ${re} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`));

@@ -20,7 +20,9 @@ interface ReflectionResponse {
   errorResponse?: { errorCode: number; errorMessage: string };
 }
 
-async function reflectionStub(address: string): Promise<grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> }> {
+async function reflectionStub(
+  address: string,
+): Promise<grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> }> {
   const def = protoLoader.loadSync(reflectionProto, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
   const pkg = grpc.loadPackageDefinition(def) as any;
   return new pkg.grpc.reflection.v1.ServerReflection(address, await clientCredentials());
@@ -67,7 +69,11 @@ export async function describeSymbol(address: string, symbol: string): Promise<p
 }
 
 /** `grpcurl -d '<json>' host:port pkg.Service/Method` for a unary method, request and answer as JSON objects. */
-export async function invokeJson(address: string, fullMethod: string, json: object): Promise<{ value?: Record<string, unknown>; error?: grpc.ServiceError }> {
+export async function invokeJson(
+  address: string,
+  fullMethod: string,
+  json: object,
+): Promise<{ value?: Record<string, unknown>; error?: grpc.ServiceError }> {
   const [service, method] = fullMethod.split('/');
   const root = await describeSymbol(address, service);
   const svc = root.lookupService(service);

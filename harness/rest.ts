@@ -6,7 +6,12 @@ import type { CalculationJson } from '../gateway/calculation-json.js';
 /** The gateway's calculation JSON: the same type the gateway serialises. */
 export type CalcJson = CalculationJson;
 
-export async function http(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
+export async function http(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; text: string }> {
   const res = await fetch(url, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -41,12 +46,21 @@ export async function waitDone(base: string, id: string, timeoutMs = 60_000): Pr
 }
 
 /** The coordinator's view of the pool, through the gateway. */
-export async function poolView(base: string): Promise<{ workers: { id: string; address: string; in_flight: number; state: string; chunks_completed: number }[]; leases_in_flight: number; backlog_chunks: number }> {
+export async function poolView(base: string): Promise<{
+  workers: { id: string; address: string; in_flight: number; state: string; chunks_completed: number }[];
+  leases_in_flight: number;
+  backlog_chunks: number;
+}> {
   const r = await http(`${base}/api/k8s/status`);
   return r.json.coordinator;
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -53,5 +53,9 @@ export async function clientCredentials(files?: IdentityFiles): Promise<grpc.Cha
 
 /** Server credentials for a test gRPC server (mutual TLS with the test CA). */
 export async function serverCredentialsFor(files: IdentityFiles): Promise<grpc.ServerCredentials> {
-  return grpc.ServerCredentials.createSsl(readFileSync(files.ca), [{ private_key: readFileSync(files.key), cert_chain: readFileSync(files.cert) }], true);
+  return grpc.ServerCredentials.createSsl(
+    readFileSync(files.ca),
+    [{ private_key: readFileSync(files.key), cert_chain: readFileSync(files.cert) }],
+    true,
+  );
 }

@@ -17,10 +17,13 @@ import { createWasmKernel, wasmSimdSupported } from './wasm/wasm-kernel.js';
 
 export { MAX_CHUNK_POINTS, STREAM_VERSION, type CountInside } from './stream-spec.js';
 export {
-  KernelErrorCode, isSerializedKernelError, rebuildKernelError,
-  type CodedError, type KernelErrorCodeValue, type SerializedKernelError,
+  KernelErrorCode,
+  isSerializedKernelError,
+  rebuildKernelError,
+  type CodedError,
+  type KernelErrorCodeValue,
+  type SerializedKernelError,
 } from './kernel-errors.js';
-
 
 const simd = wasmSimdSupported();
 const native = probeNativeKernel();

@@ -79,8 +79,13 @@ export function serializeKernelError(error: unknown): SerializedKernelError {
 /** True for a value shaped like a {@link SerializedKernelError} (e.g. a rejected pool task). */
 export function isSerializedKernelError(value: unknown): value is SerializedKernelError {
   const v = value as Partial<SerializedKernelError> | null;
-  return typeof v === 'object' && v !== null && typeof v.message === 'string' && typeof v.code === 'string'
-    && (Object.values(KernelErrorCode) as string[]).includes(v.code);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.message === 'string' &&
+    typeof v.code === 'string' &&
+    (Object.values(KernelErrorCode) as string[]).includes(v.code)
+  );
 }
 
 /** Rebuilds a coded Error (a `RangeError` for invalid input) from its serialized form. */

@@ -34,7 +34,11 @@ export function laneState(seed: bigint, chunkIndex: number, lane: number): [numb
 export class Sfc32 {
   private counter = SFC_COUNTER_START;
 
-  constructor(private a: number, private b: number, private c: number) {}
+  constructor(
+    private a: number,
+    private b: number,
+    private c: number,
+  ) {}
 
   /** The next 32-bit output (as an unsigned number). */
   next(): number {

@@ -94,7 +94,9 @@ function loadAddon(addonPath: string): { addon: NativeAddon } | { problem: strin
     return { problem: `loading ${addonPath} failed: ${(error as Error).message}` };
   }
   if (addon.streamVersion !== STREAM_VERSION) {
-    return { problem: `${addonPath} computes stream ${addon.streamVersion}, not ${STREAM_VERSION} (a stale build: run "npm run build:native")` };
+    return {
+      problem: `${addonPath} computes stream ${addon.streamVersion}, not ${STREAM_VERSION} (a stale build: run "npm run build:native")`,
+    };
   }
   return { addon };
 }
@@ -139,7 +141,11 @@ export function probeNativeKernel(options: NativeKernelOptions = {}): NativeKern
   const decision = chooseKernel((options.env ?? process.env).PIGRID_KERNEL, availability(addonPath));
   if (decision.kernel !== 'native') return { kernel: undefined, decision };
   const { addon } = addonAt(addonPath) as { addon: NativeAddon };
-  const kernel = { name: `native-${decision.isa}-${STREAM_VERSION.split('/')[0]}`, isa: decision.isa, countInside: createCounter(addon, decision.isa) };
+  const kernel = {
+    name: `native-${decision.isa}-${STREAM_VERSION.split('/')[0]}`,
+    isa: decision.isa,
+    countInside: createCounter(addon, decision.isa),
+  };
   return { kernel, decision };
 }
 

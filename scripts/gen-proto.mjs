@@ -7,13 +7,20 @@ import { join } from 'node:path';
 
 const out = 'generated/proto';
 rmSync(out, { recursive: true, force: true });
-const protos = readdirSync('proto/pigrid/v1').filter((f) => f.endsWith('.proto')).map((f) => `proto/pigrid/v1/${f}`);
+const protos = readdirSync('proto/pigrid/v1')
+  .filter((f) => f.endsWith('.proto'))
+  .map((f) => `proto/pigrid/v1/${f}`);
 execFileSync(
   process.execPath,
   [
     'node_modules/@grpc/proto-loader/build/bin/proto-loader-gen-types.js',
-    '--longs=String', '--enums=String', '--defaults', '--oneofs',
-    '--grpcLib=@grpc/grpc-js', `--outDir=${out}`, ...protos,
+    '--longs=String',
+    '--enums=String',
+    '--defaults',
+    '--oneofs',
+    '--grpcLib=@grpc/grpc-js',
+    `--outDir=${out}`,
+    ...protos,
   ],
   { stdio: 'inherit' },
 );
@@ -24,7 +31,10 @@ function walk(dir) {
     if (statSync(p).isDirectory()) walk(p);
     else if (p.endsWith('.ts')) {
       const src = readFileSync(p, 'utf8');
-      writeFileSync(p, src.replace(/from '(\.{1,2}\/[^']+)'/g, (_m, spec) => `from '${spec}.js'`));
+      writeFileSync(
+        p,
+        src.replace(/from '(\.{1,2}\/[^']+)'/g, (_m, spec) => `from '${spec}.js'`),
+      );
     }
   }
 }

@@ -52,7 +52,17 @@ const docs = [
   tlsSecret('pigrid-coordinator-tls', await ca.issue('coordinator', undefined, { dnsNames: coordinatorNames, ips: [], days })),
   tlsSecret('pigrid-gateway-tls', await ca.issue('gateway', undefined, { dnsNames: [], ips: [], days })),
   tlsSecret('pigrid-worker-tls', await ca.issue('worker', undefined, { dnsNames: [], ips: [], days })),
-  ['apiVersion: v1', 'kind: Secret', 'type: Opaque', 'metadata:', '  name: pigrid-api-tokens', `  namespace: ${ns}`, 'stringData:', '  tokens: |', `    admin ${hashToken(token)} write`].join('\n'),
+  [
+    'apiVersion: v1',
+    'kind: Secret',
+    'type: Opaque',
+    'metadata:',
+    '  name: pigrid-api-tokens',
+    `  namespace: ${ns}`,
+    'stringData:',
+    '  tokens: |',
+    `    admin ${hashToken(token)} write`,
+  ].join('\n'),
 ];
 await ca.identityFiles(values['ca-dir'], 'client', 'client', 'admin', { dnsNames: [], ips: [], days });
 const yaml = docs.join('\n---\n') + '\n';

@@ -192,7 +192,10 @@ function status(): RunnerStatus {
 
 async function main(): Promise<void> {
   // One certificate per worker slot that `scale` may open, so a scaled-up worker has its identity at once.
-  tls = await localTls(env, Array.from({ length: settings.maxWorkers }, (_, i) => workerIdOf(i + 1)));
+  tls = await localTls(
+    env,
+    Array.from({ length: settings.maxWorkers }, (_, i) => workerIdOf(i + 1)),
+  );
   say(tls.summary);
   dns = await startWorkerDns();
   coordinator = supervise('coordinator', 'coordinator', colors[0], () => ({

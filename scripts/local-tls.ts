@@ -20,7 +20,10 @@ const envOf = (f: IdentityFiles): Env => ({ PIGRID_TLS_CA: f.ca, PIGRID_TLS_CERT
 export async function localTls(env: NodeJS.ProcessEnv, workerIds: readonly string[]): Promise<LocalTls> {
   if (['true', '1', 'yes'].includes((env.PIGRID_INSECURE ?? '').toLowerCase())) {
     const plain = { PIGRID_INSECURE: 'true' };
-    return { env: { coordinator: plain, gateway: plain, worker: () => plain }, summary: 'PIGRID_INSECURE=true: plaintext gRPC, no certificates' };
+    return {
+      env: { coordinator: plain, gateway: plain, worker: () => plain },
+      summary: 'PIGRID_INSECURE=true: plaintext gRPC, no certificates',
+    };
   }
   // Beside the database: ./data/tls by default.
   const dir = resolve(env.PIGRID_TLS_DIR ?? join(dirname(env.PIGRID_DB_PATH ?? './data/pigrid.db'), 'tls'));

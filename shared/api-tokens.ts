@@ -54,7 +54,8 @@ export function parseTokenFile(text: string): TokenEntry[] {
     if (line === '') return;
     const [name, hex, scope = 'write', ...rest] = line.split(/\s+/);
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(name ?? '')) throw new Error(`line ${i + 1}: the name must be 1-64 letters, digits, . _ -`);
-    if (!/^[0-9a-fA-F]{64}$/.test(hex ?? '')) throw new Error(`line ${i + 1}: the second field must be the hex SHA-256 of the token (64 hex digits)`);
+    if (!/^[0-9a-fA-F]{64}$/.test(hex ?? ''))
+      throw new Error(`line ${i + 1}: the second field must be the hex SHA-256 of the token (64 hex digits)`);
     if (scope !== 'read' && scope !== 'write') throw new Error(`line ${i + 1}: the scope must be read or write; got "${scope}"`);
     if (rest.length > 0) throw new Error(`line ${i + 1}: unexpected "${rest.join(' ')}"`);
     out.push({ name: name, hash: Buffer.from(hex, 'hex'), scope });

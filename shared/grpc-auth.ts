@@ -27,14 +27,21 @@ export type Verdict =
 /** Decides one call from its full method path (`/pigrid.v1.Worker/Work`), its peer and its metadata. */
 export type Authorize = (method: string, peer: CallPeer, metadata: grpc.Metadata) => Verdict;
 
-export function authInterceptor(authorize: Authorize, onRefused?: (method: string, peer: CallPeer, verdict: Extract<Verdict, { ok: false }>) => void): grpc.ServerInterceptor {
+export function authInterceptor(
+  authorize: Authorize,
+  onRefused?: (method: string, peer: CallPeer, verdict: Extract<Verdict, { ok: false }>) => void,
+): grpc.ServerInterceptor {
   return (method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start(next) {
         next({
           onReceiveMetadata(metadata, pass) {
             const auth = call.getAuthContext();
-            const peer: CallPeer = { identity: peerIdentity(auth?.sslPeerCertificate), secure: auth?.transportSecurityType === 'ssl', address: call.getPeer() };
+            const peer: CallPeer = {
+              identity: peerIdentity(auth?.sslPeerCertificate),
+              secure: auth?.transportSecurityType === 'ssl',
+              address: call.getPeer(),
+            };
             metadata.remove(PRINCIPAL_METADATA_KEY);
             const verdict = authorize(method.path, peer, metadata);
             if (!verdict.ok) {

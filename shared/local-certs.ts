@@ -41,7 +41,10 @@ export interface IssueOptions {
 }
 
 function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -74,7 +77,7 @@ export class LocalCa {
 
   /** A new CA (self-signed, `CN=<name>`, valid for `days`). */
   static async create(name = 'pigrid local CA', days = 3650): Promise<{ ca: LocalCa; keyPem: string }> {
-    const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+    const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       name: `CN=${name}`,
       notBefore: new Date(Date.now() - 3_600_000),
@@ -110,7 +113,7 @@ export class LocalCa {
 
   /** A certificate and key for one pigrid identity. */
   async issue(role: Role, name?: string, opts: IssueOptions = {}): Promise<IssuedPem> {
-    const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+    const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
     const san: x509.JsonGeneralName[] = [
       { type: 'url', value: spiffeId(role, name) },
       ...(opts.dnsNames ?? ['localhost']).map((value) => ({ type: 'dns' as const, value })),

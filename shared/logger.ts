@@ -55,11 +55,7 @@ function format(key: string, v: unknown): string {
   return json(v);
 }
 
-export function createLogger(
-  level: LogLevel = 'info',
-  base: Record<string, unknown> = {},
-  sink: LogSink = stdSink,
-): Logger {
+export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, sink: LogSink = stdSink): Logger {
   const min = ORDER[level] ?? ORDER.info;
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;

@@ -60,8 +60,21 @@ export interface ServiceObject {
 
 /** google.protobuf.FieldDescriptorProto.Type by .proto scalar name. */
 const SCALAR_TYPES: Readonly<Record<string, number>> = {
-  double: 1, float: 2, int64: 3, uint64: 4, int32: 5, fixed64: 6, fixed32: 7, bool: 8, string: 9, bytes: 12,
-  uint32: 13, sfixed32: 15, sfixed64: 16, sint32: 17, sint64: 18,
+  double: 1,
+  float: 2,
+  int64: 3,
+  uint64: 4,
+  int32: 5,
+  fixed64: 6,
+  fixed32: 7,
+  bool: 8,
+  string: 9,
+  bytes: 12,
+  uint32: 13,
+  sfixed32: 15,
+  sfixed64: 16,
+  sint32: 17,
+  sint64: 18,
 };
 const TYPE_MESSAGE = 11;
 const TYPE_ENUM = 14;
@@ -155,7 +168,8 @@ function messageObject(type: protobuf.Type): MessageObject {
     else if (nested instanceof protobuf.Enum) msg.enumType.push(enumObject(nested));
     else throw new Error(`${nested.fullName}: nested ${nested.constructor.name} is not supported`);
   }
-  if (type.options && Object.keys(type.options).length > 0) throw new Error(`message ${type.fullName}: options are not carried into the descriptor`);
+  if (type.options && Object.keys(type.options).length > 0)
+    throw new Error(`message ${type.fullName}: options are not carried into the descriptor`);
   return msg;
 }
 

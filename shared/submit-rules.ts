@@ -83,7 +83,11 @@ export function validateSubmit(
 
   let points = 0;
   if (input.points === undefined || input.points === null) {
-    violations.push({ field: 'points', code: ErrorCode.INVALID_POINTS, message: `points is required: an integer from 1 to ${limits.maxPoints}` });
+    violations.push({
+      field: 'points',
+      code: ErrorCode.INVALID_POINTS,
+      message: `points is required: an integer from 1 to ${limits.maxPoints}`,
+    });
   } else {
     const r = checkInteger('points', ErrorCode.INVALID_POINTS, input.points, 1n, BigInt(limits.maxPoints), opts.acceptStrings);
     if ('value' in r) points = r.value;
@@ -110,7 +114,14 @@ export function validateSubmit(
 
   let chunkSize = limits.defaultChunkSize;
   if (input.chunkSize !== undefined && input.chunkSize !== null) {
-    const r = checkInteger(chunkField, ErrorCode.INVALID_CHUNK_SIZE, input.chunkSize, BigInt(MIN_CHUNK_SIZE), BigInt(MAX_CHUNK_SIZE), opts.acceptStrings);
+    const r = checkInteger(
+      chunkField,
+      ErrorCode.INVALID_CHUNK_SIZE,
+      input.chunkSize,
+      BigInt(MIN_CHUNK_SIZE),
+      BigInt(MAX_CHUNK_SIZE),
+      opts.acceptStrings,
+    );
     if ('value' in r) chunkSize = r.value;
     else violations.push(r);
   }
@@ -139,25 +150,47 @@ export const SUBMIT_FIELDS = ['points', 'mode', 'seed', 'chunk_size'] as const;
  */
 export function checkJsonSubmitBody(body: unknown): FieldViolation[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return [{ field: 'body', code: ErrorCode.INVALID_BODY, message: `the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got ${describe(body)}` }];
+    return [
+      {
+        field: 'body',
+        code: ErrorCode.INVALID_BODY,
+        message: `the body must be a JSON object like {"points": 1000000, "mode": "distributed"}; got ${describe(body)}`,
+      },
+    ];
   }
   const violations: FieldViolation[] = [];
   for (const key of Object.keys(body)) {
     if (!(SUBMIT_FIELDS as readonly string[]).includes(key)) {
-      violations.push({ field: key, code: ErrorCode.UNKNOWN_FIELD, message: `unknown field ${JSON.stringify(key)}; allowed: ${SUBMIT_FIELDS.join(', ')}` });
+      violations.push({
+        field: key,
+        code: ErrorCode.UNKNOWN_FIELD,
+        message: `unknown field ${JSON.stringify(key)}; allowed: ${SUBMIT_FIELDS.join(', ')}`,
+      });
     }
   }
-  const codes: Record<string, ErrorCode> = { points: ErrorCode.INVALID_POINTS, seed: ErrorCode.INVALID_SEED, chunk_size: ErrorCode.INVALID_CHUNK_SIZE };
+  const codes: Record<string, ErrorCode> = {
+    points: ErrorCode.INVALID_POINTS,
+    seed: ErrorCode.INVALID_SEED,
+    chunk_size: ErrorCode.INVALID_CHUNK_SIZE,
+  };
   for (const [field, code] of Object.entries(codes)) {
     const v = (body as Record<string, unknown>)[field];
     if (v === undefined || (v === null && field !== 'points')) continue;
     if (typeof v === 'number' && Number.isSafeInteger(v)) continue;
     const why = typeof v === 'string' ? ' (a string is not a number)' : '';
-    violations.push({ field, code, message: `${field} must be a whole JSON number of at most ${Number.MAX_SAFE_INTEGER}; got ${describe(v)}${why}` });
+    violations.push({
+      field,
+      code,
+      message: `${field} must be a whole JSON number of at most ${Number.MAX_SAFE_INTEGER}; got ${describe(v)}${why}`,
+    });
   }
   const mode = (body as Record<string, unknown>).mode;
   if (mode !== undefined && mode !== null && !(typeof mode === 'string' && (MODES as readonly string[]).includes(mode))) {
-    violations.push({ field: 'mode', code: ErrorCode.INVALID_MODE, message: `mode must be one of "single", "distributed"; got ${describe(mode)}` });
+    violations.push({
+      field: 'mode',
+      code: ErrorCode.INVALID_MODE,
+      message: `mode must be one of "single", "distributed"; got ${describe(mode)}`,
+    });
   }
   return violations;
 }

@@ -35,7 +35,13 @@ export function readTlsSettings(r: EnvReader): TlsSettings {
   const caFile = r.optionalString('PIGRID_TLS_CA');
   const certFile = r.optionalString('PIGRID_TLS_CERT');
   const keyFile = r.optionalString('PIGRID_TLS_KEY');
-  const missing = [['PIGRID_TLS_CA', caFile], ['PIGRID_TLS_CERT', certFile], ['PIGRID_TLS_KEY', keyFile]].filter(([, v]) => !v).map(([k]) => k);
+  const missing = [
+    ['PIGRID_TLS_CA', caFile],
+    ['PIGRID_TLS_CERT', certFile],
+    ['PIGRID_TLS_KEY', keyFile],
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   if (missing.length > 0) {
     r.problems.push(`${missing.join(', ')} must name PEM files (mutual TLS is the default); set PIGRID_INSECURE=true to run plaintext`);
     return { insecure: true };
@@ -84,8 +90,12 @@ export function inspectCertificates(ca: Buffer, cert: Buffer, key: Buffer, role:
     current = next;
   }
   const identity = identityFromSan(leaf.subjectAltName, leaf.serialNumber);
-  if (!identity) throw new Error(`the certificate names no pigrid identity: it needs one URI SAN ${spiffeId(role)}${role === 'worker' || role === 'client' ? '[/<name>]' : ''}`);
-  if (identity.role !== role) throw new Error(`the certificate is a ${identity.role} certificate (${identity.uri}); this process is the ${role}`);
+  if (!identity)
+    throw new Error(
+      `the certificate names no pigrid identity: it needs one URI SAN ${spiffeId(role)}${role === 'worker' || role === 'client' ? '[/<name>]' : ''}`,
+    );
+  if (identity.role !== role)
+    throw new Error(`the certificate is a ${identity.role} certificate (${identity.uri}); this process is the ${role}`);
   return { identity, serial: identity.serial, notAfter: leaf.validTo };
 }
 
@@ -136,7 +146,11 @@ export class CertificateFiles implements grpc.experimental.CertificateProvider {
         throw new Error(`cannot read ${name} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
       }
     };
-    return { ca: one('PIGRID_TLS_CA', this.settings.caFile), cert: one('PIGRID_TLS_CERT', this.settings.certFile), key: one('PIGRID_TLS_KEY', this.settings.keyFile) };
+    return {
+      ca: one('PIGRID_TLS_CA', this.settings.caFile),
+      cert: one('PIGRID_TLS_CERT', this.settings.certFile),
+      key: one('PIGRID_TLS_KEY', this.settings.keyFile),
+    };
   }
 
   /** Reads the files again; takes them when they changed and are consistent. Returns true when it took new ones. */
@@ -157,7 +171,12 @@ export class CertificateFiles implements grpc.experimental.CertificateProvider {
     const caChanged = !files.ca.equals(this.ca);
     ({ ca: this.ca, cert: this.cert, key: this.key } = files);
     this.summaryValue = summary;
-    this.log.info('TLS certificates reloaded', { identity: summary.identity.uri, serial: summary.serial, notAfter: summary.notAfter, caChanged });
+    this.log.info('TLS certificates reloaded', {
+      identity: summary.identity.uri,
+      serial: summary.serial,
+      notAfter: summary.notAfter,
+      caChanged,
+    });
     for (const l of this.identityListeners) l({ certificate: this.cert, privateKey: this.key });
     if (caChanged) for (const l of this.caListeners) l({ caCertificate: this.ca });
     return true;
@@ -205,7 +224,12 @@ export function loadTls(settings: TlsSettings, role: Role, log: Logger): Tls {
     return { files: undefined, close: () => {} };
   }
   const files = new CertificateFiles(settings, role, log);
-  log.info('mutual TLS on', { identity: files.summary.identity.uri, serial: files.summary.serial, notAfter: files.summary.notAfter, ca: settings.caFile });
+  log.info('mutual TLS on', {
+    identity: files.summary.identity.uri,
+    serial: files.summary.serial,
+    notAfter: files.summary.notAfter,
+    ca: settings.caFile,
+  });
   return { files, close: () => files.close() };
 }
 
@@ -240,7 +264,8 @@ export function channelCredentials(tls: Tls, expect: PeerExpectation): grpc.Chan
       if (err) return refuse(`server certificate does not name ${host}: ${err.message}`);
     }
     const id = peerIdentity(cert);
-    if (!id || id.role !== expect.role) return refuse(`server certificate ${describePeer(cert)} is not a ${expect.role} certificate (${spiffeId(expect.role)})`);
+    if (!id || id.role !== expect.role)
+      return refuse(`server certificate ${describePeer(cert)} is not a ${expect.role} certificate (${spiffeId(expect.role)})`);
     return undefined;
   };
   return grpc.experimental.createCertificateProviderChannelCredentials(tls.files, tls.files, { checkServerIdentity });

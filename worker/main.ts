@@ -36,7 +36,15 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
   const service = new WorkerService(
-    { workerId, instanceId: randomUUID(), kernel: KERNEL_NAME, streamVersion: STREAM_VERSION, version: VERSION, capacity: config.threads, drainGraceMs: config.drainGraceMs },
+    {
+      workerId,
+      instanceId: randomUUID(),
+      kernel: KERNEL_NAME,
+      streamVersion: STREAM_VERSION,
+      version: VERSION,
+      capacity: config.threads,
+      drainGraceMs: config.drainGraceMs,
+    },
     new ChunkRunner(pool),
     log,
     metrics,
@@ -48,9 +56,12 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
     port: config.grpcPort,
     credentials: serverCredentials(tls),
     healthPort: config.healthPort,
-    interceptors: [authInterceptor(workAuthorizer, (method, peer, verdict) => log.warn('Work stream refused', { method, peer: peer.identity?.uri ?? peer.address, reason: verdict.message }))],
-    register: (server) =>
-      server.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
+    interceptors: [
+      authInterceptor(workAuthorizer, (method, peer, verdict) =>
+        log.warn('Work stream refused', { method, peer: peer.identity?.uri ?? peer.address, reason: verdict.message }),
+      ),
+    ],
+    register: (server) => server.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
   });
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);

@@ -15,11 +15,24 @@ export interface WorkerMetrics {
 export function createWorkerMetrics(threads: number): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pigrid_worker_process_' });
-  const threadsGauge = new Gauge({ name: 'pigrid_worker_threads', help: 'Kernel threads in the pool (CPUs incl. cgroup quota).', registers: [registry] });
-  const utilization = new Gauge({ name: 'pigrid_worker_pool_utilization', help: 'Fraction of kernel threads computing a chunk, 0..1.', registers: [registry] });
+  const threadsGauge = new Gauge({
+    name: 'pigrid_worker_threads',
+    help: 'Kernel threads in the pool (CPUs incl. cgroup quota).',
+    registers: [registry],
+  });
+  const utilization = new Gauge({
+    name: 'pigrid_worker_pool_utilization',
+    help: 'Fraction of kernel threads computing a chunk, 0..1.',
+    registers: [registry],
+  });
   const held = new Gauge({ name: 'pigrid_worker_leases_held', help: 'Leases held: running plus prefetched.', registers: [registry] });
   threadsGauge.set(threads);
-  const chunks = new Counter({ name: 'pigrid_worker_chunks_total', help: 'Chunks handled, by outcome (completed, failed, revoked).', labelNames: ['outcome'], registers: [registry] });
+  const chunks = new Counter({
+    name: 'pigrid_worker_chunks_total',
+    help: 'Chunks handled, by outcome (completed, failed, revoked).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   for (const outcome of ['completed', 'failed', 'revoked']) chunks.inc({ outcome }, 0);
   return {
     registry,

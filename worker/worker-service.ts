@@ -64,7 +64,13 @@ export class WorkerService {
       call,
       {
         lease: (s, l) => {
-          const job = { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: Number(l.chunkIndex), seed: l.seed, points: Number(l.points) };
+          const job = {
+            leaseId: l.leaseId,
+            calculationId: l.calculationId,
+            chunkIndex: Number(l.chunkIndex),
+            seed: l.seed,
+            points: Number(l.points),
+          };
           try {
             this.onLease(s, job);
           } catch (err) {
@@ -116,7 +122,13 @@ export class WorkerService {
     session.leases.delete(job.leaseId);
     this.metrics?.chunks.inc({ outcome: 'failed' });
     session.send({
-      failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.INTERNAL, message: `internal error on worker ${this.opts.workerId} (see its log)` },
+      failure: {
+        leaseId: job.leaseId,
+        calculationId: job.calculationId,
+        chunkIndex: job.chunkIndex,
+        code: ErrorCode.INTERNAL,
+        message: `internal error on worker ${this.opts.workerId} (see its log)`,
+      },
     });
   }
 
@@ -159,7 +171,15 @@ export class WorkerService {
   private onLease(session: WorkSession, job: ChunkJob): void {
     if (this.stateValue !== 'RUNNING') {
       session.leases.delete(job.leaseId);
-      session.send({ failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: 'worker is draining' } });
+      session.send({
+        failure: {
+          leaseId: job.leaseId,
+          calculationId: job.calculationId,
+          chunkIndex: job.chunkIndex,
+          code: ErrorCode.LEASE_RETURNED,
+          message: 'worker is draining',
+        },
+      });
       return;
     }
     this.owner.set(job.leaseId, session);
@@ -168,10 +188,19 @@ export class WorkerService {
       done: (j, outcome) => this.onDone(j, outcome),
       failed: (j, err) => {
         this.metrics?.chunks.inc({ outcome: 'failed' });
-        this.log.error('chunk failed', { lease: j.leaseId, calculation: j.calculationId, chunk: j.chunkIndex, code: err.code, error: err.message });
-        this.deliver(j, { failure: { leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, code: err.code, message: err.message } });
+        this.log.error('chunk failed', {
+          lease: j.leaseId,
+          calculation: j.calculationId,
+          chunk: j.chunkIndex,
+          code: err.code,
+          error: err.message,
+        });
+        this.deliver(j, {
+          failure: { leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, code: err.code, message: err.message },
+        });
       },
-      aborted: (j, ms) => this.log.info('chunk aborted', { lease: j.leaseId, calculation: j.calculationId, chunk: j.chunkIndex, afterMs: Math.round(ms) }),
+      aborted: (j, ms) =>
+        this.log.info('chunk aborted', { lease: j.leaseId, calculation: j.calculationId, chunk: j.chunkIndex, afterMs: Math.round(ms) }),
     });
     this.observe();
   }
@@ -194,7 +223,19 @@ export class WorkerService {
   }
 
   private handBack(job: ChunkJob, why: string): void {
-    this.deliver(job, { failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code: ErrorCode.LEASE_RETURNED, message: why } }, false);
+    this.deliver(
+      job,
+      {
+        failure: {
+          leaseId: job.leaseId,
+          calculationId: job.calculationId,
+          chunkIndex: job.chunkIndex,
+          code: ErrorCode.LEASE_RETURNED,
+          message: why,
+        },
+      },
+      false,
+    );
   }
 
   /** Sends on the stream that granted the lease, else on any open stream, else keeps it for the next one. */

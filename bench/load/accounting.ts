@@ -31,14 +31,28 @@ export interface Totals {
 }
 
 /** The counter columns of a {@link SampleRow}. */
-export type IntervalCounters = Pick<SampleRow, 't_s' | 'submitted' | 'completed' | 'failed' | 'in_flight'
-  | 'submit_latency_ms_p50' | 'submit_latency_ms_p95' | 'samples_per_s_completed'>;
+export type IntervalCounters = Pick<
+  SampleRow,
+  't_s' | 'submitted' | 'completed' | 'failed' | 'in_flight' | 'submit_latency_ms_p50' | 'submit_latency_ms_p95' | 'samples_per_s_completed'
+>;
 
-interface InFlight { submittedAtMs: number; points: number }
+interface InFlight {
+  submittedAtMs: number;
+  points: number;
+}
 
 /** Mutable ledger of one run. */
 export class LoadAccounting {
-  private readonly t: Totals = { submitted: 0, accepted: 0, rejected: 0, completed: 0, failed: 0, cancelled: 0, abandoned: 0, pointsCompleted: 0 };
+  private readonly t: Totals = {
+    submitted: 0,
+    accepted: 0,
+    rejected: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    abandoned: 0,
+    pointsCompleted: 0,
+  };
   private readonly flying = new Map<string, InFlight>();
   private pending = 0;
   private lastRowMs = 0;
@@ -53,17 +67,29 @@ export class LoadAccounting {
   readonly serverDurationsMs: number[] = [];
 
   /** Submissions started, finished or not: the count `maxRequests` caps. */
-  get attempts(): number { return this.t.submitted + this.pending; }
+  get attempts(): number {
+    return this.t.submitted + this.pending;
+  }
   /** POSTs awaiting an answer. */
-  get pendingSubmits(): number { return this.pending; }
+  get pendingSubmits(): number {
+    return this.pending;
+  }
   /** Ids of accepted, not yet ended calculations. */
-  inFlightIds(): string[] { return [...this.flying.keys()]; }
-  get inFlightCount(): number { return this.flying.size; }
+  inFlightIds(): string[] {
+    return [...this.flying.keys()];
+  }
+  get inFlightCount(): number {
+    return this.flying.size;
+  }
   /** A copy of the totals. */
-  totals(): Totals { return { ...this.t }; }
+  totals(): Totals {
+    return { ...this.t };
+  }
 
   /** A POST is about to be sent. */
-  submitStarted(): void { this.pending++; }
+  submitStarted(): void {
+    this.pending++;
+  }
 
   /** The POST answered (`calc`) or failed (`null`) after `latencyMs`. */
   submitFinished(nowMs: number, latencyMs: number, calc: CalculationView | null, points: number): void {
@@ -75,7 +101,8 @@ export class LoadAccounting {
     else {
       this.t.accepted++;
       this.flying.set(calc.id, { submittedAtMs: nowMs - latencyMs, points: calc.points ?? points });
-      if (calc.status === 'completed' || calc.status === 'failed' || calc.status === 'cancelled') this.ended(calc.id, calc.status, nowMs, calc.durationMs);
+      if (calc.status === 'completed' || calc.status === 'failed' || calc.status === 'cancelled')
+        this.ended(calc.id, calc.status, nowMs, calc.durationMs);
     }
     this.notify();
   }

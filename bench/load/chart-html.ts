@@ -26,7 +26,12 @@ export function renderChartPage(rows: readonly SampleRow[], summary: LoadBenchSu
   const xLabel = 'time since start (s)';
   const charts = [
     renderLineChart({
-      title: 'Replicas', xLabel, yLabel: 'replicas', x, markers, integerY: true,
+      title: 'Replicas',
+      xLabel,
+      yLabel: 'replicas',
+      x,
+      markers,
+      integerY: true,
       series: [
         { name: 'HPA current', step: true, color: '#1f77b4', values: col('hpa_current_replicas') },
         { name: 'HPA desired', step: true, color: '#ff7f0e', values: col('hpa_desired_replicas'), dashed: true },
@@ -35,7 +40,11 @@ export function renderChartPage(rows: readonly SampleRow[], summary: LoadBenchSu
       ],
     }),
     renderLineChart({
-      title: 'Offered load', xLabel, yLabel: 'calculations', x, markers,
+      title: 'Offered load',
+      xLabel,
+      yLabel: 'calculations',
+      x,
+      markers,
       series: [
         { name: 'in flight', color: '#d62728', values: col('in_flight') },
         { name: 'submitted per second', color: '#8c564b', values: submitRates(rows), dashed: true },
@@ -43,28 +52,55 @@ export function renderChartPage(rows: readonly SampleRow[], summary: LoadBenchSu
       ],
     }),
     renderLineChart({
-      title: 'Throughput', xLabel, yLabel: 'samples per second', x, markers,
+      title: 'Throughput',
+      xLabel,
+      yLabel: 'samples per second',
+      x,
+      markers,
       series: [{ name: 'samples/s of completed calculations', color: '#2ca02c', values: col('samples_per_s_completed') }],
     }),
   ];
   if (rows.some((r) => r.worker_cpu_millicores !== null)) {
-    charts.push(renderLineChart({
-      title: 'Worker CPU', xLabel, yLabel: 'millicores', x, markers,
-      series: [{ name: 'worker CPU (sum of pods)', color: '#e377c2', values: col('worker_cpu_millicores') }],
-    }));
+    charts.push(
+      renderLineChart({
+        title: 'Worker CPU',
+        xLabel,
+        yLabel: 'millicores',
+        x,
+        markers,
+        series: [{ name: 'worker CPU (sum of pods)', color: '#e377c2', values: col('worker_cpu_millicores') }],
+      }),
+    );
   }
   const s = summary;
   const loop = s.loop.kind === 'open' ? `open loop, ${s.loop.ratePerS}/s` : `closed loop, ${s.loop.concurrency} in flight`;
   const figures: [string, string][] = [
     ['target', `${s.url} — ${s.mode}, ${fmt(s.points, 0)} points, ${loop}`],
-    ['run', `${s.startedAt} → ${s.finishedAt}; load ${fmt(s.phases.loadEndS)} s (stopped by ${s.stoppedBy}), drained at ${fmt(s.phases.drainEndS)} s`],
-    ['calculations', `${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.rejected} rejected, ${s.totals.failed} failed, ${s.totals.cancelled} cancelled, ${s.totals.abandoned} abandoned`],
-    ['throughput (samples/s)', `overall ${fmt(s.throughput.overallSamplesPerS, 0)}, median ${fmt(s.throughput.medianSamplesPerS, 0)}, p95 ${fmt(s.throughput.p95SamplesPerS, 0)}`],
+    [
+      'run',
+      `${s.startedAt} → ${s.finishedAt}; load ${fmt(s.phases.loadEndS)} s (stopped by ${s.stoppedBy}), drained at ${fmt(s.phases.drainEndS)} s`,
+    ],
+    [
+      'calculations',
+      `${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.rejected} rejected, ${s.totals.failed} failed, ${s.totals.cancelled} cancelled, ${s.totals.abandoned} abandoned`,
+    ],
+    [
+      'throughput (samples/s)',
+      `overall ${fmt(s.throughput.overallSamplesPerS, 0)}, median ${fmt(s.throughput.medianSamplesPerS, 0)}, p95 ${fmt(s.throughput.p95SamplesPerS, 0)}`,
+    ],
     ['submit latency (ms)', `p50 ${fmt(s.latencyMs.submit.p50)}, p95 ${fmt(s.latencyMs.submit.p95)}, p99 ${fmt(s.latencyMs.submit.p99)}`],
     ['completion latency (ms)', `p50 ${fmt(s.latencyMs.completion.p50, 0)}, p95 ${fmt(s.latencyMs.completion.p95, 0)}`],
     ['replicas', `start ${fmt(s.replicas.ready.start, 0)}, max seen ${fmt(s.replicas.maxSeen, 0)} (ready from ${s.replicas.readySource})`],
     ['scale-up / scale-down', `up at ${fmt(s.replicas.scaleUpS)} s; down ${fmt(s.replicas.scaleDownS)} s after load end`],
-    ['errors', `${s.errors.total} (${Object.entries(s.errors.byEndpoint).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`],
+    [
+      'errors',
+      `${s.errors.total} (${
+        Object.entries(s.errors.byEndpoint)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'none'
+      })`,
+    ],
   ];
   return [
     '<!doctype html>',

@@ -11,7 +11,10 @@ export interface ChartSeries {
 }
 
 /** A vertical marker line, e.g. "load end". */
-export interface ChartMarker { x: number; label: string }
+export interface ChartMarker {
+  x: number;
+  label: string;
+}
 
 /** What {@link renderLineChart} draws: `series[i].values[j]` is plotted at `x[j]`. */
 export interface LineChartSpec {
@@ -49,7 +52,12 @@ export function niceTicks(min: number, max: number, count = 5, integer = false):
 /** Short tick label: 1500000 → "1.5M". */
 export function formatTick(v: number): string {
   const abs = Math.abs(v);
-  for (const [div, suffix] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+  for (const [div, suffix] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const) {
     if (abs >= div) return `${Number((v / div).toPrecision(3))}${suffix}`;
   }
   return String(Number(v.toPrecision(3)));
@@ -80,28 +88,38 @@ export function renderLineChart(spec: LineChartSpec): string {
     `<text x="${m.left}" y="18" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
   for (const t of yTicks) {
-    out.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${f(py(t))}" y2="${f(py(t))}" stroke="#e3e3e3"/>`,
-      `<text x="${m.left - 6}" y="${f(py(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`);
+    out.push(
+      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${f(py(t))}" y2="${f(py(t))}" stroke="#e3e3e3"/>`,
+      `<text x="${m.left - 6}" y="${f(py(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`,
+    );
   }
   for (const t of xTicks) {
-    out.push(`<line x1="${f(px(t))}" x2="${f(px(t))}" y1="${m.top + plotH}" y2="${m.top + plotH + 4}" stroke="#333"/>`,
-      `<text x="${f(px(t))}" y="${m.top + plotH + 17}" text-anchor="middle">${formatTick(t)}</text>`);
+    out.push(
+      `<line x1="${f(px(t))}" x2="${f(px(t))}" y1="${m.top + plotH}" y2="${m.top + plotH + 4}" stroke="#333"/>`,
+      `<text x="${f(px(t))}" y="${m.top + plotH + 17}" text-anchor="middle">${formatTick(t)}</text>`,
+    );
   }
-  out.push(`<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`,
+  out.push(
+    `<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`,
     `<text x="${m.left + plotW / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
-    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`);
+    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`,
+  );
   for (const mk of spec.markers ?? []) {
     if (mk.x < x0 || mk.x > x1) continue;
-    out.push(`<line x1="${f(px(mk.x))}" x2="${f(px(mk.x))}" y1="${m.top}" y2="${m.top + plotH}" stroke="#888" stroke-dasharray="2 3"/>`,
-      `<text x="${f(px(mk.x) + 3)}" y="${m.top + 11}" fill="#666" font-size="11">${escapeXml(mk.label)}</text>`);
+    out.push(
+      `<line x1="${f(px(mk.x))}" x2="${f(px(mk.x))}" y1="${m.top}" y2="${m.top + plotH}" stroke="#888" stroke-dasharray="2 3"/>`,
+      `<text x="${f(px(mk.x) + 3)}" y="${m.top + 11}" fill="#666" font-size="11">${escapeXml(mk.label)}</text>`,
+    );
   }
   let legendX = m.left;
   spec.series.forEach((s, i) => {
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     // Earlier series are drawn wider, underneath, so a series that coincides with a later one stays visible.
     const widthPx = 2 + (spec.series.length - 1 - i);
-    out.push(`<line x1="${legendX}" x2="${legendX + 22}" y1="36" y2="36" stroke="${escapeXml(s.color)}" stroke-width="${widthPx}"${dash}/>`,
-      `<text x="${legendX + 27}" y="40">${escapeXml(s.name)}</text>`);
+    out.push(
+      `<line x1="${legendX}" x2="${legendX + 22}" y1="36" y2="36" stroke="${escapeXml(s.color)}" stroke-width="${widthPx}"${dash}/>`,
+      `<text x="${legendX + 27}" y="40">${escapeXml(s.name)}</text>`,
+    );
     legendX += 40 + s.name.length * 7;
     out.push(...seriesPaths(s, spec.x, px, py, `${dash} stroke-width="${widthPx}"`));
   });
@@ -114,11 +132,16 @@ export function renderLineChart(spec: LineChartSpec): string {
 function seriesPaths(s: ChartSeries, x: readonly number[], px: (v: number) => number, py: (v: number) => number, attrs: string): string[] {
   const runs: [number, number][][] = [[]];
   s.values.forEach((v, i) => {
-    if (v === null || !Number.isFinite(v) || !Number.isFinite(x[i])) { if (runs[runs.length - 1].length > 0) runs.push([]); }
-    else runs[runs.length - 1].push([px(x[i]), py(v)]);
+    if (v === null || !Number.isFinite(v) || !Number.isFinite(x[i])) {
+      if (runs[runs.length - 1].length > 0) runs.push([]);
+    } else runs[runs.length - 1].push([px(x[i]), py(v)]);
   });
   const color = escapeXml(s.color);
-  return runs.filter((r) => r.length > 0).map((r) => (r.length === 1
-    ? `<circle cx="${f(r[0][0])}" cy="${f(r[0][1])}" r="2.5" fill="${color}"/>`
-    : `<path d="${r.map(([a, b], i) => (i === 0 ? `M${f(a)} ${f(b)}` : `${s.step ? `H${f(a)} V${f(b)}` : `L${f(a)} ${f(b)}`}`)).join(' ')}" fill="none" stroke="${color}"${attrs}/>`));
+  return runs
+    .filter((r) => r.length > 0)
+    .map((r) =>
+      r.length === 1
+        ? `<circle cx="${f(r[0][0])}" cy="${f(r[0][1])}" r="2.5" fill="${color}"/>`
+        : `<path d="${r.map(([a, b], i) => (i === 0 ? `M${f(a)} ${f(b)}` : `${s.step ? `H${f(a)} V${f(b)}` : `L${f(a)} ${f(b)}`}`)).join(' ')}" fill="none" stroke="${color}"${attrs}/>`,
+    );
 }

@@ -5,17 +5,30 @@
 import type { SampleRow } from './csv.js';
 
 /** The cluster columns of a {@link SampleRow}. */
-export type ClusterSnapshot = Pick<SampleRow,
-  'backlog_chunks' | 'leases_in_flight' | 'workers_ready' | 'total_capacity' | 'worker_pods_ready'
-  | 'hpa_current_replicas' | 'hpa_desired_replicas' | 'worker_cpu_millicores'>;
+export type ClusterSnapshot = Pick<
+  SampleRow,
+  | 'backlog_chunks'
+  | 'leases_in_flight'
+  | 'workers_ready'
+  | 'total_capacity'
+  | 'worker_pods_ready'
+  | 'hpa_current_replicas'
+  | 'hpa_desired_replicas'
+  | 'worker_cpu_millicores'
+>;
 
 /** Columns from `/api/k8s/status` (everything but CPU). */
 export type StatusSnapshot = Omit<ClusterSnapshot, 'worker_cpu_millicores'>;
 
 /** All cluster columns blank (probe failed). */
 export const BLANK_STATUS: StatusSnapshot = Object.freeze({
-  backlog_chunks: null, leases_in_flight: null, workers_ready: null, total_capacity: null,
-  worker_pods_ready: null, hpa_current_replicas: null, hpa_desired_replicas: null,
+  backlog_chunks: null,
+  leases_in_flight: null,
+  workers_ready: null,
+  total_capacity: null,
+  worker_pods_ready: null,
+  hpa_current_replicas: null,
+  hpa_desired_replicas: null,
 });
 
 type Json = Record<string, unknown>;
@@ -56,9 +69,7 @@ export function snapshotFromStatus(body: unknown): StatusSnapshot | null {
     workers_ready: workers ? workers.filter((w) => isObject(w) && String(w.state).toUpperCase() === 'READY').length : null,
     total_capacity: toNumber(coordinator?.total_capacity),
     // Outside a cluster the pod list is empty by contract: that is "unknown", not "zero pods".
-    worker_pods_ready: body.in_cluster === true && workerPods
-      ? workerPods.filter((p) => isObject(p) && p.ready === true).length
-      : null,
+    worker_pods_ready: body.in_cluster === true && workerPods ? workerPods.filter((p) => isObject(p) && p.ready === true).length : null,
     hpa_current_replicas: toNumber(hpa?.current_replicas),
     hpa_desired_replicas: toNumber(hpa?.desired_replicas),
   };

@@ -19,7 +19,13 @@ export type LoadBenchErrorCode = keyof typeof LOAD_BENCH_ERROR_CODES;
 export type Endpoint = 'submit' | 'poll' | 'cancel' | 'status' | 'metrics';
 
 /** An error as recorded in the summary. `t_s` is seconds since the run started. */
-export interface ErrorExample { t_s: number; endpoint: Endpoint; code: LoadBenchErrorCode; status: number | null; message: string }
+export interface ErrorExample {
+  t_s: number;
+  endpoint: Endpoint;
+  code: LoadBenchErrorCode;
+  status: number | null;
+  message: string;
+}
 
 /** `summary.errors`. */
 export interface ErrorSummary {
@@ -37,7 +43,11 @@ export const MAX_ERROR_EXAMPLES = 20;
 /** Counts request errors by endpoint, code and HTTP status; `ABORTED` is ignored. */
 export class ErrorTally {
   private readonly summary: ErrorSummary = {
-    total: 0, byEndpoint: { submit: 0, poll: 0, cancel: 0, status: 0, metrics: 0 }, byCode: {}, byHttpStatus: {}, examples: [],
+    total: 0,
+    byEndpoint: { submit: 0, poll: 0, cancel: 0, status: 0, metrics: 0 },
+    byCode: {},
+    byHttpStatus: {},
+    examples: [],
   };
 
   /** Records one failed request. */

@@ -12,15 +12,23 @@ export type CalculationStatus = 'queued' | 'running' | 'completed' | 'failed' | 
 export const TERMINAL_STATUSES: ReadonlySet<CalculationStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 /** The fields of the calculation JSON the bench reads. */
-export interface CalculationView { id: string; status: CalculationStatus; points: number | null; durationMs: number | null }
+export interface CalculationView {
+  id: string;
+  status: CalculationStatus;
+  points: number | null;
+  durationMs: number | null;
+}
 
 /** Body of `POST /api/calculate`. */
-export interface SubmitBody { points: number; mode: 'single' | 'distributed'; chunk_size?: number }
+export interface SubmitBody {
+  points: number;
+  mode: 'single' | 'distributed';
+  chunk_size?: number;
+}
 
 /** Outcome of one request. `status` is the HTTP status when there was a response. */
 export type ApiResult<T> =
-  | { ok: true; status: number; body: T }
-  | { ok: false; code: LoadBenchErrorCode; status: number | null; message: string };
+  { ok: true; status: number; body: T } | { ok: false; code: LoadBenchErrorCode; status: number | null; message: string };
 
 /** Reads a calculation JSON (status upper- or lower-case, `STATUS_` prefix tolerated); null if it is not one. */
 export function parseCalculation(body: unknown): CalculationView | null {
@@ -55,7 +63,9 @@ function errorText(text: string): string {
   try {
     const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
     if (e) return `${e.code ?? ''}: ${e.message ?? ''}`;
-  } catch { /* not JSON: fall through */ }
+  } catch {
+    /* not JSON: fall through */
+  }
   return text.slice(0, 200);
 }
 
@@ -67,7 +77,13 @@ export function createGatewayClient(baseUrl: string, timeouts: ClientTimeouts): 
   const base = new URL(baseUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
 
-  async function request(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<ApiResult<unknown>> {
+  async function request(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ApiResult<unknown>> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const linked = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const what = `${method} ${path}`;
@@ -103,13 +119,17 @@ export function createGatewayClient(baseUrl: string, timeouts: ClientTimeouts): 
     const res = await r;
     if (!res.ok) return res;
     const calc = parseCalculation(res.body);
-    return calc ? { ok: true, status: res.status, body: calc } : { ok: false, code: 'BAD_RESPONSE', status: res.status, message: `${what}: not a calculation` };
+    return calc
+      ? { ok: true, status: res.status, body: calc }
+      : { ok: false, code: 'BAD_RESPONSE', status: res.status, message: `${what}: not a calculation` };
   }
 
   const id = (calcId: string): string => encodeURIComponent(calcId);
   return {
-    submit: (body, signal) => calculation(request('POST', '/api/calculate', body, timeouts.requestTimeoutMs, signal), 'POST /api/calculate'),
-    get: (calcId, signal) => calculation(request('GET', `/api/calculate/${id(calcId)}`, undefined, timeouts.requestTimeoutMs, signal), 'GET /api/calculate/:id'),
+    submit: (body, signal) =>
+      calculation(request('POST', '/api/calculate', body, timeouts.requestTimeoutMs, signal), 'POST /api/calculate'),
+    get: (calcId, signal) =>
+      calculation(request('GET', `/api/calculate/${id(calcId)}`, undefined, timeouts.requestTimeoutMs, signal), 'GET /api/calculate/:id'),
     cancel: async (calcId, signal) => {
       const res = await request('POST', `/api/calculate/${id(calcId)}/cancel`, undefined, timeouts.requestTimeoutMs, signal);
       return res.ok ? { ok: true, status: res.status, body: parseCalculation(res.body) } : res;

@@ -50,8 +50,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (now - lastProgressMs < PROGRESS_EVERY_MS) return;
         lastProgressMs = now;
         const ready = row.worker_pods_ready ?? row.workers_ready;
-        process.stderr.write(`[load-bench] t=${row.t_s?.toFixed(1)}s submitted=${row.submitted} completed=${row.completed} ` +
-          `in_flight=${row.in_flight} ready=${ready ?? '-'} hpa_desired=${row.hpa_desired_replicas ?? '-'}\n`);
+        process.stderr.write(
+          `[load-bench] t=${row.t_s?.toFixed(1)}s submitted=${row.submitted} completed=${row.completed} ` +
+            `in_flight=${row.in_flight} ready=${ready ?? '-'} hpa_desired=${row.hpa_desired_replicas ?? '-'}\n`,
+        );
       },
     });
     process.stdout.write(formatTextSummary(summary));
@@ -64,7 +66,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 const invokedPath = process.argv[1];
 if (invokedPath && import.meta.url === pathToFileURL(invokedPath).href) {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err: unknown) => { process.stderr.write(`load-bench failed: ${(err as Error).stack ?? String(err)}\n`); process.exitCode = 1; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`load-bench failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
   );
 }

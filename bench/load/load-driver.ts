@@ -56,7 +56,7 @@ export async function runSubmitter(ctx: DriverContext, loadEndMs: number): Promi
   if (o.ratePerS !== null) {
     const periodMs = 1000 / o.ratePerS;
     const firstMs = ctx.nowMs();
-    for (let k = 0; ; ) {
+    for (let k = 0; ;) {
       const why = stop();
       if (why) return why;
       const dueMs = firstMs + k * periodMs;
@@ -65,7 +65,10 @@ export async function runSubmitter(ctx: DriverContext, loadEndMs: number): Promi
         return signal.aborted ? 'aborted' : 'duration';
       }
       const waitMs = dueMs - ctx.nowMs();
-      if (waitMs > 0) { await sleep(waitMs, signal); continue; }
+      if (waitMs > 0) {
+        await sleep(waitMs, signal);
+        continue;
+      }
       k++;
       void submitOne(ctx);
     }

@@ -63,22 +63,95 @@ export interface ResolvedLoadBenchOptions {
   readonly allowRemote: boolean;
 }
 
-type NumericKey = 'durationS' | 'ratePerS' | 'concurrency' | 'points' | 'chunkSize' | 'sampleIntervalMs'
-  | 'pollConcurrency' | 'requestTimeoutMs' | 'maxRequests' | 'drainTimeoutS' | 'cooldownS';
-interface NumericSpec { flag: string; min: number; max: number; integer: boolean; default: number | null; help: string }
+type NumericKey =
+  | 'durationS'
+  | 'ratePerS'
+  | 'concurrency'
+  | 'points'
+  | 'chunkSize'
+  | 'sampleIntervalMs'
+  | 'pollConcurrency'
+  | 'requestTimeoutMs'
+  | 'maxRequests'
+  | 'drainTimeoutS'
+  | 'cooldownS';
+interface NumericSpec {
+  flag: string;
+  min: number;
+  max: number;
+  integer: boolean;
+  default: number | null;
+  help: string;
+}
 
 const NUMERIC: Record<NumericKey, NumericSpec> = {
   durationS: { flag: '--duration', min: 1, max: 3600, integer: false, default: 60, help: 'seconds of load' },
   ratePerS: { flag: '--rate', min: 0.01, max: 1000, integer: false, default: null, help: 'open loop: submissions per second' },
-  concurrency: { flag: '--concurrency', min: 1, max: 1000, integer: true, default: 4, help: 'closed loop: calculations kept in flight (default when --rate is absent)' },
+  concurrency: {
+    flag: '--concurrency',
+    min: 1,
+    max: 1000,
+    integer: true,
+    default: 4,
+    help: 'closed loop: calculations kept in flight (default when --rate is absent)',
+  },
   points: { flag: '--points', min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, default: 2e9, help: 'points per calculation' },
-  chunkSize: { flag: '--chunk-size', min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, default: null, help: 'chunk_size sent with each calculation' },
-  sampleIntervalMs: { flag: '--sample-interval-ms', min: 100, max: 60_000, integer: true, default: 1000, help: 'CSV row, cluster probe and status poll interval' },
-  pollConcurrency: { flag: '--poll-concurrency', min: 1, max: 256, integer: true, default: 16, help: 'status GETs of in-flight calculations at once' },
-  requestTimeoutMs: { flag: '--request-timeout-ms', min: 100, max: 120_000, integer: true, default: 10_000, help: 'timeout of submit/poll/cancel requests' },
-  maxRequests: { flag: '--max-requests', min: 1, max: 1_000_000, integer: true, default: 10_000, help: 'hard cap on calculations submitted' },
-  drainTimeoutS: { flag: '--drain-timeout', min: 0, max: 3600, integer: false, default: 60, help: 'seconds to wait for in-flight calculations, then cancel them' },
-  cooldownS: { flag: '--cooldown', min: 0, max: 3600, integer: false, default: 0, help: 'seconds to keep sampling after the drain (HPA scale-down)' },
+  chunkSize: {
+    flag: '--chunk-size',
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    integer: true,
+    default: null,
+    help: 'chunk_size sent with each calculation',
+  },
+  sampleIntervalMs: {
+    flag: '--sample-interval-ms',
+    min: 100,
+    max: 60_000,
+    integer: true,
+    default: 1000,
+    help: 'CSV row, cluster probe and status poll interval',
+  },
+  pollConcurrency: {
+    flag: '--poll-concurrency',
+    min: 1,
+    max: 256,
+    integer: true,
+    default: 16,
+    help: 'status GETs of in-flight calculations at once',
+  },
+  requestTimeoutMs: {
+    flag: '--request-timeout-ms',
+    min: 100,
+    max: 120_000,
+    integer: true,
+    default: 10_000,
+    help: 'timeout of submit/poll/cancel requests',
+  },
+  maxRequests: {
+    flag: '--max-requests',
+    min: 1,
+    max: 1_000_000,
+    integer: true,
+    default: 10_000,
+    help: 'hard cap on calculations submitted',
+  },
+  drainTimeoutS: {
+    flag: '--drain-timeout',
+    min: 0,
+    max: 3600,
+    integer: false,
+    default: 60,
+    help: 'seconds to wait for in-flight calculations, then cancel them',
+  },
+  cooldownS: {
+    flag: '--cooldown',
+    min: 0,
+    max: 3600,
+    integer: false,
+    default: 0,
+    help: 'seconds to keep sampling after the drain (HPA scale-down)',
+  },
 };
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -86,7 +159,10 @@ const MODES: readonly LoadMode[] = ['distributed', 'single'];
 
 /** Default output directory for a run started at `now`: `bench-out/load-20250101T120000Z`. */
 export function defaultOutDir(now: Date): string {
-  return `bench-out/load-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `bench-out/load-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 /** True for `localhost`, `127.0.0.0/8` and `::1`. */
@@ -105,7 +181,10 @@ export function resolveLoadBenchOptions(input: LoadBenchOptions = {}, now: Date 
   for (const key of Object.keys(NUMERIC) as NumericKey[]) {
     const spec = NUMERIC[key];
     const raw = input[key];
-    if (raw === undefined || raw === null) { numbers[key] = null; continue; }
+    if (raw === undefined || raw === null) {
+      numbers[key] = null;
+      continue;
+    }
     const kind = spec.integer ? 'an integer' : 'a number';
     if (typeof raw !== 'number' || !Number.isFinite(raw) || (spec.integer && !Number.isInteger(raw)) || raw < spec.min || raw > spec.max) {
       problems.push(problem(spec.flag, `must be ${kind} from ${spec.min} to ${spec.max}, got ${JSON.stringify(raw)}`));
@@ -117,11 +196,17 @@ export function resolveLoadBenchOptions(input: LoadBenchOptions = {}, now: Date 
 
   const url = input.url ?? DEFAULT_URL;
   let parsed: URL | null = null;
-  try { parsed = new URL(url); } catch { problems.push(problem('--url', `must be an absolute http(s) URL, got ${JSON.stringify(url)}`)); }
+  try {
+    parsed = new URL(url);
+  } catch {
+    problems.push(problem('--url', `must be an absolute http(s) URL, got ${JSON.stringify(url)}`));
+  }
   if (parsed && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     problems.push(problem('--url', `must use http or https, got ${parsed.protocol}`));
   } else if (parsed && !input.allowRemote && !isLoopbackHost(parsed.hostname)) {
-    problems.push(problem('--url', `must be a loopback host (localhost, 127.x.x.x, ::1) unless --allow-remote is given, got ${parsed.hostname}`));
+    problems.push(
+      problem('--url', `must be a loopback host (localhost, 127.x.x.x, ::1) unless --allow-remote is given, got ${parsed.hostname}`),
+    );
   }
   const mode = input.mode ?? 'distributed';
   if (!MODES.includes(mode)) problems.push(problem('--mode', `must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`));
@@ -171,15 +256,27 @@ export function parseLoadBenchArgs(argv: readonly string[], now: Date = new Date
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     if (seen.has(flag)) problems.push(problem(flag, 'given more than once'));
     seen.add(flag);
-    if (flag === '--allow-remote') { input.allowRemote = true; continue; }
+    if (flag === '--allow-remote') {
+      input.allowRemote = true;
+      continue;
+    }
     const stringKey = STRING_FLAGS[flag];
     const numericKey = NUMERIC_FLAGS.get(flag);
-    if (!stringKey && !numericKey) { problems.push(problem(arg, 'unknown flag (see --help)')); continue; }
+    if (!stringKey && !numericKey) {
+      problems.push(problem(arg, 'unknown flag (see --help)'));
+      continue;
+    }
     let raw: string | undefined;
     if (eq > 0 && arg.startsWith('--')) raw = arg.slice(eq + 1);
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) raw = argv[++i];
-    if (raw === undefined) { problems.push(problem(flag, 'needs a value')); continue; }
-    if (stringKey) { input[stringKey] = raw as never; continue; }
+    if (raw === undefined) {
+      problems.push(problem(flag, 'needs a value'));
+      continue;
+    }
+    if (stringKey) {
+      input[stringKey] = raw as never;
+      continue;
+    }
     const n = raw.trim() === '' ? Number.NaN : Number(raw);
     if (Number.isNaN(n)) problems.push(problem(flag, `must be a number, got ${JSON.stringify(raw)}`));
     else input[numericKey!] = n;

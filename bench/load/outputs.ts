@@ -6,7 +6,11 @@ import { toCsv, type SampleRow } from './csv.js';
 import type { LoadBenchSummary } from './summary.js';
 
 /** Paths of the files one run writes. */
-export interface OutputFiles { samplesCsv: string; summaryJson: string; chartHtml: string }
+export interface OutputFiles {
+  samplesCsv: string;
+  summaryJson: string;
+  chartHtml: string;
+}
 
 /** Names of the files in the output directory. */
 export function outputFiles(dir: string): OutputFiles {

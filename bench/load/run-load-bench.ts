@@ -103,7 +103,10 @@ async function run(o: ReturnType<typeof resolveLoadBenchOptions>, signal: AbortS
 }
 
 /** LOAD and DRAIN: submits, then waits for the in-flight calculations and cancels what is left. */
-async function offerAndDrain(ctx: DriverContext, controls: RunControls): Promise<{ stoppedBy: StoppedBy; loadEndS: number; drainEndS: number }> {
+async function offerAndDrain(
+  ctx: DriverContext,
+  controls: RunControls,
+): Promise<{ stoppedBy: StoppedBy; loadEndS: number; drainEndS: number }> {
   const { options: o, ledger } = ctx;
   const pollerStop = new AbortController();
   const polling = runPoller(ctx, AbortSignal.any([pollerStop.signal, ctx.signal]));

@@ -18,7 +18,10 @@ export class Sampler {
   /** Rows taken so far, oldest first. */
   readonly rows: SampleRow[] = [];
 
-  constructor(private readonly ctx: DriverContext, private readonly onRow?: (row: SampleRow) => void) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly onRow?: (row: SampleRow) => void,
+  ) {}
 
   /**
    * Probes the cluster, then closes the ledger interval and appends the row.

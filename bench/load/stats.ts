@@ -28,7 +28,13 @@ export function maxOf(values: readonly (number | null | undefined)[]): number | 
 }
 
 /** Count and percentiles of a latency sample, in the sample's unit. */
-export interface Distribution { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null }
+export interface Distribution {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
 
 /** Summarises `values` as a {@link Distribution}. */
 export function distribution(values: readonly number[]): Distribution {

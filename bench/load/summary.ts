@@ -102,7 +102,8 @@ export function scaleEvents(rows: readonly SampleRow[], pick: (row: SampleRow) =
 export function computeSummary(input: SummaryInput): LoadBenchSummary {
   const { options: o, rows, totals, phases } = input;
   // A row's throughput covers the interval since the previous row: count intervals that began before the drain ended.
-  const rates = rows.slice(1)
+  const rates = rows
+    .slice(1)
     .filter((r, i) => (rows[i].t_s ?? 0) < phases.drainEndS && r.samples_per_s_completed !== null)
     .map((r) => r.samples_per_s_completed as number);
   const hasPods = rows.some((r) => r.worker_pods_ready !== null);
@@ -118,7 +119,13 @@ export function computeSummary(input: SummaryInput): LoadBenchSummary {
     points: o.points,
     chunkSize: o.chunkSize,
     loop: o.ratePerS !== null ? { kind: 'open', ratePerS: o.ratePerS } : { kind: 'closed', concurrency: o.concurrency ?? 0 },
-    configured: { durationS: o.durationS, drainTimeoutS: o.drainTimeoutS, cooldownS: o.cooldownS, sampleIntervalMs: o.sampleIntervalMs, maxRequests: o.maxRequests },
+    configured: {
+      durationS: o.durationS,
+      drainTimeoutS: o.drainTimeoutS,
+      cooldownS: o.cooldownS,
+      sampleIntervalMs: o.sampleIntervalMs,
+      maxRequests: o.maxRequests,
+    },
     startedAt: input.startedAt,
     finishedAt: input.finishedAt,
     stoppedBy: input.stoppedBy,

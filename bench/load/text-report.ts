@@ -6,7 +6,9 @@ const n = (v: number | null, digits = 1): string => (v === null ? '-' : Number(v
 /** A few lines: totals, throughput, latency, replicas, errors and where the files are. */
 export function formatTextSummary(s: LoadBenchSummary): string {
   const loop = s.loop.kind === 'open' ? `rate ${s.loop.ratePerS}/s` : `concurrency ${s.loop.concurrency}`;
-  const errors = Object.entries(s.errors.byCode).map(([code, count]) => `${code} ${count}`).join(', ');
+  const errors = Object.entries(s.errors.byCode)
+    .map(([code, count]) => `${code} ${count}`)
+    .join(', ');
   return [
     `pigrid load bench: ${s.url} ${s.mode} ${n(s.points, 0)} points, ${loop}, load ${n(s.phases.loadEndS)} s (stopped by ${s.stoppedBy})`,
     `  calculations  submitted ${s.totals.submitted}, completed ${s.totals.completed}, rejected ${s.totals.rejected}, failed ${s.totals.failed}, cancelled ${s.totals.cancelled}, abandoned ${s.totals.abandoned}`,

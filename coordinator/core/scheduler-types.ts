@@ -134,7 +134,11 @@ export type Effect =
   | { readonly type: 'grant'; readonly connId: string; readonly lease: LeaseGrant }
   | { readonly type: 'revoke'; readonly connId: string; readonly leaseIds: readonly string[]; readonly reason: RevokeReason }
   /** Store (or replace) a chunk's committed hit count. */
-  | { readonly type: 'commit'; readonly commit: ChunkCommit; /** The chunk's first commit (work done), not a later update. */ readonly first?: boolean }
+  | {
+      readonly type: 'commit';
+      readonly commit: ChunkCommit;
+      /** The chunk's first commit (work done), not a later update. */ readonly first?: boolean;
+    }
   /** Forget a committed chunk: its worker was quarantined and it is computed again. */
   | { readonly type: 'uncommit'; readonly calculationId: string; readonly chunkIndex: number }
   | { readonly type: 'calculation'; readonly calculation: Readonly<CalculationRecord> }
@@ -147,10 +151,28 @@ export type Effect =
       readonly committedInside: number;
       readonly reportedInside: number;
     }
-  | { readonly type: 'rejected'; readonly connId: string; readonly workerId: string; readonly reason: RejectReason; readonly detail: string }
-  | { readonly type: 'verification'; readonly outcome: 'match' | 'mismatch'; readonly calculationId: string; readonly chunkIndex: number; readonly detail: string }
+  | {
+      readonly type: 'rejected';
+      readonly connId: string;
+      readonly workerId: string;
+      readonly reason: RejectReason;
+      readonly detail: string;
+    }
+  | {
+      readonly type: 'verification';
+      readonly outcome: 'match' | 'mismatch';
+      readonly calculationId: string;
+      readonly chunkIndex: number;
+      readonly detail: string;
+    }
   | { readonly type: 'quarantined'; readonly record: QuarantineRecord; readonly recomputed: number }
-  | { readonly type: 'worker'; readonly connId: string; readonly workerId: string; readonly event: 'backoff' | 'unresponsive' | 'alive' | 'identity_conflict'; readonly detail: string }
+  | {
+      readonly type: 'worker';
+      readonly connId: string;
+      readonly workerId: string;
+      readonly event: 'backoff' | 'unresponsive' | 'alive' | 'identity_conflict';
+      readonly detail: string;
+    }
   /** A result for a calculation that is no longer active: it must still match the committed copy, if any. */
   | { readonly type: 'late'; readonly connId: string; readonly report: ResultReport };
 

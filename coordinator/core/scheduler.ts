@@ -94,7 +94,10 @@ export class Scheduler {
   private readonly leases = new Map<string, Lease>();
   private readonly deadlines = new IndexedHeap<Lease>((a, b) => a.deadlineMs < b.deadlineMs);
   /** Calculations with chunks waiting to be leased, by fair share; `single` ones go to the local pool. */
-  private readonly backlogged = { distributed: new IndexedHeap<CalculationRuntime>(fairer), single: new IndexedHeap<CalculationRuntime>(fairer) };
+  private readonly backlogged = {
+    distributed: new IndexedHeap<CalculationRuntime>(fairer),
+    single: new IndexedHeap<CalculationRuntime>(fairer),
+  };
   /** Calculations with checks waiting for a lease. */
   private readonly checksWaiting = new Set<CalculationRuntime>();
   private lastNow = 0;
@@ -227,7 +230,12 @@ export class Scheduler {
     }
     this.alive(w, effects);
     if (live) {
-      if (lease.calculationId !== r.calculationId || lease.chunkIndex !== r.chunkIndex || lease.seed !== r.seed || lease.points !== r.points) {
+      if (
+        lease.calculationId !== r.calculationId ||
+        lease.chunkIndex !== r.chunkIndex ||
+        lease.seed !== r.seed ||
+        lease.points !== r.points
+      ) {
         const said = `chunk ${r.chunkIndex} of ${r.calculationId} (seed ${r.seed}, ${r.points} points)`;
         const granted = `chunk ${lease.chunkIndex} of ${lease.calculationId} (seed ${lease.seed}, ${lease.points} points)`;
         this.release(lease, 'invalid_result', effects);
@@ -236,15 +244,32 @@ export class Scheduler {
         return;
       }
     } else {
-      const claim: LeaseClaim = { calculationId: r.calculationId, chunkIndex: r.chunkIndex, seed: r.seed, points: r.points, workerId: w.workerId, instanceId: w.instanceId };
+      const claim: LeaseClaim = {
+        calculationId: r.calculationId,
+        chunkIndex: r.chunkIndex,
+        seed: r.seed,
+        points: r.points,
+        workerId: w.workerId,
+        instanceId: w.instanceId,
+      };
       if (typeof r.leaseId !== 'string' || r.leaseId === '' || !this.tokens.verify(r.leaseId, claim)) {
-        this.reject(w, 'unknown_lease', `lease ${JSON.stringify(String(r.leaseId).slice(0, 80))} was not granted to this worker for chunk ${r.chunkIndex} of ${r.calculationId}`, effects);
+        this.reject(
+          w,
+          'unknown_lease',
+          `lease ${JSON.stringify(String(r.leaseId).slice(0, 80))} was not granted to this worker for chunk ${r.chunkIndex} of ${r.calculationId}`,
+          effects,
+        );
         return;
       }
     }
     if (!Number.isSafeInteger(r.inside) || r.inside < 0 || r.inside > r.points) {
       if (lease) this.release(lease, 'invalid_result', effects);
-      this.reject(w, 'invalid_result', `result for chunk ${r.chunkIndex} of ${r.calculationId} has inside=${r.inside}, outside 0..${r.points}`, effects);
+      this.reject(
+        w,
+        'invalid_result',
+        `result for chunk ${r.chunkIndex} of ${r.calculationId} has inside=${r.inside}, outside 0..${r.points}`,
+        effects,
+      );
       this.penalise(w, now, effects);
       return;
     }
@@ -284,7 +309,15 @@ export class Scheduler {
   // ---- results: assimilation ----------------------------------------------------------------------------------
 
   /** Records a genuine hit count for a chunk: a first commit, a check of a committed one, or a vote in a dispute. */
-  private record(c: CalculationRuntime, index: number, inside: number, elapsedMs: number, w: Connection, now: number, effects: Effect[]): void {
+  private record(
+    c: CalculationRuntime,
+    index: number,
+    inside: number,
+    elapsedMs: number,
+    w: Connection,
+    now: number,
+    effects: Effect[],
+  ): void {
     const e = c.committed.get(index);
     if (!e) {
       this.firstCommit(c, index, inside, elapsedMs, w, now, effects);
@@ -296,7 +329,14 @@ export class Scheduler {
     }
     if (e.by === w.key) {
       if (inside === e.inside) this.duplicate(c, index, effects);
-      else this.quarantine(w.workerId, w.instanceId, `chunk ${index} of ${c.rec.id}: reported inside=${inside} after reporting inside=${e.inside}`, now, effects);
+      else
+        this.quarantine(
+          w.workerId,
+          w.instanceId,
+          `chunk ${index} of ${c.rec.id}: reported inside=${inside} after reporting inside=${e.inside}`,
+          now,
+          effects,
+        );
       return;
     }
     if (inside === e.inside) {
@@ -305,7 +345,13 @@ export class Scheduler {
       this.registry.trustOf(w.key).verified += 1;
       this.reward(w);
       c.rec.duplicateResults += 1;
-      effects.push({ type: 'verification', outcome: 'match', calculationId: c.rec.id, chunkIndex: index, detail: `${e.workerId} and ${w.workerId} agree on inside=${inside}` });
+      effects.push({
+        type: 'verification',
+        outcome: 'match',
+        calculationId: c.rec.id,
+        chunkIndex: index,
+        detail: `${e.workerId} and ${w.workerId} agree on inside=${inside}`,
+      });
       effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: index });
       effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
       this.progressed(c, now, effects);
@@ -330,7 +376,15 @@ export class Scheduler {
     effects.push({ type: 'calculation', calculation: { ...c.rec } });
   }
 
-  private firstCommit(c: CalculationRuntime, index: number, inside: number, elapsedMs: number, w: Connection, now: number, effects: Effect[]): void {
+  private firstCommit(
+    c: CalculationRuntime,
+    index: number,
+    inside: number,
+    elapsedMs: number,
+    w: Connection,
+    now: number,
+    effects: Effect[],
+  ): void {
     const entry: ChunkEntry = {
       inside,
       by: w.key,
@@ -371,7 +425,14 @@ export class Scheduler {
     const votes = e.votes!;
     const previous = votes.get(w.key);
     if (previous !== undefined) {
-      if (previous !== inside) this.quarantine(w.workerId, w.instanceId, `chunk ${index} of ${c.rec.id}: reported inside=${inside} after reporting inside=${previous}`, now, effects);
+      if (previous !== inside)
+        this.quarantine(
+          w.workerId,
+          w.instanceId,
+          `chunk ${index} of ${c.rec.id}: reported inside=${inside} after reporting inside=${previous}`,
+          now,
+          effects,
+        );
       return;
     }
     votes.set(w.key, inside);
@@ -391,11 +452,23 @@ export class Scheduler {
     c.confirm(index, this.identityOf(verifierKey, c, index).workerId);
     for (const [key] of winners) this.registry.trustOf(key).verified += 1;
     this.reward(w);
-    effects.push({ type: 'verification', outcome: 'match', calculationId: c.rec.id, chunkIndex: index, detail: `dispute decided: ${winners.length} workers agree on inside=${inside}` });
+    effects.push({
+      type: 'verification',
+      outcome: 'match',
+      calculationId: c.rec.id,
+      chunkIndex: index,
+      detail: `dispute decided: ${winners.length} workers agree on inside=${inside}`,
+    });
     effects.push({ type: 'commit', commit: this.commitOf(c, index, e) });
     for (const key of losers) {
       const who = this.identityOf(key, c, index);
-      this.quarantine(who.workerId, who.instanceId, `chunk ${index} of ${c.rec.id}: reported inside=${votes.get(key)}, ${winners.length} other workers computed inside=${inside}`, now, effects);
+      this.quarantine(
+        who.workerId,
+        who.instanceId,
+        `chunk ${index} of ${c.rec.id}: reported inside=${votes.get(key)}, ${winners.length} other workers computed inside=${inside}`,
+        now,
+        effects,
+      );
     }
     this.progressed(c, now, effects);
   }
@@ -471,7 +544,13 @@ export class Scheduler {
       if (w && !w.unresponsive) {
         w.unresponsive = true;
         this.registry.refresh(w, now);
-        effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'unresponsive', detail: `lease ${lease.leaseId} expired; no new lease until it shows life` });
+        effects.push({
+          type: 'worker',
+          connId: w.connId,
+          workerId: w.workerId,
+          event: 'unresponsive',
+          detail: `lease ${lease.leaseId} expired; no new lease until it shows life`,
+        });
       }
     }
     for (const w of this.registry.backoffsEndedBy(now)) this.registry.refresh(w, now);
@@ -523,7 +602,10 @@ export class Scheduler {
 
   /** Each free credit, in round-robin order over the workers, takes a chunk of the fairest calculation. */
   private grantFairly(now: number, effects: Effect[]): void {
-    for (const [kind, mode] of [['remote', 'distributed'], ['local', 'single']] as const) {
+    for (const [kind, mode] of [
+      ['remote', 'distributed'],
+      ['local', 'single'],
+    ] as const) {
       const free = this.registry.freeOf(kind);
       const heap = this.backlogged[mode];
       while (free.size > 0 && heap.size > 0) {
@@ -573,7 +655,14 @@ export class Scheduler {
   private grant(w: Connection, c: CalculationRuntime, index: number, purpose: LeasePurpose, now: number, effects: Effect[]): void {
     const ttlMs = this.opts.leaseTtlMs;
     const points = c.pointsOf(index);
-    const leaseId = this.tokens.mint({ calculationId: c.rec.id, chunkIndex: index, seed: c.rec.seed, points, workerId: w.workerId, instanceId: w.instanceId });
+    const leaseId = this.tokens.mint({
+      calculationId: c.rec.id,
+      chunkIndex: index,
+      seed: c.rec.seed,
+      points,
+      workerId: w.workerId,
+      instanceId: w.instanceId,
+    });
     const lease: Lease = {
       leaseId,
       calculationId: c.rec.id,
@@ -620,7 +709,13 @@ export class Scheduler {
     if (!w.unresponsive) return;
     w.unresponsive = false;
     this.registry.refresh(w, this.lastNow);
-    effects.push({ type: 'worker', connId: w.connId, workerId: w.workerId, event: 'alive', detail: 'heard from again after a lease expired' });
+    effects.push({
+      type: 'worker',
+      connId: w.connId,
+      workerId: w.workerId,
+      event: 'alive',
+      detail: 'heard from again after a lease expired',
+    });
   }
 
   /** The identity behind a key: a connected worker's, or the committed chunk's. */
@@ -791,12 +886,14 @@ export class Scheduler {
   violations(): string[] {
     const out: string[] = [...this.registry.indexViolations(this.lastNow)];
     for (const lease of this.leases.values()) {
-      if (lease.deadlineMs !== Number.POSITIVE_INFINITY && !this.deadlines.has(lease)) out.push(`lease ${lease.leaseId} has no deadline timer`);
+      if (lease.deadlineMs !== Number.POSITIVE_INFINITY && !this.deadlines.has(lease))
+        out.push(`lease ${lease.leaseId} has no deadline timer`);
       const c = this.calcs.get(lease.calculationId);
       if (c && !c.leaseIds.has(lease.leaseId)) out.push(`lease ${lease.leaseId} is missing from ${c.rec.id}'s lease set`);
     }
     for (const c of this.calcs.values()) {
-      if ((c.backlog() > 0) !== this.backlogged[c.rec.mode].has(c)) out.push(`${c.rec.id}: fair-share index says backlog ${c.backlog() <= 0}`);
+      if (c.backlog() > 0 !== this.backlogged[c.rec.mode].has(c))
+        out.push(`${c.rec.id}: fair-share index says backlog ${c.backlog() <= 0}`);
       if (c.hasChecksWaiting() !== this.checksWaiting.has(c)) out.push(`${c.rec.id}: waiting-checks index wrong`);
       for (const id of c.leaseIds) if (!this.leases.has(id)) out.push(`${c.rec.id}: lease set holds dead lease ${id}`);
     }
@@ -821,7 +918,8 @@ export class Scheduler {
           if (e.check !== 'none') {
             pending += 1;
             const v = c.verifying.get(i);
-            if (!c.isCheckWaiting(i) && !(v && [...v].some((l) => this.leases.has(l)))) out.push(`${id} chunk ${i}: check pending with no lease and not queued`);
+            if (!c.isCheckWaiting(i) && !(v && [...v].some((l) => this.leases.has(l))))
+              out.push(`${id} chunk ${i}: check pending with no lease and not queued`);
           }
         } else if (!(leased && leased.size > 0) && !c.isWaiting(i)) {
           out.push(`${id} chunk ${i}: neither committed, leased nor waiting`);

@@ -120,8 +120,12 @@ export class WorkerRegistry {
     return out;
   }
 
-  add(w: { connId: string; workerId: string; instanceId: string; address: string; kind: WorkerKind; capacity: number; draining: boolean }, now: number): Connection {
-    const cap = w.kind === 'local' ? Math.max(0, Math.floor(w.capacity)) : Math.min(this.opts.maxWorkerCapacity, Math.max(0, Math.floor(w.capacity)));
+  add(
+    w: { connId: string; workerId: string; instanceId: string; address: string; kind: WorkerKind; capacity: number; draining: boolean },
+    now: number,
+  ): Connection {
+    const cap =
+      w.kind === 'local' ? Math.max(0, Math.floor(w.capacity)) : Math.min(this.opts.maxWorkerCapacity, Math.max(0, Math.floor(w.capacity)));
     const conn: Connection = {
       connId: w.connId,
       workerId: w.workerId,

@@ -202,7 +202,9 @@ async function query<T>(run: () => Promise<T[]>, rrtype: string, name: string): 
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
     if (code !== undefined && ABSENT_CODES.has(code)) return null;
     // The node:dns error, with its code (ETIMEOUT, ESERVFAIL, ...), is the cause.
-    throw new PigridError(ErrorCode.DNS_LOOKUP_FAILED, `DNS ${rrtype} lookup of ${name} failed: ${code ?? String(err)}`, undefined, { cause: err });
+    throw new PigridError(ErrorCode.DNS_LOOKUP_FAILED, `DNS ${rrtype} lookup of ${name} failed: ${code ?? String(err)}`, undefined, {
+      cause: err,
+    });
   }
 }
 

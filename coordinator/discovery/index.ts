@@ -2,4 +2,13 @@
 export type { DiscoveryState, WorkerDiscovery, WorkerEndpoint } from './discovery.js';
 export { createStaticDiscovery } from './static-discovery.js';
 export { createDnsDiscovery, lookupWorkerAddresses, type DnsDiscoveryOptions } from './dns-discovery.js';
-export { checkDnsName, checkDnsServer, checkHostPort, checkPortName, checkWorkerAddress, formatHostPort, normalizeAddressSet, type HostPort } from './host-port.js';
+export {
+  checkDnsName,
+  checkDnsServer,
+  checkHostPort,
+  checkPortName,
+  checkWorkerAddress,
+  formatHostPort,
+  normalizeAddressSet,
+  type HostPort,
+} from './host-port.js';

@@ -35,16 +35,32 @@ export function calculationsAuthorizer(tokens: ApiTokens): Authorize {
     const name = method.slice(SERVICE.length);
     const role = peer.identity?.role;
     if (peer.secure && role !== 'gateway' && role !== 'client' && role !== 'coordinator') {
-      return { ok: false, status: grpc.status.PERMISSION_DENIED, code: ErrorCode.FORBIDDEN, message: `a ${role ?? 'certificate without a pigrid id'} may not call Calculations (only the gateway and client certificates)` };
+      return {
+        ok: false,
+        status: grpc.status.PERMISSION_DENIED,
+        code: ErrorCode.FORBIDDEN,
+        message: `a ${role ?? 'certificate without a pigrid id'} may not call Calculations (only the gateway and client certificates)`,
+      };
     }
     const write = WRITES.has(name);
     const header = first(metadata, 'authorization');
     const token = bearerToken(header);
     if (tokens.enabled && token !== undefined) {
       const entry = tokens.verify(token);
-      if (!entry) return { ok: false, status: grpc.status.UNAUTHENTICATED, code: ErrorCode.UNAUTHENTICATED, message: 'the bearer token is not valid' };
+      if (!entry)
+        return {
+          ok: false,
+          status: grpc.status.UNAUTHENTICATED,
+          code: ErrorCode.UNAUTHENTICATED,
+          message: 'the bearer token is not valid',
+        };
       if (write && entry.scope !== 'write') {
-        return { ok: false, status: grpc.status.PERMISSION_DENIED, code: ErrorCode.FORBIDDEN, message: `token ${entry.name} may only read; ${name} needs a write token` };
+        return {
+          ok: false,
+          status: grpc.status.PERMISSION_DENIED,
+          code: ErrorCode.FORBIDDEN,
+          message: `token ${entry.name} may only read; ${name} needs a write token`,
+        };
       }
       return { ok: true, principal: `token:${entry.name}` };
     }
@@ -55,10 +71,17 @@ export function calculationsAuthorizer(tokens: ApiTokens): Authorize {
         ok: false,
         status: grpc.status.UNAUTHENTICATED,
         code: ErrorCode.UNAUTHENTICATED,
-        message: header === undefined ? `${name} needs a token: send metadata authorization: Bearer <token>` : 'authorization must be "Bearer <token>"',
+        message:
+          header === undefined
+            ? `${name} needs a token: send metadata authorization: Bearer <token>`
+            : 'authorization must be "Bearer <token>"',
       };
     }
-    if (!peer.secure || role === 'gateway') return { ok: true, principal: first(metadata, CLIENT_METADATA_KEY) ?? (peer.secure ? 'gateway' : `peer:${peer.address.replace(/:\d+$/, '')}`) };
+    if (!peer.secure || role === 'gateway')
+      return {
+        ok: true,
+        principal: first(metadata, CLIENT_METADATA_KEY) ?? (peer.secure ? 'gateway' : `peer:${peer.address.replace(/:\d+$/, '')}`),
+      };
     return { ok: true, principal: `cert:${peer.identity!.uri}` };
   };
 }

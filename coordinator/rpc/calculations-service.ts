@@ -67,7 +67,14 @@ function answerFor(log: Logger, method: string, call: AnyCall, err: unknown, cal
 }
 
 /** Runs a unary handler body (its value or a promise of it) and answers with the value or the mapped error. */
-function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sendUnaryData<T>, body: () => T | Promise<T>, calculationId?: string): void {
+function unary<T>(
+  log: Logger,
+  method: string,
+  call: AnyCall,
+  callback: grpc.sendUnaryData<T>,
+  body: () => T | Promise<T>,
+  calculationId?: string,
+): void {
   const fail = (err: unknown) => callback(answerFor(log, method, call, err, calculationId));
   let value: T | Promise<T>;
   try {
@@ -80,7 +87,12 @@ function unary<T>(log: Logger, method: string, call: AnyCall, callback: grpc.sen
   else callback(null, value);
 }
 
-export function calculationsHandlers(coordinator: CoordinatorService, singleModeThreads: number, log: Logger, admission?: Admission): CalculationsHandlers {
+export function calculationsHandlers(
+  coordinator: CoordinatorService,
+  singleModeThreads: number,
+  log: Logger,
+  admission?: Admission,
+): CalculationsHandlers {
   return {
     Submit(call, callback) {
       unary(log, 'Submit', call, callback, () => {
@@ -150,7 +162,12 @@ export function calculationsHandlers(coordinator: CoordinatorService, singleMode
               credits: w.credits,
               chunksVerified: w.chunksVerified,
             })),
-          quarantined: p.quarantined.map((q) => ({ workerId: q.workerId, instanceId: q.instanceId, reason: q.reason, quarantinedAtMs: q.atMs })),
+          quarantined: p.quarantined.map((q) => ({
+            workerId: q.workerId,
+            instanceId: q.instanceId,
+            reason: q.reason,
+            quarantinedAtMs: q.atMs,
+          })),
           totalCapacity: p.totalCapacity,
           leasesInFlight: p.leasesInFlight,
           backlogChunks: p.backlogChunks,

@@ -25,7 +25,6 @@ const TABLE: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCode.TOO_MANY_STREAMS]: grpc.status.RESOURCE_EXHAUSTED,
 };
 
-
 /**
  * A ServiceError for the callback of a unary handler (or stream.destroy). Only the codes in the table are answers;
  * anything else (a bug, an I/O failure, an error meant for the inside of the process) is INTERNAL without details,

@@ -15,13 +15,23 @@ export type WorkerIdentityVerdict =
   | { readonly ok: true; readonly workerId: string; readonly certified: 'per-worker' | 'shared' | 'none'; readonly serial?: string }
   | { readonly ok: false; readonly reason: WorkerAuthFailure; readonly detail: string };
 
-export function workerIdentity(secure: boolean, cert: PeerCertificate | null | undefined, claimed: string, fallback: string): WorkerIdentityVerdict {
+export function workerIdentity(
+  secure: boolean,
+  cert: PeerCertificate | null | undefined,
+  claimed: string,
+  fallback: string,
+): WorkerIdentityVerdict {
   if (!secure) return { ok: true, workerId: claimed || fallback, certified: 'none' };
   const id = peerIdentity(cert);
-  if (!id || id.role !== 'worker') return { ok: false, reason: 'not_a_worker', detail: `certificate ${describePeer(cert)} is not a worker certificate` };
+  if (!id || id.role !== 'worker')
+    return { ok: false, reason: 'not_a_worker', detail: `certificate ${describePeer(cert)} is not a worker certificate` };
   if (id.name === undefined) return { ok: true, workerId: claimed || fallback, certified: 'shared', serial: id.serial };
   if (claimed && claimed !== id.name) {
-    return { ok: false, reason: 'identity_mismatch', detail: `hello claims worker id ${JSON.stringify(claimed.slice(0, 100))} but the certificate is ${id.uri}` };
+    return {
+      ok: false,
+      reason: 'identity_mismatch',
+      detail: `hello claims worker id ${JSON.stringify(claimed.slice(0, 100))} but the certificate is ${id.uri}`,
+    };
   }
   return { ok: true, workerId: id.name, certified: 'per-worker', serial: id.serial };
 }

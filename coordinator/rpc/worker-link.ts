@@ -55,7 +55,11 @@ export class WorkerLink implements LeaseSink {
     this.log = log.child({ worker: address });
     this.security = security;
     const Ctor = loadContract().worker.pigrid.v1.Worker;
-    const credentials = channelCredentials(security.tls, { role: 'worker', verifyHostname: false, onRefused: (reason) => (this.refusal = reason) });
+    const credentials = channelCredentials(security.tls, {
+      role: 'worker',
+      verifyHostname: false,
+      onRefused: (reason) => (this.refusal = reason),
+    });
     // Its own subchannel: the certificate of a connection belongs to this link only.
     this.client = new Ctor(address, credentials, { ...KEEPALIVE_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
     this.open();
@@ -128,7 +132,9 @@ export class WorkerLink implements LeaseSink {
       call.cancel();
     }, HELLO_TIMEOUT_MS);
     call.on('data', (msg: WorkerMessage__Output) => this.onMessage(call, msg));
-    call.on('error', (err: grpc.ServiceError) => this.onBroken(call, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+    call.on('error', (err: grpc.ServiceError) =>
+      this.onBroken(call, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`),
+    );
     call.on('end', () => this.onBroken(call, 'worker ended the stream'));
   }
 
@@ -150,7 +156,11 @@ export class WorkerLink implements LeaseSink {
       // A worker whose kernel computes another random stream would break exactness: keep it, lease it nothing.
       const compatible = msg.hello.streamVersion === STREAM_VERSION;
       if (!compatible) {
-        this.log.error('worker computes a different random stream: leasing it nothing', { worker: msg.hello.workerId, theirs: msg.hello.streamVersion || '(none)', ours: STREAM_VERSION });
+        this.log.error('worker computes a different random stream: leasing it nothing', {
+          worker: msg.hello.workerId,
+          theirs: msg.hello.streamVersion || '(none)',
+          ours: STREAM_VERSION,
+        });
       }
       this.coordinator.workerConnected(
         {

@@ -53,7 +53,12 @@ export function createMemoryStore(): CalculationStore {
       return [...calcs.values()]
         .filter((r) => r.status === 'queued' || r.status === 'running')
         .sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1))
-        .map((r) => resumeFromChunks(copy(r), [...chunks.get(r.id)!.values()].sort((a, b) => a.chunkIndex - b.chunkIndex)));
+        .map((r) =>
+          resumeFromChunks(
+            copy(r),
+            [...chunks.get(r.id)!.values()].sort((a, b) => a.chunkIndex - b.chunkIndex),
+          ),
+        );
     },
     committedInside(calculationId, chunkIndex) {
       return chunks.get(calculationId)?.get(chunkIndex)?.inside;

@@ -148,7 +148,9 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
     "SELECT * FROM calculations WHERE status IN ('queued', 'running') ORDER BY created_at_ms, id",
   );
   const chunksOf = db.prepare<[string], ChunkRow>('SELECT * FROM chunks WHERE calculation_id = ? ORDER BY chunk_index');
-  const chunkInside = db.prepare<[string, number], { inside: number }>('SELECT inside FROM chunks WHERE calculation_id = ? AND chunk_index = ?');
+  const chunkInside = db.prepare<[string, number], { inside: number }>(
+    'SELECT inside FROM chunks WHERE calculation_id = ? AND chunk_index = ?',
+  );
 
   const applyStep = db.transaction((step: StoreStep) => {
     for (const rec of step.inserts ?? []) insertCalc.run(toParams(rec));
@@ -165,7 +167,14 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
       insertCalc.run(toParams(rec));
     },
     apply(step) {
-      if (step.commits.length === 0 && step.calculations.length === 0 && !step.inserts?.length && !step.uncommits?.length && !step.quarantines?.length) return;
+      if (
+        step.commits.length === 0 &&
+        step.calculations.length === 0 &&
+        !step.inserts?.length &&
+        !step.uncommits?.length &&
+        !step.quarantines?.length
+      )
+        return;
       applyStep(step);
     },
     get(id) {

@@ -41,11 +41,7 @@ export type KubeEnv = Readonly<Record<string, string | undefined>>;
  * @param pathPrefix prepended to {@link SERVICE_ACCOUNT_DIR} (client-node's `loadFromCluster`
  *   convention); tests point it at a temp dir.
  */
-export function detectKubeConfigSource(
-  env: KubeEnv,
-  fileExists: (path: string) => boolean,
-  pathPrefix = '',
-): KubeConfigSource {
+export function detectKubeConfigSource(env: KubeEnv, fileExists: (path: string) => boolean, pathPrefix = ''): KubeConfigSource {
   if (env.KUBERNETES_SERVICE_HOST && fileExists(`${pathPrefix}${SERVICE_ACCOUNT_DIR}/token`)) {
     return { kind: 'in-cluster', pathPrefix };
   }

@@ -53,17 +53,16 @@ export function summarizePodMetrics(
   items: readonly PodMetricsItem[],
   componentByPod: ReadonlyMap<string, Component> = new Map(),
 ): MetricsSummary {
-  const totals = Object.fromEntries(
-    COMPONENTS.map((c) => [c, { cpu_millicores: 0, memory_bytes: 0, pods: 0 }]),
-  ) as Record<Component, UsageTotalJson>;
+  const totals = Object.fromEntries(COMPONENTS.map((c) => [c, { cpu_millicores: 0, memory_bytes: 0, pods: 0 }])) as Record<
+    Component,
+    UsageTotalJson
+  >;
   let windowSeconds: number | null = null;
   let newest: number | null = null;
   const pods: PodUsageJson[] = [];
   for (const item of items) {
     const name = item.metadata.name;
-    const component = hasComponentLabel(item)
-      ? componentOf(item.metadata.labels)
-      : (componentByPod.get(name) ?? 'other');
+    const component = hasComponentLabel(item) ? componentOf(item.metadata.labels) : (componentByPod.get(name) ?? 'other');
     const containers = (item.containers ?? []).map((c) => ({
       name: c.name,
       cpu_millicores: parseCpuMillicores(c.usage?.cpu),

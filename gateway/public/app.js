@@ -71,7 +71,13 @@ const el = (tag, props = {}, children = []) => {
 };
 const int = (n) => Number(n).toLocaleString('en-US');
 function si(n) {
-  for (const [v, u] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']]) if (Math.abs(n) >= v) return (n / v).toFixed(2) + ' ' + u;
+  for (const [v, u] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ])
+    if (Math.abs(n) >= v) return (n / v).toFixed(2) + ' ' + u;
   return Number(n).toFixed(0) + ' ';
 }
 function duration(ms) {
@@ -93,7 +99,7 @@ function piText(pi, sigma) {
 }
 function bar(progress, big) {
   const fill = el('i');
-  fill.style.width = (Math.round(progress * 1000) / 10) + '%';
+  fill.style.width = Math.round(progress * 1000) / 10 + '%';
   return el('div', { class: big ? 'bar big' : 'bar' }, [fill]);
 }
 
@@ -215,7 +221,13 @@ function setChartData(id, data) {
 }
 /** Axis labels: three significant digits and a unit, 400 M, 1.5 G. */
 function siShort(n) {
-  for (const [v, u] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']]) if (Math.abs(n) >= v) return `${Number((n / v).toPrecision(3))} ${u}`;
+  for (const [v, u] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ])
+    if (Math.abs(n) >= v) return `${Number((n / v).toPrecision(3))} ${u}`;
   return String(Number(n.toPrecision(3)));
 }
 const siAxis = (_u, vals) => vals.map((v) => (v === null ? '' : siShort(v)));
@@ -238,7 +250,12 @@ function initCharts() {
       { label: '−σ', stroke: 'rgba(51,102,204,.35)', width: 1 },
       { label: 'π', stroke: '#2a7', width: 1, dash: [6, 4] },
     ],
-    { time: false, xValues: siAxis, yValues: (_u, vals) => vals.map((v) => v.toFixed(4)), bands: [{ series: [2, 3], fill: 'rgba(51,102,204,.15)' }] },
+    {
+      time: false,
+      xValues: siAxis,
+      yValues: (_u, vals) => vals.map((v) => v.toFixed(4)),
+      bands: [{ series: [2, 3], fill: 'rgba(51,102,204,.15)' }],
+    },
   );
   const ro = new ResizeObserver(() => {
     for (const [id, u] of Object.entries(charts)) {
@@ -296,7 +313,8 @@ function renderCurrent() {
         text:
           `π ≈ ${c.result_pi} ± ${c.std_error.toExponential(2)} (inside ${int(c.inside)} of ${int(c.points)}, ${c.duration_ms} ms; ` +
           `${c.chunks_verified} of ${c.chunk_count} chunks verified by a second computation` +
-          (c.chunks_recomputed ? `, ${c.chunks_recomputed} recomputed` : '') + ')',
+          (c.chunks_recomputed ? `, ${c.chunks_recomputed} recomputed` : '') +
+          ')',
       }),
     );
   }
@@ -368,7 +386,10 @@ function renderActive() {
       node.dataset.status = c.status;
       setText(node.querySelector('.what'), `${c.mode} · ${c.status}`);
       node.querySelector('.bar > i').style.width = Math.round(c.progress * 1000) / 10 + '%';
-      setText(node.querySelector('.rate'), `${(c.progress * 100).toFixed(1)}% of ${int(c.points)} · ${rate ? si(rate) + 'samples/s' : '–'} · ETA ${eta !== undefined ? duration(eta) : '?'}`);
+      setText(
+        node.querySelector('.rate'),
+        `${(c.progress * 100).toFixed(1)}% of ${int(c.points)} · ${rate ? si(rate) + 'samples/s' : '–'} · ETA ${eta !== undefined ? duration(eta) : '?'}`,
+      );
       setText(node.querySelector('.estimate'), est ? `π ≈ ${piText(est.pi, est.sigma)} ± ${est.sigma.toPrecision(2)}` : 'π: no chunk yet');
     },
   );
@@ -380,7 +401,11 @@ function renderRecent() {
     $('recent'),
     list,
     (c) => {
-      const tr = el('tr', { data: { id: c.id } }, [0, 1, 2, 3, 4, 5].map(() => el('td')));
+      const tr = el(
+        'tr',
+        { data: { id: c.id } },
+        [0, 1, 2, 3, 4, 5].map(() => el('td')),
+      );
       tr.addEventListener('click', () => select(c.id));
       return tr;
     },
@@ -455,14 +480,24 @@ async function refreshStatus() {
     const c = s.coordinator || {};
     $('workers').replaceChildren(
       ...(c.workers || []).map((w) => {
-        const tr = el('tr', {}, [w.id, w.address, w.state, w.capacity, w.in_flight, w.chunks_completed, w.chunks_verified].map((v) => el('td', { text: text(v) })));
+        const tr = el(
+          'tr',
+          {},
+          [w.id, w.address, w.state, w.capacity, w.in_flight, w.chunks_completed, w.chunks_verified].map((v) =>
+            el('td', { text: text(v) }),
+          ),
+        );
         // Quarantined: computed a wrong result. Suspect: backed off or let a lease expire.
         if (w.state === 'QUARANTINED') tr.className = 'quarantined';
         else if (w.state === 'BACKOFF' || w.state === 'UNRESPONSIVE') tr.className = 'suspect';
         return tr;
       }),
     );
-    $('quarantined').replaceChildren(...(c.quarantined || []).map((q) => el('p', { class: 'error', text: `quarantined ${q.worker_id} at ${q.quarantined_at}: ${q.reason}` })));
+    $('quarantined').replaceChildren(
+      ...(c.quarantined || []).map((q) =>
+        el('p', { class: 'error', text: `quarantined ${q.worker_id} at ${q.quarantined_at}: ${q.reason}` }),
+      ),
+    );
     $('pool').textContent = c.error
       ? `coordinator: ${c.error.message}`
       : `capacity ${c.total_capacity} threads, ${c.leases_in_flight} leases in flight, backlog ${c.backlog_chunks} chunks, ${c.active_calculations} active calculations` +
@@ -491,7 +526,10 @@ let metricsAt = 0;
 async function renderK8s(s) {
   if (!s.in_cluster) {
     $('hpas').replaceChildren(
-      el('p', { class: 'muted', text: 'Not in a Kubernetes cluster: HPAs and pods appear here when the gateway runs in one. Locally, npx pigrid local scale N adds or removes workers.' }),
+      el('p', {
+        class: 'muted',
+        text: 'Not in a Kubernetes cluster: HPAs and pods appear here when the gateway runs in one. Locally, npx pigrid local scale N adds or removes workers.',
+      }),
     );
     $('pods-table').hidden = true;
     return;
@@ -519,7 +557,21 @@ async function renderK8s(s) {
   for (const [component, pods] of Object.entries(s.pods || {})) {
     for (const p of pods) {
       const u = usage.get(p.name);
-      rows.push(el('tr', {}, [p.name, component, p.phase, p.ready ? 'yes' : 'no', p.restarts, u ? Math.round(u.cpu_millicores) : '', u ? si(u.memory_bytes) + 'B' : ''].map((v) => el('td', { text: text(v) }))));
+      rows.push(
+        el(
+          'tr',
+          {},
+          [
+            p.name,
+            component,
+            p.phase,
+            p.ready ? 'yes' : 'no',
+            p.restarts,
+            u ? Math.round(u.cpu_millicores) : '',
+            u ? si(u.memory_bytes) + 'B' : '',
+          ].map((v) => el('td', { text: text(v) })),
+        ),
+      );
     }
   }
   $('pods').replaceChildren(...rows);

@@ -81,7 +81,12 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     const release = streamLimits?.open(request.principal || `ip:${request.ip}`) ?? (() => {});
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     const sendRaw = (event: string, body: string) => res.write(`event: ${event}\ndata: ${body}\n\n`);
     let last = first;
     sendRaw('progress', first.body);
@@ -126,7 +131,11 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
       end(err) {
         if (err) {
           const failed = fromGrpcError(err);
-          if (failed.status >= 500) request.log.warn({ calculation: first.json.id, code: failed.body.error.code, err }, 'event stream ended by a coordinator error');
+          if (failed.status >= 500)
+            request.log.warn(
+              { calculation: first.json.id, code: failed.body.error.code, err },
+              'event stream ended by a coordinator error',
+            );
           end('error', JSON.stringify(failed.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : failed.body));
         } else end('end', last.body);
       },

@@ -45,8 +45,5 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
 }
 
 function logFailure(log: FastifyBaseLogger, source: K8sErrorSource, failure: K8sFailure): void {
-  log.warn(
-    { source, code: failure.code, httpStatus: failure.httpStatus, err: failure.cause },
-    `k8s ${source}: ${failure.message}`,
-  );
+  log.warn({ source, code: failure.code, httpStatus: failure.httpStatus, err: failure.cause }, `k8s ${source}: ${failure.message}`);
 }

@@ -46,15 +46,23 @@ type VectorState = [number, number, number];
 
 /** Locals shared by the step code (exported for the other generated modules). */
 export interface StepLocals {
-  readonly r: number; readonly d: number; readonly counter: number; readonly ones: number;
-  readonly ones16: number; readonly dMax: number; readonly threshold: number; readonly flip: number;
+  readonly r: number;
+  readonly d: number;
+  readonly counter: number;
+  readonly ones: number;
+  readonly ones16: number;
+  readonly dMax: number;
+  readonly threshold: number;
+  readonly flip: number;
 }
 
 /** Declares and initialises the {@link StepLocals} of function `f`. */
 export function declareStepLocals(f: FunctionBuilder): StepLocals {
   const v = (): number => f.local(ValType.v128);
   const L = { r: v(), d: v(), counter: v(), ones: v(), ones16: v(), dMax: v(), threshold: v(), flip: v() };
-  const splat = (value: number, local: number): void => { f.i32(value).simd(SimdOp.i32x4Splat).set(local); };
+  const splat = (value: number, local: number): void => {
+    f.i32(value).simd(SimdOp.i32x4Splat).set(local);
+  };
   splat(1, L.ones);
   splat(0x00010001, L.ones16);
   splat(0x7fff, L.dMax);
@@ -65,12 +73,22 @@ export function declareStepLocals(f: FunctionBuilder): StepLocals {
 
 function loadState(f: FunctionBuilder, vector: number): VectorState {
   const s = [0, 1, 2].map(() => f.local(ValType.v128)) as VectorState;
-  s.forEach((local, k) => f.i32(0).v128Load(vector * VECTOR_BYTES + k * 16).set(local));
+  s.forEach((local, k) =>
+    f
+      .i32(0)
+      .v128Load(vector * VECTOR_BYTES + k * 16)
+      .set(local),
+  );
   return s;
 }
 
 function storeState(f: FunctionBuilder, vector: number, s: VectorState): void {
-  s.forEach((local, k) => f.i32(0).get(local).v128Store(vector * VECTOR_BYTES + k * 16));
+  s.forEach((local, k) =>
+    f
+      .i32(0)
+      .get(local)
+      .v128Store(vector * VECTOR_BYTES + k * 16),
+  );
 }
 
 /** One sfc32 step on 4 lanes with the (already advanced) counter; leaves the output in `L.r`. */
@@ -78,8 +96,7 @@ function emitSfc32Step(f: FunctionBuilder, [a, b, c]: VectorState, L: StepLocals
   f.get(a).get(b).simd(SimdOp.i32x4Add).get(L.counter).simd(SimdOp.i32x4Add).set(L.r);
   f.get(b).get(b).i32(9).simd(SimdOp.i32x4ShrU).simd(SimdOp.v128Xor).set(a);
   f.get(c).get(c).i32(3).simd(SimdOp.i32x4Shl).simd(SimdOp.i32x4Add).set(b);
-  f.get(c).i32(21).simd(SimdOp.i32x4Shl).get(c).i32(11).simd(SimdOp.i32x4ShrU).simd(SimdOp.v128Or)
-    .get(L.r).simd(SimdOp.i32x4Add).set(c);
+  f.get(c).i32(21).simd(SimdOp.i32x4Shl).get(c).i32(11).simd(SimdOp.i32x4ShrU).simd(SimdOp.v128Or).get(L.r).simd(SimdOp.i32x4Add).set(c);
 }
 
 function emitCounterAdvance(f: FunctionBuilder, L: StepLocals): void {
@@ -90,18 +107,37 @@ function emitCounterAdvance(f: FunctionBuilder, L: StepLocals): void {
 export function emitInsideMask(f: FunctionBuilder, L: StepLocals, test: 'dot' | 'mul'): void {
   if (test === 'dot') {
     f.get(L.r).get(L.ones16).simd(SimdOp.i32x4DotI16x8S).set(L.d); // D = x + y
-    f.get(L.r).get(L.r).simd(SimdOp.i32x4DotI16x8S).get(L.d).simd(SimdOp.i32x4Add) // Q
-      .i32(1).simd(SimdOp.i32x4ShrU)
-      .get(L.d).get(L.dMax).simd(SimdOp.i32x4MinS).i32(15).simd(SimdOp.i32x4Shl).simd(SimdOp.i32x4Add) // H
-      .get(L.threshold).simd(SimdOp.i32x4LtS);
+    f.get(L.r)
+      .get(L.r)
+      .simd(SimdOp.i32x4DotI16x8S)
+      .get(L.d)
+      .simd(SimdOp.i32x4Add) // Q
+      .i32(1)
+      .simd(SimdOp.i32x4ShrU)
+      .get(L.d)
+      .get(L.dMax)
+      .simd(SimdOp.i32x4MinS)
+      .i32(15)
+      .simd(SimdOp.i32x4Shl)
+      .simd(SimdOp.i32x4Add) // H
+      .get(L.threshold)
+      .simd(SimdOp.i32x4LtS);
     return;
   }
   // u = (r ^ 0x80008000) >>> 16, v = (r ^ 0x80008000) & 0xffff; a = u(u+1) in d, b = v(v+1) in r.
   f.get(L.r).get(L.flip).simd(SimdOp.v128Xor).set(L.r);
-  f.get(L.r).i32(16).simd(SimdOp.i32x4ShrU).tee(L.d).get(L.d).get(L.ones).simd(SimdOp.i32x4Add)
-    .simd(SimdOp.i32x4Mul).set(L.d);
-  f.get(L.r).i32(16).simd(SimdOp.i32x4Shl).i32(16).simd(SimdOp.i32x4ShrU).tee(L.r).get(L.r).get(L.ones)
-    .simd(SimdOp.i32x4Add).simd(SimdOp.i32x4Mul).set(L.r);
+  f.get(L.r).i32(16).simd(SimdOp.i32x4ShrU).tee(L.d).get(L.d).get(L.ones).simd(SimdOp.i32x4Add).simd(SimdOp.i32x4Mul).set(L.d);
+  f.get(L.r)
+    .i32(16)
+    .simd(SimdOp.i32x4Shl)
+    .i32(16)
+    .simd(SimdOp.i32x4ShrU)
+    .tee(L.r)
+    .get(L.r)
+    .get(L.ones)
+    .simd(SimdOp.i32x4Add)
+    .simd(SimdOp.i32x4Mul)
+    .set(L.r);
   f.get(L.d).get(L.r).simd(SimdOp.i32x4Add).get(L.d).simd(SimdOp.i32x4GeU);
 }
 
@@ -113,9 +149,26 @@ export function emitHorizontalSum(f: FunctionBuilder, local: number): void {
 
 /** Replaces the i64 on top of the stack by splitmix64's finalizer of it, also left in local `z`. */
 export function emitMix64(f: FunctionBuilder, z: number): void {
-  f.tee(z).get(z).i64(30n).op(Op.i64ShrU).op(Op.i64Xor).i64(MIX_M1).op(Op.i64Mul)
-    .tee(z).get(z).i64(27n).op(Op.i64ShrU).op(Op.i64Xor).i64(MIX_M2).op(Op.i64Mul)
-    .tee(z).get(z).i64(31n).op(Op.i64ShrU).op(Op.i64Xor).tee(z);
+  f.tee(z)
+    .get(z)
+    .i64(30n)
+    .op(Op.i64ShrU)
+    .op(Op.i64Xor)
+    .i64(MIX_M1)
+    .op(Op.i64Mul)
+    .tee(z)
+    .get(z)
+    .i64(27n)
+    .op(Op.i64ShrU)
+    .op(Op.i64Xor)
+    .i64(MIX_M2)
+    .op(Op.i64Mul)
+    .tee(z)
+    .get(z)
+    .i64(31n)
+    .op(Op.i64ShrU)
+    .op(Op.i64Xor)
+    .tee(z);
 }
 
 function buildInit(): FunctionBuilder {
@@ -130,11 +183,34 @@ function buildInit(): FunctionBuilder {
   f.i32(0).set(lane).loop();
   {
     // k1 = z0 + (2 id + 1) * GAMMA with id = chunk * 16 + lane; z1 = mix(k1), z2 = mix(k1 + GAMMA)
-    f.get(z0).get(chunk).op(Op.i64ExtendI32U).i64(BigInt(STREAM_LANES)).op(Op.i64Mul)
-      .get(lane).op(Op.i64ExtendI32U).op(Op.i64Add).i64(2n).op(Op.i64Mul).i64(1n).op(Op.i64Add)
-      .i64(GAMMA).op(Op.i64Mul).op(Op.i64Add).set(k1);
-    f.get(lane).i32(2).op(Op.i32ShrU).i32(VECTOR_BYTES).op(Op.i32Mul)
-      .get(lane).i32(3).op(Op.i32And).i32(2).op(Op.i32Shl).op(Op.i32Add).set(addr);
+    f.get(z0)
+      .get(chunk)
+      .op(Op.i64ExtendI32U)
+      .i64(BigInt(STREAM_LANES))
+      .op(Op.i64Mul)
+      .get(lane)
+      .op(Op.i64ExtendI32U)
+      .op(Op.i64Add)
+      .i64(2n)
+      .op(Op.i64Mul)
+      .i64(1n)
+      .op(Op.i64Add)
+      .i64(GAMMA)
+      .op(Op.i64Mul)
+      .op(Op.i64Add)
+      .set(k1);
+    f.get(lane)
+      .i32(2)
+      .op(Op.i32ShrU)
+      .i32(VECTOR_BYTES)
+      .op(Op.i32Mul)
+      .get(lane)
+      .i32(3)
+      .op(Op.i32And)
+      .i32(2)
+      .op(Op.i32Shl)
+      .op(Op.i32Add)
+      .set(addr);
     f.get(addr).get(k1);
     emitMix64(f, z);
     f.op(Op.i32WrapI64).i32Store(0); // a = lo32(z1)
@@ -146,7 +222,10 @@ function buildInit(): FunctionBuilder {
   }
   f.end();
   // Memory holds the counter value of the last output drawn; run/tail advance it before use.
-  f.i32(0).i32(SFC_COUNTER_START - 1).simd(SimdOp.i32x4Splat).v128Store(COUNTER_OFFSET);
+  f.i32(0)
+    .i32(SFC_COUNTER_START - 1)
+    .simd(SimdOp.i32x4Splat)
+    .v128Store(COUNTER_OFFSET);
   return f;
 }
 
@@ -199,8 +278,11 @@ function buildTail(test: 'dot' | 'mul'): FunctionBuilder {
     f.get(acc);
     emitInsideMask(f, L, test);
     const base = vector * 4;
-    f.v128I32x4([base, base + 1, base + 2, base + 3]).get(lanes).simd(SimdOp.i32x4Splat)
-      .simd(SimdOp.i32x4LtS).simd(SimdOp.v128And);
+    f.v128I32x4([base, base + 1, base + 2, base + 3])
+      .get(lanes)
+      .simd(SimdOp.i32x4Splat)
+      .simd(SimdOp.i32x4LtS)
+      .simd(SimdOp.v128And);
     f.simd(SimdOp.i32x4Sub).set(acc);
   }
   emitHorizontalSum(f, acc);

@@ -34,7 +34,9 @@ const mode = process.env.PIGRID_NATIVE_BUILD || 'auto';
 
 function finish(built, reason) {
   writeFileSync(statusFile, `${JSON.stringify({ built, reason }, null, 2)}\n`);
-  const line = built ? `pigrid: native kernel built (${reason})` : `pigrid: native kernel not built: ${reason}; the WebAssembly kernel will be used`;
+  const line = built
+    ? `pigrid: native kernel built (${reason})`
+    : `pigrid: native kernel not built: ${reason}; the WebAssembly kernel will be used`;
   process.stderr.write(`${line}\n`);
   process.exit(!built && mode === 'required' ? 1 : 0);
 }
@@ -61,8 +63,12 @@ function findNodeDir() {
 /** The first few lines of a failed build that say what went wrong (compiler errors, a missing tool). */
 function firstErrors(build) {
   const noise = /^gyp ERR! (stack +at|System|command|cwd|node -v|node-gyp -v|not ok)/;
-  return `${build.stdout ?? ''}\n${build.stderr ?? ''}\n${build.error ?? ''}`.split('\n').map((l) => l.trim())
-    .filter((l) => /\berror\b|Error:|not found|No such file/i.test(l) && !noise.test(l)).slice(0, 3).join(' | ');
+  return `${build.stdout ?? ''}\n${build.stderr ?? ''}\n${build.error ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /\berror\b|Error:|not found|No such file/i.test(l) && !noise.test(l))
+    .slice(0, 3)
+    .join(' | ');
 }
 
 /** Loads the fresh addon in a child process and checks a known count (docs/exactness.md). */
@@ -82,7 +88,8 @@ function smokeTest(file) {
     }
     process.stdout.write(JSON.stringify({ loops: a.compiledLoops(), note }));`;
   const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-  if (run.status !== 0) return { ok: false, detail: (run.stderr || run.error?.message || 'unknown error').trim().split('\n').slice(-3).join(' ') };
+  if (run.status !== 0)
+    return { ok: false, detail: (run.stderr || run.error?.message || 'unknown error').trim().split('\n').slice(-3).join(' ') };
   return { ok: true, detail: JSON.parse(run.stdout) };
 }
 
@@ -95,13 +102,17 @@ function main() {
   const nodeGyp = findNodeGyp();
   if (!nodeGyp) finish(false, 'node-gyp (bundled with npm) was not found');
   const nodeDir = findNodeDir();
-  if (!nodeDir) finish(false, `no Node headers beside ${process.execPath} and npm_config_nodedir is not set (node-gyp would download them)`);
+  if (!nodeDir)
+    finish(false, `no Node headers beside ${process.execPath} and npm_config_nodedir is not set (node-gyp would download them)`);
   const args = [nodeGyp, 'rebuild', '--release', `--nodedir=${nodeDir}`];
   const build = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   mkdirSync(dirname(logFile), { recursive: true });
   writeFileSync(logFile, `$ node ${args.join(' ')}\n${build.stdout ?? ''}${build.stderr ?? ''}${build.error ? String(build.error) : ''}\n`);
   if (build.status !== 0 || !existsSync(builtFile)) {
-    finish(false, `node-gyp failed (exit ${build.status ?? build.signal}): ${firstErrors(build) || 'no output'} (full log: native/build/build-addon.log)`);
+    finish(
+      false,
+      `node-gyp failed (exit ${build.status ?? build.signal}): ${firstErrors(build) || 'no output'} (full log: native/build/build-addon.log)`,
+    );
   }
   copyFileSync(builtFile, addonFile);
   const smoke = smokeTest(addonFile);

@@ -75,7 +75,8 @@ export async function startControlServer(path: string, handlers: ControlHandlers
           } catch {
             return reply(400, { error: { code: 'INVALID_BODY', message: 'the body must be JSON like {"workers": 3}' } });
           }
-          if (typeof body.workers !== 'number') return reply(400, { error: { code: 'INVALID_ARGUMENT', message: 'workers must be a number' } });
+          if (typeof body.workers !== 'number')
+            return reply(400, { error: { code: 'INVALID_ARGUMENT', message: 'workers must be a number' } });
           try {
             return reply(200, handlers.scale(body.workers));
           } catch (err) {

@@ -57,14 +57,19 @@ export function readyFields(line: string): Record<string, string> | undefined {
     try {
       const obj = JSON.parse(trimmed) as Record<string, unknown>;
       if (typeof obj.msg !== 'string' || !/\bready\b/.test(obj.msg)) return undefined;
-      return Object.fromEntries(Object.entries(obj).filter(([, v]) => typeof v === 'string' || typeof v === 'number').map(([k, v]) => [k, String(v)]));
+      return Object.fromEntries(
+        Object.entries(obj)
+          .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+          .map(([k, v]) => [k, String(v)]),
+      );
     } catch {
       return undefined;
     }
   }
   if (!/ ready( |$)/.test(trimmed)) return undefined;
   const out: Record<string, string> = {};
-  for (const m of trimmed.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) out[m[1]] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
+  for (const m of trimmed.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g))
+    out[m[1]] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
   return out;
 }
 

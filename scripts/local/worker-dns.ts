@@ -31,9 +31,11 @@ export async function startWorkerDns(service = 'workers.pigrid.local', portName 
     const name = (question?.name ?? '').toLowerCase().replace(/\.$/, '');
     const response = Packet.createResponseFromRequest(request);
     response.header.aa = 1;
-    const make = (fields: Partial<Resource>): Resource => Packet.createResourceFromQuestion(question, { ttl: 0, class: Packet.CLASS.IN, ...fields });
+    const make = (fields: Partial<Resource>): Resource =>
+      Packet.createResourceFromQuestion(question, { ttl: 0, class: Packet.CLASS.IN, ...fields });
     if (question && name === srvName && srv.length > 0) {
-      if (question.type === Packet.TYPE.SRV) response.answers = srv.map((s) => make({ type: Packet.TYPE.SRV, target: s.target, port: s.port, priority: 0, weight: 10 }));
+      if (question.type === Packet.TYPE.SRV)
+        response.answers = srv.map((s) => make({ type: Packet.TYPE.SRV, target: s.target, port: s.port, priority: 0, weight: 10 }));
     } else if (question && srv.some((s) => s.target === name)) {
       if (question.type === Packet.TYPE.A) response.answers = [make({ type: Packet.TYPE.A, address: LOOPBACK })];
     } else response.header.rcode = RCODE_NXDOMAIN;

@@ -67,11 +67,7 @@ export interface FakeDnsServer {
    * endpoint, A/AAAA for each target, and A/AAAA of `<service>` listing every IP. Replaces the records
    * of the previous call for the same service; `[]` removes them all (NXDOMAIN, as with no ready pods).
    */
-  setHeadlessService(
-    service: string,
-    endpoints: readonly FakeHeadlessEndpoint[],
-    opts?: { readonly portName?: string },
-  ): void;
+  setHeadlessService(service: string, endpoints: readonly FakeHeadlessEndpoint[], opts?: { readonly portName?: string }): void;
   /**
    * Makes the next `count` queries fail (for `onlyName`, only queries of that name); `Infinity` until
    * {@link clearFailures}. Each query received counts, so a client retry (`tries` > 1) uses one more.

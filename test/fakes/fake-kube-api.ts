@@ -109,7 +109,8 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
     }
     const route = ROUTES.map((r) => ({ ...r, match: r.pattern.exec(url.pathname) })).find((r) => r.match);
     if (!route || !route.match) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
-    if (req.method !== 'GET') return sendStatus(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (req.method !== 'GET')
+      return sendStatus(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const ns = route.match[1];
     const mode = behavior[route.resource];
     if (mode.kind === 'hang') {
@@ -294,7 +295,14 @@ export function fakePod(p: FakePodInit): object {
       creationTimestamp: p.createdAt,
       labels,
       ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `pigrid-${p.component ?? 'app'}-7d9f8c6b5`, uid: 'a3f0e1d2-0000-4000-8000-000000000001', controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `pigrid-${p.component ?? 'app'}-7d9f8c6b5`,
+          uid: 'a3f0e1d2-0000-4000-8000-000000000001',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -327,7 +335,9 @@ export function fakePod(p: FakePodInit): object {
         ? {
             containerStatuses: containers.map((c, i) => ({
               name: names[i],
-              state: c.ready ? { running: { startedAt } } : { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container' } },
+              state: c.ready
+                ? { running: { startedAt } }
+                : { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container' } },
               ready: c.ready,
               restartCount: c.restarts,
               image: `ghcr.io/pigrid/${names[i]}:0.1.0`,
@@ -385,14 +395,43 @@ export function fakeHpa(h: FakeHpaInit): object {
       currentReplicas: h.currentReplicas,
       desiredReplicas: h.desiredReplicas,
       ...(h.cpuCurrent !== undefined
-        ? { currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageValue: '412m', averageUtilization: h.cpuCurrent } } }] }
+        ? {
+            currentMetrics: [
+              { type: 'Resource', resource: { name: 'cpu', current: { averageValue: '412m', averageUtilization: h.cpuCurrent } } },
+            ],
+          }
         : {}),
       conditions: [
-        { type: 'AbleToScale', status: 'True', lastTransitionTime: at, reason: 'ReadyForNewScale', message: 'recommended size matches current size' },
+        {
+          type: 'AbleToScale',
+          status: 'True',
+          lastTransitionTime: at,
+          reason: 'ReadyForNewScale',
+          message: 'recommended size matches current size',
+        },
         h.cpuCurrent !== undefined
-          ? { type: 'ScalingActive', status: 'True', lastTransitionTime: at, reason: 'ValidMetricFound', message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)' }
-          : { type: 'ScalingActive', status: 'False', lastTransitionTime: at, reason: 'FailedGetResourceMetric', message: 'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu' },
-        { type: 'ScalingLimited', status: 'False', lastTransitionTime: at, reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' },
+          ? {
+              type: 'ScalingActive',
+              status: 'True',
+              lastTransitionTime: at,
+              reason: 'ValidMetricFound',
+              message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
+            }
+          : {
+              type: 'ScalingActive',
+              status: 'False',
+              lastTransitionTime: at,
+              reason: 'FailedGetResourceMetric',
+              message:
+                'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu',
+            },
+        {
+          type: 'ScalingLimited',
+          status: 'False',
+          lastTransitionTime: at,
+          reason: 'DesiredWithinRange',
+          message: 'the desired count is within the acceptable range',
+        },
       ],
     },
   };

@@ -22,7 +22,17 @@ import {
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { resumeFromChunks } from '../../coordinator/core/store-port.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
-import { describeEffect, describeEvent, isLiar, reportedInside, seededRandom, trueInside, type Behaviour, type SimEvent, type WorldConfig } from './scheduler-sim-events.js';
+import {
+  describeEffect,
+  describeEvent,
+  isLiar,
+  reportedInside,
+  seededRandom,
+  trueInside,
+  type Behaviour,
+  type SimEvent,
+  type WorldConfig,
+} from './scheduler-sim-events.js';
 
 // ---- simulated workers --------------------------------------------------------------------------------------------
 
@@ -108,7 +118,21 @@ export class SchedulerWorld {
       sent: [],
       outbox: [],
     }));
-    this.local = { name: 'local', workerId: 'coordinator', behaviour: 'honest', kind: 'local', capacity: 2, instanceId: '', generation: 0, conns: [], frozen: false, held: [], revoked: [], sent: [], outbox: [] };
+    this.local = {
+      name: 'local',
+      workerId: 'coordinator',
+      behaviour: 'honest',
+      kind: 'local',
+      capacity: 2,
+      instanceId: '',
+      generation: 0,
+      conns: [],
+      frozen: false,
+      held: [],
+      revoked: [],
+      sent: [],
+      outbox: [],
+    };
     for (const w of [...this.workers, this.local]) this.behaviourOf.set(key(w), w.behaviour);
     this.scheduler = this.newScheduler();
     this.connect(this.local);
@@ -116,7 +140,11 @@ export class SchedulerWorld {
 
   private newScheduler(): Scheduler {
     return new Scheduler(
-      { ids: { calculationId: () => 'unused', leaseId: () => 'unused' }, tokens: this.tokens, random: seededRandom(this.config.randomSeed + this.restarts) },
+      {
+        ids: { calculationId: () => 'unused', leaseId: () => 'unused' },
+        tokens: this.tokens,
+        random: seededRandom(this.config.randomSeed + this.restarts),
+      },
       this.config.options,
     );
   }
@@ -211,7 +239,11 @@ export class SchedulerWorld {
     w.frozen = false;
     this.byConn.set(connId, w);
     this.step((fx) =>
-      this.scheduler.connectWorker({ connId, workerId: w.workerId, instanceId: w.instanceId, address: w.name, kind: w.kind, capacity: w.capacity }, this.now, fx),
+      this.scheduler.connectWorker(
+        { connId, workerId: w.workerId, instanceId: w.instanceId, address: w.name, kind: w.kind, capacity: w.capacity },
+        this.now,
+        fx,
+      ),
     );
     const outbox = w.outbox;
     w.outbox = [];
@@ -352,16 +384,40 @@ export class SchedulerWorld {
       const rec = this.store.get(id)!;
       const chunkIndex = e.k % rec.chunkCount;
       const points = chunkPoints(rec.points, rec.chunkSize, chunkIndex);
-      r = { leaseId: `forged-${++this.nextForged}`, calculationId: id, chunkIndex, seed: rec.seed, points, inside: trueInside(id, rec.seed, chunkIndex, points), elapsedMs: 1 };
+      r = {
+        leaseId: `forged-${++this.nextForged}`,
+        calculationId: id,
+        chunkIndex,
+        seed: rec.seed,
+        points,
+        inside: trueInside(id, rec.seed, chunkIndex, points),
+        elapsedMs: 1,
+      };
     } else {
       const mine = key(w);
       // 'stolen' replays another identity's lease id; 'altered' and 'out-of-range' misuse one of its own.
       const pool = [...this.grants.values()].filter((g) => (e.how === 'stolen' ? g.key !== mine : g.key === mine));
       const g = pick(pool, e.k)?.grant;
       if (!g) return;
-      r = { leaseId: g.leaseId, calculationId: g.calculationId, chunkIndex: g.chunkIndex, seed: g.seed, points: g.points, inside: 0, elapsedMs: 1 };
+      r = {
+        leaseId: g.leaseId,
+        calculationId: g.calculationId,
+        chunkIndex: g.chunkIndex,
+        seed: g.seed,
+        points: g.points,
+        inside: 0,
+        elapsedMs: 1,
+      };
       if (e.how === 'altered') {
-        if (e.field === 'calc') r = { ...r, calculationId: pick(this.calcIds.filter((id) => id !== g.calculationId), e.k) ?? `${g.calculationId}x` };
+        if (e.field === 'calc')
+          r = {
+            ...r,
+            calculationId:
+              pick(
+                this.calcIds.filter((id) => id !== g.calculationId),
+                e.k,
+              ) ?? `${g.calculationId}x`,
+          };
         else if (e.field === 'chunk') r = { ...r, chunkIndex: g.chunkIndex + 1 };
         else if (e.field === 'seed') r = { ...r, seed: g.seed + 1 };
         else r = { ...r, points: g.points + 1 };
@@ -419,7 +475,9 @@ export class SchedulerWorld {
             this.fail_(`${what}: late honest copy ${r.inside} disagrees with the stored ${stored} of a completed calculation`);
           }
         } else if (!committed) {
-          const adopted = fx.some((x) => x.type === 'commit' && x.first && x.commit.calculationId === r.calculationId && x.commit.chunkIndex === r.chunkIndex);
+          const adopted = fx.some(
+            (x) => x.type === 'commit' && x.first && x.commit.calculationId === r.calculationId && x.commit.chunkIndex === r.chunkIndex,
+          );
           if (!adopted) this.fail_(`${what} for an uncommitted chunk was not committed`);
         }
       },
@@ -446,7 +504,14 @@ export class SchedulerWorld {
     this.scheduler.tick(this.now, effects);
     if (this.trace) this.trace(`#${this.steps} ${this.label} t=${this.now}: ${effects.map(describeEffect).join(' | ')}`);
     for (const e of effects) {
-      const name = e.type === 'rejected' ? `rejected:${e.reason}` : e.type === 'worker' ? `worker:${e.event}` : e.type === 'grant' ? `grant:${e.lease.purpose}` : e.type;
+      const name =
+        e.type === 'rejected'
+          ? `rejected:${e.reason}`
+          : e.type === 'worker'
+            ? `worker:${e.event}`
+            : e.type === 'grant'
+              ? `grant:${e.lease.purpose}`
+              : e.type;
       this.stats[name] = (this.stats[name] ?? 0) + 1;
     }
     this.persist(effects);
@@ -479,7 +544,10 @@ export class SchedulerWorld {
   }
 
   /** A chunk row written by a value-honest worker is never replaced by another value, nor forgotten. */
-  private checkHonestRows(commits: ReadonlyMap<string, ChunkCommit>, uncommits: readonly { calculationId: string; chunkIndex: number }[]): void {
+  private checkHonestRows(
+    commits: ReadonlyMap<string, ChunkCommit>,
+    uncommits: readonly { calculationId: string; chunkIndex: number }[],
+  ): void {
     for (const u of uncommits) {
       const k = `${u.calculationId}/${u.chunkIndex}`;
       if (this.honestRows.has(k)) this.fail_(`chunk ${k}, committed by an honest worker, was uncommitted`);
@@ -487,7 +555,8 @@ export class SchedulerWorld {
     }
     for (const [k, c] of commits) {
       const previous = this.honestRows.get(k);
-      if (previous !== undefined && previous !== c.inside) this.fail_(`chunk ${k}: honest value ${previous} replaced by ${c.inside} (${c.workerId})`);
+      if (previous !== undefined && previous !== c.inside)
+        this.fail_(`chunk ${k}: honest value ${previous} replaced by ${c.inside} (${c.workerId})`);
       const b = this.behaviourOf.get(identityKey(c.workerId, c.instanceId));
       if (b !== undefined && !isLiar(b)) this.honestRows.set(k, c.inside);
     }
@@ -496,7 +565,8 @@ export class SchedulerWorld {
   private onCalculation(rec: CalculationRecord): void {
     const ended = this.ended.get(rec.id);
     if (ended) {
-      if (ended.status !== rec.status || ended.inside !== rec.inside) this.fail_(`${rec.id} changed after it ended: ${ended.status}/${ended.inside} -> ${rec.status}/${rec.inside}`);
+      if (ended.status !== rec.status || ended.inside !== rec.inside)
+        this.fail_(`${rec.id} changed after it ended: ${ended.status}/${ended.inside} -> ${rec.status}/${rec.inside}`);
       return;
     }
     if (!isTerminal(rec.status)) return;
@@ -506,7 +576,8 @@ export class SchedulerWorld {
       // Only kernel failures of one chunk, maxChunkAttempts of them, fail a calculation.
       const limit = this.config.options.maxChunkAttempts ?? 3;
       const worst = Math.max(0, ...[...this.kernelFailures].filter(([c]) => c.startsWith(`${rec.id}/`)).map(([, n]) => n));
-      if (worst < limit) this.fail_(`${rec.id} failed after at most ${worst} kernel failures of a chunk (maxChunkAttempts ${limit}): ${rec.error}`);
+      if (worst < limit)
+        this.fail_(`${rec.id} failed after at most ${worst} kernel failures of a chunk (maxChunkAttempts ${limit}): ${rec.error}`);
     }
     if (rec.status !== 'completed') return;
     const rows = this.store.chunks(rec.id);
@@ -528,7 +599,8 @@ export class SchedulerWorld {
       if (e.type === 'quarantined') {
         const k = key(e.record);
         this.quarantined.add(k);
-        if (this.config.expect.honestSafe && !isLiar(this.behaviourOf.get(k) ?? 'liar')) this.fail_(`value-honest worker ${e.record.workerId} was quarantined: ${e.record.reason}`);
+        if (this.config.expect.honestSafe && !isLiar(this.behaviourOf.get(k) ?? 'liar'))
+          this.fail_(`value-honest worker ${e.record.workerId} was quarantined: ${e.record.reason}`);
       } else if (e.type === 'grant') {
         const w = this.byConn.get(e.connId)!;
         if (this.quarantined.has(key(w))) this.fail_(`grant ${e.lease.leaseId} to ${e.connId}, a quarantined identity`);
@@ -578,12 +650,21 @@ export class SchedulerWorld {
     for (const f of fields) {
       if (resumed[f] !== live[f]) this.fail_(`${id}.${f}: scheduler ${live[f]}, rebuilt from the store ${resumed[f]}`);
     }
-    const rowFields = ['status', 'chunksReleased', 'duplicateResults', 'chunksRecomputed', 'inside', 'chunksDone', 'chunksVerified'] as const;
+    const rowFields = [
+      'status',
+      'chunksReleased',
+      'duplicateResults',
+      'chunksRecomputed',
+      'inside',
+      'chunksDone',
+      'chunksVerified',
+    ] as const;
     for (const f of rowFields) {
       if (stored[f] !== live[f]) this.fail_(`${id}.${f}: scheduler ${live[f]}, stored row ${stored[f]}`);
     }
     const sorted = (o: Record<string, number>) => JSON.stringify(Object.entries(o).sort());
-    if (sorted(stored.verifiedBy) !== sorted(live.verifiedBy)) this.fail_(`${id}.verifiedBy: scheduler ${JSON.stringify(live.verifiedBy)}, stored row ${JSON.stringify(stored.verifiedBy)}`);
+    if (sorted(stored.verifiedBy) !== sorted(live.verifiedBy))
+      this.fail_(`${id}.verifiedBy: scheduler ${JSON.stringify(live.verifiedBy)}, stored row ${JSON.stringify(stored.verifiedBy)}`);
   }
 
   private fail_(message: string): never {

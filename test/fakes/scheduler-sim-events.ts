@@ -76,7 +76,13 @@ export type SimEvent =
    * identity, one of its own lease ids with another calculation, chunk, seed or points, or one of its own with a hit
    * count outside 0..points.
    */
-  | { readonly t: 'forge'; readonly w: number; readonly k: number; readonly how: 'invented' | 'stolen' | 'altered' | 'out-of-range'; readonly field: 'calc' | 'chunk' | 'seed' | 'points' }
+  | {
+      readonly t: 'forge';
+      readonly w: number;
+      readonly k: number;
+      readonly how: 'invented' | 'stolen' | 'altered' | 'out-of-range';
+      readonly field: 'calc' | 'chunk' | 'seed' | 'points';
+    }
   | { readonly t: 'cancel'; readonly k: number }
   | { readonly t: 'submit'; readonly chunks: number; readonly short: number; readonly single: boolean; readonly seed: number }
   /** The coordinator restarts from its store; workers reconnect at once or later. */
@@ -126,7 +132,13 @@ export function parseEvent(text: string): SimEvent {
       return { t, k: num(args[0]) };
     case 'submit': {
       const short = /last short by (\d+)/.exec(body);
-      return { t, chunks: Number(/^(\d+) chunks/.exec(body)![1]), short: short ? Number(short[1]) : 0, single: body.includes('single'), seed: Number(/seed (\d+)/.exec(body)![1]) };
+      return {
+        t,
+        chunks: Number(/^(\d+) chunks/.exec(body)![1]),
+        short: short ? Number(short[1]) : 0,
+        single: body.includes('single'),
+        seed: Number(/seed (\d+)/.exec(body)![1]),
+      };
     }
     case 'restart':
       return { t, reconnect: body === 'workers reconnect' };

@@ -14,7 +14,14 @@ import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/proc
 import { http } from '../../harness/rest.js';
 import { clientCredentials, identity } from '../../harness/tls.js';
 
-const TOKENS = { alice: 'alice-secret-1', bob: 'bob-secret-2', carol: 'carol-secret-3', viewer: 'viewer-secret-4', dave: 'dave-secret-5', erin: 'erin-secret-6' };
+const TOKENS = {
+  alice: 'alice-secret-1',
+  bob: 'bob-secret-2',
+  carol: 'carol-secret-3',
+  viewer: 'viewer-secret-4',
+  dave: 'dave-secret-5',
+  erin: 'erin-secret-6',
+};
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 // No workers: distributed calculations stay queued, so the caps fill up deterministically.
 const BIG = { points: 10_000_000_000, mode: 'distributed' };
@@ -26,15 +33,27 @@ let client: CalculationsClient;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pigrid-auth-'));
   const file = join(dir, 'tokens');
-  writeFileSync(file, `alice ${hashToken(TOKENS.alice)}\nbob ${hashToken(TOKENS.bob)} write\ncarol ${hashToken(TOKENS.carol)}\nviewer ${hashToken(TOKENS.viewer)} read\ndave ${hashToken(TOKENS.dave)}\nerin ${hashToken(TOKENS.erin)}\n`);
+  writeFileSync(
+    file,
+    `alice ${hashToken(TOKENS.alice)}\nbob ${hashToken(TOKENS.bob)} write\ncarol ${hashToken(TOKENS.carol)}\nviewer ${hashToken(TOKENS.viewer)} read\ndave ${hashToken(TOKENS.dave)}\nerin ${hashToken(TOKENS.erin)}\n`,
+  );
   const auth = { PIGRID_API_TOKENS_FILE: file };
   coordinator = await startProcess('coordinator', 'coordinator', {
-    PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_THREADS: '1', ...auth,
-    PIGRID_MAX_ACTIVE_CALCULATIONS: '3', PIGRID_MAX_ACTIVE_PER_CLIENT: '2', PIGRID_MAX_QUEUED_POINTS: '35000000000', PIGRID_MAX_WATCH_STREAMS: '2',
+    PIGRID_GRPC_PORT: '0',
+    PIGRID_DB_PATH: tempDbPath(),
+    PIGRID_THREADS: '1',
+    ...auth,
+    PIGRID_MAX_ACTIVE_CALCULATIONS: '3',
+    PIGRID_MAX_ACTIVE_PER_CLIENT: '2',
+    PIGRID_MAX_QUEUED_POINTS: '35000000000',
+    PIGRID_MAX_WATCH_STREAMS: '2',
   });
   const gateway = await startProcess('gateway', 'gateway', {
-    PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, ...auth,
-    PIGRID_RATE_LIMIT_MAX: '5', PIGRID_MAX_EVENT_STREAMS_PER_CLIENT: '1',
+    PIGRID_HTTP_PORT: '0',
+    PIGRID_COORDINATOR: coordinator.ready.grpc,
+    ...auth,
+    PIGRID_RATE_LIMIT_MAX: '5',
+    PIGRID_MAX_EVENT_STREAMS_PER_CLIENT: '1',
   });
   url = gateway.ready.url;
   client = await calculationsClient(coordinator.ready.grpc);
@@ -52,11 +71,22 @@ function expectShape(r: { status: number; json: any; text: string }, status: num
 
 describe('REST tokens', () => {
   it('answers a write without a token 401 with a Bearer challenge, and one with a bad token 401 invalid_token', async () => {
-    const none = await fetch(`${url}/api/calculate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BIG) });
+    const none = await fetch(`${url}/api/calculate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(BIG),
+    });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="pigrid"');
-    expect(((await none.json()) as any).error).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/Authorization: Bearer <token>/) });
-    const bad = await fetch(`${url}/api/calculate`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer('nope') }, body: JSON.stringify(BIG) });
+    expect(((await none.json()) as any).error).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/Authorization: Bearer <token>/),
+    });
+    const bad = await fetch(`${url}/api/calculate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer('nope') },
+      body: JSON.stringify(BIG),
+    });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="pigrid", error="invalid_token"');
     const basic = await http(`${url}/api/calculate`, 'POST', BIG, { authorization: 'Basic YTpi' });
@@ -64,7 +94,11 @@ describe('REST tokens', () => {
   });
 
   it('answers a read-only token 403 on a write, and lets it read', async () => {
-    const r = await fetch(`${url}/api/calculate`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TOKENS.viewer) }, body: JSON.stringify(BIG) });
+    const r = await fetch(`${url}/api/calculate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(TOKENS.viewer) },
+      body: JSON.stringify(BIG),
+    });
     expect(r.status).toBe(403);
     expect(r.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     expect(((await r.json()) as any).error.code).toBe('FORBIDDEN');
@@ -72,7 +106,8 @@ describe('REST tokens', () => {
   });
 
   it('keeps reads, the dashboard and health open under the default read policy', async () => {
-    for (const path of ['/api/calculate', '/', '/healthz', '/readyz', '/api/k8s/status']) expect((await http(`${url}${path}`)).status, path).toBe(200);
+    for (const path of ['/api/calculate', '/', '/healthz', '/readyz', '/api/k8s/status'])
+      expect((await http(`${url}${path}`)).status, path).toBe(200);
   });
 
   it('sends the dashboard with a CSP that allows nothing inline and no other origin', async () => {
@@ -118,7 +153,9 @@ describe('gRPC Calculations takes the same tokens in metadata', () => {
   it('accepts a write token, and lets anyone with a certificate of the CA read', async () => {
     const ok = await submitWith(client, md(TOKENS.carol));
     expect(ok.error).toBeUndefined();
-    const got = await new Promise<grpc.ServiceError | null>((resolve) => client.Cancel({ id: ok.id! }, md(TOKENS.carol), (err) => resolve(err)));
+    const got = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.Cancel({ id: ok.id! }, md(TOKENS.carol), (err) => resolve(err)),
+    );
     expect(got).toBeNull();
     const { error } = await unary((cb) => client.ClusterStatus({}, cb));
     expect(error).toBeUndefined();
@@ -194,10 +231,17 @@ describe('bounds', () => {
 
   it('rate-limits writes per client: 429 RATE_LIMITED with Retry-After, other clients unaffected', async () => {
     for (let i = 0; i < 5; i++) expect((await post(TOKENS.dave, { points: 0 })).status).toBe(400);
-    const limited = await fetch(`${url}/api/calculate`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TOKENS.dave) }, body: '{"points":0}' });
+    const limited = await fetch(`${url}/api/calculate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(TOKENS.dave) },
+      body: '{"points":0}',
+    });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await limited.json()) as any).error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/at most 5 submissions and cancels per 60 s/) });
+    expect(((await limited.json()) as any).error).toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/at most 5 submissions and cancels per 60 s/),
+    });
     expect((await post(TOKENS.erin, { points: 0 })).status).toBe(400);
     expect((await http(`${url}/api/calculate`, 'GET', undefined, bearer(TOKENS.dave))).status).toBe(200);
   });

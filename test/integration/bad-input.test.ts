@@ -37,11 +37,23 @@ describe('REST refuses bad submissions with 400 naming the field and rule', () =
     ['points as a string', { points: '1000' }, 'points', 'INVALID_POINTS', /a string is not a number/],
     ['points as an array', { points: [1] }, 'points', 'INVALID_POINTS', /got an array/],
     ['points beyond 2^53', { points: 1e300 }, 'points', 'INVALID_POINTS', /whole JSON number of at most 9007199254740991/],
-    ['unknown mode', { points: 1000, mode: 'turbo' }, 'mode', 'INVALID_MODE', /mode must be one of "single", "distributed"; got the string "turbo"/],
+    [
+      'unknown mode',
+      { points: 1000, mode: 'turbo' },
+      'mode',
+      'INVALID_MODE',
+      /mode must be one of "single", "distributed"; got the string "turbo"/,
+    ],
     ['mode as a number', { points: 1000, mode: 1 }, 'mode', 'INVALID_MODE', /mode must be one of/],
     ['negative seed', { points: 1000, seed: -1 }, 'seed', 'INVALID_SEED', /seed must be an integer from 0 to 9007199254740991; got -1/],
     ['seed as a string', { points: 1000, seed: '7' }, 'seed', 'INVALID_SEED', /a string is not a number/],
-    ['chunk too small', { points: 1000, chunk_size: 10 }, 'chunk_size', 'INVALID_CHUNK_SIZE', /chunk_size must be an integer from 1000 to 4294967295; got 10/],
+    [
+      'chunk too small',
+      { points: 1000, chunk_size: 10 },
+      'chunk_size',
+      'INVALID_CHUNK_SIZE',
+      /chunk_size must be an integer from 1000 to 4294967295; got 10/,
+    ],
     ['too many chunks', { points: 10_000_000, chunk_size: 1000 }, 'chunk_size', 'TOO_MANY_CHUNKS', /at most 1000 chunks/],
     ['unknown field', { points: 1000, pionts: 5 }, 'pionts', 'UNKNOWN_FIELD', /unknown field "pionts"/],
     ['not an object', [1, 2], 'body', 'INVALID_BODY', /must be a JSON object/],
@@ -64,7 +76,11 @@ describe('REST refuses bad submissions with 400 naming the field and rule', () =
   });
 
   it('answers 404 for an unknown id, on get, cancel and events', async () => {
-    for (const [method, path] of [['GET', ''], ['POST', '/cancel'], ['GET', '/events']] as const) {
+    for (const [method, path] of [
+      ['GET', ''],
+      ['POST', '/cancel'],
+      ['GET', '/events'],
+    ] as const) {
       const r = await http(`${c.url}/api/calculate/no-such-id${path}`, method);
       expect(r.status).toBe(404);
       expect(r.json.error).toMatchObject({ code: 'CALCULATION_NOT_FOUND', field: 'id' });
@@ -90,7 +106,12 @@ describe('gRPC refuses the same input with INVALID_ARGUMENT and the same words',
     ['negative points', { points: -5 }, 'points', /points must be an integer from 1 to 1000000000000; got -5/],
     ['too many points', { points: '1000000000001' }, 'points', /from 1 to 1000000000000; got 1000000000001/],
     ['unknown mode number', { points: 1000, mode: 7 }, 'mode', /mode must be one of "single", "distributed"; got 7/],
-    ['seed beyond 2^53-1', { points: 1000, seed: '9007199254740992' }, 'seed', /seed must be an integer from 0 to 9007199254740991; got 9007199254740992/],
+    [
+      'seed beyond 2^53-1',
+      { points: 1000, seed: '9007199254740992' },
+      'seed',
+      /seed must be an integer from 0 to 9007199254740991; got 9007199254740992/,
+    ],
     ['chunk too small', { points: 1000, chunkSize: 10 }, 'chunk_size', /chunk_size must be an integer from 1000 to 4294967295; got 10/],
   ];
   it.each(cases)('%s', async (_name, req, field, message) => {

@@ -42,7 +42,9 @@ describe('fairness', () => {
   it('finishes a small calculation submitted behind a huge one long before the huge one', async () => {
     const CHUNK = 250_000_000;
     const huge = await submit(c.url, { points: 120 * CHUNK, mode: 'distributed', seed: 3, chunk_size: CHUNK });
-    await until('the huge one to run', async () => ((await http(`${c.url}/api/calculate/${huge.id}`)).json.chunks_done >= 4 ? true : undefined));
+    await until('the huge one to run', async () =>
+      (await http(`${c.url}/api/calculate/${huge.id}`)).json.chunks_done >= 4 ? true : undefined,
+    );
     const small = await waitDone(c.url, (await submit(c.url, { points: 4 * CHUNK, mode: 'distributed', seed: 4, chunk_size: CHUNK })).id);
     const hugeNow = (await http(`${c.url}/api/calculate/${huge.id}`)).json;
     expect(small.status).toBe('completed');

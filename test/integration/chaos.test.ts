@@ -20,22 +20,29 @@ it('keeps the exact result while workers are killed and replaced', async () => {
 
   const dist = await submit(c.url, { points: POINTS, mode: 'distributed', seed: 99, chunk_size: CHUNK });
   let rng = 12345;
-  const random = () => ((rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   // Early milestones (of 200 chunks), so even a fast machine is still running when the last one is reached.
   const MILESTONES = [10, 30, 50, 70];
   const killedAt: number[] = [];
   for (const milestone of MILESTONES) {
-    const now = await until(`${milestone} chunks done`, async () => {
-      const calc = (await http(`${c.url}/api/calculate/${dist.id}`)).json;
-      return calc.chunks_done >= milestone || calc.status !== 'running' ? calc : undefined;
-    }, 120_000, 50);
+    const now = await until(
+      `${milestone} chunks done`,
+      async () => {
+        const calc = (await http(`${c.url}/api/calculate/${dist.id}`)).json;
+        return calc.chunks_done >= milestone || calc.status !== 'running' ? calc : undefined;
+      },
+      120_000,
+      50,
+    );
     if (now.status !== 'running') break;
     const i = Math.floor(random() * c.workers.length);
     const victim = c.workers[i];
     victim.kill('SIGKILL');
     await victim.exited;
     killedAt.push(now.chunks_done);
-    c.workers[i] = await startWorker(`${victim.name.replace(/-r\d+$/, '')}-r${killedAt.length}`, 1, { PIGRID_GRPC_PORT: String(portOf(victim.ready.grpc)) });
+    c.workers[i] = await startWorker(`${victim.name.replace(/-r\d+$/, '')}-r${killedAt.length}`, 1, {
+      PIGRID_GRPC_PORT: String(portOf(victim.ready.grpc)),
+    });
   }
   const result = await waitDone(c.url, dist.id, 120_000);
   const kills = killedAt.length;
@@ -49,5 +56,7 @@ it('keeps the exact result while workers are killed and replaced', async () => {
   expect(result.chunks_released).toBeGreaterThan(0);
   const audit = auditChunks(c.dbPath, dist.id);
   expect(audit).toMatchObject({ rows: 200, distinct: 200, inside: single.inside, points: POINTS });
-  console.log(`chaos: ${kills} workers killed, ${result.chunks_released} chunks re-leased, ${result.duplicate_results} duplicate results matched, chunks by worker ${JSON.stringify(audit.byWorker)}`);
+  console.log(
+    `chaos: ${kills} workers killed, ${result.chunks_released} chunks re-leased, ${result.duplicate_results} duplicate results matched, chunks by worker ${JSON.stringify(audit.byWorker)}`,
+  );
 }, 120_000); // each replacement worker also gets a certificate and a TLS handshake

@@ -115,7 +115,11 @@ describe('pigrid CLI', () => {
     expect(down.stderr).toContain(`pigrid: cannot reach the gateway at http://127.0.0.1:${closed}: connection refused. Is pigrid running`);
 
     // A gateway whose coordinator is gone answers 503: a server error, not a refusal.
-    const orphan = await startProcess('gateway-orphan', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: `127.0.0.1:${await freePort()}`, PIGRID_COORDINATOR_TIMEOUT_MS: '500' });
+    const orphan = await startProcess('gateway-orphan', 'gateway', {
+      PIGRID_HTTP_PORT: '0',
+      PIGRID_COORDINATOR: `127.0.0.1:${await freePort()}`,
+      PIGRID_COORDINATOR_TIMEOUT_MS: '500',
+    });
     const failed = await pigrid(['list'], { PIGRID_URL: orphan.ready.url });
     expect(failed.code).toBe(5);
     expect(failed.stderr).toMatch(/^pigrid: the gateway failed \(HTTP 503 /);

@@ -17,7 +17,9 @@ it('resumes an unfinished calculation after SIGKILL and finishes it exactly', as
   const single = await waitDone(c.url, (await submit(c.url, { points: POINTS, mode: 'single', seed: 4242, chunk_size: CHUNK })).id);
   const dist = await submit(c.url, { points: POINTS, mode: 'distributed', seed: 4242, chunk_size: CHUNK });
   const queued = await submit(c.url, { points: 2 * CHUNK, mode: 'single', seed: 1, chunk_size: CHUNK });
-  await until('a quarter of the chunks', async () => ((await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 20 ? true : undefined));
+  await until('a quarter of the chunks', async () =>
+    (await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 20 ? true : undefined,
+  );
 
   c.coordinator.kill('SIGKILL');
   await c.coordinator.exited;

@@ -24,23 +24,37 @@ const SHOTS = join(appRoot(), 'test-results', 'dashboard');
 const TOKEN = 'dashboard-test-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** What a hardened gateway sends (issue 10): nothing inline may run or style the page. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** A page that gets the dashboard document with the strict CSP and records CSP violations and script errors. */
-async function openDashboard(browser: Browser, url: string, viewport = { width: 1280, height: 900 }, token: string | null = TOKEN): Promise<{ page: Page; problems: string[] }> {
+async function openDashboard(
+  browser: Browser,
+  url: string,
+  viewport = { width: 1280, height: 900 },
+  token: string | null = TOKEN,
+): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport });
   // As if the person had typed the token into the page's token field earlier in this tab.
-  if (token) await page.addInitScript((t) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('pigrid-token', t), token);
+  if (token)
+    await page.addInitScript(
+      (t) =>
+        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('pigrid-token', t),
+      token,
+    );
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   const origin = new URL(url).origin;
-  await page.route((u) => u.origin === origin && u.pathname === '/', async (route) => {
-    const res = await route.fetch();
-    await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': CSP } });
-  });
+  await page.route(
+    (u) => u.origin === origin && u.pathname === '/',
+    async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': CSP } });
+    },
+  );
   await page.goto(`${url}/?refresh=400`);
   return { page, problems };
 }
@@ -57,10 +71,22 @@ describe.skipIf(!haveChromium)('dashboard', () => {
   beforeAll(async () => {
     const tokens = join(mkdtempSync(join(tmpdir(), 'pigrid-dash-')), 'tokens');
     writeFileSync(tokens, `browser ${hashToken(TOKEN)} write\n`);
-    c = await startCluster({ workers: 2, coordinatorEnv: { PIGRID_API_TOKENS_FILE: tokens }, gatewayEnv: { PIGRID_API_TOKENS_FILE: tokens } });
+    c = await startCluster({
+      workers: 2,
+      coordinatorEnv: { PIGRID_API_TOKENS_FILE: tokens },
+      gatewayEnv: { PIGRID_API_TOKENS_FILE: tokens },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     mkdirSync(SHOTS, { recursive: true });
   });
@@ -86,7 +112,10 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     expect(await page.locator('#cancel').isHidden()).toBe(true);
     // The charts received data: the estimate converging over points, and the pool over time.
     expect(await dataPoints(page, 'chart-pi')).toBeGreaterThanOrEqual(5);
-    await until('pool history', async () => ((await dataPoints(page, 'chart-pool')) >= 3 && (await dataPoints(page, 'chart-rate')) >= 2) || undefined);
+    await until(
+      'pool history',
+      async () => ((await dataPoints(page, 'chart-pool')) >= 3 && (await dataPoints(page, 'chart-rate')) >= 2) || undefined,
+    );
     expect(await dataPoints(page, 'chart-backlog')).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#chart-pi canvas').count()).toBe(1);
     expect(await page.locator('#chart-pool canvas').count()).toBe(1);
@@ -121,7 +150,9 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     await until('pool chart data', async () => (await dataPoints(page, 'chart-pool')) >= 2 || undefined);
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
-    const chartWidth = await page.locator('#chart-pool canvas').evaluate((e) => (e as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
+    const chartWidth = await page
+      .locator('#chart-pool canvas')
+      .evaluate((e) => (e as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
     expect(chartWidth).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: true });
     expect(problems).toEqual([]);
@@ -130,18 +161,56 @@ describe.skipIf(!haveChromium)('dashboard', () => {
   it('in a cluster, shows the HPAs and the pods with their CPU (a fake Kubernetes API)', async () => {
     const api = await startFakeKubeApi();
     try {
-      const labels = (component: string) => ({ 'app.kubernetes.io/name': 'pigrid', 'app.kubernetes.io/part-of': 'pigrid', 'app.kubernetes.io/component': component });
+      const labels = (component: string) => ({
+        'app.kubernetes.io/name': 'pigrid',
+        'app.kubernetes.io/part-of': 'pigrid',
+        'app.kubernetes.io/component': component,
+      });
       api.setPods([
-        fakePod({ name: 'pigrid-worker-abc-1', component: 'worker', node: 'node-a', podIP: '10.0.0.5', createdAt: new Date().toISOString() }),
-        fakePod({ name: 'pigrid-worker-abc-2', component: 'worker', node: 'node-b', podIP: '10.0.0.6', createdAt: new Date().toISOString(), containers: [{ ready: false, restarts: 2 }] }),
+        fakePod({
+          name: 'pigrid-worker-abc-1',
+          component: 'worker',
+          node: 'node-a',
+          podIP: '10.0.0.5',
+          createdAt: new Date().toISOString(),
+        }),
+        fakePod({
+          name: 'pigrid-worker-abc-2',
+          component: 'worker',
+          node: 'node-b',
+          podIP: '10.0.0.6',
+          createdAt: new Date().toISOString(),
+          containers: [{ ready: false, restarts: 2 }],
+        }),
       ]);
-      api.setHpas([fakeHpa({ name: 'pigrid-worker', target: { kind: 'Deployment', name: 'pigrid-worker' }, minReplicas: 2, maxReplicas: 20, currentReplicas: 2, desiredReplicas: 5, cpuTarget: 60, cpuCurrent: 91 })]);
-      api.setPodMetrics([fakePodMetrics({ name: 'pigrid-worker-abc-1', labels: labels('worker'), containers: [{ name: 'worker', cpu: '950m', memory: '80Mi' }] })]);
+      api.setHpas([
+        fakeHpa({
+          name: 'pigrid-worker',
+          target: { kind: 'Deployment', name: 'pigrid-worker' },
+          minReplicas: 2,
+          maxReplicas: 20,
+          currentReplicas: 2,
+          desiredReplicas: 5,
+          cpuTarget: 60,
+          cpuCurrent: 91,
+        }),
+      ]);
+      api.setPodMetrics([
+        fakePodMetrics({
+          name: 'pigrid-worker-abc-1',
+          labels: labels('worker'),
+          containers: [{ name: 'worker', cpu: '950m', memory: '80Mi' }],
+        }),
+      ]);
       const gw = await startProcess('gateway-k8s', 'gateway', {
-        PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: c.coordinator.ready.grpc, KUBECONFIG: api.writeKubeconfig(mkdtempSync(join(tmpdir(), 'pigrid-kube-'))),
+        PIGRID_HTTP_PORT: '0',
+        PIGRID_COORDINATOR: c.coordinator.ready.grpc,
+        KUBECONFIG: api.writeKubeconfig(mkdtempSync(join(tmpdir(), 'pigrid-kube-'))),
       });
       const { page, problems } = await openDashboard(browser, gw.ready.url);
-      await page.locator('#hpas', { hasText: 'HPA pigrid-worker: 2/5 replicas (min 2, max 20), CPU 91% of 60%' }).waitFor({ timeout: 10_000 });
+      await page
+        .locator('#hpas', { hasText: 'HPA pigrid-worker: 2/5 replicas (min 2, max 20), CPU 91% of 60%' })
+        .waitFor({ timeout: 10_000 });
       await page.locator('#pods tr', { hasText: 'pigrid-worker-abc-1' }).locator('td', { hasText: /^950$/ }).waitFor({ timeout: 10_000 });
       expect(await page.locator('#pods tr', { hasText: 'pigrid-worker-abc-2' }).textContent()).toMatch(/workerRunningno2/);
       expect(await page.locator('#pool').textContent()).toContain('namespace pigrid');
@@ -161,9 +230,16 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     expect(await page.locator('#submit-error').textContent()).toMatch(/needs a token: send Authorization: Bearer <token>/);
     await page.fill('#token', TOKEN);
     await page.locator('#token').dispatchEvent('change');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/calculate') && r.request().method() === 'POST'), page.click('#go')]);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/calculate') && r.request().method() === 'POST'),
+      page.click('#go'),
+    ]);
     expect(res.status()).toBe(202);
-    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('pigrid-token'))).toBe(TOKEN);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('pigrid-token'),
+      ),
+    ).toBe(TOKEN);
   });
 
   it('shows the server’s message for bad input', async () => {
@@ -179,11 +255,18 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     const liar = await startHostileWorker({ workerId: 'liar-1', capacity: 1, behaviour: { kind: 'wrong', offset: 9 } });
     try {
       const coordinator = await startProcess('coordinator-q', 'coordinator', {
-        PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_WORKERS: `${real.ready.grpc},${liar.address}`, PIGRID_THREADS: '1',
+        PIGRID_GRPC_PORT: '0',
+        PIGRID_DB_PATH: tempDbPath(),
+        PIGRID_WORKERS: `${real.ready.grpc},${liar.address}`,
+        PIGRID_THREADS: '1',
       });
       const gateway = await startProcess('gateway-q', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
       const url = gateway.ready.url;
-      const done = await waitDone(url, (await submit(url, { points: 40 * 1_000_000, mode: 'distributed', seed: 5, chunk_size: 1_000_000 })).id, 30_000);
+      const done = await waitDone(
+        url,
+        (await submit(url, { points: 40 * 1_000_000, mode: 'distributed', seed: 5, chunk_size: 1_000_000 })).id,
+        30_000,
+      );
       expect(done.status).toBe('completed');
       const page = await browser.newPage();
       await page.goto(url);

@@ -245,7 +245,10 @@ describe('DNS discovery against a real DNS server on loopback', () => {
     // One lookup = SRV alone, then A and AAAA of the one target together: never more than 2 at once.
     expect(dns.maxInFlight).toBe(2);
     // Each lookup starts after the previous one's two answer rounds, whatever the 10 ms interval says.
-    const srvAt = dns.queries().filter((q) => q.type === 'SRV').map((q) => q.at);
+    const srvAt = dns
+      .queries()
+      .filter((q) => q.type === 'SRV')
+      .map((q) => q.at);
     for (let i = 1; i < srvAt.length; i++) expect(srvAt[i] - srvAt[i - 1]).toBeGreaterThanOrEqual(2 * delayMs - 5);
     expect(w.sets).toEqual([['10.0.0.1:7001']]);
   });

@@ -41,7 +41,12 @@ it('follows workers added to and removed from the headless Service mid-run', asy
   // Scale up: worker-b appears in DNS.
   dns.setHeadlessService(SERVICE, [endpoint(w1, 'worker-a'), endpoint(w2, 'worker-b')]);
   const addedAt = Date.now();
-  await until('worker-b to receive leases', async () => (await poolView(url)).workers.find((w) => w.id === 'worker-b' && w.in_flight + w.chunks_completed > 0), 20_000, 50);
+  await until(
+    'worker-b to receive leases',
+    async () => (await poolView(url)).workers.find((w) => w.id === 'worker-b' && w.in_flight + w.chunks_completed > 0),
+    20_000,
+    50,
+  );
   const joinMs = Date.now() - addedAt;
 
   // Scale down: worker-a leaves DNS (its pod is no longer ready). It finishes what it holds, gets nothing new.

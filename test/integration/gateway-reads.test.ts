@@ -33,10 +33,14 @@ it('marks a running calculation no-cache, with an ETag that changes as it progre
   const first = await fetch(`${c.url}/api/calculate/${calc.id}`);
   expect(first.headers.get('cache-control')).toBe('no-cache');
   const tag = first.headers.get('etag');
-  await until('the ETag to change with progress', async () => {
-    const r = await fetch(`${c.url}/api/calculate/${calc.id}`, { headers: { 'if-none-match': tag! } });
-    return r.status === 200 ? true : undefined;
-  }, 30_000);
+  await until(
+    'the ETag to change with progress',
+    async () => {
+      const r = await fetch(`${c.url}/api/calculate/${calc.id}`, { headers: { 'if-none-match': tag! } });
+      return r.status === 200 ? true : undefined;
+    },
+    30_000,
+  );
   const res = await fetch(`${c.url}/api/calculate/${calc.id}/cancel`, { method: 'POST' });
   expect(res.status).toBe(200);
   const ended = await waitDone(c.url, calc.id);

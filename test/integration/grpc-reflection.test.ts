@@ -76,7 +76,11 @@ interface DeclaredField {
 
 /** Every field, enum value and rpc of a pigrid .proto file (flat messages and oneof blocks, which is all they use). */
 function readProtoFile(text: string): { pkg: string; fields: DeclaredField[]; enums: Record<string, [string, number][]>; rpcs: string[] } {
-  const lines = text.replace(/\/\/.*$/gm, '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .replace(/\/\/.*$/gm, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const stack: { kind: string; name: string }[] = [];
   const out = { pkg: '', fields: [] as DeclaredField[], enums: {} as Record<string, [string, number][]>, rpcs: [] as string[] };
   for (const line of lines) {
@@ -86,23 +90,36 @@ function readProtoFile(text: string): { pkg: string; fields: DeclaredField[]; en
       if (m[1] === 'enum') out.enums[m[2]] = [];
       if (!m[3]) stack.push({ kind: m[1], name: m[2] });
     } else if (line === '}') stack.pop();
-    else if ((m = line.match(/^rpc (\w+)\((stream )?(\w+)\) returns \((stream )?(\w+)\);$/))) out.rpcs.push(`${m[1]}(${m[2] ?? ''}${m[3]}) returns (${m[4] ?? ''}${m[5]})`);
-    else if ((m = line.match(/^(\w+) = (\d+);$/)) && stack.at(-1)?.kind === 'enum') out.enums[stack.at(-1)!.name].push([m[1], Number(m[2])]);
+    else if ((m = line.match(/^rpc (\w+)\((stream )?(\w+)\) returns \((stream )?(\w+)\);$/)))
+      out.rpcs.push(`${m[1]}(${m[2] ?? ''}${m[3]}) returns (${m[4] ?? ''}${m[5]})`);
+    else if ((m = line.match(/^(\w+) = (\d+);$/)) && stack.at(-1)?.kind === 'enum')
+      out.enums[stack.at(-1)!.name].push([m[1], Number(m[2])]);
     else if ((m = line.match(/^(optional |repeated )?([\w.]+) (\w+) = (\d+);$/))) {
       const oneof = stack.at(-1)?.kind === 'oneof' ? stack.at(-1)!.name : undefined;
       const message = stack.filter((s) => s.kind === 'message').at(-1)!.name;
-      out.fields.push({ message, name: m[3], number: Number(m[4]), type: m[2], label: (m[1]?.trim() ?? '') as DeclaredField['label'], oneof });
+      out.fields.push({
+        message,
+        name: m[3],
+        number: Number(m[4]),
+        type: m[2],
+        label: (m[1]?.trim() ?? '') as DeclaredField['label'],
+        oneof,
+      });
     } else if (!/^(syntax|option) /.test(line)) throw new Error(`test reader does not understand: ${line}`);
   }
   return out;
 }
 
 const FileDescriptorProto = (descriptor as unknown as { FileDescriptorProto: protobuf.Type }).FileDescriptorProto;
-const decode = (b: Uint8Array) => FileDescriptorProto.toObject(FileDescriptorProto.decode(b), { enums: Number, longs: Number, arrays: true }) as any;
+const decode = (b: Uint8Array) =>
+  FileDescriptorProto.toObject(FileDescriptorProto.decode(b), { enums: Number, longs: Number, arrays: true }) as any;
 const SCALARS: Record<number, string> = { 1: 'double', 3: 'int64', 5: 'int32', 8: 'bool', 9: 'string' };
 
 describe('reflection serves the proto files as written', () => {
-  for (const [file, server] of [['calculations', () => c.grpc], ['worker', () => c.workers[0].ready.grpc]] as const) {
+  for (const [file, server] of [
+    ['calculations', () => c.grpc],
+    ['worker', () => c.workers[0].ready.grpc],
+  ] as const) {
     it(`pigrid/v1/${file}.proto: file name, package, snake_case fields, proto3 optionals, enums and rpcs`, async () => {
       const name = `pigrid/v1/${file}.proto`;
       const [served, ...deps] = (await fileDescriptors(server(), { filename: name })).map(decode);
@@ -134,9 +151,17 @@ describe('reflection serves the proto files as written', () => {
         const synthetic = m.oneofDecl.map((o: any) => o.name.startsWith('_'));
         expect(synthetic).toEqual([...synthetic].sort((a, b) => Number(a) - Number(b)));
       }
-      expect(Object.fromEntries(served.enumType.map((e: any) => [e.name, e.value.map((v: any) => [v.name, v.number ?? 0])]))).toEqual(declared.enums);
-      expect(served.service.flatMap((s: any) => s.method.map((m: any) =>
-        `${m.name}(${m.clientStreaming ? 'stream ' : ''}${m.inputType.replace('.pigrid.v1.', '')}) returns (${m.serverStreaming ? 'stream ' : ''}${m.outputType.replace('.pigrid.v1.', '')})`))).toEqual(declared.rpcs);
+      expect(Object.fromEntries(served.enumType.map((e: any) => [e.name, e.value.map((v: any) => [v.name, v.number ?? 0])]))).toEqual(
+        declared.enums,
+      );
+      expect(
+        served.service.flatMap((s: any) =>
+          s.method.map(
+            (m: any) =>
+              `${m.name}(${m.clientStreaming ? 'stream ' : ''}${m.inputType.replace('.pigrid.v1.', '')}) returns (${m.serverStreaming ? 'stream ' : ''}${m.outputType.replace('.pigrid.v1.', '')})`,
+          ),
+        ),
+      ).toEqual(declared.rpcs);
     });
   }
 
@@ -148,21 +173,30 @@ describe('reflection serves the proto files as written', () => {
       return false;
     }
   })();
-  it.skipIf(!protoc)(`is byte for byte what protoc compiles from proto/${protoc ? '' : ' (SKIPPED: protoc is not on PATH; apt-get install protobuf-compiler)'}`, async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'pigrid-protoc-')), 'set.pb');
-    for (const [file, server] of [['calculations', c.grpc], ['worker', c.workers[0].ready.grpc]] as const) {
-      execFileSync('protoc', ['-I', join(appRoot(), 'proto'), `--descriptor_set_out=${out}`, `pigrid/v1/${file}.proto`]);
-      const set = (descriptor as any).FileDescriptorSet.decode(readFileSync(out));
-      const expected = Buffer.from(FileDescriptorProto.encode(set.file[0]).finish());
-      const [served] = await fileDescriptors(server, { filename: `pigrid/v1/${file}.proto` });
-      expect(Buffer.from(served).equals(expected)).toBe(true);
-    }
-  });
+  it.skipIf(!protoc)(
+    `is byte for byte what protoc compiles from proto/${protoc ? '' : ' (SKIPPED: protoc is not on PATH; apt-get install protobuf-compiler)'}`,
+    async () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'pigrid-protoc-')), 'set.pb');
+      for (const [file, server] of [
+        ['calculations', c.grpc],
+        ['worker', c.workers[0].ready.grpc],
+      ] as const) {
+        execFileSync('protoc', ['-I', join(appRoot(), 'proto'), `--descriptor_set_out=${out}`, `pigrid/v1/${file}.proto`]);
+        const set = (descriptor as any).FileDescriptorSet.decode(readFileSync(out));
+        const expected = Buffer.from(FileDescriptorProto.encode(set.file[0]).finish());
+        const [served] = await fileDescriptors(server, { filename: `pigrid/v1/${file}.proto` });
+        expect(Buffer.from(served).equals(expected)).toBe(true);
+      }
+    },
+  );
 
   it('grpc/health/v1/health.proto is served under its canonical name', async () => {
     const [health] = (await fileDescriptors(c.grpc, { symbol: 'grpc.health.v1.Health' })).map(decode);
     expect(health.name).toBe('grpc/health/v1/health.proto');
-    expect(health.messageType.find((m: any) => m.name === 'HealthListResponse').nestedType[0]).toMatchObject({ name: 'StatusesEntry', options: { mapEntry: true } });
+    expect(health.messageType.find((m: any) => m.name === 'HealthListResponse').nestedType[0]).toMatchObject({
+      name: 'StatusesEntry',
+      options: { mapEntry: true },
+    });
   });
 
   it('a request written from the proto file works: {"points":"1000000","chunk_size":"100000"}', async () => {

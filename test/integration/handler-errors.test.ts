@@ -59,17 +59,16 @@ function serviceOn(store: CalculationStore, log: Logger, extra: Partial<Coordina
   });
 }
 
-async function serveCalculations(service: CoordinatorService, log: Logger): Promise<{ server: PigridServer; client: CalculationsClient; address: string }> {
+async function serveCalculations(
+  service: CoordinatorService,
+  log: Logger,
+): Promise<{ server: PigridServer; client: CalculationsClient; address: string }> {
   const contract = loadContract();
   const server = await startGrpcServer({
     service: 'calculations',
     host: '127.0.0.1',
     port: 0,
-    register: (s) =>
-      s.addService(
-        contract.calculations.pigrid.v1.Calculations.service,
-        calculationsHandlers(service, 1, log),
-      ),
+    register: (s) => s.addService(contract.calculations.pigrid.v1.Calculations.service, calculationsHandlers(service, 1, log)),
   });
   servers.push(server);
   const address = `127.0.0.1:${server.port}`;
@@ -162,7 +161,9 @@ describe('Calculations gRPC handlers', () => {
 
     const errors = lines.filter((l) => l.startsWith('error'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^error fatal store write failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\) — the coordinator stops/);
+    expect(errors[0]).toMatch(
+      /^error fatal store write failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\) — the coordinator stops/,
+    );
     expect(fields(errors[0])).toMatchObject({ code: 'SQLITE_FULL', db: '/data/pigrid.db', op: 'apply', calculations: 'calc-1' });
   });
 });
@@ -187,7 +188,11 @@ describe('gateway routes', () => {
     expect(res.statusCode).toBe(500);
     const body = res.json();
     expect(Object.keys(body)).toEqual(['error']);
-    expect(body.error).toEqual({ code: 'INTERNAL', message: expect.stringMatching(/^internal error \(request req-\w+; details are in the gateway log\)$/), field: null });
+    expect(body.error).toEqual({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/^internal error \(request req-\w+; details are in the gateway log\)$/),
+      field: null,
+    });
     const requestId = /request (req-\w+)/.exec(body.error.message)![1];
     expect(res.body).not.toContain('TypeError');
 
@@ -250,13 +255,20 @@ describe('worker Work handler', () => {
     closers.push(() => stream.cancel());
     const failure = new Promise<NonNullable<WorkerMessage__Output['failure']>>((resolve, reject) => {
       stream.on('data', (msg: WorkerMessage__Output) => {
-        if (msg.hello) stream.write({ lease: { leaseId: 'lease-1', calculationId: 'calc-5', chunkIndex: 3, seed: 1, points: 1000, ttlMs: 10_000 } });
+        if (msg.hello)
+          stream.write({ lease: { leaseId: 'lease-1', calculationId: 'calc-5', chunkIndex: 3, seed: 1, points: 1000, ttlMs: 10_000 } });
         if (msg.failure) resolve(msg.failure);
       });
       stream.on('error', reject);
     });
 
-    expect(await failure).toMatchObject({ leaseId: 'lease-1', calculationId: 'calc-5', chunkIndex: '3', code: 'INTERNAL', message: 'internal error on worker w-test (see its log)' });
+    expect(await failure).toMatchObject({
+      leaseId: 'lease-1',
+      calculationId: 'calc-5',
+      chunkIndex: '3',
+      code: 'INTERNAL',
+      message: 'internal error on worker w-test (see its log)',
+    });
     const logged = lines.filter((l) => l.startsWith('error unexpected error taking a lease'));
     expect(logged).toHaveLength(1);
     const f = fields(logged[0]);

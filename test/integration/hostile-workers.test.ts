@@ -45,7 +45,13 @@ interface Grid {
 async function startGrid(workers: string[], env: Record<string, string> = {}, opts: { connected?: number } = {}): Promise<Grid> {
   const dbPath = tempDbPath();
   const connected = opts.connected ?? workers.length;
-  const coordinatorEnv = { PIGRID_METRICS_PORT: '0', PIGRID_DB_PATH: dbPath, PIGRID_WORKERS: workers.join(','), PIGRID_THREADS: '2', ...env };
+  const coordinatorEnv = {
+    PIGRID_METRICS_PORT: '0',
+    PIGRID_DB_PATH: dbPath,
+    PIGRID_WORKERS: workers.join(','),
+    PIGRID_THREADS: '2',
+    ...env,
+  };
   const coordinator = await startProcess('coordinator', 'coordinator', { PIGRID_GRPC_PORT: '0', ...coordinatorEnv });
   const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
   const grid = { coordinator, url: gateway.ready.url, grpc: coordinator.ready.grpc, dbPath, coordinatorEnv };
@@ -114,7 +120,10 @@ it('quarantines a worker with plausible but wrong counts once its first checked 
   await g.coordinator.waitFor(logLine('worker quarantined', { worker: 'liar-1' }), 5_000);
   expect(await coordinatorMetric(g, 'pigrid_workers_quarantined_total'), 'pigrid_workers_quarantined_total').toBeGreaterThanOrEqual(1);
   const status = await clusterStatus(g);
-  expect(status.quarantined.map((q) => ({ workerId: q.workerId, instanceId: q.instanceId }))).toContainEqual({ workerId: 'liar-1', instanceId: liar.instanceId });
+  expect(status.quarantined.map((q) => ({ workerId: q.workerId, instanceId: q.instanceId }))).toContainEqual({
+    workerId: 'liar-1',
+    instanceId: liar.instanceId,
+  });
 });
 
 it('rejects a result that names another chunk than its lease (lease_mismatch); the calculation does not get stuck', async () => {
@@ -127,7 +136,10 @@ it('rejects a result that names another chunk than its lease (lease_mismatch); t
   expect(crosser.stats.misaddressed).toBeGreaterThanOrEqual(1);
   expectExact(dist, want);
   await g.coordinator.waitFor(logLine('result rejected', { worker: ['crosser-2', crosser.address], reason: 'lease_mismatch' }), 5_000);
-  expect(await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'lease_mismatch' }), 'rejected{lease_mismatch}').toBeGreaterThanOrEqual(1);
+  expect(
+    await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'lease_mismatch' }),
+    'rejected{lease_mismatch}',
+  ).toBeGreaterThanOrEqual(1);
 });
 
 it('gives a worker that announces a huge capacity and never answers only its initial credits; backups finish its chunks', async () => {
@@ -160,7 +172,10 @@ it('rejects results for chunks never leased, under invented or look-alike lease 
   expect(forger.stats.forged).toBeGreaterThanOrEqual(2);
   expectExact(dist, want);
   await g.coordinator.waitFor(logLine('result rejected', { worker: ['forger-4', forger.address], reason: 'unknown_lease' }), 5_000);
-  expect(await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'unknown_lease' }), 'rejected{unknown_lease}').toBeGreaterThanOrEqual(1);
+  expect(
+    await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'unknown_lease' }),
+    'rejected{unknown_lease}',
+  ).toBeGreaterThanOrEqual(1);
   // Every forgery was rejected (some may be counted as `quarantined` if the coordinator stops trusting the forger).
   expect(await coordinatorMetric(g, 'pigrid_results_rejected_total'), 'rejected, all reasons').toBeGreaterThanOrEqual(forger.stats.forged);
 });
@@ -188,7 +203,11 @@ it('an impostor saying hello with a real worker id (another instance) does not t
     workerId: 'worker-a',
     capacity: 2,
     behaviour: { kind: 'honest' },
-    helloAfter: () => until('the real worker connected', async () => grid && (await clusterStatus(grid)).workers.some((w) => w.address === real.ready.grpc)),
+    helloAfter: () =>
+      until(
+        'the real worker connected',
+        async () => grid && (await clusterStatus(grid)).workers.some((w) => w.address === real.ready.grpc),
+      ),
   });
   grid = await startGrid([real.ready.grpc, impostor.address], {}, { connected: 1 });
   const g = grid;
@@ -219,10 +238,15 @@ it('a worker frozen past the lease TTL loses its leases to the other worker and 
   await g.coordinator.waitFor(logLine('worker unresponsive', { worker: ['frozen-7', frozen.ready.grpc] }), 4_000);
   // While it stays frozen the other worker moves on, and it is given nothing.
   const done = (await http(`${g.url}/api/calculate/${dist.id}`)).json.chunks_done as number;
-  await until('progress on the steady worker', async () => {
-    const now = (await http(`${g.url}/api/calculate/${dist.id}`)).json;
-    return now.chunks_done >= done + 5 || now.status !== 'running';
-  }, 5_000, 20);
+  await until(
+    'progress on the steady worker',
+    async () => {
+      const now = (await http(`${g.url}/api/calculate/${dist.id}`)).json;
+      return now.chunks_done >= done + 5 || now.status !== 'running';
+    },
+    5_000,
+    20,
+  );
   expect(await frozenView()).toMatchObject({ inFlight: 0, state: 'UNRESPONSIVE' });
 
   frozen.kill('SIGCONT');
@@ -248,10 +272,15 @@ it('catches a worker that is wrong on one result in ten, with VERIFY_RATE=0.25, 
   expectExact(dist, want);
   await g.coordinator.waitFor(logLine('worker quarantined', { worker: 'sloppy-8' }), 5_000).catch((err: Error) => {
     const w = sloppy.stats.wrong;
-    throw new Error(`${err.message}\n(it sent ${w} wrong results among ${sloppy.stats.results}; all unchecked by chance: 0.75^${w} = ${(0.75 ** w).toExponential(1)})`);
+    throw new Error(
+      `${err.message}\n(it sent ${w} wrong results among ${sloppy.stats.results}; all unchecked by chance: 0.75^${w} = ${(0.75 ** w).toExponential(1)})`,
+    );
   });
   expect(await coordinatorMetric(g, 'pigrid_workers_quarantined_total'), 'pigrid_workers_quarantined_total').toBeGreaterThanOrEqual(1);
-  expect(await coordinatorMetric(g, 'pigrid_verifications_total', { outcome: 'mismatch' }), 'verifications{mismatch}').toBeGreaterThanOrEqual(1);
+  expect(
+    await coordinatorMetric(g, 'pigrid_verifications_total', { outcome: 'mismatch' }),
+    'verifications{mismatch}',
+  ).toBeGreaterThanOrEqual(1);
   expect(dist.chunks_verified).toBeGreaterThanOrEqual(1);
   // It had committed unconfirmed chunks before its first wrong one was checked (all 7+ confirmed: p <= 0.25^7).
   expect(dist.chunks_recomputed).toBeGreaterThanOrEqual(1);
@@ -278,7 +307,11 @@ it('after a coordinator restart adopts a genuine result under its original lease
   const restarted = await startProcess('coordinator', 'coordinator', { ...g.coordinatorEnv, PIGRID_GRPC_PORT: g.grpc.split(':').pop()! });
   await until('the replayer on the new stream', () => replayer.stats.streams >= 2 && replayer.stats.forged >= 1, 10_000);
   const committedBy = (id: string) => auditChunks(g.dbPath, dist.id).chunks.filter((c) => c.worker_id === id);
-  await until('its genuine results adopted', () => committedBy('replayer-9').filter((c) => c.chunk_index !== FORGED).length === replayer.stats.replayed, 5_000);
+  await until(
+    'its genuine results adopted',
+    () => committedBy('replayer-9').filter((c) => c.chunk_index !== FORGED).length === replayer.stats.replayed,
+    5_000,
+  );
   expect(replayer.stats.replayed).toBeGreaterThanOrEqual(1);
   await restarted.waitFor(logLine('result rejected', { worker: ['replayer-9', replayer.address], reason: 'unknown_lease' }), 5_000);
   expect(committedBy('replayer-9').map((c) => c.chunk_index)).not.toContain(FORGED);
@@ -286,5 +319,8 @@ it('after a coordinator restart adopts a genuine result under its original lease
   real.kill('SIGCONT');
   stopped.splice(stopped.indexOf(real), 1);
   expectExact(await waitDone(g.url, dist.id, 30_000), single.inside);
-  expect(await metric(restarted.ready.metrics, 'pigrid_results_rejected_total', { reason: 'unknown_lease' }), 'rejected{unknown_lease}').toBeGreaterThanOrEqual(1);
+  expect(
+    await metric(restarted.ready.metrics, 'pigrid_results_rejected_total', { reason: 'unknown_lease' }),
+    'rejected{unknown_lease}',
+  ).toBeGreaterThanOrEqual(1);
 });

@@ -32,28 +32,89 @@ beforeEach(async () => {
   api = await startFakeKubeApi();
   dir = mkdtempSync(join(tmpdir(), 'pigrid-k8s-'));
   api.setPods([
-    fakePod({ name: 'pigrid-coordinator-0', component: 'coordinator', node: 'node-a', podIP: '10.244.1.5', createdAt: '2024-05-01T12:00:00Z' }),
-    fakePod({ name: 'pigrid-worker-7d9f8c6b5-abcde', component: 'worker', node: 'node-a', podIP: '10.244.1.9', createdAt: '2024-05-01T12:05:00Z', startedAt: '2024-05-01T12:05:02Z' }),
+    fakePod({
+      name: 'pigrid-coordinator-0',
+      component: 'coordinator',
+      node: 'node-a',
+      podIP: '10.244.1.5',
+      createdAt: '2024-05-01T12:00:00Z',
+    }),
+    fakePod({
+      name: 'pigrid-worker-7d9f8c6b5-abcde',
+      component: 'worker',
+      node: 'node-a',
+      podIP: '10.244.1.9',
+      createdAt: '2024-05-01T12:05:00Z',
+      startedAt: '2024-05-01T12:05:02Z',
+    }),
     fakePod({
       name: 'pigrid-worker-7d9f8c6b5-fghij',
       component: 'worker',
       node: 'node-b',
       podIP: '10.244.2.3',
       createdAt: '2024-05-01T11:10:00Z',
-      containers: [{ ready: false, restarts: 3 }, { ready: true, restarts: 1 }],
+      containers: [
+        { ready: false, restarts: 3 },
+        { ready: true, restarts: 1 },
+      ],
     }),
-    fakePod({ name: 'pigrid-worker-7d9f8c6b5-zzzzz', component: 'worker', phase: 'Pending', node: null, podIP: null, createdAt: '2024-05-01T12:09:30Z', startedAt: null }),
-    fakePod({ name: 'pigrid-gateway-5c4b3a2d1-qwert', component: 'gateway', node: 'node-b', podIP: '10.244.2.7', createdAt: '2024-05-01T12:00:00Z' }),
+    fakePod({
+      name: 'pigrid-worker-7d9f8c6b5-zzzzz',
+      component: 'worker',
+      phase: 'Pending',
+      node: null,
+      podIP: null,
+      createdAt: '2024-05-01T12:09:30Z',
+      startedAt: null,
+    }),
+    fakePod({
+      name: 'pigrid-gateway-5c4b3a2d1-qwert',
+      component: 'gateway',
+      node: 'node-b',
+      podIP: '10.244.2.7',
+      createdAt: '2024-05-01T12:00:00Z',
+    }),
     fakePod({ name: 'pigrid-migrate-x1y2z', node: 'node-a', podIP: '10.244.1.11', createdAt: '2024-05-01T12:00:00Z', phase: 'Succeeded' }),
-    fakePod({ name: 'unrelated-db-0', component: 'worker', partOf: 'someone-else', node: 'node-a', podIP: '10.244.1.99', createdAt: '2024-05-01T12:00:00Z' }),
+    fakePod({
+      name: 'unrelated-db-0',
+      component: 'worker',
+      partOf: 'someone-else',
+      node: 'node-a',
+      podIP: '10.244.1.99',
+      createdAt: '2024-05-01T12:00:00Z',
+    }),
   ]);
   api.setHpas([
-    fakeHpa({ name: 'pigrid-worker', target: { kind: 'Deployment', name: 'pigrid-worker' }, minReplicas: 1, maxReplicas: 8, currentReplicas: 3, desiredReplicas: 4, cpuTarget: 70, cpuCurrent: 85 }),
-    fakeHpa({ name: 'pigrid-gateway', target: { kind: 'Deployment', name: 'pigrid-gateway' }, maxReplicas: 3, currentReplicas: 1, desiredReplicas: 1 }),
+    fakeHpa({
+      name: 'pigrid-worker',
+      target: { kind: 'Deployment', name: 'pigrid-worker' },
+      minReplicas: 1,
+      maxReplicas: 8,
+      currentReplicas: 3,
+      desiredReplicas: 4,
+      cpuTarget: 70,
+      cpuCurrent: 85,
+    }),
+    fakeHpa({
+      name: 'pigrid-gateway',
+      target: { kind: 'Deployment', name: 'pigrid-gateway' },
+      maxReplicas: 3,
+      currentReplicas: 1,
+      desiredReplicas: 1,
+    }),
   ]);
   api.setPodMetrics([
-    fakePodMetrics({ name: 'pigrid-coordinator-0', labels: pigridLabels('coordinator'), containers: [{ name: 'coordinator', cpu: '250m', memory: '64Mi' }] }),
-    fakePodMetrics({ name: 'pigrid-worker-7d9f8c6b5-abcde', labels: pigridLabels('worker'), timestamp: '2024-05-01T12:00:25Z', containers: [{ name: 'worker', cpu: '1', memory: '123456Ki' }] }),
+    fakePodMetrics({
+      name: 'pigrid-coordinator-0',
+      labels: pigridLabels('coordinator'),
+      containers: [{ name: 'coordinator', cpu: '250m', memory: '64Mi' }],
+    }),
+    fakePodMetrics({
+      name: 'pigrid-worker-7d9f8c6b5-abcde',
+      labels: pigridLabels('worker'),
+      timestamp: '2024-05-01T12:00:25Z',
+      containers: [{ name: 'worker', cpu: '1', memory: '123456Ki' }],
+    }),
     fakePodMetrics({
       name: 'pigrid-worker-7d9f8c6b5-fghij',
       labels: pigridLabels('worker'),
@@ -63,8 +124,16 @@ beforeEach(async () => {
         { name: 'sidecar-1', cpu: '1500u', memory: '512k' },
       ],
     }),
-    fakePodMetrics({ name: 'pigrid-gateway-5c4b3a2d1-qwert', labels: pigridLabels('gateway'), containers: [{ name: 'gateway', cpu: '5m', memory: '100M' }] }),
-    fakePodMetrics({ name: 'unrelated-db-0', labels: { 'app.kubernetes.io/part-of': 'someone-else' }, containers: [{ name: 'db', cpu: '2', memory: '2Gi' }] }),
+    fakePodMetrics({
+      name: 'pigrid-gateway-5c4b3a2d1-qwert',
+      labels: pigridLabels('gateway'),
+      containers: [{ name: 'gateway', cpu: '5m', memory: '100M' }],
+    }),
+    fakePodMetrics({
+      name: 'unrelated-db-0',
+      labels: { 'app.kubernetes.io/part-of': 'someone-else' },
+      containers: [{ name: 'db', cpu: '2', memory: '2Gi' }],
+    }),
   ]);
 });
 
@@ -75,10 +144,7 @@ afterEach(async () => {
 });
 
 /** A gateway app whose reader loads the fake's kubeconfig through KUBECONFIG, the real loader path. */
-async function gateway(
-  reader: KubeReaderOptions = {},
-  routes: Partial<K8sRoutesOptions> = {},
-): Promise<FastifyInstance> {
+async function gateway(reader: KubeReaderOptions = {}, routes: Partial<K8sRoutesOptions> = {}): Promise<FastifyInstance> {
   const kube = createKubeReader({ ...reader, env: reader.env ?? { KUBECONFIG: api.writeKubeconfig(dir) } });
   const app = Fastify({ logger: false });
   registerK8sRoutes(app, { kube, clusterView: async () => CLUSTER_VIEW, now: () => NOW, ...routes });
@@ -95,7 +161,8 @@ async function get(app: FastifyInstance, url: string): Promise<any> {
   return body;
 }
 
-const calls = () => api.requests.map((r) => `${r.method} ${r.path}${r.query.labelSelector ? `?labelSelector=${r.query.labelSelector}` : ''}`);
+const calls = () =>
+  api.requests.map((r) => `${r.method} ${r.path}${r.query.labelSelector ? `?labelSelector=${r.query.labelSelector}` : ''}`);
 
 describe('GET /api/k8s/status', () => {
   it('groups pigrid pods by component with readiness, restarts, node and age', async () => {
@@ -104,12 +171,48 @@ describe('GET /api/k8s/status', () => {
     expect(body.namespace).toBe('pigrid');
     expect(body.errors).toEqual([]);
     expect(body.pods.coordinator).toEqual([
-      { name: 'pigrid-coordinator-0', phase: 'Running', ready: true, restarts: 0, node: 'node-a', age_seconds: 600, pod_ip: '10.244.1.5', started_at: '2024-05-01T12:00:00.000Z' },
+      {
+        name: 'pigrid-coordinator-0',
+        phase: 'Running',
+        ready: true,
+        restarts: 0,
+        node: 'node-a',
+        age_seconds: 600,
+        pod_ip: '10.244.1.5',
+        started_at: '2024-05-01T12:00:00.000Z',
+      },
     ]);
     expect(body.pods.worker).toEqual([
-      { name: 'pigrid-worker-7d9f8c6b5-abcde', phase: 'Running', ready: true, restarts: 0, node: 'node-a', age_seconds: 300, pod_ip: '10.244.1.9', started_at: '2024-05-01T12:05:02.000Z' },
-      { name: 'pigrid-worker-7d9f8c6b5-fghij', phase: 'Running', ready: false, restarts: 4, node: 'node-b', age_seconds: 3600, pod_ip: '10.244.2.3', started_at: '2024-05-01T11:10:00.000Z' },
-      { name: 'pigrid-worker-7d9f8c6b5-zzzzz', phase: 'Pending', ready: false, restarts: 0, node: null, age_seconds: 30, pod_ip: null, started_at: null },
+      {
+        name: 'pigrid-worker-7d9f8c6b5-abcde',
+        phase: 'Running',
+        ready: true,
+        restarts: 0,
+        node: 'node-a',
+        age_seconds: 300,
+        pod_ip: '10.244.1.9',
+        started_at: '2024-05-01T12:05:02.000Z',
+      },
+      {
+        name: 'pigrid-worker-7d9f8c6b5-fghij',
+        phase: 'Running',
+        ready: false,
+        restarts: 4,
+        node: 'node-b',
+        age_seconds: 3600,
+        pod_ip: '10.244.2.3',
+        started_at: '2024-05-01T11:10:00.000Z',
+      },
+      {
+        name: 'pigrid-worker-7d9f8c6b5-zzzzz',
+        phase: 'Pending',
+        ready: false,
+        restarts: 0,
+        node: null,
+        age_seconds: 30,
+        pod_ip: null,
+        started_at: null,
+      },
     ]);
     expect(body.pods.gateway.map((p: any) => p.name)).toEqual(['pigrid-gateway-5c4b3a2d1-qwert']);
     expect(body.pods.other.map((p: any) => [p.name, p.phase])).toEqual([['pigrid-migrate-x1y2z', 'Succeeded']]);
@@ -138,7 +241,13 @@ describe('GET /api/k8s/status', () => {
       message: expect.stringContaining('cpu resource utilization'),
     });
     // No minReplicas → Kubernetes' default 1; no CPU metric → nulls.
-    expect(body.hpas[0]).toMatchObject({ name: 'pigrid-gateway', min_replicas: 1, max_replicas: 3, target_cpu_utilization: null, current_cpu_utilization: null });
+    expect(body.hpas[0]).toMatchObject({
+      name: 'pigrid-gateway',
+      min_replicas: 1,
+      max_replicas: 3,
+      target_cpu_utilization: null,
+      current_cpu_utilization: null,
+    });
   });
 
   it('makes only the two allowed list calls, with the selector and the bearer token', async () => {
@@ -153,14 +262,18 @@ describe('GET /api/k8s/status', () => {
     expect(body.pods).toEqual({ coordinator: [], worker: [], gateway: [], other: [] });
     expect(body.hpas).toHaveLength(2);
     expect(body.coordinator).toEqual(CLUSTER_VIEW);
-    expect(body.errors).toEqual([{ source: 'pods', code: 'K8S_FORBIDDEN', message: expect.stringMatching(/ServiceAccount may not list pods .*check the Role/) }]);
+    expect(body.errors).toEqual([
+      { source: 'pods', code: 'K8S_FORBIDDEN', message: expect.stringMatching(/ServiceAccount may not list pods .*check the Role/) },
+    ]);
   });
 
   it('names horizontalpodautoscalers when RBAC refuses them', async () => {
     api.respond('hpas', { kind: 'status', code: 403 });
     const body = await get(await gateway(), '/api/k8s/status');
     expect(body.pods.worker).toHaveLength(3);
-    expect(body.errors).toEqual([{ source: 'hpas', code: 'K8S_FORBIDDEN', message: expect.stringContaining('horizontalpodautoscalers.autoscaling') }]);
+    expect(body.errors).toEqual([
+      { source: 'hpas', code: 'K8S_FORBIDDEN', message: expect.stringContaining('horizontalpodautoscalers.autoscaling') },
+    ]);
   });
 
   it('maps other API answers: HPAs 404 → K8S_NOT_FOUND, pods 500 → K8S_API_ERROR', async () => {
@@ -209,7 +322,10 @@ describe('GET /api/k8s/status', () => {
   it('reports K8S_UNREACHABLE when nothing listens', async () => {
     const port = api.port;
     await api.close();
-    writeFileSync(join(dir, 'dead'), `apiVersion: v1\nkind: Config\nclusters:\n- name: d\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: d\n  context:\n    cluster: d\n    user: u\ncurrent-context: d\n`);
+    writeFileSync(
+      join(dir, 'dead'),
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: d\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: d\n  context:\n    cluster: d\n    user: u\ncurrent-context: d\n`,
+    );
     const body = await get(await gateway({ env: { KUBECONFIG: join(dir, 'dead') } }), '/api/k8s/status');
     expect(body.namespace).toBe('pigrid'); // no context namespace → the default
     expect(body.errors.map((e: any) => e.code)).toEqual(['K8S_UNREACHABLE', 'K8S_UNREACHABLE']);
@@ -221,17 +337,22 @@ describe('GET /api/k8s/status', () => {
     const body = await get(failing, '/api/k8s/status');
     expect(body.pods.worker).toHaveLength(3);
     expect(body.coordinator).toEqual({ error: { code: 'COORDINATOR_UNAVAILABLE', message: expect.any(String) } });
-    expect(body.errors).toEqual([{ source: 'coordinator', code: 'COORDINATOR_UNAVAILABLE', message: expect.not.stringContaining('secret') }]);
+    expect(body.errors).toEqual([
+      { source: 'coordinator', code: 'COORDINATOR_UNAVAILABLE', message: expect.not.stringContaining('secret') },
+    ]);
 
     let aborted = false;
-    const slow = await gateway({}, {
-      coordinatorTimeoutMs: 200,
-      clusterView: (signal) =>
-        new Promise((resolve) => {
-          signal?.addEventListener('abort', () => (aborted = true));
-          setTimeout(resolve, 5000, CLUSTER_VIEW).unref();
-        }),
-    });
+    const slow = await gateway(
+      {},
+      {
+        coordinatorTimeoutMs: 200,
+        clusterView: (signal) =>
+          new Promise((resolve) => {
+            signal?.addEventListener('abort', () => (aborted = true));
+            setTimeout(resolve, 5000, CLUSTER_VIEW).unref();
+          }),
+      },
+    );
     const slowBody = await get(slow, '/api/k8s/status');
     expect(slowBody.coordinator.error.code).toBe('COORDINATOR_TIMEOUT');
     expect(slowBody.errors.map((e: any) => e.code)).toEqual(['COORDINATOR_TIMEOUT']);
@@ -242,7 +363,13 @@ describe('GET /api/k8s/status', () => {
 describe('GET /api/k8s/metrics', () => {
   it('reports usage in millicores and bytes with per-component totals', async () => {
     const body = await get(await gateway(), '/api/k8s/metrics');
-    expect(body).toMatchObject({ in_cluster: true, namespace: 'pigrid', errors: [], window_seconds: 15, timestamp: '2024-05-01T12:00:25.000Z' });
+    expect(body).toMatchObject({
+      in_cluster: true,
+      namespace: 'pigrid',
+      errors: [],
+      window_seconds: 15,
+      timestamp: '2024-05-01T12:00:25.000Z',
+    });
     expect(body.pods.map((p: any) => [p.name, p.component, p.cpu_millicores, p.memory_bytes])).toEqual([
       ['pigrid-coordinator-0', 'coordinator', 250, 64 * 2 ** 20],
       ['pigrid-gateway-5c4b3a2d1-qwert', 'gateway', 5, 100_000_000],
@@ -266,8 +393,16 @@ describe('GET /api/k8s/metrics', () => {
 
   it('takes components from the pod list when metrics items carry no labels', async () => {
     api.setPodMetrics([
-      fakePodMetrics({ name: 'pigrid-coordinator-0', labels: { 'app.kubernetes.io/part-of': 'pigrid' }, containers: [{ name: 'c', cpu: '10m', memory: '1Mi' }] }),
-      fakePodMetrics({ name: 'pigrid-gateway-5c4b3a2d1-qwert', labels: { 'app.kubernetes.io/part-of': 'pigrid' }, containers: [{ name: 'g', cpu: '20m', memory: '2Mi' }] }),
+      fakePodMetrics({
+        name: 'pigrid-coordinator-0',
+        labels: { 'app.kubernetes.io/part-of': 'pigrid' },
+        containers: [{ name: 'c', cpu: '10m', memory: '1Mi' }],
+      }),
+      fakePodMetrics({
+        name: 'pigrid-gateway-5c4b3a2d1-qwert',
+        labels: { 'app.kubernetes.io/part-of': 'pigrid' },
+        containers: [{ name: 'g', cpu: '20m', memory: '2Mi' }],
+      }),
     ]);
     const body = await get(await gateway(), '/api/k8s/metrics');
     expect(body.pods.map((p: any) => [p.name, p.component])).toEqual([
@@ -282,7 +417,9 @@ describe('GET /api/k8s/metrics', () => {
     const body = await get(await gateway(), '/api/k8s/metrics');
     expect(body.pods).toEqual([]);
     expect(body.window_seconds).toBeNull();
-    expect(body.errors).toEqual([{ source: 'metrics', code: 'METRICS_API_UNAVAILABLE', message: expect.stringContaining('metrics-server') }]);
+    expect(body.errors).toEqual([
+      { source: 'metrics', code: 'METRICS_API_UNAVAILABLE', message: expect.stringContaining('metrics-server') },
+    ]);
   });
 
   it('reports K8S_FORBIDDEN for pods.metrics.k8s.io', async () => {

@@ -9,8 +9,19 @@ import { LOAD_BENCH_CSV_COLUMNS } from '../../bench/load/csv.js';
 import { main, runLoadBench } from '../../bench/load/load-bench.js';
 
 type Status = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-interface FakeCalc { id: string; points: number; createdMs: number; finishMs: number; fails: boolean; cancelledMs: number | null }
-interface Replicas { desired: number; current: number; ready: number }
+interface FakeCalc {
+  id: string;
+  points: number;
+  createdMs: number;
+  finishMs: number;
+  fails: boolean;
+  cancelledMs: number | null;
+}
+interface Replicas {
+  desired: number;
+  current: number;
+  ready: number;
+}
 interface FakeConfig {
   inCluster: boolean;
   /** 0: calculations never finish. */
@@ -65,15 +76,30 @@ class FakeGateway {
   private view(c: FakeCalc): object {
     const status = this.status(c);
     const done = status === 'completed';
-    return { id: c.id, status, mode: 'distributed', points: String(c.points), points_done: done ? String(c.points) : '0',
-      progress: done ? 1 : 0, inside: null, result_pi: done ? 3.14159 : null, std_error: null, seed: null,
-      created_at: new Date().toISOString(), started_at: null, finished_at: null,
-      duration_ms: done ? Math.round(c.finishMs - c.createdMs) : null, error: status === 'failed' ? 'kernel crashed' : null };
+    return {
+      id: c.id,
+      status,
+      mode: 'distributed',
+      points: String(c.points),
+      points_done: done ? String(c.points) : '0',
+      progress: done ? 1 : 0,
+      inside: null,
+      result_pi: done ? 3.14159 : null,
+      std_error: null,
+      seed: null,
+      created_at: new Date().toISOString(),
+      started_at: null,
+      finished_at: null,
+      duration_ms: done ? Math.round(c.finishMs - c.createdMs) : null,
+      error: status === 'failed' ? 'kernel crashed' : null,
+    };
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     let body = '';
-    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
     req.on('end', () => {
       const send = (status: number, json: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
@@ -92,8 +118,14 @@ class FakeGateway {
         this.firstSubmitMs ??= now;
         const speed = this.cfg.pointsPerMsPerWorker * this.replicas().ready;
         const id = `calc-${this.calcs.size + 1}`;
-        const calc: FakeCalc = { id, points: points as number, createdMs: now, finishMs: speed > 0 ? now + (points as number) / speed : Infinity,
-          fails: !!this.cfg.failEvery && (this.calcs.size + 1) % this.cfg.failEvery === 0, cancelledMs: null };
+        const calc: FakeCalc = {
+          id,
+          points: points as number,
+          createdMs: now,
+          finishMs: speed > 0 ? now + (points as number) / speed : Infinity,
+          fails: !!this.cfg.failEvery && (this.calcs.size + 1) % this.cfg.failEvery === 0,
+          cancelledMs: null,
+        };
         this.calcs.set(id, calc);
         return send(202, this.view(calc));
       }
@@ -119,14 +151,33 @@ class FakeGateway {
     const names = (n: number): string[] => Array.from({ length: n }, (_, i) => `pigrid-worker-${i}`);
     const inCluster = this.cfg.inCluster;
     send(200, {
-      in_cluster: inCluster, namespace: inCluster ? 'pigrid' : null,
-      pods: { coordinator: [], gateway: [], worker: inCluster ? names(Math.max(r.desired, r.ready)).map((name, i) => ({ name, phase: 'Running', ready: i < r.ready })) : [] },
-      hpas: inCluster ? [{ name: 'pigrid-worker', target: { kind: 'Deployment', name: 'pigrid-worker' }, min_replicas: 1, max_replicas: 4,
-        current_replicas: r.current, desired_replicas: r.desired, target_cpu_utilization: 70, current_cpu_utilization: 90 }] : [],
+      in_cluster: inCluster,
+      namespace: inCluster ? 'pigrid' : null,
+      pods: {
+        coordinator: [],
+        gateway: [],
+        worker: inCluster ? names(Math.max(r.desired, r.ready)).map((name, i) => ({ name, phase: 'Running', ready: i < r.ready })) : [],
+      },
+      hpas: inCluster
+        ? [
+            {
+              name: 'pigrid-worker',
+              target: { kind: 'Deployment', name: 'pigrid-worker' },
+              min_replicas: 1,
+              max_replicas: 4,
+              current_replicas: r.current,
+              desired_replicas: r.desired,
+              target_cpu_utilization: 70,
+              current_cpu_utilization: 90,
+            },
+          ]
+        : [],
       coordinator: {
         workers: names(r.ready).map((id) => ({ id, address: `${id}:50052`, capacity: 2, in_flight: 1, state: 'READY' })),
-        total_capacity: 2 * r.ready, leases_in_flight: calcs.filter((s) => s === 'running').length,
-        backlog_chunks: String(4 * calcs.filter((s) => s === 'queued').length), active_calculations: calcs.filter((s) => s === 'running' || s === 'queued').length,
+        total_capacity: 2 * r.ready,
+        leases_in_flight: calcs.filter((s) => s === 'running').length,
+        backlog_chunks: String(4 * calcs.filter((s) => s === 'queued').length),
+        active_calculations: calcs.filter((s) => s === 'running' || s === 'queued').length,
       },
       errors: [],
     });
@@ -135,8 +186,15 @@ class FakeGateway {
   private k8sMetrics(send: (status: number, json: unknown) => void): void {
     if (!this.cfg.inCluster) return send(200, { pods: [], totals: {} });
     const ready = this.replicas().ready;
-    send(200, { pods: Array.from({ length: ready }, (_, i) => ({ name: `pigrid-worker-${i}`, component: 'worker', cpu_millicores: 400, memory_bytes: 1e8 })),
-      totals: { worker: { cpu_millicores: 400 * ready, memory_bytes: 1e8 * ready, pods: ready } } });
+    send(200, {
+      pods: Array.from({ length: ready }, (_, i) => ({
+        name: `pigrid-worker-${i}`,
+        component: 'worker',
+        cpu_millicores: 400,
+        memory_bytes: 1e8,
+      })),
+      totals: { worker: { cpu_millicores: 400 * ready, memory_bytes: 1e8 * ready, pods: ready } },
+    });
   }
 }
 
@@ -145,10 +203,15 @@ function parseCsv(text: string): { header: string[]; rows: Record<string, number
   const [head, ...lines] = text.trimEnd().split('\n');
   const header = head.split(',');
   const cells = lines.map((l) => l.split(','));
-  return { header, widths: cells.map((c) => c.length), rows: cells.map((c) => Object.fromEntries(header.map((h, i) => [h, c[i] === '' ? null : Number(c[i])]))) };
+  return {
+    header,
+    widths: cells.map((c) => c.length),
+    rows: cells.map((c) => Object.fromEntries(header.map((h, i) => [h, c[i] === '' ? null : Number(c[i])]))),
+  };
 }
 
-const stepScript = (up: Replicas, upAtMs: number, readyAtMs: number, downAtMs: number, readyDownAtMs: number) =>
+const stepScript =
+  (up: Replicas, upAtMs: number, readyAtMs: number, downAtMs: number, readyDownAtMs: number) =>
   (t: number | null): Replicas => {
     if (t === null || t < upAtMs) return { desired: 1, current: 1, ready: 1 };
     if (t >= readyDownAtMs) return { desired: 1, current: 1, ready: 1 };
@@ -158,18 +221,38 @@ const stepScript = (up: Replicas, upAtMs: number, readyAtMs: number, downAtMs: n
 
 describe('runLoadBench against a fake gateway', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
   async function setup(cfg: FakeConfig): Promise<{ fake: FakeGateway; outDir: string }> {
     const fake = await new FakeGateway(cfg).start();
     const outDir = await mkdtemp(join(tmpdir(), 'load-bench-'));
-    cleanups.push(() => fake.stop(), () => rm(outDir, { recursive: true, force: true }));
+    cleanups.push(
+      () => fake.stop(),
+      () => rm(outDir, { recursive: true, force: true }),
+    );
     return { fake, outDir };
   }
 
   it('records rows consistent with what the fake served, detects scale-up and scale-down, and stops by itself', async () => {
-    const { fake, outDir } = await setup({ inCluster: true, pointsPerMsPerWorker: 1000, rejectEvery: 5, failEvery: 4, statusFailOnCall: 3,
-      replicas: stepScript({ desired: 3, current: 3, ready: 3 }, 600, 1000, 3300, 3600) });
-    const options = { url: fake.url, durationS: 3, concurrency: 3, points: 300_000, sampleIntervalMs: 200, drainTimeoutS: 3, cooldownS: 1.5, outDir };
+    const { fake, outDir } = await setup({
+      inCluster: true,
+      pointsPerMsPerWorker: 1000,
+      rejectEvery: 5,
+      failEvery: 4,
+      statusFailOnCall: 3,
+      replicas: stepScript({ desired: 3, current: 3, ready: 3 }, 600, 1000, 3300, 3600),
+    });
+    const options = {
+      url: fake.url,
+      durationS: 3,
+      concurrency: 3,
+      points: 300_000,
+      sampleIntervalMs: 200,
+      drainTimeoutS: 3,
+      cooldownS: 1.5,
+      outDir,
+    };
     const started = performance.now();
     const summary = await runLoadBench(options);
     const elapsedS = (performance.now() - started) / 1000;
@@ -191,8 +274,14 @@ describe('runLoadBench against a fake gateway', () => {
     expect(fake.count('completed')).toBeGreaterThan(5);
     expect(summary.totals.completed).toBe(fake.count('completed'));
     expect(last.completed).toBe(fake.count('completed'));
-    expect(summary.totals).toMatchObject({ submitted: fake.posts, rejected: fake.rejected, failed: fake.count('failed'), cancelled: 0, abandoned: 0,
-      pointsCompleted: 300_000 * fake.count('completed') });
+    expect(summary.totals).toMatchObject({
+      submitted: fake.posts,
+      rejected: fake.rejected,
+      failed: fake.count('failed'),
+      cancelled: 0,
+      abandoned: 0,
+      pointsCompleted: 300_000 * fake.count('completed'),
+    });
     expect(last.failed).toBe(fake.rejected + fake.count('failed'));
     const integrated = rows.slice(1).reduce((sum, r, i) => sum + (r.samples_per_s_completed ?? 0) * (r.t_s! - rows[i].t_s!), 0);
     // t_s is rounded to the ms in the CSV, so the integral is exact only to ~0.1 %.
@@ -222,40 +311,82 @@ describe('runLoadBench against a fake gateway', () => {
     expect(summary.latencyMs.submit.count).toBe(fake.posts);
     expect(summary.latencyMs.server.count).toBe(fake.count('completed'));
     expect(JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'))).toEqual(summary);
-    expect(await readFile(join(outDir, 'chart.html'), 'utf8')).toMatch(/<svg [\s\S]*Replicas[\s\S]*Offered load[\s\S]*Throughput[\s\S]*Worker CPU/);
+    expect(await readFile(join(outDir, 'chart.html'), 'utf8')).toMatch(
+      /<svg [\s\S]*Replicas[\s\S]*Offered load[\s\S]*Throughput[\s\S]*Worker CPU/,
+    );
   });
 
   it('cancels what is still running after the drain timeout (local run: no pods, no HPA)', async () => {
-    const { fake, outDir } = await setup({ inCluster: false, pointsPerMsPerWorker: 0, replicas: () => ({ desired: 2, current: 2, ready: 2 }) });
+    const { fake, outDir } = await setup({
+      inCluster: false,
+      pointsPerMsPerWorker: 0,
+      replicas: () => ({ desired: 2, current: 2, ready: 2 }),
+    });
     const started = performance.now();
-    const summary = await runLoadBench({ url: fake.url, durationS: 1, concurrency: 2, points: 1000, sampleIntervalMs: 200, drainTimeoutS: 0.5, outDir });
+    const summary = await runLoadBench({
+      url: fake.url,
+      durationS: 1,
+      concurrency: 2,
+      points: 1000,
+      sampleIntervalMs: 200,
+      drainTimeoutS: 0.5,
+      outDir,
+    });
     // Nothing ever completes: without the drain timeout the run would never end.
     expect((performance.now() - started) / 1000).toBeLessThan(1 + 0.5 + 10);
     expect(summary.totals).toMatchObject({ submitted: 2, accepted: 2, completed: 0, abandoned: 2 });
     expect(fake.cancelCalls).toBe(2);
     expect(fake.count('cancelled')).toBe(2);
     const { rows } = parseCsv(await readFile(join(outDir, 'samples.csv'), 'utf8'));
-    expect(rows.every((r) => r.workers_ready === 2 && r.worker_pods_ready === null && r.hpa_desired_replicas === null && r.worker_cpu_millicores === null)).toBe(true);
+    expect(
+      rows.every(
+        (r) => r.workers_ready === 2 && r.worker_pods_ready === null && r.hpa_desired_replicas === null && r.worker_cpu_millicores === null,
+      ),
+    ).toBe(true);
     expect(rows[rows.length - 1]).toMatchObject({ submitted: 2, failed: 2, in_flight: 0 });
     expect(summary.replicas).toMatchObject({ readySource: 'workers_ready', maxSeen: 2, scaleUpS: null, scaleDownS: null });
   });
 
   it('stops an open loop at --max-requests or the duration, and an aborted run still cancels and writes its files', async () => {
-    const { fake, outDir } = await setup({ inCluster: false, pointsPerMsPerWorker: 0, replicas: () => ({ desired: 1, current: 1, ready: 1 }) });
-    const capped = await runLoadBench({ url: fake.url, durationS: 5, ratePerS: 50, maxRequests: 5, points: 10, sampleIntervalMs: 100, drainTimeoutS: 0, outDir });
+    const { fake, outDir } = await setup({
+      inCluster: false,
+      pointsPerMsPerWorker: 0,
+      replicas: () => ({ desired: 1, current: 1, ready: 1 }),
+    });
+    const capped = await runLoadBench({
+      url: fake.url,
+      durationS: 5,
+      ratePerS: 50,
+      maxRequests: 5,
+      points: 10,
+      sampleIntervalMs: 100,
+      drainTimeoutS: 0,
+      outDir,
+    });
     expect(capped.stoppedBy).toBe('max-requests');
     expect(capped.phases.loadEndS).toBeLessThan(2.5); // 5 requests at 50/s, long before the 5 s duration
     expect(fake.posts).toBe(5);
     expect(capped.totals).toMatchObject({ submitted: 5, abandoned: 5 });
 
-    const open = await runLoadBench({ url: fake.url, durationS: 1, ratePerS: 4, points: 10, sampleIntervalMs: 100, drainTimeoutS: 0, outDir });
+    const open = await runLoadBench({
+      url: fake.url,
+      durationS: 1,
+      ratePerS: 4,
+      points: 10,
+      sampleIntervalMs: 100,
+      drainTimeoutS: 0,
+      outDir,
+    });
     expect(open).toMatchObject({ stoppedBy: 'duration', loop: { kind: 'open', ratePerS: 4 }, totals: { submitted: 4, abandoned: 4 } });
     expect(open.phases.loadEndS).toBeGreaterThanOrEqual(1); // the load phase lasts the whole duration, not until the last submission
 
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
     const started = performance.now();
-    const aborted = await runLoadBench({ url: fake.url, durationS: 30, concurrency: 2, points: 10, sampleIntervalMs: 100, outDir }, { signal: controller.signal });
+    const aborted = await runLoadBench(
+      { url: fake.url, durationS: 30, concurrency: 2, points: 10, sampleIntervalMs: 100, outDir },
+      { signal: controller.signal },
+    );
     expect((performance.now() - started) / 1000).toBeLessThan(10); // aborted at 0.5 s of a 30 s run
     expect(aborted).toMatchObject({ stoppedBy: 'aborted', totals: { submitted: 2, abandoned: 2 } });
     expect(fake.cancelCalls).toBe(5 + 4 + 2);
@@ -263,7 +394,11 @@ describe('runLoadBench against a fake gateway', () => {
   });
 
   it('counts an unreachable gateway as errors and still ends on time', async () => {
-    const { fake, outDir } = await setup({ inCluster: false, pointsPerMsPerWorker: 1, replicas: () => ({ desired: 1, current: 1, ready: 1 }) });
+    const { fake, outDir } = await setup({
+      inCluster: false,
+      pointsPerMsPerWorker: 1,
+      replicas: () => ({ desired: 1, current: 1, ready: 1 }),
+    });
     const url = fake.url;
     await fake.stop();
     const summary = await runLoadBench({ url, durationS: 1, concurrency: 1, sampleIntervalMs: 200, drainTimeoutS: 1, outDir });
@@ -281,8 +416,14 @@ describe('runLoadBench against a fake gateway', () => {
 describe('load-bench CLI', () => {
   it('prints help and exits 0; reports every bad flag and exits 2', async () => {
     const out: string[] = [];
-    const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
-    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
+    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
     try {
       expect(await main(['--help'])).toBe(0);
       expect(out.join('')).toContain('--drain-timeout N');

@@ -72,7 +72,10 @@ beforeAll(async () => {
   });
   url = await running;
   env.PIGRID_URL = url;
-  await until('both workers connected', async () => (await poolView(url)).workers.filter((w) => w.state === 'READY').length === 2 || undefined);
+  await until(
+    'both workers connected',
+    async () => (await poolView(url)).workers.filter((w) => w.state === 'READY').length === 2 || undefined,
+  );
   // The exact answer, computed by the coordinator's own pool.
   reference = await waitDone(url, (await submit(url, { points: POINTS, mode: 'single', seed: SEED, chunk_size: CHUNK })).id);
   expect(reference.status).toBe('completed');
@@ -80,7 +83,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (runner && runner.exitCode === null && runner.signalCode === null) {
-    const pids = await status().then((s) => [s.coordinator, s.gateway, ...s.workers].map((p) => p.pid), () => []);
+    const pids = await status().then(
+      (s) => [s.coordinator, s.gateway, ...s.workers].map((p) => p.pid),
+      () => [],
+    );
     runner.kill('SIGKILL');
     for (const pid of pids) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
   }
@@ -88,7 +94,13 @@ afterAll(async () => {
 
 describe('local run', () => {
   it('runs mutual TLS by default, with a CA and a certificate per process made beside the database', () => {
-    expect(lines.some((l) => /mutual TLS on every gRPC hop; CA and certificates in \S+\/tls \(grpcurl: -cacert \S+ca\.pem -cert \S+client\.pem -key \S+client-key\.pem\)/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /mutual TLS on every gRPC hop; CA and certificates in \S+\/tls \(grpcurl: -cacert \S+ca\.pem -cert \S+client\.pem -key \S+client-key\.pem\)/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => /coordinator .*coordinator ready .*tls=mutual/.test(l))).toBe(true);
     expect(lines.some((l) => /worker-1 .*worker ready .*tls=mutual/.test(l))).toBe(true);
     expect(lines.some((l) => /PIGRID_INSECURE=true/.test(l))).toBe(false);
@@ -110,7 +122,10 @@ describe('local run', () => {
     expect(done.status).toBe('completed');
     expect(done.inside).toBe(reference.inside);
     // The coordinator sees the new process under the same worker id.
-    await until('local-worker-1 back in the pool', async () => (await poolView(url)).workers.some((w) => w.id === 'local-worker-1' && w.state === 'READY') || undefined);
+    await until(
+      'local-worker-1 back in the pool',
+      async () => (await poolView(url)).workers.some((w) => w.id === 'local-worker-1' && w.state === 'READY') || undefined,
+    );
     expect(lines.some((l) => /^worker-1 +\| exited SIGKILL; restarting in 0\.2 s \(restart 1\)$/.test(l))).toBe(true);
   });
 
@@ -118,7 +133,10 @@ describe('local run', () => {
     const up = await pigrid(['local', 'scale', '3', '--wait'], env);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/workers: 3 ready of 3 wanted/);
-    await until('3 workers in the pool', async () => (await poolView(url)).workers.filter((w) => w.state === 'READY').length === 3 || undefined);
+    await until(
+      '3 workers in the pool',
+      async () => (await poolView(url)).workers.filter((w) => w.state === 'READY').length === 3 || undefined,
+    );
     expect((await poolView(url)).workers.map((w) => w.id).sort()).toEqual(['local-worker-1', 'local-worker-2', 'local-worker-3']);
 
     const calc = await submit(url, { points: POINTS, mode: 'distributed', seed: SEED, chunk_size: CHUNK });
@@ -142,7 +160,9 @@ describe('local run', () => {
     runner.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(lines.at(-1)).toMatch(/local-run +\| all stopped$/);
-    const order = ['worker-1', 'coordinator', 'gateway'].map((n) => lines.findIndex((l) => new RegExp(`^${n} +\\| exited exit 0$`).test(l)));
+    const order = ['worker-1', 'coordinator', 'gateway'].map((n) =>
+      lines.findIndex((l) => new RegExp(`^${n} +\\| exited exit 0$`).test(l)),
+    );
     expect(order.every((i) => i > 0)).toBe(true);
     expect(order[0]).toBeLessThan(Math.min(order[1], order[2]));
     for (const pid of pids) expect(alive(pid)).toBe(false);

@@ -48,7 +48,9 @@ describe('metrics', () => {
     expect(during.get('pigrid_workers_connected{state="ready"}')).toBe(2);
     expect(during.get('pigrid_worker_capacity_threads')).toBe(2);
     expect(during.get('pigrid_calculations_active')).toBe(1);
-    const busy = await until('a busy worker pool', async () => ((await scrape(worker)).get('pigrid_worker_pool_utilization') === 1 ? true : undefined));
+    const busy = await until('a busy worker pool', async () =>
+      (await scrape(worker)).get('pigrid_worker_pool_utilization') === 1 ? true : undefined,
+    );
     expect(busy).toBe(true);
 
     await waitDone(c.url, calc.id);
@@ -69,9 +71,16 @@ describe('metrics', () => {
     const gateway = await scrape(c.url);
     expect(gateway.get('pigrid_http_request_duration_seconds_count{method="POST",route="/api/calculate",status_code="202"}')).toBe(1);
 
-    for (const [component, names] of [['coordinator', METRICS.coordinator], ['worker', METRICS.worker], ['gateway', METRICS.gateway]] as const) {
+    for (const [component, names] of [
+      ['coordinator', METRICS.coordinator],
+      ['worker', METRICS.worker],
+      ['gateway', METRICS.gateway],
+    ] as const) {
       const have = families(component === 'coordinator' ? after : component === 'worker' ? w1 : gateway);
-      expect(names.filter((n) => !have.has(n)), `${component} series missing`).toEqual([]);
+      expect(
+        names.filter((n) => !have.has(n)),
+        `${component} series missing`,
+      ).toEqual([]);
     }
   });
 });

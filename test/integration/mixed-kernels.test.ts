@@ -21,7 +21,10 @@ it('a native worker and a WebAssembly worker together give the single-mode count
   else console.log(`SKIPPED part: no native kernel on this machine (${KERNEL_CHOICE.reason}); both workers run ${native.ready.kernel}`);
   const dbPath = tempDbPath();
   const coordinator = await startProcess('coordinator', 'coordinator', {
-    PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: dbPath, PIGRID_WORKERS: `${native.ready.grpc},${wasm.ready.grpc}`, PIGRID_THREADS: '2',
+    PIGRID_GRPC_PORT: '0',
+    PIGRID_DB_PATH: dbPath,
+    PIGRID_WORKERS: `${native.ready.grpc},${wasm.ready.grpc}`,
+    PIGRID_THREADS: '2',
   });
   const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
   const url = gateway.ready.url;
@@ -42,5 +45,7 @@ it('refuses to start a worker whose PIGRID_KERNEL names a kernel this machine ca
     console.log('SKIPPED: this machine runs every native kernel, so none can be refused');
     return;
   }
-  await expect(startWorker('worker-refused', 1, { PIGRID_KERNEL: unavailable })).rejects.toThrow(/exited \(1\).*PIGRID_KERNEL|invalid kernel choice/s);
+  await expect(startWorker('worker-refused', 1, { PIGRID_KERNEL: unavailable })).rejects.toThrow(
+    /exited \(1\).*PIGRID_KERNEL|invalid kernel choice/s,
+  );
 });

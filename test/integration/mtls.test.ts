@@ -23,7 +23,14 @@ afterEach(async () => {
 });
 
 async function coordinatorFor(workers: string[], env: Record<string, string> = {}): Promise<Proc> {
-  return startProcess('coordinator', 'coordinator', { PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_WORKERS: workers.join(','), PIGRID_THREADS: '1', PIGRID_METRICS_PORT: '0', ...env });
+  return startProcess('coordinator', 'coordinator', {
+    PIGRID_GRPC_PORT: '0',
+    PIGRID_DB_PATH: tempDbPath(),
+    PIGRID_WORKERS: workers.join(','),
+    PIGRID_THREADS: '1',
+    PIGRID_METRICS_PORT: '0',
+    ...env,
+  });
 }
 
 async function gatewayFor(coordinator: Proc, env: Record<string, string> = {}): Promise<string> {
@@ -58,10 +65,17 @@ const SMALL = { points: 8 * 1_000_000, mode: 'distributed', seed: 11, chunk_size
 describe('the coordinator leases only to workers its CA vouches for', () => {
   it('gives a worker whose certificate is from another CA no lease, and reports it', async () => {
     const honest = await startWorker('worker-1', 1);
-    const rogue = await startHostileWorker({ workerId: 'rogue-1', capacity: 4, behaviour: { kind: 'wrong', offset: 7 }, certificate: await strangerFiles('worker', 'rogue-1') });
+    const rogue = await startHostileWorker({
+      workerId: 'rogue-1',
+      capacity: 4,
+      behaviour: { kind: 'wrong', offset: 7 },
+      certificate: await strangerFiles('worker', 'rogue-1'),
+    });
     try {
       const coordinator = await coordinatorFor([honest.ready.grpc, rogue.address]);
-      await coordinator.waitFor(new RegExp(`warn\\s+worker refused: no lease for it .*worker=${rogue.address.replace(/\./g, '\\.')}.*reason=tls`));
+      await coordinator.waitFor(
+        new RegExp(`warn\\s+worker refused: no lease for it .*worker=${rogue.address.replace(/\./g, '\\.')}.*reason=tls`),
+      );
       const url = await gatewayFor(coordinator);
       const done = await waitDone(url, (await submit(url, SMALL)).id, 30_000);
       expect(done.status).toBe('completed');
@@ -76,7 +90,12 @@ describe('the coordinator leases only to workers its CA vouches for', () => {
   it('refuses a worker whose hello claims another worker id than its certificate, and leaves the real one alone', async () => {
     const real = await startWorker('worker-1', 1);
     // A worker of the cluster's CA, certified as "impostor", saying hello as worker-1.
-    const impostor = await startHostileWorker({ workerId: 'worker-1', capacity: 4, behaviour: { kind: 'wrong', offset: 3 }, certificate: await identity('worker', 'impostor') });
+    const impostor = await startHostileWorker({
+      workerId: 'worker-1',
+      capacity: 4,
+      behaviour: { kind: 'wrong', offset: 3 },
+      certificate: await identity('worker', 'impostor'),
+    });
     try {
       const coordinator = await coordinatorFor([real.ready.grpc, impostor.address]);
       const refused = await coordinator.waitFor(/worker refused: no lease for it .*reason=identity_mismatch/);
@@ -122,7 +141,10 @@ describe('a worker takes Work streams only from the coordinator', () => {
   });
 
   it('runs plaintext only when told to, and says so', async () => {
-    const refused = await startProcess('worker-x', 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_INSECURE: 'false' }).then(() => 'started', (e: Error) => e.message);
+    const refused = await startProcess('worker-x', 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_INSECURE: 'false' }).then(
+      () => 'started',
+      (e: Error) => e.message,
+    );
     expect(refused).toMatch(/PIGRID_TLS_CA, PIGRID_TLS_CERT, PIGRID_TLS_KEY must name PEM files .*PIGRID_INSECURE=true/);
     const plain = await startProcess('worker-p', 'worker', { PIGRID_GRPC_PORT: '0', PIGRID_INSECURE: 'true' });
     expect(plain.lines.some((l) => /^warn\s+PIGRID_INSECURE=true: gRPC runs in plaintext/.test(l))).toBe(true);
@@ -133,7 +155,11 @@ describe('a worker takes Work streams only from the coordinator', () => {
 describe('certificates rotate under running processes', () => {
   it('a worker and a coordinator take new files without a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pigrid-rotate-'));
-    const files = (name: string): IdentityFiles => ({ ca: join(dir, 'ca.pem'), cert: join(dir, `${name}.pem`), key: join(dir, `${name}-key.pem`) });
+    const files = (name: string): IdentityFiles => ({
+      ca: join(dir, 'ca.pem'),
+      cert: join(dir, `${name}.pem`),
+      key: join(dir, `${name}-key.pem`),
+    });
     const ca = await LocalCa.inDirectory(dir, 'rotation CA');
     await ca.identityFiles(dir, 'w1', 'worker', 'worker-1');
     await ca.identityFiles(dir, 'c', 'coordinator');

@@ -34,7 +34,9 @@ it('re-leases the chunks of a silently cut worker and detects it dead within sec
   const single = await waitDone(url, (await submit(url, { points: POINTS, mode: 'single', seed: 77, chunk_size: CHUNK })).id);
 
   const dist = await submit(url, { points: POINTS, mode: 'distributed', seed: 77, chunk_size: CHUNK });
-  await until('the cut worker to hold a lease', async () => (await poolView(url)).workers.find((w) => w.id === 'worker-cut' && w.in_flight > 0));
+  await until('the cut worker to hold a lease', async () =>
+    (await poolView(url)).workers.find((w) => w.id === 'worker-cut' && w.in_flight > 0),
+  );
   proxy.freeze();
   const frozenAt = Date.now();
 
@@ -48,5 +50,7 @@ it('re-leases the chunks of a silently cut worker and detects it dead within sec
   await until('the dead stream to be dropped', async () => !(await poolView(url)).workers.some((w) => w.id === 'worker-cut'), 30_000, 200);
   const detectMs = Date.now() - frozenAt;
   expect(detectMs).toBeLessThan(20_000);
-  console.log(`network loss: ${result.chunks_released} chunks re-leased after lease expiry (TTL 2 s); dead stream dropped ${detectMs} ms after the cut`);
+  console.log(
+    `network loss: ${result.chunks_released} chunks re-leased after lease expiry (TTL 2 s); dead stream dropped ${detectMs} ms after the cut`,
+  );
 });

@@ -26,12 +26,40 @@ afterAll(async () => {
 
 function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
   return {
-    id, mode: 'distributed', points: 100_000, seed: 3, chunkSize: 1000, chunkCount: 100, status,
-    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0, chunksVerified: 0, chunksRecomputed: 0, verifiedBy: {},
-    createdAtMs: 1, startedAtMs: null, finishedAtMs: null, error: null, errorCode: null,
+    id,
+    mode: 'distributed',
+    points: 100_000,
+    seed: 3,
+    chunkSize: 1000,
+    chunkCount: 100,
+    status,
+    inside: 0,
+    pointsDone: 0,
+    chunksDone: 0,
+    chunksReleased: 0,
+    duplicateResults: 0,
+    chunksVerified: 0,
+    chunksRecomputed: 0,
+    verifiedBy: {},
+    createdAtMs: 1,
+    startedAtMs: null,
+    finishedAtMs: null,
+    error: null,
+    errorCode: null,
   };
 }
-const commit = (chunkIndex: number) => ({ calculationId: 'a', chunkIndex, points: 1000, inside: 785, workerId: 'w', instanceId: 'i', elapsedMs: 1, committedAtMs: 2, verifiedBy: null, check: 'none' as const });
+const commit = (chunkIndex: number) => ({
+  calculationId: 'a',
+  chunkIndex,
+  points: 1000,
+  inside: 785,
+  workerId: 'w',
+  instanceId: 'i',
+  elapsedMs: 1,
+  committedAtMs: 2,
+  verifiedBy: null,
+  check: 'none' as const,
+});
 
 describe.skipIf(unsupported)(`full disk${unsupported ? ` (SKIPPED: ${unsupported})` : ''}`, () => {
   let dir: string;
@@ -77,7 +105,9 @@ describe.skipIf(unsupported)(`full disk${unsupported ? ` (SKIPPED: ${unsupported
     const c = await startCluster({ workers: 1, workerThreads: 1, coordinatorThreads: 1, dbPath });
     const single = await waitDone(c.url, (await submit(c.url, { points: POINTS, mode: 'single', seed: 77, chunk_size: CHUNK })).id);
     const dist = await submit(c.url, { points: POINTS, mode: 'distributed', seed: 77, chunk_size: CHUNK });
-    await until('some chunks committed', async () => ((await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 3 ? true : undefined));
+    await until('some chunks committed', async () =>
+      (await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 3 ? true : undefined,
+    );
 
     // Stop the calculation's progress (its worker dies; the coordinator puts its leases back, a write that still
     // fits), so that the next write is the submission's.
@@ -89,7 +119,11 @@ describe.skipIf(unsupported)(`full disk${unsupported ? ` (SKIPPED: ${unsupported
     const refused = await http(`${c.url}/api/calculate`, 'POST', { points: POINTS, mode: 'distributed', seed: 1, chunk_size: CHUNK });
     expect(refused.status).toBe(503);
     expect(refused.json).toEqual({
-      error: { code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/cannot write its database and is stopping; nothing committed is lost/), field: null },
+      error: {
+        code: 'STORE_UNAVAILABLE',
+        message: expect.stringMatching(/cannot write its database and is stopping; nothing committed is lost/),
+        field: null,
+      },
     });
     const first = c.coordinator;
     expect(await first.exited).toBe(74);

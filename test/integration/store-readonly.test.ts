@@ -27,7 +27,9 @@ describe.skipIf(unsupported)(`read-only database${unsupported ? ` (SKIPPED: ${un
     const c = await startCluster({ workers: 1, workerThreads: 1, coordinatorThreads: 1, dbPath });
     const single = await waitDone(c.url, (await submit(c.url, { points: POINTS, mode: 'single', seed: 31, chunk_size: CHUNK })).id);
     const dist = await submit(c.url, { points: POINTS, mode: 'distributed', seed: 31, chunk_size: CHUNK });
-    await until('some chunks committed', async () => ((await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 3 ? true : undefined));
+    await until('some chunks committed', async () =>
+      (await http(`${c.url}/api/calculate/${dist.id}`)).json.chunks_done >= 3 ? true : undefined,
+    );
 
     // The database and its WAL. Not the -shm: it is memory-mapped, and an immutable mapping is a SIGBUS, not an error.
     frozen.push(dbPath, `${dbPath}-wal`);
@@ -38,7 +40,9 @@ describe.skipIf(unsupported)(`read-only database${unsupported ? ` (SKIPPED: ${un
     const fatal = first.lines.filter((l) => l.includes('fatal store write failed'));
     expect(fatal).toHaveLength(1);
     expect(fatal[0]).toMatch(
-      new RegExp(`^error fatal store write failed: SQLITE_(IOERR|READONLY)\\w* .*\\(db=${dbPath}\\) — the coordinator stops; fix the cause and restart: nothing committed is lost `),
+      new RegExp(
+        `^error fatal store write failed: SQLITE_(IOERR|READONLY)\\w* .*\\(db=${dbPath}\\) — the coordinator stops; fix the cause and restart: nothing committed is lost `,
+      ),
     );
     expect(fatal[0]).toMatch(/ op=apply /);
     // One error line, no raw stack trace, no uncaught error: the follow-on failures are quiet.

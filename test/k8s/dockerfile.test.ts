@@ -17,7 +17,11 @@ interface Stage {
 }
 
 function parseDockerfile(text: string): { args: Record<string, string>; stages: Stage[] } {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const args: Record<string, string> = {};
   const stages: Stage[] = [];
   for (const line of lines) {
@@ -40,7 +44,11 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
 const dockerfile = parseDockerfile(readFileSync(repoPath('Dockerfile'), 'utf8'));
 const runtime = dockerfile.stages.at(-1) as Stage;
 const build = dockerfile.stages[0];
-const run = (s: Stage): string => s.body.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+const run = (s: Stage): string =>
+  s.body
+    .filter((i) => i.op === 'RUN')
+    .map((i) => i.args)
+    .join('\n');
 
 describe('Dockerfile', () => {
   it('builds in one stage and runs in another, both from a pinned node 20 slim image', () => {
@@ -104,7 +112,10 @@ describe('Dockerfile', () => {
 });
 
 describe('.dockerignore', () => {
-  const ignored = readFileSync(repoPath('.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignored = readFileSync(repoPath('.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
   it('keeps host build output, dependencies and git history out of the context', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '.env']));
@@ -124,9 +135,23 @@ describe('.dockerignore', () => {
   it('keeps everything the build reads, including every folder tsconfig.build.json compiles', () => {
     const build = JSON.parse(readFileSync(repoPath('tsconfig.build.json'), 'utf8')) as { include: string[] };
     const needed = [
-      'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'main.ts',
-      'proto', 'generated', 'scripts', 'shared', 'coordinator', 'worker', 'gateway', 'gateway/public',
-      'native', 'native/src', 'native/binding.gyp', 'native/scripts',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'main.ts',
+      'proto',
+      'generated',
+      'scripts',
+      'shared',
+      'coordinator',
+      'worker',
+      'gateway',
+      'gateway/public',
+      'native',
+      'native/src',
+      'native/binding.gyp',
+      'native/scripts',
       ...build.include.map((i) => i.replace(/\/\*.*$/, '')),
     ];
     for (const path of needed) expect(isIgnored(path), path).toBe(false);
@@ -140,7 +165,10 @@ describe('.dockerignore', () => {
     const build = JSON.parse(readFileSync(repoPath('tsconfig.build.json'), 'utf8')) as { include: string[] };
     for (const path of ['test', 'bench', 'harness']) {
       expect(isIgnored(path), path).toBe(true);
-      expect(build.include.some((i) => i === path || i.startsWith(`${path}/`)), `tsconfig.build.json compiles ${path}`).toBe(false);
+      expect(
+        build.include.some((i) => i === path || i.startsWith(`${path}/`)),
+        `tsconfig.build.json compiles ${path}`,
+      ).toBe(false);
     }
   });
 });

@@ -16,7 +16,10 @@ const pod = (namespace: string, labels: Record<string, string>, ports: { name: s
 const ip = (addr: string): Endpoint => ({ label: addr, pod: false, namespaceLabels: {}, labels: {}, containerPorts: [], ip: addr });
 
 const np = (name: string, spec: Record<string, unknown>): K8sObject => ({
-  apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'app' }, spec,
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name, namespace: 'app' },
+  spec,
 });
 
 const a = pod('app', { role: 'a' });
@@ -30,8 +33,15 @@ describe('NetworkPolicy evaluator', () => {
   });
 
   it('needs both the egress of the source and the ingress of the destination', () => {
-    const ingress = np('in', { podSelector: { matchLabels: { role: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'a' } } }] }] });
-    const egress = np('out', { podSelector: { matchLabels: { role: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { role: 'b' } } }] }] });
+    const ingress = np('in', {
+      podSelector: { matchLabels: { role: 'b' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { role: 'a' } } }] }],
+    });
+    const egress = np('out', {
+      podSelector: { matchLabels: { role: 'a' } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ podSelector: { matchLabels: { role: 'b' } } }] }],
+    });
     expect(isAllowed([denyAll, ingress], a, b, 50061)).toBe(false);
     expect(isAllowed([denyAll, ingress, egress], a, b, 50061)).toBe(true);
   });
@@ -41,7 +51,10 @@ describe('NetworkPolicy evaluator', () => {
       podSelector: { matchLabels: { role: 'b' } },
       ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'obs' } }, podSelector: { matchLabels: { role: 'x' } } }] }],
     });
-    const podOnly = np('q', { podSelector: { matchLabels: { role: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'a' } } }] }] });
+    const podOnly = np('q', {
+      podSelector: { matchLabels: { role: 'b' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { role: 'a' } } }] }],
+    });
     expect(isAllowed([samePeer], other, b, 1)).toBe(false);
     expect(isAllowed([samePeer], pod('mon', { role: 'x' }), b, 1)).toBe(true);
     expect(isAllowed([podOnly], other, b, 1)).toBe(false);
@@ -58,7 +71,11 @@ describe('NetworkPolicy evaluator', () => {
   });
 
   it('applies ipBlock with except to addresses, not to pods', () => {
-    const egress = np('e', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] });
+    const egress = np('e', {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }],
+    });
     expect(isAllowed([egress], a, ip('10.2.3.4'), 443)).toBe(true);
     expect(isAllowed([egress], a, ip('10.1.3.4'), 443)).toBe(false);
     expect(isAllowed([egress], a, b, 443)).toBe(false);

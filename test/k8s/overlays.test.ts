@@ -75,7 +75,8 @@ describe.skipIf(!kubectl)(`kustomize overlays${kubectl ? '' : ' (SKIPPED: kubect
     const objs = rendered.production ?? [];
     const monitors = objs.filter((x) => x.kind === 'PodMonitor' || x.kind === 'ServiceMonitor').map((x) => `${x.kind}/${x.metadata.name}`);
     expect(monitors.sort()).toEqual(['PodMonitor/pigrid-coordinator', 'PodMonitor/pigrid-worker', 'ServiceMonitor/pigrid-gateway']);
-    const rules = objs.filter((x) => x.kind === 'PrometheusRule')
+    const rules = objs
+      .filter((x) => x.kind === 'PrometheusRule')
       .flatMap((x) => (x.spec as { groups: { rules: { alert?: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert)));
     expect(rules).toEqual(expect.arrayContaining(['PigridResultMismatch', 'PigridBacklogWithoutWorkers', 'PigridWorkerDown']));
   });
@@ -88,12 +89,21 @@ describe.skipIf(!kubectl)(`kustomize overlays${kubectl ? '' : ' (SKIPPED: kubect
     const json = (dashboards[0] as { json: { uid: string; title: string; templating: { list: { name: string; type: string }[] } } }).json;
     expect(json.uid).toBe('pigrid-overview');
     expect(json.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
-    const exprs = dashboardTargets(json).map((t) => t.expr).join('\n');
+    const exprs = dashboardTargets(json)
+      .map((t) => t.expr)
+      .join('\n');
     // Each topic the issue asks for has a query on its series (the names are checked against the app by monitoring-rules).
     for (const series of [
-      'pigrid_samples_total', 'pigrid_backlog_chunks', 'pigrid_workers_connected', 'pigrid_leases_in_flight', 'pigrid_result_mismatches_total',
-      'pigrid_workers_quarantined', 'pigrid_results_rejected_total', 'pigrid_http_request_duration_seconds_bucket',
-    ]) expect(exprs).toContain(series);
+      'pigrid_samples_total',
+      'pigrid_backlog_chunks',
+      'pigrid_workers_connected',
+      'pigrid_leases_in_flight',
+      'pigrid_result_mismatches_total',
+      'pigrid_workers_quarantined',
+      'pigrid_results_rejected_total',
+      'pigrid_http_request_duration_seconds_bucket',
+    ])
+      expect(exprs).toContain(series);
     // The small overlays have no Grafana to feed (keda builds on production and keeps it).
     for (const other of ['base', 'k3s-1c1g']) expect(grafanaDashboards(rendered[other] ?? [])).toEqual([]);
     expect(grafanaDashboards(rendered.keda ?? []).map((m) => m.obj.metadata.name)).toEqual(['pigrid-grafana-dashboard']);

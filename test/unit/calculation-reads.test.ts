@@ -10,10 +10,25 @@ import type { CoordinatorClient } from '../../gateway/coordinator-client.js';
 
 function calc(id: string, status: Calculation__Output['status'], chunksDone: number): Calculation__Output {
   return {
-    id, status, mode: 'MODE_DISTRIBUTED', points: '1000', pointsDone: String(chunksDone * 100), progress: chunksDone / 10,
-    inside: String(chunksDone * 78), seed: '1', chunkSize: '100', chunkCount: '10', chunksDone: String(chunksDone),
-    createdAtMs: '1', error: '', errorCode: '', chunksReleased: '0', duplicateResults: '0', chunksVerified: '0',
-    chunksRecomputed: '0', verifiedBy: [],
+    id,
+    status,
+    mode: 'MODE_DISTRIBUTED',
+    points: '1000',
+    pointsDone: String(chunksDone * 100),
+    progress: chunksDone / 10,
+    inside: String(chunksDone * 78),
+    seed: '1',
+    chunkSize: '100',
+    chunkCount: '10',
+    chunksDone: String(chunksDone),
+    createdAtMs: '1',
+    error: '',
+    errorCode: '',
+    chunksReleased: '0',
+    duplicateResults: '0',
+    chunksVerified: '0',
+    chunksRecomputed: '0',
+    verifiedBy: [],
   } as unknown as Calculation__Output;
 }
 

@@ -30,7 +30,8 @@ describe('parseEvent', () => {
   });
 });
 
-const calc = (points_done: number, extra: Partial<CalculationJson> = {}) => ({ points: 1_000, points_done, inside: 0, started_at: null, finished_at: null, ...extra }) as CalculationJson;
+const calc = (points_done: number, extra: Partial<CalculationJson> = {}) =>
+  ({ points: 1_000, points_done, inside: 0, started_at: null, finished_at: null, ...extra }) as CalculationJson;
 
 describe('RateMeter', () => {
   it('gives the recent rate and the time left at that rate', () => {
@@ -61,7 +62,11 @@ describe('running estimate of π', () => {
 
 describe('readyFields', () => {
   it('reads key=value ready lines of the text logger and JSON ready lines', () => {
-    expect(readyFields('info  worker ready worker=local-worker-1 grpc=127.0.0.1:50061 kernel="wasm simd"')).toEqual({ worker: 'local-worker-1', grpc: '127.0.0.1:50061', kernel: 'wasm simd' });
+    expect(readyFields('info  worker ready worker=local-worker-1 grpc=127.0.0.1:50061 kernel="wasm simd"')).toEqual({
+      worker: 'local-worker-1',
+      grpc: '127.0.0.1:50061',
+      kernel: 'wasm simd',
+    });
     expect(readyFields('{"level":30,"msg":"gateway ready","url":"http://127.0.0.1:8080"}')).toMatchObject({ url: 'http://127.0.0.1:8080' });
     expect(readyFields('info  worker connected worker=coordinator')).toBeUndefined();
     expect(readyFields('info  Server listening at http://127.0.0.1:8080')).toBeUndefined();

@@ -26,7 +26,7 @@ function problemsOf(load: () => unknown): readonly string[] {
 
 describe('coordinator config', () => {
   it('has the documented defaults, the scheduler defaults from the core, and is frozen', () => {
-    const c = loadCoordinatorConfig({ ...PLAINTEXT, });
+    const c = loadCoordinatorConfig({ ...PLAINTEXT });
     expect(c).toMatchObject({
       host: '127.0.0.1',
       grpcPort: DEFAULT_PORTS.coordinatorGrpc,
@@ -46,7 +46,8 @@ describe('coordinator config', () => {
   });
 
   it('reads worker addresses and DNS settings in the forms discovery uses', () => {
-    const c = loadCoordinatorConfig({ ...PLAINTEXT, 
+    const c = loadCoordinatorConfig({
+      ...PLAINTEXT,
       PIGRID_WORKERS: ' b:2 , [::1]:3,Worker-0.Local:50061,',
       PIGRID_WORKER_SERVICE: 'Pigrid-Worker.pigrid.svc.cluster.local.',
       PIGRID_WORKER_PORT_NAME: 'work',
@@ -60,7 +61,8 @@ describe('coordinator config', () => {
 
   it('names every bad variable and its rule in one error', () => {
     const problems = problemsOf(() =>
-      loadCoordinatorConfig({ ...PLAINTEXT, 
+      loadCoordinatorConfig({
+        ...PLAINTEXT,
         PIGRID_WORKERS: 'ok:1,nope,,x:99999',
         PIGRID_WORKER_SERVICE: 'bad name',
         PIGRID_WORKER_PORT_NAME: 'Not_A_Port_Name',
@@ -86,33 +88,33 @@ describe('coordinator config', () => {
 
 describe('worker config', () => {
   it('defaults its identity to POD_NAME and its ports to the shared defaults', () => {
-    expect(loadWorkerConfig({ ...PLAINTEXT,  POD_NAME: 'pigrid-worker-abc' })).toMatchObject({
+    expect(loadWorkerConfig({ ...PLAINTEXT, POD_NAME: 'pigrid-worker-abc' })).toMatchObject({
       workerId: 'pigrid-worker-abc',
       grpcPort: DEFAULT_PORTS.workerGrpc,
       metricsPort: DEFAULT_PORTS.workerMetrics,
       drainGraceMs: 20_000,
     });
-    expect(loadWorkerConfig({ ...PLAINTEXT,  POD_NAME: 'p', PIGRID_WORKER_ID: 'w-1' }).workerId).toBe('w-1');
-    expect(problemsOf(() => loadWorkerConfig({ ...PLAINTEXT,  PIGRID_THREADS: '0', PIGRID_GRPC_PORT: 'x' }))).toHaveLength(2);
+    expect(loadWorkerConfig({ ...PLAINTEXT, POD_NAME: 'p', PIGRID_WORKER_ID: 'w-1' }).workerId).toBe('w-1');
+    expect(problemsOf(() => loadWorkerConfig({ ...PLAINTEXT, PIGRID_THREADS: '0', PIGRID_GRPC_PORT: 'x' }))).toHaveLength(2);
   });
 });
 
 describe('gateway config', () => {
   it('points at the coordinator default and reads the Kubernetes reader settings', () => {
-    expect(loadGatewayConfig({ ...PLAINTEXT, })).toMatchObject({
+    expect(loadGatewayConfig({ ...PLAINTEXT })).toMatchObject({
       coordinator: `127.0.0.1:${DEFAULT_PORTS.coordinatorGrpc}`,
       httpPort: DEFAULT_PORTS.gatewayHttp,
       k8sNamespace: undefined,
       k8sTimeoutMs: 3000,
     });
-    expect(loadGatewayConfig({ ...PLAINTEXT,  PIGRID_K8S_NAMESPACE: 'pigrid-prod', PIGRID_K8S_TIMEOUT_MS: '250' })).toMatchObject({
+    expect(loadGatewayConfig({ ...PLAINTEXT, PIGRID_K8S_NAMESPACE: 'pigrid-prod', PIGRID_K8S_TIMEOUT_MS: '250' })).toMatchObject({
       k8sNamespace: 'pigrid-prod',
       k8sTimeoutMs: 250,
     });
   });
 
   it('rejects invalid Kubernetes settings naming every problem at once', () => {
-    expect(problemsOf(() => loadGatewayConfig({ ...PLAINTEXT,  PIGRID_K8S_TIMEOUT_MS: '3s', PIGRID_K8S_NAMESPACE: 'Not_Valid' }))).toEqual([
+    expect(problemsOf(() => loadGatewayConfig({ ...PLAINTEXT, PIGRID_K8S_TIMEOUT_MS: '3s', PIGRID_K8S_NAMESPACE: 'Not_Valid' }))).toEqual([
       `PIGRID_K8S_NAMESPACE "Not_Valid": must be a DNS-1123 label (lowercase alphanumerics and '-', at most 63)`,
       'PIGRID_K8S_TIMEOUT_MS must be an integer from 1 to 600000; got "3s"',
     ]);
@@ -135,9 +137,17 @@ describe('TLS settings (every component)', () => {
       expect(problemsOf(() => load({}))).toEqual([
         'PIGRID_TLS_CA, PIGRID_TLS_CERT, PIGRID_TLS_KEY must name PEM files (mutual TLS is the default); set PIGRID_INSECURE=true to run plaintext',
       ]);
-      expect(load(files).tls).toEqual({ insecure: false, caFile: '/tls/ca.crt', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key', reloadMs: 10_000 });
+      expect(load(files).tls).toEqual({
+        insecure: false,
+        caFile: '/tls/ca.crt',
+        certFile: '/tls/tls.crt',
+        keyFile: '/tls/tls.key',
+        reloadMs: 10_000,
+      });
       expect(load({ ...PLAINTEXT }).tls).toEqual({ insecure: true });
-      expect(problemsOf(() => load({ ...files, PIGRID_INSECURE: 'maybe' }))).toEqual(['PIGRID_INSECURE must be true or false; got "maybe"']);
+      expect(problemsOf(() => load({ ...files, PIGRID_INSECURE: 'maybe' }))).toEqual([
+        'PIGRID_INSECURE must be true or false; got "maybe"',
+      ]);
     }
   });
 });

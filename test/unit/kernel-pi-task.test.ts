@@ -42,7 +42,13 @@ describe('pi-task: the piscina task contract', () => {
   });
 
   it('reports any other failure as KERNEL_ERROR', () => {
-    const task = { get seed(): string { throw new TypeError('boom'); }, chunkIndex: 0, points: 1 };
+    const task = {
+      get seed(): string {
+        throw new TypeError('boom');
+      },
+      chunkIndex: 0,
+      points: 1,
+    };
     expect(thrownBy(() => piTask(task))).toEqual({ name: 'TypeError', message: 'boom', code: 'KERNEL_ERROR' });
   });
 

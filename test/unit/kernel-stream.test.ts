@@ -9,7 +9,7 @@ describe('stream definition building blocks', () => {
     expect(mix64(2n * gamma)).toBe(0x6e789e6aa1b965f4n);
   });
 
-  it('sfc32 follows Doty-Humphrey\'s update (t = a + b + counter; a = b ^ b >>> 9; b = 9c; c = rotl(c, 21) + t)', () => {
+  it("sfc32 follows Doty-Humphrey's update (t = a + b + counter; a = b ^ b >>> 9; b = 9c; c = rotl(c, 21) + t)", () => {
     const g = new Sfc32(0, 0, 0);
     // Worked by hand from all-zero words: t = 0+0+1, 0+0+2, 0+9+3, 9+(9*2^21+18)+4.
     expect([g.next(), g.next(), g.next(), g.next()]).toEqual([1, 2, 12, 9 * 2 ** 21 + 31]);

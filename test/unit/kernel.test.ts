@@ -87,7 +87,14 @@ describe('countInside is deterministic and keyed only by (seed, chunkIndex, poin
 
   it('different seeds and chunk indices give different streams', () => {
     const keys: Array<[bigint, number]> = [
-      [0n, 0], [1n, 0], [2n, 0], [U64_MAX, 0], [0n, 1], [0n, 2], [1n, 1], [0n, 2 ** 32 - 1],
+      [0n, 0],
+      [1n, 0],
+      [2n, 0],
+      [U64_MAX, 0],
+      [0n, 1],
+      [0n, 2],
+      [1n, 1],
+      [0n, 2 ** 32 - 1],
     ];
     const heads = keys.map(([seed, chunk]) => streamOutputs(seed, chunk, 64).join(','));
     expect(new Set(heads).size).toBe(keys.length);
@@ -105,9 +112,21 @@ describe('countInside is deterministic and keyed only by (seed, chunkIndex, poin
 
 describe('countInside validates its input and can be cancelled', () => {
   const invalid: Array<[unknown, unknown, unknown]> = [
-    [-1n, 0, 10], [1n << 64n, 0, 10], [1, 0, 10], ['1', 0, 10],
-    [1n, -1, 10], [1n, 1.5, 10], [1n, 2 ** 32, 10], [1n, Number.NaN, 10], [1n, '0', 10],
-    [1n, 0, 0], [1n, 0, -5], [1n, 0, 2.5], [1n, 0, 2 ** 32], [1n, 0, Number.POSITIVE_INFINITY], [1n, 0, '10'],
+    [-1n, 0, 10],
+    [1n << 64n, 0, 10],
+    [1, 0, 10],
+    ['1', 0, 10],
+    [1n, -1, 10],
+    [1n, 1.5, 10],
+    [1n, 2 ** 32, 10],
+    [1n, Number.NaN, 10],
+    [1n, '0', 10],
+    [1n, 0, 0],
+    [1n, 0, -5],
+    [1n, 0, 2.5],
+    [1n, 0, 2 ** 32],
+    [1n, 0, Number.POSITIVE_INFINITY],
+    [1n, 0, '10'],
   ];
   const kernels = { countInside, countInsideReference, countInsideJs };
 
@@ -129,7 +148,10 @@ describe('countInside validates its input and can be cancelled', () => {
 
   it('polls shouldStop between pieces and aborts with KERNEL_ABORTED', () => {
     let polls = 0;
-    const result = countInside(5n, 2, 3 * PIECE_POINTS + 7, () => { polls++; return false; });
+    const result = countInside(5n, 2, 3 * PIECE_POINTS + 7, () => {
+      polls++;
+      return false;
+    });
     expect(polls).toBe(2); // between the three pieces, not after the last
     expect(result).toBe(countInside(5n, 2, 3 * PIECE_POINTS + 7));
     expect(() => countInside(5n, 2, 3 * PIECE_POINTS, () => true)).toThrow(expect.objectContaining({ code: 'KERNEL_ABORTED' }));

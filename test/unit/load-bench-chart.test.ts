@@ -22,7 +22,11 @@ describe('SVG line chart', () => {
 
   it('draws title, axis labels, legend, a path per run of values and a dot for a lone value', () => {
     const svg = renderLineChart({
-      title: 'Replicas <test>', xLabel: 'time (s)', yLabel: 'replicas', x: [0, 1, 2, 3, 4], integerY: true,
+      title: 'Replicas <test>',
+      xLabel: 'time (s)',
+      yLabel: 'replicas',
+      x: [0, 1, 2, 3, 4],
+      integerY: true,
       markers: [{ x: 2.5, label: 'load end' }],
       series: [
         { name: 'HPA desired', color: '#f00', values: [1, 3, null, 2, 2], dashed: true },
@@ -43,10 +47,16 @@ describe('SVG line chart', () => {
   });
 
   it('draws a step series as horizontal-then-vertical segments, and earlier series wider', () => {
-    const svg = renderLineChart({ title: 't', xLabel: 'x', yLabel: 'y', x: [0, 1, 2], series: [
-      { name: 'a', color: '#000', values: [1, 2, 2], step: true },
-      { name: 'b', color: '#111', values: [1, 2, 2] },
-    ] });
+    const svg = renderLineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      x: [0, 1, 2],
+      series: [
+        { name: 'a', color: '#000', values: [1, 2, 2], step: true },
+        { name: 'b', color: '#111', values: [1, 2, 2] },
+      ],
+    });
     const [a, b] = svg.match(/<path d="[^"]*"[^>]*>/g)!;
     expect(a).toMatch(/d="M[\d.]+ [\d.]+ H[\d.]+ V[\d.]+ H[\d.]+ V[\d.]+"/);
     expect(a).toContain('stroke-width="3"');
@@ -55,8 +65,9 @@ describe('SVG line chart', () => {
   });
 
   it('says "no data" when every value is blank', () => {
-    expect(renderLineChart({ title: 't', xLabel: 'x', yLabel: 'y', x: [0, 1], series: [{ name: 's', color: '#000', values: [null, null] }] }))
-      .toContain('>no data</text>');
+    expect(
+      renderLineChart({ title: 't', xLabel: 'x', yLabel: 'y', x: [0, 1], series: [{ name: 's', color: '#000', values: [null, null] }] }),
+    ).toContain('>no data</text>');
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
 });
@@ -74,10 +85,15 @@ describe('chart page', () => {
 
   it('is a self-contained HTML page with the figures and the three charts, no script or external resource', () => {
     const summary = computeSummary({
-      options: resolveLoadBenchOptions({ durationS: 1, outDir: '/tmp/x' }), rows, stoppedBy: 'duration',
+      options: resolveLoadBenchOptions({ durationS: 1, outDir: '/tmp/x' }),
+      rows,
+      stoppedBy: 'duration',
       phases: { loadEndS: 0.5, drainEndS: 1, endS: 1 },
       totals: { submitted: 5, accepted: 5, rejected: 0, completed: 5, failed: 0, cancelled: 0, abandoned: 0, pointsCompleted: 15 },
-      latencies: { submitMs: [1], completionMs: [2], serverMs: [] }, startedAt: 'S', finishedAt: 'F', errors: new ErrorTally().toJSON(),
+      latencies: { submitMs: [1], completionMs: [2], serverMs: [] },
+      startedAt: 'S',
+      finishedAt: 'F',
+      errors: new ErrorTally().toJSON(),
     });
     const html = renderChartPage(rows, summary);
     expect(html.startsWith('<!doctype html>')).toBe(true);

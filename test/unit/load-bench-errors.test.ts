@@ -16,7 +16,8 @@ describe('load-bench error catalogue', () => {
 
   it('counts by endpoint, code and HTTP status, ignores ABORTED, and keeps the first examples', () => {
     const tally = new ErrorTally();
-    for (let i = 0; i < MAX_ERROR_EXAMPLES + 5; i++) tally.record({ t_s: i, endpoint: 'poll', code: 'HTTP_ERROR', status: 503, message: `m${i}` });
+    for (let i = 0; i < MAX_ERROR_EXAMPLES + 5; i++)
+      tally.record({ t_s: i, endpoint: 'poll', code: 'HTTP_ERROR', status: 503, message: `m${i}` });
     tally.record({ t_s: 1, endpoint: 'status', code: 'REQUEST_TIMEOUT', status: null, message: 't' });
     tally.record({ t_s: 1, endpoint: 'submit', code: 'ABORTED', status: null, message: 'a' });
     const s = tally.toJSON();

@@ -38,20 +38,46 @@ describe('percentile and median', () => {
 
 describe('samples.csv', () => {
   it('has the 16 documented columns in order', () => {
-    expect(LOAD_BENCH_CSV_COLUMNS).toEqual(['t_s', 'submitted', 'completed', 'failed', 'in_flight', 'submit_latency_ms_p50',
-      'submit_latency_ms_p95', 'samples_per_s_completed', 'backlog_chunks', 'leases_in_flight', 'workers_ready', 'total_capacity',
-      'worker_pods_ready', 'hpa_current_replicas', 'hpa_desired_replicas', 'worker_cpu_millicores']);
+    expect(LOAD_BENCH_CSV_COLUMNS).toEqual([
+      't_s',
+      'submitted',
+      'completed',
+      'failed',
+      'in_flight',
+      'submit_latency_ms_p50',
+      'submit_latency_ms_p95',
+      'samples_per_s_completed',
+      'backlog_chunks',
+      'leases_in_flight',
+      'workers_ready',
+      'total_capacity',
+      'worker_pods_ready',
+      'hpa_current_replicas',
+      'hpa_desired_replicas',
+      'worker_cpu_millicores',
+    ]);
   });
 
   it.each([
-    [null, ''], [undefined, ''], [Number.NaN, ''], [Infinity, ''], [42, '42'], [1.23456, '1.235'], [2e9, '2000000000'],
-    ['plain', 'plain'], ['a,b', '"a,b"'], ['say "hi"', '"say ""hi"""'],
+    [null, ''],
+    [undefined, ''],
+    [Number.NaN, ''],
+    [Infinity, ''],
+    [42, '42'],
+    [1.23456, '1.235'],
+    [2e9, '2000000000'],
+    ['plain', 'plain'],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
   ])('formats %j as %j', (value, expected) => {
     expect(formatCsvCell(value)).toBe(expected);
   });
 
   it('writes a header and one line per row with blank cells for unknowns', () => {
-    const csv = toCsv([blankRow({ t_s: 0.5, submitted: 2, in_flight: 2 }), blankRow({ t_s: 1.25, submitted: 3, completed: 1, samples_per_s_completed: 1333.3333 })]);
+    const csv = toCsv([
+      blankRow({ t_s: 0.5, submitted: 2, in_flight: 2 }),
+      blankRow({ t_s: 1.25, submitted: 3, completed: 1, samples_per_s_completed: 1333.3333 }),
+    ]);
     const lines = csv.split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toBe(LOAD_BENCH_CSV_COLUMNS.join(','));

@@ -21,7 +21,10 @@ function functionsUsingAvx(file: string): Set<string> {
   let current = '';
   for (const line of out.stdout.split('\n')) {
     const header = /^[0-9a-f]+ <([^>]+)>:$/.exec(line);
-    if (header) { current = header[1]; continue; }
+    if (header) {
+      current = header[1];
+      continue;
+    }
     const ins = /^\s+[0-9a-f]+:\s+(\S+)\s*(.*)$/.exec(line);
     if (ins && (/^v/.test(ins[1]) || /%[yz]mm\d|%k[0-7]\b/.test(ins[2]))) found.add(current);
   }
@@ -41,11 +44,20 @@ describe('npm ci builds the addon, and a failed build does not fail the install'
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   /** Runs a copy of build-addon.mjs on a copy of native/ (the repository's addon stays untouched). */
-  function buildCopy(name: string, env: Record<string, string>): { status: number | null; stderr: string; recorded: { built: boolean; reason: string }; dir: string } {
+  function buildCopy(
+    name: string,
+    env: Record<string, string>,
+  ): { status: number | null; stderr: string; recorded: { built: boolean; reason: string }; dir: string } {
     const dir = join(scratch, name);
     cpSync(repoPath('native'), join(dir, 'native'), { recursive: true, filter: (src) => !/[/\\](build|addon)$/.test(src) });
-    const run = spawnSync(process.execPath, [join(dir, 'native', 'scripts', 'build-addon.mjs')], { encoding: 'utf8', env: { ...process.env, ...env } });
-    const status = JSON.parse(readFileSync(join(dir, 'native', 'addon', 'build-status.json'), 'utf8')) as { built: boolean; reason: string };
+    const run = spawnSync(process.execPath, [join(dir, 'native', 'scripts', 'build-addon.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+    const status = JSON.parse(readFileSync(join(dir, 'native', 'addon', 'build-status.json'), 'utf8')) as {
+      built: boolean;
+      reason: string;
+    };
     return { status: run.status, stderr: run.stderr, recorded: status, dir };
   }
 
@@ -55,7 +67,10 @@ describe('npm ci builds the addon, and a failed build does not fail the install'
     expect(run.stderr).toMatch(/native kernel not built: node-gyp failed .*the WebAssembly kernel will be used/);
     expect(run.recorded).toEqual({ built: false, reason: expect.stringMatching(/^node-gyp failed/) });
     const probe = probeNativeKernel({ env: {}, addonPath: join(run.dir, 'native', 'addon', 'pigrid_native_kernel.node') });
-    expect(probe.decision).toEqual({ kernel: 'wasm', reason: expect.stringMatching(/unavailable: it was not built at install: node-gyp failed/) });
+    expect(probe.decision).toEqual({
+      kernel: 'wasm',
+      reason: expect.stringMatching(/unavailable: it was not built at install: node-gyp failed/),
+    });
   });
 
   it('PIGRID_NATIVE_BUILD=required turns that failure into a failed install; =skip builds nothing', () => {

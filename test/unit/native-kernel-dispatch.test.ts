@@ -49,7 +49,9 @@ describe('kernel dispatch: PIGRID_KERNEL x CPU features x addon -> kernel', () =
   });
 
   it('a refusal names the setting and what is missing', () => {
-    expect(chooseKernel('avx512', AVX2).reason).toBe('PIGRID_KERNEL=avx512, but this CPU (or its operating system) has no AVX-512F and AVX-512BW');
+    expect(chooseKernel('avx512', AVX2).reason).toBe(
+      'PIGRID_KERNEL=avx512, but this CPU (or its operating system) has no AVX-512F and AVX-512BW',
+    );
     expect(chooseKernel('avx512', AVX512F_ONLY).reason).toMatch(/no AVX-512BW$/);
     expect(chooseKernel('avx2', NONE).reason).toBe('PIGRID_KERNEL=avx2, but this CPU has no AVX2');
     expect(chooseKernel('avx2', missing).reason).toMatch(/the native addon is unavailable: .*does not exist/);

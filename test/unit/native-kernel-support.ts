@@ -12,7 +12,9 @@ export const runnable: readonly NativeLoop[] = runnableNativeLoops();
 /** CPU flags from /proc/cpuinfo (Linux), independent of the addon; empty elsewhere. */
 function procCpuFlags(): Set<string> {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
     return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
   } catch {
     return new Set();
@@ -57,23 +59,34 @@ const U32_MAX = 2 ** 32 - 1;
 /** A seed from one of the interesting regions: small, random, near 2^63, near 2^64. */
 function pickSeed(r: ReturnType<typeof randomSource>): bigint {
   switch (r.below(4)) {
-    case 0: return BigInt(r.below(1000));
-    case 1: return r.u64();
-    case 2: return (1n << 63n) + BigInt(r.below(2000)) - 1000n;
-    default: return U64_MAX - BigInt(r.below(1000));
+    case 0:
+      return BigInt(r.below(1000));
+    case 1:
+      return r.u64();
+    case 2:
+      return (1n << 63n) + BigInt(r.below(2000)) - 1000n;
+    default:
+      return U64_MAX - BigInt(r.below(1000));
   }
 }
 
 /** A chunk index: small, random, or near 2^32. */
 function pickChunk(r: ReturnType<typeof randomSource>): number {
   switch (r.below(3)) {
-    case 0: return r.below(1000);
-    case 1: return r.u32();
-    default: return U32_MAX - r.below(1000);
+    case 0:
+      return r.below(1000);
+    case 1:
+      return r.u32();
+    default:
+      return U32_MAX - r.below(1000);
   }
 }
 
-export interface Case { readonly seed: bigint; readonly chunk: number; readonly points: number }
+export interface Case {
+  readonly seed: bigint;
+  readonly chunk: number;
+  readonly points: number;
+}
 
 /** Randomized keys with every tail length 0..15 equally often; `steps` bounds floor(points / 16). */
 export function randomCases(rngSeed: number, count: number, maxSteps: number): Case[] {
@@ -87,8 +100,12 @@ export function randomCases(rngSeed: number, count: number, maxSteps: number): C
 
 /** Keys at the ends of the seed and chunk ranges. */
 export const EDGE_KEYS: ReadonlyArray<readonly [bigint, number]> = [
-  [0n, 0], [U64_MAX, U32_MAX], [U64_MAX - 1n, U32_MAX - 1], [1n << 63n, 2 ** 31], [(1n << 63n) - 1n, 2 ** 31 - 1], [0x9e3779b97f4a7c15n, 65_536],
+  [0n, 0],
+  [U64_MAX, U32_MAX],
+  [U64_MAX - 1n, U32_MAX - 1],
+  [1n << 63n, 2 ** 31],
+  [(1n << 63n) - 1n, 2 ** 31 - 1],
+  [0x9e3779b97f4a7c15n, 65_536],
 ];
 /** Whole steps before the tail in the tail tests. */
 export const TAIL_STEPS = [0, 1, 2, 63, 1000];
-

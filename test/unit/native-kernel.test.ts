@@ -5,10 +5,22 @@ import { MAX_CHUNK_POINTS } from '../../kernel/index.js';
 import { countInsideReference } from '../../kernel/reference.js';
 import { createWasmKernel, PIECE_POINTS } from '../../kernel/wasm/wasm-kernel.js';
 import {
-  createNativeCountInside, defaultAddonPath, loadNativeKernel, NATIVE_PIECE_POINTS, probeNativeKernel,
+  createNativeCountInside,
+  defaultAddonPath,
+  loadNativeKernel,
+  NATIVE_PIECE_POINTS,
+  probeNativeKernel,
 } from '../../native/native-kernel.js';
 import {
-  ALL_LOOPS, announceSkips, availability, EDGE_KEYS, nativeExpectedHere, randomCases, runnable, skipReason, TAIL_STEPS,
+  ALL_LOOPS,
+  announceSkips,
+  availability,
+  EDGE_KEYS,
+  nativeExpectedHere,
+  randomCases,
+  runnable,
+  skipReason,
+  TAIL_STEPS,
 } from './native-kernel-support.js';
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -18,11 +30,16 @@ const wasm = createWasmKernel();
 announceSkips('native-kernel.test.ts');
 
 // Computed once and shared by every loop: the BigInt reference is the slow side (~14 M samples/s).
-const REFERENCE_CASES = randomCases(0x5eed_0001, 640, 200).map((c) => ({ ...c, expected: countInsideReference(c.seed, c.chunk, c.points) }));
+const REFERENCE_CASES = randomCases(0x5eed_0001, 640, 200).map((c) => ({
+  ...c,
+  expected: countInsideReference(c.seed, c.chunk, c.points),
+}));
 describe('the native addon on this machine', () => {
   it('is built and loadable wherever npm ci can build it (x86-64 with AVX2)', () => {
     if (!nativeExpectedHere) {
-      console.warn(`[native-kernel.test.ts] not required here (${process.arch}, AVX2 or PIGRID_NATIVE_BUILD=skip): ${availability.available ? 'available anyway' : availability.problem}`);
+      console.warn(
+        `[native-kernel.test.ts] not required here (${process.arch}, AVX2 or PIGRID_NATIVE_BUILD=skip): ${availability.available ? 'available anyway' : availability.problem}`,
+      );
       return;
     }
     expect(availability.available ? 'available' : availability.problem).toBe('available');
@@ -74,7 +91,14 @@ for (const loop of ALL_LOOPS) {
     it('agrees with the WebAssembly kernel across piece boundaries', () => {
       expect(NATIVE_PIECE_POINTS).toBe(PIECE_POINTS);
       const k = count();
-      for (const points of [PIECE_POINTS - 16, PIECE_POINTS - 1, PIECE_POINTS, PIECE_POINTS + 1, PIECE_POINTS + 15, 2 * PIECE_POINTS + 16]) {
+      for (const points of [
+        PIECE_POINTS - 16,
+        PIECE_POINTS - 1,
+        PIECE_POINTS,
+        PIECE_POINTS + 1,
+        PIECE_POINTS + 15,
+        2 * PIECE_POINTS + 16,
+      ]) {
         expect(k(U64_MAX - 5n, U32_MAX - 3, points), String(points)).toBe(wasm(U64_MAX - 5n, U32_MAX - 3, points));
       }
     });
@@ -109,7 +133,12 @@ describe.skipIf(!production)('the production native kernel (auto dispatch)', () 
     const k = production!.countInside;
     let polls = 0;
     const points = 3 * NATIVE_PIECE_POINTS + 7;
-    expect(k(5n, 2, points, () => { polls++; return false; })).toBe(wasm(5n, 2, points));
+    expect(
+      k(5n, 2, points, () => {
+        polls++;
+        return false;
+      }),
+    ).toBe(wasm(5n, 2, points));
     expect(polls).toBe(2);
     expect(() => k(5n, 2, points, () => true)).toThrow(expect.objectContaining({ code: 'KERNEL_ABORTED' }));
     expect(k(5n, 2, 1000)).toBe(countInsideReference(5n, 2, 1000));
@@ -117,14 +146,27 @@ describe.skipIf(!production)('the production native kernel (auto dispatch)', () 
 
   it('rejects out-of-range input with a RangeError KERNEL_INVALID_INPUT naming every field', () => {
     const invalid: Array<[unknown, unknown, unknown]> = [
-      [-1n, 0, 10], [1n << 64n, 0, 10], [1, 0, 10], ['1', 0, 10],
-      [1n, -1, 10], [1n, 1.5, 10], [1n, 2 ** 32, 10], [1n, Number.NaN, 10], [1n, '0', 10],
-      [1n, 0, 0], [1n, 0, -5], [1n, 0, 2.5], [1n, 0, 2 ** 32], [1n, 0, Number.POSITIVE_INFINITY], [1n, 0, '10'],
+      [-1n, 0, 10],
+      [1n << 64n, 0, 10],
+      [1, 0, 10],
+      ['1', 0, 10],
+      [1n, -1, 10],
+      [1n, 1.5, 10],
+      [1n, 2 ** 32, 10],
+      [1n, Number.NaN, 10],
+      [1n, '0', 10],
+      [1n, 0, 0],
+      [1n, 0, -5],
+      [1n, 0, 2.5],
+      [1n, 0, 2 ** 32],
+      [1n, 0, Number.POSITIVE_INFINITY],
+      [1n, 0, '10'],
     ];
     const k = production!.countInside as (s: unknown, c: unknown, p: unknown) => number;
     for (const [seed, chunk, points] of invalid) {
-      expect(() => k(seed, chunk, points), `${String(seed)}/${String(chunk)}/${String(points)}`)
-        .toThrow(expect.objectContaining({ name: 'RangeError', code: 'KERNEL_INVALID_INPUT' }));
+      expect(() => k(seed, chunk, points), `${String(seed)}/${String(chunk)}/${String(points)}`).toThrow(
+        expect.objectContaining({ name: 'RangeError', code: 'KERNEL_INVALID_INPUT' }),
+      );
     }
     expect(() => k(-1n, -1, 0)).toThrow(/seed.*chunkIndex.*points/);
   });
@@ -133,7 +175,11 @@ describe.skipIf(!production)('the production native kernel (auto dispatch)', () 
     const addon = createRequire(import.meta.url)(defaultAddonPath()) as Record<string, (...a: unknown[]) => unknown>;
     const state = new Uint32Array(64);
     const code = (run: () => unknown): string | undefined => {
-      try { run(); } catch (error) { return (error as { code?: string }).code; }
+      try {
+        run();
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
       return 'no error';
     };
     expect(code(() => addon.run('avx2', new Uint32Array(48), 1))).toBe('KERNEL_INVALID_INPUT');
@@ -156,7 +202,10 @@ describe.skipIf(!production)('the production native kernel (auto dispatch)', () 
     }
     const probe = probeNativeKernel({ env: { PIGRID_KERNEL: lacking } });
     expect(probe.kernel).toBeUndefined();
-    expect(probe.decision).toEqual({ kernel: 'refused', reason: expect.stringMatching(new RegExp(`^PIGRID_KERNEL=${lacking}, but this CPU`)) });
+    expect(probe.decision).toEqual({
+      kernel: 'refused',
+      reason: expect.stringMatching(new RegExp(`^PIGRID_KERNEL=${lacking}, but this CPU`)),
+    });
     expect(() => loadNativeKernel({ env: { PIGRID_KERNEL: lacking } })).toThrow(expect.objectContaining({ code: 'KERNEL_ERROR' }));
     // The addon's own guard: calling the loop anyway is an exception, not an illegal instruction.
     const addon = createRequire(import.meta.url)(defaultAddonPath()) as { run(l: string, s: Uint32Array, n: number): number };
@@ -164,9 +213,15 @@ describe.skipIf(!production)('the production native kernel (auto dispatch)', () 
   });
 
   it('PIGRID_KERNEL=wasm, a missing addon and an unknown value give no native kernel, each with its reason', () => {
-    expect(probeNativeKernel({ env: { PIGRID_KERNEL: 'wasm' } })).toEqual({ kernel: undefined, decision: { kernel: 'wasm', reason: 'PIGRID_KERNEL=wasm' } });
+    expect(probeNativeKernel({ env: { PIGRID_KERNEL: 'wasm' } })).toEqual({
+      kernel: undefined,
+      decision: { kernel: 'wasm', reason: 'PIGRID_KERNEL=wasm' },
+    });
     const gone = probeNativeKernel({ env: {}, addonPath: '/nonexistent/pigrid_native_kernel.node' });
-    expect(gone.decision).toEqual({ kernel: 'wasm', reason: expect.stringMatching(/^auto: the native addon is unavailable: .*does not exist/) });
+    expect(gone.decision).toEqual({
+      kernel: 'wasm',
+      reason: expect.stringMatching(/^auto: the native addon is unavailable: .*does not exist/),
+    });
     expect(() => loadNativeKernel({ env: { PIGRID_KERNEL: 'fast' } })).toThrow(/PIGRID_KERNEL must be one of auto, wasm, avx2, avx512/);
   });
 
@@ -177,11 +232,15 @@ describe.skipIf(!production)('the production native kernel (auto dispatch)', () 
       const s = new Uint32Array(64);
       a.init(s, 99n, 7);
       parentPort.postMessage(a.run(workerData.isa, s, 62500) + a.tail(s, 5));`;
-    const inThread = (): Promise<number> => new Promise((resolve, reject) => {
-      const w = new Worker(code, { eval: true, workerData: { path: defaultAddonPath(), isa: production!.isa } });
-      w.once('message', (n: number) => { resolve(n); void w.terminate(); });
-      w.once('error', reject);
-    });
+    const inThread = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(code, { eval: true, workerData: { path: defaultAddonPath(), isa: production!.isa } });
+        w.once('message', (n: number) => {
+          resolve(n);
+          void w.terminate();
+        });
+        w.once('error', reject);
+      });
     const counts = await Promise.all([inThread(), inThread()]);
     expect(counts).toEqual([wasm(99n, 7, 1_000_005), wasm(99n, 7, 1_000_005)]);
   });

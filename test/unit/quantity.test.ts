@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  parseCpuMillicores,
-  parseGoDurationSeconds,
-  parseMemoryBytes,
-  parseQuantity,
-} from '../../gateway/k8s/quantity.js';
+import { parseCpuMillicores, parseGoDurationSeconds, parseMemoryBytes, parseQuantity } from '../../gateway/k8s/quantity.js';
 
 describe('parseCpuMillicores', () => {
   it.each([
@@ -67,14 +62,11 @@ describe('parseQuantity', () => {
     expect(parseQuantity(42)).toBe(42);
   });
 
-  it.each(['', 'abc', '1.2.3', '10 Mi', '1mi', '1KB', 'Mi', '1e', '--1', '1Ki5', 'NaN', 'Infinity'])(
-    'malformed %j → null',
-    (text) => {
-      expect(parseQuantity(text)).toBeNull();
-      expect(parseCpuMillicores(text)).toBeNull();
-      expect(parseMemoryBytes(text)).toBeNull();
-    },
-  );
+  it.each(['', 'abc', '1.2.3', '10 Mi', '1mi', '1KB', 'Mi', '1e', '--1', '1Ki5', 'NaN', 'Infinity'])('malformed %j → null', (text) => {
+    expect(parseQuantity(text)).toBeNull();
+    expect(parseCpuMillicores(text)).toBeNull();
+    expect(parseMemoryBytes(text)).toBeNull();
+  });
 
   it('missing → null', () => {
     expect(parseQuantity(undefined)).toBeNull();

@@ -30,7 +30,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SchedulerWorld } from '../fakes/scheduler-driver.js';
-import { describeEvent, parseEvent, type Behaviour, type SimEvent, type WorkerSpec, type WorldConfig } from '../fakes/scheduler-sim-events.js';
+import {
+  describeEvent,
+  parseEvent,
+  type Behaviour,
+  type SimEvent,
+  type WorkerSpec,
+  type WorldConfig,
+} from '../fakes/scheduler-sim-events.js';
 
 const RUNS = Number(process.env.PIGRID_PROPERTY_RUNS ?? 300);
 const SEED = Number(process.env.PIGRID_PROPERTY_SEED ?? 20_240_611);
@@ -83,12 +90,14 @@ const common = {
 };
 
 /** verifyRate 1, at most one liar: completed results are exact, and every calculation ends. */
-const exactConfig: fc.Arbitrary<WorldConfig> = fc.record({ workers: population(1), ...common }).map(({ workers, killable, liarsAnswerInDrain, randomSeed, ...o }) => ({
-  workers,
-  options: { ...BASE_OPTIONS, ...o, verifyRate: 1, maxChunkAttempts: killable ? 2 : 1_000_000 },
-  randomSeed,
-  expect: { exact: true, honestSafe: true, live: true, liarsAnswerInDrain },
-}));
+const exactConfig: fc.Arbitrary<WorldConfig> = fc
+  .record({ workers: population(1), ...common })
+  .map(({ workers, killable, liarsAnswerInDrain, randomSeed, ...o }) => ({
+    workers,
+    options: { ...BASE_OPTIONS, ...o, verifyRate: 1, maxChunkAttempts: killable ? 2 : 1_000_000 },
+    randomSeed,
+    expect: { exact: true, honestSafe: true, live: true, liarsAnswerInDrain },
+  }));
 
 /** The adaptive default rate, at most one liar: weaker safety, no honest worker harmed, every calculation ends. */
 const adaptiveConfig: fc.Arbitrary<WorldConfig> = fc
@@ -126,13 +135,28 @@ const event: fc.Arbitrary<SimEvent> = fc
     { weight: 2, arbitrary: fc.record({ t: fc.constant('freeze' as const), w }) },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: LEASE_TTL_MS - 1 }) }) },
     // Long enough, with heartbeats, for a lease to become a straggler that gets a backup copy.
-    { weight: 1, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constant(LEASE_TTL_MS - 100), times: fc.integer({ min: 2, max: 4 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant('advance' as const),
+        ms: fc.constant(LEASE_TTL_MS - 100),
+        times: fc.integer({ min: 2, max: 4 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('heartbeat' as const), w }) },
     { weight: 14, arbitrary: fc.record({ t: fc.constant('answer' as const), w, k }) },
     { weight: 4, arbitrary: fc.record({ t: fc.constant('answerLocal' as const), k }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant('late' as const), w, k }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant('resend' as const), w, k }) },
-    { weight: 3, arbitrary: fc.record({ t: fc.constant('fail' as const), w, k, code: fc.constantFrom('KERNEL_ERROR' as const, 'LEASE_RETURNED' as const) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        t: fc.constant('fail' as const),
+        w,
+        k,
+        code: fc.constantFrom('KERNEL_ERROR' as const, 'LEASE_RETURNED' as const),
+      }),
+    },
     {
       weight: 3,
       arbitrary: fc.record({
@@ -191,7 +215,8 @@ function play(config: WorldConfig, evs: readonly SimEvent[], trace = false): voi
   }
   const rounds = world.drain(MAX_DRAIN_ROUNDS);
   if (STATS) tally(world, rounds);
-  if (config.options.maxChunkAttempts! > 1000 && world.failed > 0) throw new Error(`${world.failed} calculations failed without exhausting maxChunkAttempts`);
+  if (config.options.maxChunkAttempts! > 1000 && world.failed > 0)
+    throw new Error(`${world.failed} calculations failed without exhausting maxChunkAttempts`);
 }
 
 function check(config: fc.Arbitrary<WorldConfig>, seedOffset: number): void {
@@ -204,17 +229,29 @@ function check(config: fc.Arbitrary<WorldConfig>, seedOffset: number): void {
 }
 
 describe('scheduler properties under random cluster events', () => {
-  it('verifyRate 1, at most one liar: completed calculations are exact, honest workers are safe, all calculations end', () => {
-    check(exactConfig, 0);
-  }, TIMEOUT_MS);
+  it(
+    'verifyRate 1, at most one liar: completed calculations are exact, honest workers are safe, all calculations end',
+    () => {
+      check(exactConfig, 0);
+    },
+    TIMEOUT_MS,
+  );
 
-  it('adaptive verification, at most one liar: completed results match the store, honest workers are safe, all calculations end', () => {
-    check(adaptiveConfig, 1);
-  }, TIMEOUT_MS);
+  it(
+    'adaptive verification, at most one liar: completed results match the store, honest workers are safe, all calculations end',
+    () => {
+      check(adaptiveConfig, 1);
+    },
+    TIMEOUT_MS,
+  );
 
-  it('several colluding liars: the structural invariants still hold', () => {
-    check(hostileConfig, 2);
-  }, TIMEOUT_MS);
+  it(
+    'several colluding liars: the structural invariants still hold',
+    () => {
+      check(hostileConfig, 2);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 // ---- counterexamples --------------------------------------------------------------------------------------------
@@ -244,14 +281,24 @@ describe('counterexamples found by the properties', () => {
   // counted. A calculation with every chunk committed stayed active forever ("done but still active"); otherwise the
   // counter went wrong and the calculation could complete with a check still open.
   it('a check pending at a restart is still counted (default options)', () => {
-    expect(() => replay([honest()], {}, ['submit(1 chunks, seed 0)', 'connect(w0)', 'answer(w0,#0)', 'restart(workers reconnect)'])).not.toThrow();
+    expect(() =>
+      replay([honest()], {}, ['submit(1 chunks, seed 0)', 'connect(w0)', 'answer(w0,#0)', 'restart(workers reconnect)']),
+    ).not.toThrow();
   });
 
   // Same bug, its effect on exactness: after the restart the liar's chunk 1 is committed and its check granted, but
   // the check of chunk 0 (restored, uncounted) took the counter to 0 and the calculation completed with the liar's
   // value unchecked: inside=75 where the true count is 74, at verifyRate 1.
   it('verifyRate 1 stays exact across a restart with a check pending', () => {
-    const evs = ['connect(w0)', 'submit(2 chunks, seed 0)', 'answer(w0,#0)', 'restart(workers stay away)', 'connect(w1)', 'answer(w1,#0)', 'answerLocal(#0)'];
+    const evs = [
+      'connect(w0)',
+      'submit(2 chunks, seed 0)',
+      'answer(w0,#0)',
+      'restart(workers stay away)',
+      'connect(w1)',
+      'answer(w1,#0)',
+      'answerLocal(#0)',
+    ];
     expect(() => replay([honest(), liarW()], { verifyRate: 1, verifyFirst: 0 }, evs)).not.toThrow();
   });
 
@@ -262,7 +309,16 @@ describe('counterexamples found by the properties', () => {
   // goes to w1, which still holds its primary lease on the same chunk. w1's primary answer opens a dispute; its verify
   // answer is the same vote again, which vote() ignores: the dispute is never decided, the calculation never ends.
   it('a repeated vote in a dispute does not strand the check', () => {
-    const evs = ['connect(w0)', 'submit(1 chunks, seed 0)', 'disconnect(w0,#0)', 'connect(w1)', 'answer(w0,#0)', 'connect(w0)', 'answer(w1,#0)', 'answer(w1,#0)'];
+    const evs = [
+      'connect(w0)',
+      'submit(1 chunks, seed 0)',
+      'disconnect(w0,#0)',
+      'connect(w1)',
+      'answer(w0,#0)',
+      'connect(w0)',
+      'answer(w1,#0)',
+      'answer(w1,#0)',
+    ];
     expect(() => replay([honest(), liarW()], { verifyRate: 1, verifyFirst: 0, prefetch: 1, initialCredits: 1 }, evs)).not.toThrow();
   });
 
@@ -273,8 +329,21 @@ describe('counterexamples found by the properties', () => {
   it('a stale verify lease of an uncommitted chunk does not strand its next check', () => {
     const workers: WorkerSpec[] = [honest(), { behaviour: 'liar', capacity: 1, sameIdAs: 0 }];
     const evs = [
-      'connect(w1)', 'connect(w0)', 'submit(1 chunks, seed 0)', 'answer(w1,#0)', 'connect(w0)', 'submit(2 chunks, seed 0)', 'freeze(w0)',
-      'fail(w1,#0,KERNEL_ERROR)', 'advance(100ms)', 'answer(w1,#0)', 'late(w0,#0)', 'advance(1ms)', 'answerLocal(#0)', 'late(w0,#0)', 'answer(w0,#0)',
+      'connect(w1)',
+      'connect(w0)',
+      'submit(1 chunks, seed 0)',
+      'answer(w1,#0)',
+      'connect(w0)',
+      'submit(2 chunks, seed 0)',
+      'freeze(w0)',
+      'fail(w1,#0,KERNEL_ERROR)',
+      'advance(100ms)',
+      'answer(w1,#0)',
+      'late(w0,#0)',
+      'advance(1ms)',
+      'answerLocal(#0)',
+      'late(w0,#0)',
+      'answer(w0,#0)',
     ];
     expect(() => replay(workers, { verifyRate: 1, verifyFirst: 0, prefetch: 0, initialCredits: 1 }, evs)).not.toThrow();
   });

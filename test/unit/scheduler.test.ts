@@ -5,11 +5,34 @@ import type { Effect, LeaseGrant } from '../../coordinator/core/scheduler-types.
 import { MemoryLeaseTokens } from '../../coordinator/core/memory-lease-tokens.js';
 import { chunkCount, chunkPoints } from '../../coordinator/core/chunk-plan.js';
 
-function calc(id: string, points: number, chunkSize: number, mode: 'single' | 'distributed' = 'distributed', createdAtMs = 0): CalculationRecord {
+function calc(
+  id: string,
+  points: number,
+  chunkSize: number,
+  mode: 'single' | 'distributed' = 'distributed',
+  createdAtMs = 0,
+): CalculationRecord {
   return {
-    id, mode, points, seed: 7, chunkSize, chunkCount: chunkCount(points, chunkSize), status: 'queued',
-    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0, chunksVerified: 0, chunksRecomputed: 0, verifiedBy: {},
-    createdAtMs, startedAtMs: null, finishedAtMs: null, error: null, errorCode: null,
+    id,
+    mode,
+    points,
+    seed: 7,
+    chunkSize,
+    chunkCount: chunkCount(points, chunkSize),
+    status: 'queued',
+    inside: 0,
+    pointsDone: 0,
+    chunksDone: 0,
+    chunksReleased: 0,
+    duplicateResults: 0,
+    chunksVerified: 0,
+    chunksRecomputed: 0,
+    verifiedBy: {},
+    createdAtMs,
+    startedAtMs: null,
+    finishedAtMs: null,
+    error: null,
+    errorCode: null,
   };
 }
 
@@ -35,7 +58,24 @@ function setup(opts: Partial<ConstructorParameters<typeof Scheduler>[1]> = {}, t
   };
   const grants = (e: Effect[]) => e.filter((x): x is Extract<Effect, { type: 'grant' }> => x.type === 'grant');
   const result = (conn: string, l: LeaseGrant, now: number, inside = insideOf(l)) =>
-    step((e) => s.result(conn, { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, seed: l.seed, points: l.points, inside, elapsedMs: 10 }, now, e), now);
+    step(
+      (e) =>
+        s.result(
+          conn,
+          {
+            leaseId: l.leaseId,
+            calculationId: l.calculationId,
+            chunkIndex: l.chunkIndex,
+            seed: l.seed,
+            points: l.points,
+            inside,
+            elapsedMs: 10,
+          },
+          now,
+          e,
+        ),
+      now,
+    );
   return { s, step, grants, result };
 }
 
@@ -91,8 +131,16 @@ describe('credit-based leasing', () => {
   it('gives one worker id its capacity once: a second stream of the same worker takes over from the first', () => {
     const { s, step, grants } = setup({ prefetch: 0 });
     s.addCalculation(calc('a', 100_000, 1000));
-    step(() => s.connectWorker({ connId: 'v4', workerId: 'pod-1', instanceId: 'p1', address: '10.0.0.1:50061', kind: 'remote', capacity: 2 }, 0), 0);
-    const e = step(() => s.connectWorker({ connId: 'v6', workerId: 'pod-1', instanceId: 'p1', address: '[fd00::1]:50061', kind: 'remote', capacity: 2 }, 1), 1);
+    step(
+      () =>
+        s.connectWorker({ connId: 'v4', workerId: 'pod-1', instanceId: 'p1', address: '10.0.0.1:50061', kind: 'remote', capacity: 2 }, 0),
+      0,
+    );
+    const e = step(
+      () =>
+        s.connectWorker({ connId: 'v6', workerId: 'pod-1', instanceId: 'p1', address: '[fd00::1]:50061', kind: 'remote', capacity: 2 }, 1),
+      1,
+    );
     expect(grants(e).map((g) => g.connId)).toEqual(['v6', 'v6']);
     expect(s.snapshot(1).workers.find((w) => w.connId === 'v4')).toMatchObject({ state: 'draining', inFlight: 2 });
     expect(s.snapshot(1).totalCapacity).toBe(2);
@@ -106,7 +154,10 @@ describe('credit-based leasing', () => {
       s.connectWorker({ connId: 'w1', workerId: 'w1', address: 'x', kind: 'remote', capacity: 4, draining: true }, 0);
       s.connectWorker({ connId: 'local', workerId: 'coordinator', address: 'local', kind: 'local', capacity: 2 }, 0);
     }, 0);
-    expect(grants(e).map((g) => [g.connId, g.lease.calculationId])).toEqual([['local', 's'], ['local', 's']]);
+    expect(grants(e).map((g) => [g.connId, g.lease.calculationId])).toEqual([
+      ['local', 's'],
+      ['local', 's'],
+    ]);
   });
 });
 
@@ -115,7 +166,9 @@ describe('commit', () => {
     const { s, step, grants, result } = setup();
     s.addCalculation(calc('a', 3500, 1000));
     let e = step(() => s.connectWorker({ connId: 'w', workerId: 'w', address: 'x', kind: 'remote', capacity: 4 }, 0), 0);
-    const leases = grants(e).map((g) => g.lease).reverse();
+    const leases = grants(e)
+      .map((g) => g.lease)
+      .reverse();
     let last: Effect[] = [];
     for (const l of leases) last = result('w', l, 10);
     const final = last.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>;
@@ -159,7 +212,9 @@ describe('commit', () => {
     expect(l2.chunkIndex).toBe(2);
     result('w', again[0].lease, 3);
     const end = result('w', l2, 4);
-    expect((end.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>).calculation.status).toBe('completed');
+    expect((end.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>).calculation.status).toBe(
+      'completed',
+    );
   });
 
   it('refuses a result whose seed or points do not match its lease', () => {
@@ -185,7 +240,11 @@ describe('loss, expiry, re-lease', () => {
       s.connectWorker({ connId: 'w2', workerId: 'w2', address: 'y', kind: 'remote', capacity: 4 }, 1);
     }, 1);
     expect(e.filter((x) => x.type === 'released' && x.reason === 'worker_lost')).toHaveLength(2);
-    expect(grants(e).map((g) => g.lease.chunkIndex).sort()).toEqual([0, 1, 2, 3]);
+    expect(
+      grants(e)
+        .map((g) => g.lease.chunkIndex)
+        .sort(),
+    ).toEqual([0, 1, 2, 3]);
   });
 
   it('expires a lease whose heartbeats stopped, and keeps one that is renewed', () => {
@@ -215,13 +274,17 @@ describe('loss, expiry, re-lease', () => {
     const { s, step, grants, result } = setup({ leaseTtlMs: 1000 });
     s.addCalculation(calc('a', 1000, 1000));
     const [g1] = grants(step(() => s.connectWorker({ connId: 'w1', workerId: 'w1', address: 'x', kind: 'remote', capacity: 1 }, 0), 0));
-    const [g2] = grants(step(() => s.connectWorker({ connId: 'w2', workerId: 'w2', address: 'y', kind: 'remote', capacity: 1 }, 1500), 1500));
+    const [g2] = grants(
+      step(() => s.connectWorker({ connId: 'w2', workerId: 'w2', address: 'y', kind: 'remote', capacity: 1 }, 1500), 1500),
+    );
     expect(g2.lease.chunkIndex).toBe(g1.lease.chunkIndex);
     const late = result('w1', g1.lease, 1600);
     expect(late.filter((x) => x.type === 'commit')).toHaveLength(1);
     // The calculation ended with the adopted copy; the re-leased copy goes to the adapter to be compared.
     const end = result('w2', g2.lease, 1700);
-    expect(end).toContainEqual(expect.objectContaining({ type: 'late', connId: 'w2', report: expect.objectContaining({ chunkIndex: g1.lease.chunkIndex }) }));
+    expect(end).toContainEqual(
+      expect.objectContaining({ type: 'late', connId: 'w2', report: expect.objectContaining({ chunkIndex: g1.lease.chunkIndex }) }),
+    );
   });
 
   it('retries a chunk whose kernel fails, then fails the calculation naming the chunk', () => {
@@ -268,7 +331,9 @@ describe('stragglers, cancel, fairness, restart', () => {
     expect(backup).toHaveLength(1);
     expect(backup[0]).toMatchObject({ connId: 'fast', lease: { chunkIndex: slow.lease.chunkIndex, purpose: 'backup' } });
     const done = result('fast', backup[0].lease, 210);
-    expect((done.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>).calculation.status).toBe('completed');
+    expect((done.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>).calculation.status).toBe(
+      'completed',
+    );
   });
 
   it('cancels: revokes outstanding leases and keeps partial progress', () => {
@@ -304,9 +369,24 @@ describe('stragglers, cancel, fairness, restart', () => {
     const rec = calc('a', 4000, 1000);
     rec.status = 'running';
     const stored = (chunkIndex: number, inside: number) => ({
-      calculationId: 'a', chunkIndex, points: 1000, inside, workerId: 'old', instanceId: 'i0', elapsedMs: 5, committedAtMs: 0, verifiedBy: null, check: 'none' as const,
+      calculationId: 'a',
+      chunkIndex,
+      points: 1000,
+      inside,
+      workerId: 'old',
+      instanceId: 'i0',
+      elapsedMs: 5,
+      committedAtMs: 0,
+      verifiedBy: null,
+      check: 'none' as const,
     });
-    s.addCalculation({ ...rec, inside: 1500, pointsDone: 2000, chunksDone: 2 }, new Map([[0, stored(0, 700)], [2, stored(2, 800)]]));
+    s.addCalculation(
+      { ...rec, inside: 1500, pointsDone: 2000, chunksDone: 2 },
+      new Map([
+        [0, stored(0, 700)],
+        [2, stored(2, 800)],
+      ]),
+    );
     const gs = grants(step(() => s.connectWorker({ connId: 'w', workerId: 'w', address: 'x', kind: 'remote', capacity: 4 }, 0), 0));
     expect(gs.map((g) => g.lease.chunkIndex).sort()).toEqual([1, 3]);
     result('w', gs[0].lease, 1);
@@ -324,10 +404,12 @@ describe('trust: a result must answer a lease', () => {
   it('rejects results for leases it never granted, and a lease of one worker replayed by another', () => {
     const { s, step, grants } = setup();
     s.addCalculation(calc('a', 3000, 1000));
-    const gs = grants(step(() => {
-      connect(s, 'honest');
-      connect(s, 'forger');
-    }, 0));
+    const gs = grants(
+      step(() => {
+        connect(s, 'honest');
+        connect(s, 'forger');
+      }, 0),
+    );
     const honest = gs.find((g) => g.connId === 'honest')!.lease;
     const invented = step((ef) => s.result('forger', { ...honest, leaseId: 'L999', chunkIndex: 2, inside: 1, elapsedMs: 1 }, 1, ef), 1);
     const replayed = step((ef) => s.result('forger', { ...honest, inside: 1, elapsedMs: 1 }, 2, ef), 2);
@@ -362,7 +444,9 @@ describe('trust is earned and bounded', () => {
   it('caps announced capacity and lets a new worker hold only what it has earned', () => {
     const { s, step, grants, result } = setup({ initialCredits: 2, prefetch: 1, maxWorkerCapacity: 8 });
     s.addCalculation(calc('a', 100_000, 1000));
-    const first = grants(step(() => s.connectWorker({ connId: 'big', workerId: 'big', address: 'x', kind: 'remote', capacity: 1_000_000 }, 0), 0));
+    const first = grants(
+      step(() => s.connectWorker({ connId: 'big', workerId: 'big', address: 'x', kind: 'remote', capacity: 1_000_000 }, 0), 0),
+    );
     expect(first).toHaveLength(3);
     expect(s.snapshot(0).workers[0]).toMatchObject({ capacity: 8, credits: 3 });
     // Each accepted result earns one more credit: the freed one plus a new one.
@@ -374,7 +458,8 @@ describe('trust is earned and bounded', () => {
     const { s, step, grants } = setup({ backoffMinMs: 100, backoffMaxMs: 1000 });
     s.addCalculation(calc('a', 10_000, 1000));
     let [g] = grants(step(() => s.connectWorker({ connId: 'w', workerId: 'w', address: 'x', kind: 'remote', capacity: 1 }, 0), 0));
-    const returnIt = (now: number) => step((ef) => s.failure('w', { leaseId: g.lease.leaseId, code: 'LEASE_RETURNED', message: '' }, now, ef), now);
+    const returnIt = (now: number) =>
+      step((ef) => s.failure('w', { leaseId: g.lease.leaseId, code: 'LEASE_RETURNED', message: '' }, now, ef), now);
     const e1 = returnIt(1);
     expect(grants(e1)).toHaveLength(0);
     expect(e1).toContainEqual(expect.objectContaining({ type: 'worker', event: 'backoff', detail: 'no new lease for 100 ms' }));
@@ -389,7 +474,10 @@ describe('trust is earned and bounded', () => {
     const { s, step, grants } = setup();
     s.addCalculation(calc('a', 10_000, 1000));
     step(() => s.connectWorker({ connId: 'real', workerId: 'pod-1', instanceId: 'A', address: 'x', kind: 'remote', capacity: 1 }, 0), 0);
-    const e = step((ef) => s.connectWorker({ connId: 'impostor', workerId: 'pod-1', instanceId: 'B', address: 'y', kind: 'remote', capacity: 1 }, 1, ef), 1);
+    const e = step(
+      (ef) => s.connectWorker({ connId: 'impostor', workerId: 'pod-1', instanceId: 'B', address: 'y', kind: 'remote', capacity: 1 }, 1, ef),
+      1,
+    );
     expect(e).toContainEqual(expect.objectContaining({ type: 'worker', connId: 'impostor', event: 'identity_conflict' }));
     expect(s.snapshot(1).workers.find((w) => w.connId === 'real')).toMatchObject({ state: 'ready', inFlight: 1 });
     expect(grants(e).map((g) => g.connId)).toEqual(['impostor']);
@@ -397,15 +485,18 @@ describe('trust is earned and bounded', () => {
 });
 
 describe('verification by recomputation', () => {
-  const local = (s: Scheduler) => s.connectWorker({ connId: 'local', workerId: 'coordinator', address: 'local', kind: 'local', capacity: 1 }, 0);
+  const local = (s: Scheduler) =>
+    s.connectWorker({ connId: 'local', workerId: 'coordinator', address: 'local', kind: 'local', capacity: 1 }, 0);
 
-  it('checks a new worker\'s first result on another worker, and completes only once it is confirmed', () => {
+  it("checks a new worker's first result on another worker, and completes only once it is confirmed", () => {
     const { s, step, grants, result } = setup({ verifyFirst: 1 });
     s.addCalculation(calc('a', 1000, 1000));
-    const gs = grants(step(() => {
-      s.connectWorker({ connId: 'w1', workerId: 'w1', instanceId: '1', address: 'x', kind: 'remote', capacity: 1 }, 0);
-      s.connectWorker({ connId: 'w2', workerId: 'w2', instanceId: '2', address: 'y', kind: 'remote', capacity: 1 }, 0);
-    }, 0));
+    const gs = grants(
+      step(() => {
+        s.connectWorker({ connId: 'w1', workerId: 'w1', instanceId: '1', address: 'x', kind: 'remote', capacity: 1 }, 0);
+        s.connectWorker({ connId: 'w2', workerId: 'w2', instanceId: '2', address: 'y', kind: 'remote', capacity: 1 }, 0);
+      }, 0),
+    );
     expect(gs).toHaveLength(1);
     const e = result(gs[0].connId, gs[0].lease, 5);
     expect(s.calculation('a')).toMatchObject({ status: 'running', chunksDone: 1 });
@@ -423,12 +514,19 @@ describe('verification by recomputation', () => {
     const { s, step, grants, result } = setup({ verifyFirst: 1, stragglerMinMs: 0 });
     s.addCalculation(calc('a', 3000, 1000));
     // The liar connects first and takes every chunk; its first result is checked.
-    const liar = grants(step(() => s.connectWorker({ connId: 'liar', workerId: 'liar', instanceId: 'L', address: 'x', kind: 'remote', capacity: 3 }, 0), 0));
+    const liar = grants(
+      step(() => s.connectWorker({ connId: 'liar', workerId: 'liar', instanceId: 'L', address: 'x', kind: 'remote', capacity: 3 }, 0), 0),
+    );
     expect(liar).toHaveLength(3);
     result('liar', liar[0].lease, 1, insideOf(liar[0].lease) + 7);
     result('liar', liar[1].lease, 2, insideOf(liar[1].lease) + 7);
     // An honest worker connects and gets the check of chunk 0.
-    const [check] = grants(step(() => s.connectWorker({ connId: 'honest', workerId: 'honest', instanceId: 'H', address: 'y', kind: 'remote', capacity: 1 }, 3), 3));
+    const [check] = grants(
+      step(
+        () => s.connectWorker({ connId: 'honest', workerId: 'honest', instanceId: 'H', address: 'y', kind: 'remote', capacity: 1 }, 3),
+        3,
+      ),
+    );
     expect(check.lease).toMatchObject({ chunkIndex: liar[0].lease.chunkIndex, purpose: 'verify' });
     const dispute = result('honest', check.lease, 4);
     expect(dispute).toContainEqual(expect.objectContaining({ type: 'verification', outcome: 'mismatch' }));
@@ -462,18 +560,45 @@ describe('restart with checks pending', () => {
   it('resumes a pending check as a check, and ends a calculation the store already holds complete', () => {
     const { s, step, grants, result } = setup();
     const stored = (chunkIndex: number, check: 'none' | 'wanted') => ({
-      calculationId: 'a', chunkIndex, points: 1000, inside: 700, workerId: 'w1', instanceId: '1', elapsedMs: 5, committedAtMs: 0, verifiedBy: null, check,
+      calculationId: 'a',
+      chunkIndex,
+      points: 1000,
+      inside: 700,
+      workerId: 'w1',
+      instanceId: '1',
+      elapsedMs: 5,
+      committedAtMs: 0,
+      verifiedBy: null,
+      check,
     });
     const rec = { ...calc('a', 2000, 1000), status: 'running' as const, inside: 1400, pointsDone: 2000, chunksDone: 2 };
-    s.addCalculation(rec, new Map([[0, stored(0, 'none')], [1, stored(1, 'wanted')]]));
+    s.addCalculation(
+      rec,
+      new Map([
+        [0, stored(0, 'none')],
+        [1, stored(1, 'wanted')],
+      ]),
+    );
     expect(s.violations()).toEqual([]);
-    const [check] = grants(step(() => s.connectWorker({ connId: 'w2', workerId: 'w2', instanceId: '2', address: 'y', kind: 'remote', capacity: 1 }, 0), 0));
+    const [check] = grants(
+      step(() => s.connectWorker({ connId: 'w2', workerId: 'w2', instanceId: '2', address: 'y', kind: 'remote', capacity: 1 }, 0), 0),
+    );
     expect(check.lease).toMatchObject({ chunkIndex: 1, purpose: 'verify' });
     const done = result('w2', check.lease, 1, 700);
-    expect((done.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>).calculation).toMatchObject({ status: 'completed', chunksVerified: 1 });
+    expect((done.filter((x) => x.type === 'calculation').pop() as Extract<Effect, { type: 'calculation' }>).calculation).toMatchObject({
+      status: 'completed',
+      chunksVerified: 1,
+    });
 
     const e: Effect[] = [];
-    s.addCalculation({ ...calc('b', 1000, 1000), status: 'running', inside: 700, pointsDone: 1000, chunksDone: 1 }, new Map([[0, { ...stored(0, 'none'), calculationId: 'b' }]]), 5, e);
-    expect(e).toContainEqual(expect.objectContaining({ type: 'calculation', calculation: expect.objectContaining({ id: 'b', status: 'completed' }) }));
+    s.addCalculation(
+      { ...calc('b', 1000, 1000), status: 'running', inside: 700, pointsDone: 1000, chunksDone: 1 },
+      new Map([[0, { ...stored(0, 'none'), calculationId: 'b' }]]),
+      5,
+      e,
+    );
+    expect(e).toContainEqual(
+      expect.objectContaining({ type: 'calculation', calculation: expect.objectContaining({ id: 'b', status: 'completed' }) }),
+    );
   });
 });

@@ -12,14 +12,40 @@ import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
 
 function rec(id: string, createdAtMs: number, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
   return {
-    id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, chunkCount: 3, status,
-    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0, chunksVerified: 0, chunksRecomputed: 0, verifiedBy: {},
-    createdAtMs, startedAtMs: null, finishedAtMs: null, error: null, errorCode: null,
+    id,
+    mode: 'distributed',
+    points: 3000,
+    seed: 9,
+    chunkSize: 1000,
+    chunkCount: 3,
+    status,
+    inside: 0,
+    pointsDone: 0,
+    chunksDone: 0,
+    chunksReleased: 0,
+    duplicateResults: 0,
+    chunksVerified: 0,
+    chunksRecomputed: 0,
+    verifiedBy: {},
+    createdAtMs,
+    startedAtMs: null,
+    finishedAtMs: null,
+    error: null,
+    errorCode: null,
   };
 }
 
 const commit = (calculationId: string, chunkIndex: number, inside: number, more: Partial<ChunkCommit> = {}): ChunkCommit => ({
-  calculationId, chunkIndex, points: 1000, inside, workerId: 'w', instanceId: 'i', elapsedMs: 5, committedAtMs: 10, verifiedBy: null, check: 'none',
+  calculationId,
+  chunkIndex,
+  points: 1000,
+  inside,
+  workerId: 'w',
+  instanceId: 'i',
+  elapsedMs: 5,
+  committedAtMs: 10,
+  verifiedBy: null,
+  check: 'none',
   ...more,
 });
 
@@ -39,11 +65,18 @@ describe.each(stores)('%s store', (_name, make) => {
     expect(s.get('missing')).toBeUndefined();
   });
 
-  it('writes a chunk\'s latest state (value, check, verifier) and forgets an uncommitted one', () => {
+  it("writes a chunk's latest state (value, check, verifier) and forgets an uncommitted one", () => {
     const s = make();
     s.insert(rec('a', 1));
-    s.apply({ commits: [commit('a', 0, 700, { check: 'wanted' }), commit('a', 1, 710)], calculations: [{ ...rec('a', 1, 'running'), inside: 1410, pointsDone: 2000, chunksDone: 2 }] });
-    s.apply({ commits: [commit('a', 0, 701, { workerId: 'v', verifiedBy: 'x' })], uncommits: [{ calculationId: 'a', chunkIndex: 1 }], calculations: [] });
+    s.apply({
+      commits: [commit('a', 0, 700, { check: 'wanted' }), commit('a', 1, 710)],
+      calculations: [{ ...rec('a', 1, 'running'), inside: 1410, pointsDone: 2000, chunksDone: 2 }],
+    });
+    s.apply({
+      commits: [commit('a', 0, 701, { workerId: 'v', verifiedBy: 'x' })],
+      uncommits: [{ calculationId: 'a', chunkIndex: 1 }],
+      calculations: [],
+    });
     expect(s.chunks('a')).toEqual([commit('a', 0, 701, { workerId: 'v', verifiedBy: 'x' })]);
     expect(s.committedInside('a', 0)).toBe(701);
     expect(s.committedInside('a', 1)).toBeUndefined();
@@ -68,19 +101,29 @@ describe.each(stores)('%s store', (_name, make) => {
     const s = make();
     s.insert(rec('run', 1));
     s.insert(rec('done', 2));
-    s.apply({ commits: [commit('run', 0, 780), commit('run', 2, 790)], calculations: [{ ...rec('run', 1, 'running'), inside: 1, chunksDone: 99 }] });
+    s.apply({
+      commits: [commit('run', 0, 780), commit('run', 2, 790)],
+      calculations: [{ ...rec('run', 1, 'running'), inside: 1, chunksDone: 99 }],
+    });
     s.apply({ commits: [], calculations: [{ ...rec('done', 2, 'completed') }] });
     const active = s.loadActive();
     expect(active.map((a) => a.record.id)).toEqual(['run']);
     expect(active[0].record).toMatchObject({ inside: 1570, pointsDone: 2000, chunksDone: 2, status: 'running' });
-    expect([...active[0].committed.entries()].map(([i, c]) => [i, c.inside])).toEqual([[0, 780], [2, 790]]);
+    expect([...active[0].committed.entries()].map(([i, c]) => [i, c.inside])).toEqual([
+      [0, 780],
+      [2, 790],
+    ]);
   });
 
   it('counts verified chunks from the chunks on resume, and round-trips the verifier map', () => {
     const s = make();
     s.insert(rec('v', 1));
     s.apply({
-      commits: [commit('v', 0, 780, { verifiedBy: 'w2' }), commit('v', 1, 781, { verifiedBy: 'w2' }), commit('v', 2, 782, { check: 'wanted' })],
+      commits: [
+        commit('v', 0, 780, { verifiedBy: 'w2' }),
+        commit('v', 1, 781, { verifiedBy: 'w2' }),
+        commit('v', 2, 782, { check: 'wanted' }),
+      ],
       calculations: [{ ...rec('v', 1, 'running'), chunksVerified: 2, verifiedBy: { w2: 2 }, chunksRecomputed: 1 }],
     });
     expect(s.get('v')).toMatchObject({ chunksVerified: 2, verifiedBy: { w2: 2 }, chunksRecomputed: 1 });
@@ -125,7 +168,10 @@ describe('sqlite durability', () => {
     const file = tempFile();
     const a = openSqliteStore(file);
     a.insert(rec('a', 1));
-    a.apply({ commits: [commit('a', 1, 800)], calculations: [{ ...rec('a', 1, 'running'), inside: 800, chunksDone: 1, pointsDone: 1000 }] });
+    a.apply({
+      commits: [commit('a', 1, 800)],
+      calculations: [{ ...rec('a', 1, 'running'), inside: 800, chunksDone: 1, pointsDone: 1000 }],
+    });
     a.close();
     a.close();
     const b = openSqliteStore(file);

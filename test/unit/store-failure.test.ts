@@ -23,13 +23,39 @@ import { createLogger, type LogLevel } from '../../shared/logger.js';
 
 function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
   return {
-    id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, chunkCount: 3, status,
-    inside: 0, pointsDone: 0, chunksDone: 0, chunksReleased: 0, duplicateResults: 0, chunksVerified: 0, chunksRecomputed: 0, verifiedBy: {},
-    createdAtMs: 1, startedAtMs: null, finishedAtMs: null, error: null, errorCode: null,
+    id,
+    mode: 'distributed',
+    points: 3000,
+    seed: 9,
+    chunkSize: 1000,
+    chunkCount: 3,
+    status,
+    inside: 0,
+    pointsDone: 0,
+    chunksDone: 0,
+    chunksReleased: 0,
+    duplicateResults: 0,
+    chunksVerified: 0,
+    chunksRecomputed: 0,
+    verifiedBy: {},
+    createdAtMs: 1,
+    startedAtMs: null,
+    finishedAtMs: null,
+    error: null,
+    errorCode: null,
   };
 }
 const commit = (calculationId: string, chunkIndex: number, inside: number) => ({
-  calculationId, chunkIndex, points: 1000, inside, workerId: 'w', instanceId: 'i', elapsedMs: 5, committedAtMs: 10, verifiedBy: null, check: 'none' as const,
+  calculationId,
+  chunkIndex,
+  points: 1000,
+  inside,
+  workerId: 'w',
+  instanceId: 'i',
+  elapsedMs: 5,
+  committedAtMs: 10,
+  verifiedBy: null,
+  check: 'none' as const,
 });
 const tempDir = () => mkdtempSync(join(tmpdir(), 'pigrid-store-failure-'));
 
@@ -90,7 +116,9 @@ describe('failFastWrites', () => {
       err = e;
     }
     expect(isStoreUnavailable(err)).toBe(true);
-    expect(storeOpenFailureMessage(err, '/data/pigrid.db')).toMatch(/^fatal store open failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\)/);
+    expect(storeOpenFailureMessage(err, '/data/pigrid.db')).toMatch(
+      /^fatal store open failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\)/,
+    );
   });
 });
 
@@ -135,7 +163,10 @@ describe('sqlite store', () => {
     const path = join(tempDir(), 'x.db');
     const store = openSqliteStore(path);
     store.insert(rec('a'));
-    store.apply({ commits: [commit('a', 0, 700)], calculations: [{ ...rec('a', 'running'), inside: 700, pointsDone: 1000, chunksDone: 1 }] });
+    store.apply({
+      commits: [commit('a', 0, 700)],
+      calculations: [{ ...rec('a', 'running'), inside: 700, pointsDone: 1000, chunksDone: 1 }],
+    });
     // Two new chunks, then a calculation row the schema refuses (CHECK on status): SQLite fails mid-transaction.
     const bad = { ...rec('a'), status: 'exploded' as CalculationRecord['status'], inside: 2100, chunksDone: 3 };
     expect(() => store.apply({ commits: [commit('a', 1, 710), commit('a', 2, 690)], calculations: [bad] })).toThrow(
@@ -161,7 +192,9 @@ describe('sqlite store', () => {
       err = e;
     }
     const msg = storeOpenFailureMessage(err, path);
-    expect(msg).toMatch(/^fatal store open failed: (ENOTDIR|EEXIST) .*\(db=.*not-a-dir\/pigrid\.db\) — the coordinator cannot start; make the database file and its directory writable/);
+    expect(msg).toMatch(
+      /^fatal store open failed: (ENOTDIR|EEXIST) .*\(db=.*not-a-dir\/pigrid\.db\) — the coordinator cannot start; make the database file and its directory writable/,
+    );
     expect(msg).not.toContain('\n');
   });
 });

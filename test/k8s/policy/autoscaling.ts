@@ -37,7 +37,8 @@ export function autoscalers(objs: readonly K8sObject[]): Autoscaler[] {
         min: s.minReplicas ?? 1,
         max: s.maxReplicas,
         cpuUtilization: cpu?.resource?.target.type === 'Utilization' ? cpu.resource.target.averageUtilization : undefined,
-        externals: (s.metrics ?? []).filter((m) => m.type === 'External' && m.external)
+        externals: (s.metrics ?? [])
+          .filter((m) => m.type === 'External' && m.external)
           .map((m) => ({ metric: m.external?.metric.name ?? '', targetType: m.external?.target.type ?? '' })),
         behavior: s.behavior,
       });
@@ -47,12 +48,20 @@ export function autoscalers(objs: readonly K8sObject[]): Autoscaler[] {
       const cpu = triggers.find((t) => t.type === 'cpu' && (t.metricType ?? t.metadata?.type) === 'Utilization');
       out.push({
         obj,
-        target: { apiVersion: s.scaleTargetRef?.apiVersion ?? 'apps/v1', kind: s.scaleTargetRef?.kind ?? 'Deployment', name: s.scaleTargetRef?.name ?? '' },
+        target: {
+          apiVersion: s.scaleTargetRef?.apiVersion ?? 'apps/v1',
+          kind: s.scaleTargetRef?.kind ?? 'Deployment',
+          name: s.scaleTargetRef?.name ?? '',
+        },
         min: s.minReplicaCount ?? 0,
         max: s.maxReplicaCount ?? 100,
         cpuUtilization: cpu ? Number(cpu.metadata?.value) : undefined,
-        externals: triggers.filter((t) => t.type === 'prometheus')
-          .map((t) => ({ metric: /pigrid_[a-z0-9_]+/.exec(t.metadata?.query ?? '')?.[0] ?? '', targetType: t.metricType ?? 'AverageValue' })),
+        externals: triggers
+          .filter((t) => t.type === 'prometheus')
+          .map((t) => ({
+            metric: /pigrid_[a-z0-9_]+/.exec(t.metadata?.query ?? '')?.[0] ?? '',
+            targetType: t.metricType ?? 'AverageValue',
+          })),
         behavior: s.advanced?.horizontalPodAutoscalerConfig?.behavior,
       });
     }
@@ -70,7 +79,9 @@ export function checkAutoscalerTargets(objs: readonly K8sObject[]): Violation[] 
   const all = workloads(objs);
   const scalers = autoscalers(objs);
   for (const a of scalers) {
-    const w = all.find((x) => x.obj.kind === a.target.kind && x.obj.metadata.name === a.target.name && x.obj.apiVersion === a.target.apiVersion);
+    const w = all.find(
+      (x) => x.obj.kind === a.target.kind && x.obj.metadata.name === a.target.name && x.obj.apiVersion === a.target.apiVersion,
+    );
     if (!w) report(a.obj, `scaleTargetRef ${a.target.apiVersion} ${a.target.kind}/${a.target.name} is not in the render`);
     if (!(a.min >= 1 && a.min <= a.max)) report(a.obj, `replica bounds ${a.min}..${a.max} are invalid (min must be >= 1)`);
   }
@@ -78,7 +89,8 @@ export function checkAutoscalerTargets(objs: readonly K8sObject[]): Violation[] 
     if (!w.component) continue;
     const mine = scalers.filter((a) => a.target.kind === w.obj.kind && a.target.name === w.obj.metadata.name);
     const replicas = (w.obj.spec as { replicas?: number } | undefined)?.replicas;
-    if (mine.length > 1) report(w.obj, `targeted by ${mine.length} autoscalers (${mine.map((a) => a.obj.kind).join(', ')}): they would fight`);
+    if (mine.length > 1)
+      report(w.obj, `targeted by ${mine.length} autoscalers (${mine.map((a) => a.obj.kind).join(', ')}): they would fight`);
     if (CONTRACT[w.component].singleton) {
       if (mine.length > 0) report(w.obj, `the ${w.component} is a singleton and must not be autoscaled`);
       if (replicas !== 1) report(w.obj, `the ${w.component} must run exactly 1 replica`);
@@ -121,8 +133,10 @@ export function checkAutoscalingBounds(objs: readonly K8sObject[], want: Autosca
     if (e.explicitBehavior) {
       const up = a.behavior?.scaleUp;
       const down = a.behavior?.scaleDown;
-      if (!up || (up.stabilizationWindowSeconds ?? 0) !== 0 || !(up.policies ?? []).length) report(a.obj, 'scale-up must be explicit and unstabilised (stabilizationWindowSeconds 0, policies)');
-      if (!down || !((down.stabilizationWindowSeconds ?? -1) >= 60) || !(down.policies ?? []).length) report(a.obj, 'scale-down must be explicit and stabilised (>= 60 s window, policies)');
+      if (!up || (up.stabilizationWindowSeconds ?? 0) !== 0 || !(up.policies ?? []).length)
+        report(a.obj, 'scale-up must be explicit and unstabilised (stabilizationWindowSeconds 0, policies)');
+      if (!down || !((down.stabilizationWindowSeconds ?? -1) >= 60) || !(down.policies ?? []).length)
+        report(a.obj, 'scale-down must be explicit and stabilised (>= 60 s window, policies)');
     }
   }
   return out;

@@ -1,8 +1,15 @@
 import type { K8sObject, Violation } from './types.js';
 import { checkSchemas } from './schema.js';
 import {
-  checkDrainGrace, checkImages, checkImmutableTemplates, checkLabels, checkPodSecurity, checkProbes, checkResources,
-  checkServiceAccountTokens, checkServiceLinks,
+  checkDrainGrace,
+  checkImages,
+  checkImmutableTemplates,
+  checkLabels,
+  checkPodSecurity,
+  checkProbes,
+  checkResources,
+  checkServiceAccountTokens,
+  checkServiceLinks,
 } from './workloads.js';
 import { checkConfig, checkNamespace, checkSelectorsAndPorts, checkWorkerDiscovery } from './wiring.js';
 import { checkRbac } from './rbac.js';

@@ -17,7 +17,8 @@ function queryProblems(expr: string): string[] {
     const isDefault = DEFAULT_METRIC_PREFIXES.some((p) => /^(process|nodejs)_/.test(m[0].slice(p.length)) && m[0].startsWith(p));
     if (!known.has(m[0]) && !isDefault) out.push(`unknown series ${m[0]}`);
   }
-  for (const m of expr.matchAll(/namespace\s*=\s*"([^"]*)"/g)) if (m[1] !== NAMESPACE) out.push(`matches namespace "${m[1]}", pigrid runs in ${NAMESPACE}`);
+  for (const m of expr.matchAll(/namespace\s*=\s*"([^"]*)"/g))
+    if (m[1] !== NAMESPACE) out.push(`matches namespace "${m[1]}", pigrid runs in ${NAMESPACE}`);
   return out;
 }
 
@@ -32,7 +33,7 @@ export function grafanaDashboards(objs: readonly K8sObject[]): GrafanaDashboardM
     .filter((cm) => cm.metadata.labels?.grafana_dashboard === '1')
     .map((cm) => ({
       obj: cm,
-      dashboards: Object.entries(((cm as { data?: Record<string, string> }).data) ?? {}).map(([key, text]) => {
+      dashboards: Object.entries((cm as { data?: Record<string, string> }).data ?? {}).map(([key, text]) => {
         try {
           return { key, json: JSON.parse(text) as unknown };
         } catch (err) {
@@ -44,11 +45,17 @@ export function grafanaDashboards(objs: readonly K8sObject[]): GrafanaDashboardM
 
 /** Every query of a Grafana dashboard (panels inside rows included), with its panel title and datasource uid. */
 export function dashboardTargets(dashboard: unknown): { panel: string; expr: string; datasource: string }[] {
-  type Panel = { title?: string; datasource?: { uid?: string }; targets?: { expr?: string; datasource?: { uid?: string } }[]; panels?: Panel[] };
+  type Panel = {
+    title?: string;
+    datasource?: { uid?: string };
+    targets?: { expr?: string; datasource?: { uid?: string } }[];
+    panels?: Panel[];
+  };
   const out: { panel: string; expr: string; datasource: string }[] = [];
   const walk = (panels: Panel[] | undefined) => {
     for (const p of panels ?? []) {
-      for (const t of p.targets ?? []) out.push({ panel: p.title ?? '?', expr: t.expr ?? '', datasource: t.datasource?.uid ?? p.datasource?.uid ?? '(none)' });
+      for (const t of p.targets ?? [])
+        out.push({ panel: p.title ?? '?', expr: t.expr ?? '', datasource: t.datasource?.uid ?? p.datasource?.uid ?? '(none)' });
       walk(p.panels);
     }
   };
@@ -61,7 +68,7 @@ export function checkMonitoringQueries(objs: readonly K8sObject[]): Violation[] 
   const out: Violation[] = [];
   const report = reporter('monitoring-rules', out);
   for (const pr of byKind(objs, 'PrometheusRule')) {
-    const groups = ((pr.spec as { groups?: { rules?: { alert?: string; record?: string; expr?: unknown }[] }[] } | undefined)?.groups) ?? [];
+    const groups = (pr.spec as { groups?: { rules?: { alert?: string; record?: string; expr?: unknown }[] }[] } | undefined)?.groups ?? [];
     for (const r of groups.flatMap((g) => g.rules ?? [])) {
       for (const p of queryProblems(typeof r.expr === 'string' ? r.expr : '')) report(pr, `${r.alert ?? r.record ?? '?'}: ${p}`);
     }
@@ -76,12 +83,13 @@ export function checkMonitoringQueries(objs: readonly K8sObject[]): Violation[] 
       if (targets.length === 0) report(cm.obj, `${d.key}: no panel queries anything`);
       for (const t of targets) {
         for (const p of queryProblems(t.expr)) report(cm.obj, `${d.key} panel "${t.panel}": ${p}`);
-        if (t.datasource !== '${datasource}') report(cm.obj, `${d.key} panel "${t.panel}": datasource must be the \${datasource} variable, not ${t.datasource}`);
+        if (t.datasource !== '${datasource}')
+          report(cm.obj, `${d.key} panel "${t.panel}": datasource must be the \${datasource} variable, not ${t.datasource}`);
       }
     }
   }
   for (const so of byKind(objs, 'ScaledObject')) {
-    const triggers = ((so.spec as { triggers?: { type: string; metadata?: Record<string, string> }[] } | undefined)?.triggers) ?? [];
+    const triggers = (so.spec as { triggers?: { type: string; metadata?: Record<string, string> }[] } | undefined)?.triggers ?? [];
     for (const t of triggers.filter((x) => x.type === 'prometheus')) for (const p of queryProblems(t.metadata?.query ?? '')) report(so, p);
   }
   return out;
@@ -108,11 +116,13 @@ export function exposedName(rule: AdapterRule): string | undefined {
 export function checkAdapterRules(objs: readonly K8sObject[], adapterValues: unknown): Violation[] {
   const out: Violation[] = [];
   const report = reporter('adapter-rule', out);
-  const rules = ((adapterValues as { rules?: { external?: AdapterRule[] } } | undefined)?.rules?.external) ?? [];
+  const rules = (adapterValues as { rules?: { external?: AdapterRule[] } } | undefined)?.rules?.external ?? [];
   for (const a of autoscalers(objs).filter((x) => x.obj.kind === 'HorizontalPodAutoscaler')) {
     for (const ext of a.externals) {
-      if (!SCALING_GAUGES.includes(ext.metric)) report(a.obj, `External metric ${ext.metric} is not a coordinator gauge (${SCALING_GAUGES.join(', ')})`);
-      if (ext.targetType !== 'AverageValue') report(a.obj, `External metric ${ext.metric} must target AverageValue (per replica), not ${ext.targetType}`);
+      if (!SCALING_GAUGES.includes(ext.metric))
+        report(a.obj, `External metric ${ext.metric} is not a coordinator gauge (${SCALING_GAUGES.join(', ')})`);
+      if (ext.targetType !== 'AverageValue')
+        report(a.obj, `External metric ${ext.metric} must target AverageValue (per replica), not ${ext.targetType}`);
       const rule = rules.find((r) => exposedName(r) === ext.metric);
       if (!rule) {
         report(a.obj, `no prometheus-adapter external rule exposes ${ext.metric}`);
@@ -123,7 +133,8 @@ export function checkAdapterRules(objs: readonly K8sObject[], adapterValues: unk
       if (rule.resources?.namespaced === false || rule.resources?.overrides?.namespace?.resource !== 'namespace') {
         report(a.obj, `${where}: must map the namespace label to resource "namespace", so the HPA's namespace scopes the query`);
       }
-      for (const t of ['<<.Series>>', '<<.LabelMatchers>>']) if (!(rule.metricsQuery ?? '').includes(t)) report(a.obj, `${where}: metricsQuery lacks ${t}`);
+      for (const t of ['<<.Series>>', '<<.LabelMatchers>>'])
+        if (!(rule.metricsQuery ?? '').includes(t)) report(a.obj, `${where}: metricsQuery lacks ${t}`);
     }
   }
   return out;

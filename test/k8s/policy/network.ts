@@ -97,11 +97,22 @@ function portMatches(ports: INetworkPolicyPort[] | undefined, port: number, prot
 /** Whether NetworkPolicy lets `from` open a connection to `to` on port/protocol. */
 export function isAllowed(objs: readonly K8sObject[], from: Endpoint, to: Endpoint, port: number, protocol = 'TCP'): boolean {
   const egress = selecting(objs, from, 'Egress');
-  const egressOk = egress.length === 0 || egress.some(({ ns, s }) =>
-    (s.egress ?? []).some((r) => portMatches(r.ports, port, protocol, to) && ((r.to ?? []).length === 0 || (r.to ?? []).some((p) => peerMatches(p, ns, to)))));
+  const egressOk =
+    egress.length === 0 ||
+    egress.some(({ ns, s }) =>
+      (s.egress ?? []).some(
+        (r) => portMatches(r.ports, port, protocol, to) && ((r.to ?? []).length === 0 || (r.to ?? []).some((p) => peerMatches(p, ns, to))),
+      ),
+    );
   const ingress = selecting(objs, to, 'Ingress');
-  const ingressOk = ingress.length === 0 || ingress.some(({ ns, s }) =>
-    (s.ingress ?? []).some((r) => portMatches(r.ports, port, protocol, to) && ((r.from ?? []).length === 0 || (r.from ?? []).some((p) => peerMatches(p, ns, from)))));
+  const ingressOk =
+    ingress.length === 0 ||
+    ingress.some(({ ns, s }) =>
+      (s.ingress ?? []).some(
+        (r) =>
+          portMatches(r.ports, port, protocol, to) && ((r.from ?? []).length === 0 || (r.from ?? []).some((p) => peerMatches(p, ns, from))),
+      ),
+    );
   return egressOk && ingressOk;
 }
 
@@ -115,7 +126,11 @@ export function checkNetworkIntent(objs: readonly K8sObject[], flows: readonly F
   const report = reporter('network-intent', out);
   for (const f of flows) {
     const allowed = isAllowed(objs, endpointFor(objs, f.from), endpointFor(objs, f.to), f.port, f.protocol ?? 'TCP');
-    if (allowed !== f.allowed) report(flowName(objs, f), f.allowed ? 'should be allowed but NetworkPolicy blocks it' : 'should be blocked but NetworkPolicy allows it');
+    if (allowed !== f.allowed)
+      report(
+        flowName(objs, f),
+        f.allowed ? 'should be allowed but NetworkPolicy blocks it' : 'should be blocked but NetworkPolicy allows it',
+      );
   }
   return out;
 }
@@ -132,21 +147,29 @@ export function checkNetworkIsolation(objs: readonly K8sObject[]): Violation[] {
   for (const w of all) {
     if (!w.component) continue;
     const ep = endpointFor(objs, { component: w.component });
-    for (const t of ['Ingress', 'Egress'] as const) if (selecting(objs, ep, t).length === 0) report(w.obj, `no NetworkPolicy isolates its ${t.toLowerCase()}`);
+    for (const t of ['Ingress', 'Egress'] as const)
+      if (selecting(objs, ep, t).length === 0) report(w.obj, `no NetworkPolicy isolates its ${t.toLowerCase()}`);
   }
   for (const x of EXCLUSIVE_INGRESS) {
     const target = endpointFor(objs, { component: x.to });
     for (const np of byKind(objs, 'NetworkPolicy')) {
       const s = spec<INetworkPolicySpec>(np);
-      if (np.metadata.namespace !== target.namespace || !policyTypes(s).includes('Ingress') || !selectorMatches(s.podSelector ?? {}, { ...target.labels })) continue;
+      if (
+        np.metadata.namespace !== target.namespace ||
+        !policyTypes(s).includes('Ingress') ||
+        !selectorMatches(s.podSelector ?? {}, { ...target.labels })
+      )
+        continue;
       for (const rule of s.ingress ?? []) {
         if (!portMatches(rule.ports, x.port, 'TCP', target)) continue;
         const peers = rule.from ?? [];
-        const ok = peers.length > 0 && peers.every((p) => {
-          if (p.ipBlock || p.namespaceSelector || !p.podSelector) return false;
-          const picked = matchingWorkloads(all, p.podSelector);
-          return picked.length > 0 && picked.every((w) => w.component === x.from);
-        });
+        const ok =
+          peers.length > 0 &&
+          peers.every((p) => {
+            if (p.ipBlock || p.namespaceSelector || !p.podSelector) return false;
+            const picked = matchingWorkloads(all, p.podSelector);
+            return picked.length > 0 && picked.every((w) => w.component === x.from);
+          });
         if (!ok) report(np, `an ingress rule opens ${x.to} port ${x.port} to more than the ${x.from}`);
       }
     }

@@ -90,9 +90,27 @@ function selectorShape(v: unknown, where: string, report: (m: string) => void): 
 }
 
 const ENDPOINT_KEYS = [
-  'port', 'targetPort', 'portNumber', 'path', 'scheme', 'interval', 'scrapeTimeout', 'honorLabels', 'honorTimestamps',
-  'relabelings', 'metricRelabelings', 'tlsConfig', 'bearerTokenSecret', 'authorization', 'basicAuth', 'params',
-  'followRedirects', 'enableHttp2', 'filterRunning', 'proxyUrl', 'oauth2',
+  'port',
+  'targetPort',
+  'portNumber',
+  'path',
+  'scheme',
+  'interval',
+  'scrapeTimeout',
+  'honorLabels',
+  'honorTimestamps',
+  'relabelings',
+  'metricRelabelings',
+  'tlsConfig',
+  'bearerTokenSecret',
+  'authorization',
+  'basicAuth',
+  'params',
+  'followRedirects',
+  'enableHttp2',
+  'filterRunning',
+  'proxyUrl',
+  'oauth2',
 ];
 
 function endpointShape(ep: unknown, where: string, needsPortName: boolean, report: (m: string) => void): void {
@@ -106,14 +124,24 @@ function endpointShape(ep: unknown, where: string, needsPortName: boolean, repor
 }
 
 function serviceMonitorShape(spec: Record<string, unknown>, report: (m: string) => void): void {
-  onlyKeys(spec, ['selector', 'endpoints', 'namespaceSelector', 'jobLabel', 'targetLabels', 'podTargetLabels', 'sampleLimit', 'attachMetadata'], 'spec', report);
+  onlyKeys(
+    spec,
+    ['selector', 'endpoints', 'namespaceSelector', 'jobLabel', 'targetLabels', 'podTargetLabels', 'sampleLimit', 'attachMetadata'],
+    'spec',
+    report,
+  );
   selectorShape(spec.selector, 'spec.selector', report);
   if (!Array.isArray(spec.endpoints) || spec.endpoints.length === 0) return report('spec.endpoints must list at least one endpoint');
   spec.endpoints.forEach((ep, i) => endpointShape(ep, `spec.endpoints[${i}]`, false, report));
 }
 
 function podMonitorShape(spec: Record<string, unknown>, report: (m: string) => void): void {
-  onlyKeys(spec, ['selector', 'podMetricsEndpoints', 'namespaceSelector', 'jobLabel', 'podTargetLabels', 'sampleLimit', 'attachMetadata'], 'spec', report);
+  onlyKeys(
+    spec,
+    ['selector', 'podMetricsEndpoints', 'namespaceSelector', 'jobLabel', 'podTargetLabels', 'sampleLimit', 'attachMetadata'],
+    'spec',
+    report,
+  );
   selectorShape(spec.selector, 'spec.selector', report);
   if (!Array.isArray(spec.podMetricsEndpoints) || spec.podMetricsEndpoints.length === 0) {
     return report('spec.podMetricsEndpoints must list at least one endpoint');
@@ -138,7 +166,8 @@ function prometheusRuleShape(spec: Record<string, unknown>, report: (m: string) 
       if (r.alert !== undefined) {
         const labels = isRecord(r.labels) ? r.labels : {};
         const alert = JSON.stringify(r.alert);
-        if (!(typeof labels.severity === 'string' && ['critical', 'warning', 'info'].includes(labels.severity))) report(`${where} (${alert}) needs labels.severity`);
+        if (!(typeof labels.severity === 'string' && ['critical', 'warning', 'info'].includes(labels.severity)))
+          report(`${where} (${alert}) needs labels.severity`);
         if (!isRecord(r.annotations) || typeof r.annotations.summary !== 'string') report(`${where} (${alert}) needs annotations.summary`);
       }
     });
@@ -146,7 +175,23 @@ function prometheusRuleShape(spec: Record<string, unknown>, report: (m: string) 
 }
 
 function scaledObjectShape(spec: Record<string, unknown>, report: (m: string) => void): void {
-  onlyKeys(spec, ['scaleTargetRef', 'minReplicaCount', 'maxReplicaCount', 'pollingInterval', 'cooldownPeriod', 'idleReplicaCount', 'advanced', 'triggers', 'fallback', 'initialCooldownPeriod'], 'spec', report);
+  onlyKeys(
+    spec,
+    [
+      'scaleTargetRef',
+      'minReplicaCount',
+      'maxReplicaCount',
+      'pollingInterval',
+      'cooldownPeriod',
+      'idleReplicaCount',
+      'advanced',
+      'triggers',
+      'fallback',
+      'initialCooldownPeriod',
+    ],
+    'spec',
+    report,
+  );
   if (!isRecord(spec.scaleTargetRef) || typeof spec.scaleTargetRef.name !== 'string') report('spec.scaleTargetRef.name is required');
   const min = Number(spec.minReplicaCount ?? 0);
   const max = Number(spec.maxReplicaCount ?? 100);
@@ -155,7 +200,8 @@ function scaledObjectShape(spec: Record<string, unknown>, report: (m: string) =>
   spec.triggers.forEach((t, i) => {
     if (!isRecord(t) || typeof t.type !== 'string') return report(`spec.triggers[${i}].type is required`);
     if (!isRecord(t.metadata)) return report(`spec.triggers[${i}].metadata is required`);
-    for (const [k, v] of Object.entries(t.metadata)) if (typeof v !== 'string') report(`spec.triggers[${i}].metadata.${k} must be a string`);
+    for (const [k, v] of Object.entries(t.metadata))
+      if (typeof v !== 'string') report(`spec.triggers[${i}].metadata.${k} must be a string`);
   });
 }
 
@@ -164,25 +210,84 @@ function str(v: unknown): string {
   return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }
 
-const KEY_USAGES = ['signing', 'digital signature', 'content commitment', 'key encipherment', 'key agreement', 'data encipherment', 'cert sign', 'crl sign', 'encipher only', 'decipher only', 'any', 'server auth', 'client auth', 'code signing', 'email protection', 's/mime', 'ipsec end system', 'ipsec tunnel', 'ipsec user', 'timestamping', 'ocsp signing', 'microsoft sgc', 'netscape sgc'];
+const KEY_USAGES = [
+  'signing',
+  'digital signature',
+  'content commitment',
+  'key encipherment',
+  'key agreement',
+  'data encipherment',
+  'cert sign',
+  'crl sign',
+  'encipher only',
+  'decipher only',
+  'any',
+  'server auth',
+  'client auth',
+  'code signing',
+  'email protection',
+  's/mime',
+  'ipsec end system',
+  'ipsec tunnel',
+  'ipsec user',
+  'timestamping',
+  'ocsp signing',
+  'microsoft sgc',
+  'netscape sgc',
+];
 
 function certificateShape(spec: Record<string, unknown>, report: (m: string) => void): void {
-  onlyKeys(spec, ['secretName', 'commonName', 'dnsNames', 'uris', 'ipAddresses', 'emailAddresses', 'isCA', 'usages', 'duration', 'renewBefore', 'privateKey', 'issuerRef', 'subject', 'secretTemplate', 'revisionHistoryLimit', 'keystores', 'encodeUsagesInRequest', 'literalSubject', 'additionalOutputFormats', 'nameConstraints', 'otherNames', 'renewBeforePercentage'], 'spec', report);
+  onlyKeys(
+    spec,
+    [
+      'secretName',
+      'commonName',
+      'dnsNames',
+      'uris',
+      'ipAddresses',
+      'emailAddresses',
+      'isCA',
+      'usages',
+      'duration',
+      'renewBefore',
+      'privateKey',
+      'issuerRef',
+      'subject',
+      'secretTemplate',
+      'revisionHistoryLimit',
+      'keystores',
+      'encodeUsagesInRequest',
+      'literalSubject',
+      'additionalOutputFormats',
+      'nameConstraints',
+      'otherNames',
+      'renewBeforePercentage',
+    ],
+    'spec',
+    report,
+  );
   if (typeof spec.secretName !== 'string') report('spec.secretName is required');
   if (!isRecord(spec.issuerRef) || typeof spec.issuerRef.name !== 'string') report('spec.issuerRef.name is required');
-  else if (spec.issuerRef.kind !== undefined && !['Issuer', 'ClusterIssuer'].includes(str(spec.issuerRef.kind))) report(`spec.issuerRef.kind ${str(spec.issuerRef.kind)} is not Issuer or ClusterIssuer`);
-  for (const f of ['duration', 'renewBefore']) if (spec[f] !== undefined && !/^(\d+(\.\d+)?(h|m|s))+$/.test(str(spec[f]))) report(`spec.${f} is not a Go duration`);
-  if (Array.isArray(spec.usages)) for (const u of spec.usages) if (!KEY_USAGES.includes(String(u))) report(`spec.usages: unknown usage "${String(u)}"`);
+  else if (spec.issuerRef.kind !== undefined && !['Issuer', 'ClusterIssuer'].includes(str(spec.issuerRef.kind)))
+    report(`spec.issuerRef.kind ${str(spec.issuerRef.kind)} is not Issuer or ClusterIssuer`);
+  for (const f of ['duration', 'renewBefore'])
+    if (spec[f] !== undefined && !/^(\d+(\.\d+)?(h|m|s))+$/.test(str(spec[f]))) report(`spec.${f} is not a Go duration`);
+  if (Array.isArray(spec.usages))
+    for (const u of spec.usages) if (!KEY_USAGES.includes(String(u))) report(`spec.usages: unknown usage "${String(u)}"`);
   if (isRecord(spec.privateKey)) {
     onlyKeys(spec.privateKey, ['algorithm', 'size', 'encoding', 'rotationPolicy'], 'spec.privateKey', report);
-    if (spec.privateKey.algorithm !== undefined && !['RSA', 'ECDSA', 'Ed25519'].includes(str(spec.privateKey.algorithm))) report('spec.privateKey.algorithm must be RSA, ECDSA or Ed25519');
-    if (spec.privateKey.rotationPolicy !== undefined && !['Always', 'Never'].includes(str(spec.privateKey.rotationPolicy))) report('spec.privateKey.rotationPolicy must be Always or Never');
+    if (spec.privateKey.algorithm !== undefined && !['RSA', 'ECDSA', 'Ed25519'].includes(str(spec.privateKey.algorithm)))
+      report('spec.privateKey.algorithm must be RSA, ECDSA or Ed25519');
+    if (spec.privateKey.rotationPolicy !== undefined && !['Always', 'Never'].includes(str(spec.privateKey.rotationPolicy)))
+      report('spec.privateKey.rotationPolicy must be Always or Never');
   }
-  if (!spec.isCA && !spec.commonName && !Array.isArray(spec.dnsNames) && !Array.isArray(spec.uris)) report('a Certificate needs at least one of commonName, dnsNames, uris');
+  if (!spec.isCA && !spec.commonName && !Array.isArray(spec.dnsNames) && !Array.isArray(spec.uris))
+    report('a Certificate needs at least one of commonName, dnsNames, uris');
 }
 
 function issuerShape(spec: Record<string, unknown>, report: (m: string) => void): void {
   const kinds = ['selfSigned', 'ca', 'vault', 'venafi', 'acme'].filter((k) => spec[k] !== undefined);
-  if (kinds.length !== 1) report(`spec must configure exactly one issuer type (selfSigned, ca, vault, venafi, acme); has ${kinds.join(', ') || 'none'}`);
+  if (kinds.length !== 1)
+    report(`spec must configure exactly one issuer type (selfSigned, ca, vault, venafi, acme); has ${kinds.join(', ') || 'none'}`);
   if (spec.ca !== undefined && (!isRecord(spec.ca) || typeof spec.ca.secretName !== 'string')) report('spec.ca.secretName is required');
 }

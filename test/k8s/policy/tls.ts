@@ -30,7 +30,8 @@ export function checkTls(objs: readonly K8sObject[]): Violation[] {
     const r = (m: string): void => report(w.obj, m);
     const env = resolveEnv(objs, c);
     const insecure = envValue(env, 'PIGRID_INSECURE');
-    if (insecure !== undefined && !['false', '0', 'no'].includes(insecure.toLowerCase())) r(`runs gRPC in plaintext: PIGRID_INSECURE=${insecure}`);
+    if (insecure !== undefined && !['false', '0', 'no'].includes(insecure.toLowerCase()))
+      r(`runs gRPC in plaintext: PIGRID_INSECURE=${insecure}`);
     for (const setting of TLS.settings) {
       const path = envValue(env, setting);
       if (path === undefined) {
@@ -43,8 +44,13 @@ export function checkTls(objs: readonly K8sObject[]): Violation[] {
     if (w.component === 'gateway') checkCoordinatorName(objs, certificates, envValue(env, 'PIGRID_COORDINATOR'), r);
     if (CONTRACT[w.component].probes.kind === 'grpc') {
       const health = Number(envValue(env, 'PIGRID_HEALTH_PORT') ?? -1);
-      for (const [name, probe] of [['liveness', c.livenessProbe], ['readiness', c.readinessProbe], ['startup', c.startupProbe]] as const) {
-        if (probe?.grpc && probe.grpc.port !== health) r(`${name}Probe asks port ${probe.grpc.port}, which requires a client certificate; probe PIGRID_HEALTH_PORT (${health})`);
+      for (const [name, probe] of [
+        ['liveness', c.livenessProbe],
+        ['readiness', c.readinessProbe],
+        ['startup', c.startupProbe],
+      ] as const) {
+        if (probe?.grpc && probe.grpc.port !== health)
+          r(`${name}Probe asks port ${probe.grpc.port}, which requires a client certificate; probe PIGRID_HEALTH_PORT (${health})`);
       }
     }
   }
@@ -52,7 +58,9 @@ export function checkTls(objs: readonly K8sObject[]): Violation[] {
 }
 
 function volumeHolding(w: Workload, c: IContainer, path: string, r: (m: string) => void): IVolume | undefined {
-  const mount = (c.volumeMounts ?? []).filter((m) => path.startsWith(m.mountPath.endsWith('/') ? m.mountPath : `${m.mountPath}/`)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  const mount = (c.volumeMounts ?? [])
+    .filter((m) => path.startsWith(m.mountPath.endsWith('/') ? m.mountPath : `${m.mountPath}/`))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
   if (!mount) {
     r(`${path} is on no volume mount`);
     return undefined;
@@ -67,14 +75,16 @@ function volumeHolding(w: Workload, c: IContainer, path: string, r: (m: string) 
 function checkVolume(w: Workload, volume: IVolume, certificates: readonly K8sObject[], r: (m: string) => void): void {
   const want = TLS.ids[w.component!];
   if (volume.csi) {
-    if (volume.csi.driver !== TLS.csiDriver) return r(`volume ${volume.name} is a CSI volume of ${volume.csi.driver}, not ${TLS.csiDriver}`);
+    if (volume.csi.driver !== TLS.csiDriver)
+      return r(`volume ${volume.name} is a CSI volume of ${volume.csi.driver}, not ${TLS.csiDriver}`);
     const attrs = volume.csi.volumeAttributes ?? {};
     if (!attrs['csi.cert-manager.io/issuer-name']) r(`volume ${volume.name} names no issuer`);
     const uri = attrs['csi.cert-manager.io/uri-sans'];
     const expected = w.component === 'worker' ? TLS.csiWorkerUri : want;
     if (uri !== expected) r(`volume ${volume.name} must carry URI SAN ${expected}, carries ${uri ?? 'none'}`);
     const fsGroup = w.pod.securityContext?.fsGroup;
-    if (fsGroup !== undefined && attrs['csi.cert-manager.io/fs-group'] !== String(fsGroup)) r(`volume ${volume.name} must set csi.cert-manager.io/fs-group "${fsGroup}" so the app user can read the key`);
+    if (fsGroup !== undefined && attrs['csi.cert-manager.io/fs-group'] !== String(fsGroup))
+      r(`volume ${volume.name} must set csi.cert-manager.io/fs-group "${fsGroup}" so the app user can read the key`);
     return;
   }
   const secretName = volume.secret?.secretName;
@@ -83,15 +93,22 @@ function checkVolume(w: Workload, volume: IVolume, certificates: readonly K8sObj
   const cert = certificates.find((x) => spec<CertificateSpec>(x).secretName === secretName);
   if (!cert) return r(`Secret ${secretName} is made by no cert-manager Certificate in the render`);
   const uris = spec<CertificateSpec>(cert).uris ?? [];
-  if (uris.length !== 1 || uris[0] !== want) r(`Certificate/${cert.metadata.name} must carry exactly the URI SAN ${want}, carries ${uris.join(', ') || 'none'}`);
+  if (uris.length !== 1 || uris[0] !== want)
+    r(`Certificate/${cert.metadata.name} must carry exactly the URI SAN ${want}, carries ${uris.join(', ') || 'none'}`);
 }
 
 /** The coordinator's certificate must name the host the gateway dials, or hostname verification fails. */
-function checkCoordinatorName(objs: readonly K8sObject[], certificates: readonly K8sObject[], address: string | undefined, r: (m: string) => void): void {
+function checkCoordinatorName(
+  objs: readonly K8sObject[],
+  certificates: readonly K8sObject[],
+  address: string | undefined,
+  r: (m: string) => void,
+): void {
   if (!address || certificates.length === 0) return;
   const host = address.slice(0, address.lastIndexOf(':'));
   const coordinator = workloads(objs).find((x) => x.component === 'coordinator');
   const volumeSecret = coordinator?.pod.volumes?.find((v) => v.name === 'tls')?.secret?.secretName;
   const cert = certificates.find((x) => spec<CertificateSpec>(x).secretName === volumeSecret);
-  if (cert && !(spec<CertificateSpec>(cert).dnsNames ?? []).includes(host)) r(`PIGRID_COORDINATOR host ${host} is not a DNS name of Certificate/${cert.metadata.name}`);
+  if (cert && !(spec<CertificateSpec>(cert).dnsNames ?? []).includes(host))
+    r(`PIGRID_COORDINATOR host ${host} is not a DNS name of Certificate/${cert.metadata.name}`);
 }

@@ -14,10 +14,31 @@ export interface K8sObject {
 
 /** The checks, each with a stable id that tests and reports refer to. */
 export const CHECK_IDS = [
-  'schema', 'crd-shape', 'namespace', 'labels', 'selectors', 'ports', 'probes', 'config', 'worker-discovery',
-  'rbac', 'service-account-token', 'pod-security', 'resources', 'images', 'drain-grace', 'service-links',
-  'immutable-templates', 'autoscaler-target', 'autoscaling-bounds', 'capacity', 'network-isolation',
-  'network-intent', 'monitoring-rules', 'adapter-rule', 'tls',
+  'schema',
+  'crd-shape',
+  'namespace',
+  'labels',
+  'selectors',
+  'ports',
+  'probes',
+  'config',
+  'worker-discovery',
+  'rbac',
+  'service-account-token',
+  'pod-security',
+  'resources',
+  'images',
+  'drain-grace',
+  'service-links',
+  'immutable-templates',
+  'autoscaler-target',
+  'autoscaling-bounds',
+  'capacity',
+  'network-isolation',
+  'network-intent',
+  'monitoring-rules',
+  'adapter-rule',
+  'tls',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
@@ -53,13 +74,15 @@ export const WORKLOAD_KINDS: readonly string[] = ['Deployment', 'StatefulSet', '
 
 /** Every pod-owning object of the render. */
 export function workloads(objs: readonly K8sObject[]): Workload[] {
-  return objs.filter((o) => WORKLOAD_KINDS.includes(o.kind)).map((obj) => {
-    const spec = (obj.spec ?? {}) as { selector?: ILabelSelector; template?: { metadata?: IObjectMeta; spec?: IPodSpec } };
-    const podLabels = { ...(spec.template?.metadata?.labels ?? {}) };
-    const c = podLabels[LABEL.component];
-    const component = (COMPONENTS as readonly string[]).includes(c ?? '') ? (c as Component) : undefined;
-    return { obj, component, podLabels, pod: spec.template?.spec ?? { containers: [] }, selector: spec.selector };
-  });
+  return objs
+    .filter((o) => WORKLOAD_KINDS.includes(o.kind))
+    .map((obj) => {
+      const spec = (obj.spec ?? {}) as { selector?: ILabelSelector; template?: { metadata?: IObjectMeta; spec?: IPodSpec } };
+      const podLabels = { ...(spec.template?.metadata?.labels ?? {}) };
+      const c = podLabels[LABEL.component];
+      const component = (COMPONENTS as readonly string[]).includes(c ?? '') ? (c as Component) : undefined;
+      return { obj, component, podLabels, pod: spec.template?.spec ?? { containers: [] }, selector: spec.selector };
+    });
 }
 
 export function byKind(objs: readonly K8sObject[], kind: string): K8sObject[] {
@@ -110,7 +133,15 @@ export function cpuMillis(q: string | number | undefined): number {
 }
 
 const MEMORY_UNITS: Record<string, number> = {
-  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
 };
 
 export function memoryBytes(q: string | number | undefined): number {

@@ -16,9 +16,11 @@ export function checkNamespace(objs: readonly K8sObject[]): Violation[] {
   const out: Violation[] = [];
   const report = reporter('namespace', out);
   const nss = byKind(objs, 'Namespace');
-  if (nss.length !== 1 || nss[0]?.metadata.name !== NAMESPACE) report('Namespace', `expected exactly Namespace/${NAMESPACE}, found ${nss.map((n) => n.metadata.name).join(', ') || 'none'}`);
+  if (nss.length !== 1 || nss[0]?.metadata.name !== NAMESPACE)
+    report('Namespace', `expected exactly Namespace/${NAMESPACE}, found ${nss.map((n) => n.metadata.name).join(', ') || 'none'}`);
   for (const o of objs) {
-    if (!CLUSTER_SCOPED.includes(o.kind) && o.metadata.namespace !== NAMESPACE) report(o, `namespace is ${String(o.metadata.namespace)}, not ${NAMESPACE}`);
+    if (!CLUSTER_SCOPED.includes(o.kind) && o.metadata.namespace !== NAMESPACE)
+      report(o, `namespace is ${String(o.metadata.namespace)}, not ${NAMESPACE}`);
   }
   return out;
 }
@@ -47,7 +49,8 @@ export function checkSelectorsAndPorts(objs: readonly K8sObject[]): Violation[] 
     else if (components.size > 1) sel(svc, `selector spans components ${[...components].join(', ')}`);
     for (const p of spec<IServiceSpec>(svc).ports ?? []) {
       for (const w of picked) {
-        if (targetPortNumber(p, appContainer(w)) === undefined) ports(svc, `port ${p.name ?? p.port}: targetPort ${String(p.targetPort ?? p.port)} is not a port of ${w.obj.metadata.name}`);
+        if (targetPortNumber(p, appContainer(w)) === undefined)
+          ports(svc, `port ${p.name ?? p.port}: targetPort ${String(p.targetPort ?? p.port)} is not a port of ${w.obj.metadata.name}`);
       }
     }
   }
@@ -57,7 +60,8 @@ export function checkSelectorsAndPorts(objs: readonly K8sObject[]): Violation[] 
   }
   for (const np of byKind(objs, 'NetworkPolicy')) {
     const s = spec<INetworkPolicySpec>(np);
-    if (Object.keys(s.podSelector ?? {}).length > 0 && matchingWorkloads(all, s.podSelector).length === 0) sel(np, 'spec.podSelector matches no workload');
+    if (Object.keys(s.podSelector ?? {}).length > 0 && matchingWorkloads(all, s.podSelector).length === 0)
+      sel(np, 'spec.podSelector matches no workload');
     const peers = [...(s.ingress ?? []).flatMap((r) => r.from ?? []), ...(s.egress ?? []).flatMap((r) => r.to ?? [])];
     for (const peer of peers) {
       if (peer.podSelector && !peer.namespaceSelector && matchingWorkloads(all, peer.podSelector).length === 0) {
@@ -76,7 +80,8 @@ export function checkSelectorsAndPorts(objs: readonly K8sObject[]): Violation[] 
     if (picked.length === 0) sel(pm, 'selector matches no workload');
     for (const ep of s.podMetricsEndpoints ?? []) {
       for (const w of picked) {
-        if (!(appContainer(w)?.ports ?? []).some((p) => p.name === ep.port)) ports(pm, `port "${String(ep.port)}" is not a named port of ${w.obj.metadata.name}`);
+        if (!(appContainer(w)?.ports ?? []).some((p) => p.name === ep.port))
+          ports(pm, `port "${String(ep.port)}" is not a named port of ${w.obj.metadata.name}`);
       }
     }
   }
@@ -86,7 +91,8 @@ export function checkSelectorsAndPorts(objs: readonly K8sObject[]): Violation[] 
     if (svcs.length === 0) sel(sm, 'selector matches no Service (it selects Services by their own labels)');
     for (const ep of s.endpoints ?? []) {
       for (const svc of svcs) {
-        if (!(spec<IServiceSpec>(svc).ports ?? []).some((p) => p.name === ep.port)) ports(sm, `port "${String(ep.port)}" is not a named port of Service/${svc.metadata.name}`);
+        if (!(spec<IServiceSpec>(svc).ports ?? []).some((p) => p.name === ep.port))
+          ports(sm, `port "${String(ep.port)}" is not a named port of Service/${svc.metadata.name}`);
       }
     }
   }
@@ -104,7 +110,8 @@ export function checkConfig(objs: readonly K8sObject[]): Violation[] {
     const r = (m: string): void => report(w.obj, m);
     const env = resolveEnv(objs, c);
     for (const name of env.missingConfigMaps) r(`envFrom ConfigMap ${name} is not in the render`);
-    if (JSON.stringify(c.args ?? []) !== JSON.stringify([contract.arg]) || c.command) r(`container must run the image entrypoint with args ["${contract.arg}"]`);
+    if (JSON.stringify(c.args ?? []) !== JSON.stringify([contract.arg]) || c.command)
+      r(`container must run the image entrypoint with args ["${contract.arg}"]`);
     for (const name of env.vars.keys()) {
       if (!contract.settings.includes(name) && !OTHER_ENV.includes(name)) r(`unknown setting ${name} for the ${w.component}`);
     }
@@ -117,17 +124,23 @@ export function checkConfig(objs: readonly K8sObject[]): Violation[] {
       const port = (c.ports ?? []).find((p) => p.name === portName);
       const v = envValue(env, setting);
       if (!port) r(`container port "${portName}" is missing`);
-      else if (v !== undefined && Number(v) !== port.containerPort) r(`${setting}=${v} but container port "${portName}" is ${port.containerPort}`);
+      else if (v !== undefined && Number(v) !== port.containerPort)
+        r(`${setting}=${v} but container port "${portName}" is ${port.containerPort}`);
     }
     if (w.component === 'coordinator') checkDbPath(w, c, envValue(env, 'PIGRID_DB_PATH'), r);
     if (w.component === 'worker') {
       const id = env.vars.get('PIGRID_WORKER_ID') ?? env.vars.get('POD_NAME');
-      if (id?.kind !== 'field' || id.fieldPath !== 'metadata.name') r('POD_NAME (or PIGRID_WORKER_ID) must come from the downward API metadata.name');
+      if (id?.kind !== 'field' || id.fieldPath !== 'metadata.name')
+        r('POD_NAME (or PIGRID_WORKER_ID) must come from the downward API metadata.name');
     }
     if (w.component === 'gateway') {
       checkCoordinatorAddress(objs, envValue(env, 'PIGRID_COORDINATOR'), r);
       const ns = env.vars.get('PIGRID_K8S_NAMESPACE');
-      if (ns && !(ns.kind === 'field' && ns.fieldPath === 'metadata.namespace') && envValue(env, 'PIGRID_K8S_NAMESPACE') !== w.obj.metadata.namespace) {
+      if (
+        ns &&
+        !(ns.kind === 'field' && ns.fieldPath === 'metadata.namespace') &&
+        envValue(env, 'PIGRID_K8S_NAMESPACE') !== w.obj.metadata.namespace
+      ) {
         r('PIGRID_K8S_NAMESPACE must be the pod namespace');
       }
     }
@@ -164,7 +177,8 @@ function checkCoordinatorAddress(objs: readonly K8sObject[], address: string | u
   if (!coordinator) return r(`PIGRID_COORDINATOR: Service ${dns.name} does not select the coordinator`);
   const port = (spec<IServiceSpec>(svc).ports ?? []).find((p) => p.port === Number(m[2]));
   const grpc = (appContainer(coordinator)?.ports ?? []).find((p) => p.name === 'grpc')?.containerPort;
-  if (!port || targetPortNumber(port, appContainer(coordinator)) !== grpc) r(`PIGRID_COORDINATOR port ${m[2]} does not reach the coordinator's gRPC port ${String(grpc)}`);
+  if (!port || targetPortNumber(port, appContainer(coordinator)) !== grpc)
+    r(`PIGRID_COORDINATOR port ${m[2]} does not reach the coordinator's gRPC port ${String(grpc)}`);
 }
 
 /**
@@ -189,7 +203,9 @@ export function checkWorkerDiscovery(objs: readonly K8sObject[]): Violation[] {
   const named = dns && objs.find((o) => o.kind === 'Service' && o.metadata.name === dns.name && o.metadata.namespace === dns.namespace);
   if (!named) r(`PIGRID_WORKER_SERVICE "${host}" names no Service in the render`);
   // Without the named Service, still vet the Services that select workers.
-  const candidates = named ? [named] : byKind(objs, 'Service').filter((svc) => serviceWorkloads(all, svc).some((w) => w.component === 'worker'));
+  const candidates = named
+    ? [named]
+    : byKind(objs, 'Service').filter((svc) => serviceWorkloads(all, svc).some((w) => w.component === 'worker'));
   if (candidates.length === 0) report(worker.obj, 'no Service selects the workers');
   for (const svc of candidates) headlessWorkerService(objs, svc, { all, wc, cenv, portName, report });
   return out;
@@ -221,6 +237,7 @@ function headlessWorkerService(objs: readonly K8sObject[], svc: K8sObject, ctx: 
   const fallback = Number(envValue(cenv, 'PIGRID_WORKER_PORT'));
   if ((port.protocol ?? 'TCP') !== 'TCP') rs(`port ${portName} must be TCP`);
   if (target !== workerGrpc) rs(`port ${portName} targets ${String(target)}, the worker serves gRPC on ${workerGrpc}`);
-  if (port.port !== target) rs(`port ${portName}: port ${port.port} != targetPort ${String(target)}; SRV and the A-record fallback would disagree`);
+  if (port.port !== target)
+    rs(`port ${portName}: port ${port.port} != targetPort ${String(target)}; SRV and the A-record fallback would disagree`);
   if (fallback !== workerGrpc) rs(`the coordinator's PIGRID_WORKER_PORT ${fallback} != worker PIGRID_GRPC_PORT ${workerGrpc}`);
 }

@@ -29,8 +29,10 @@ export function checkLabels(objs: readonly K8sObject[]): Violation[] {
   }
   for (const w of all) {
     if (!w.component) report(w.obj, `pod template lacks a known ${LABEL.component} label`);
-    else if (w.obj.kind !== CONTRACT[w.component].workloadKind) report(w.obj, `${w.component} must run as a ${CONTRACT[w.component].workloadKind}`);
-    if (w.podLabels[PART_OF_SELECTOR.key] !== PART_OF_SELECTOR.value) report(w.obj, `pod template lacks ${PART_OF_SELECTOR.key}=${PART_OF_SELECTOR.value}`);
+    else if (w.obj.kind !== CONTRACT[w.component].workloadKind)
+      report(w.obj, `${w.component} must run as a ${CONTRACT[w.component].workloadKind}`);
+    if (w.podLabels[PART_OF_SELECTOR.key] !== PART_OF_SELECTOR.value)
+      report(w.obj, `pod template lacks ${PART_OF_SELECTOR.key}=${PART_OF_SELECTOR.value}`);
     if (!selectorMatches(w.selector, w.podLabels)) report(w.obj, 'spec.selector does not match the pod template labels');
     unstableKeys(w.selector, (k) => report(w.obj, `spec.selector uses ${k}, which changes over time`));
   }
@@ -53,7 +55,8 @@ export function checkPodSecurity(objs: readonly K8sObject[]): Violation[] {
   const out: Violation[] = [];
   const report = reporter('pod-security', out);
   for (const ns of byKind(objs, 'Namespace')) {
-    if (ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') report(ns, 'namespace does not enforce the restricted Pod Security Standard');
+    if (ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
+      report(ns, 'namespace does not enforce the restricted Pod Security Standard');
   }
   for (const w of workloads(objs)) podSecurity(w, (m) => report(w.obj, m));
   return out;
@@ -77,7 +80,8 @@ function podSecurity(w: Workload, report: (m: string) => void): void {
     if (sc.allowPrivilegeEscalation !== false) report(`container ${c.name}: allowPrivilegeEscalation must be false`);
     if (sc.privileged === true) report(`container ${c.name}: privileged is not allowed`);
     if (!(sc.capabilities?.drop ?? []).includes('ALL')) report(`container ${c.name}: capabilities must drop ALL`);
-    for (const cap of sc.capabilities?.add ?? []) if (cap !== 'NET_BIND_SERVICE') report(`container ${c.name}: capability ${cap} is not allowed`);
+    for (const cap of sc.capabilities?.add ?? [])
+      if (cap !== 'NET_BIND_SERVICE') report(`container ${c.name}: capability ${cap} is not allowed`);
     if (sc.readOnlyRootFilesystem !== true) report(`container ${c.name}: readOnlyRootFilesystem must be true`);
     if (sc.runAsUser === 0 || sc.runAsNonRoot === false) report(`container ${c.name}: must not run as root`);
     if ((c.ports ?? []).some((p) => p.hostPort !== undefined)) report(`container ${c.name}: hostPort is not allowed`);
@@ -103,7 +107,8 @@ export function checkResources(objs: readonly K8sObject[]): Violation[] {
         }
       }
       if (cpuMillis(r.requests?.cpu) > cpuMillis(r.limits?.cpu)) report(w.obj, `container ${c.name}: requests.cpu exceeds limits.cpu`);
-      if (memoryBytes(r.requests?.memory) > memoryBytes(r.limits?.memory)) report(w.obj, `container ${c.name}: requests.memory exceeds limits.memory`);
+      if (memoryBytes(r.requests?.memory) > memoryBytes(r.limits?.memory))
+        report(w.obj, `container ${c.name}: requests.memory exceeds limits.memory`);
     }
   }
   return out;
@@ -121,7 +126,8 @@ export function checkImages(objs: readonly K8sObject[]): Violation[] {
     }
     const version = w.obj.metadata.labels?.[LABEL.version];
     const tag = tagOf(appContainer(w)?.image);
-    if (version !== undefined && tag !== undefined && version !== tag) report(w.obj, `label ${LABEL.version}=${version} but the image tag is ${tag}`);
+    if (version !== undefined && tag !== undefined && version !== tag)
+      report(w.obj, `label ${LABEL.version}=${version} but the image tag is ${tag}`);
   }
   return out;
 }
@@ -151,7 +157,11 @@ export function checkProbes(objs: readonly K8sObject[]): Violation[] {
     if (!w.component || !c) continue;
     const want = CONTRACT[w.component].probes;
     const r = (m: string): void => report(w.obj, `container ${c.name}: ${m}`);
-    for (const [name, probe] of [['liveness', c.livenessProbe], ['readiness', c.readinessProbe], ['startup', c.startupProbe]] as const) {
+    for (const [name, probe] of [
+      ['liveness', c.livenessProbe],
+      ['readiness', c.readinessProbe],
+      ['startup', c.startupProbe],
+    ] as const) {
       if (!probe) {
         if (name !== 'startup') r(`${name}Probe is missing`);
         continue;
@@ -160,7 +170,8 @@ export function checkProbes(objs: readonly K8sObject[]): Violation[] {
       if (want.kind === 'grpc') {
         if (!probe.grpc) r(`${name}Probe must be a native gRPC probe`);
         const expected = name === 'readiness' ? want.readinessService : '';
-        if (probe.grpc && (probe.grpc.service ?? '') !== expected) r(`${name}Probe must ask gRPC health service "${expected}", asks "${probe.grpc.service ?? ''}"`);
+        if (probe.grpc && (probe.grpc.service ?? '') !== expected)
+          r(`${name}Probe must ask gRPC health service "${expected}", asks "${probe.grpc.service ?? ''}"`);
       } else {
         const path = name === 'readiness' ? want.readiness : want.liveness;
         if (name !== 'startup' && probe.httpGet?.path !== path) r(`${name}Probe must GET ${path}`);
@@ -193,7 +204,10 @@ export function checkDrainGrace(objs: readonly K8sObject[]): Violation[] {
     const drainMs = Number(envValue(resolveEnv(objs, c), 'PIGRID_DRAIN_GRACE_MS') ?? def);
     const graceS = w.pod.terminationGracePeriodSeconds ?? 30;
     if (!(graceS * 1000 >= drainMs + SHUTDOWN_OVERHEAD_MS)) {
-      report(w.obj, `terminationGracePeriodSeconds ${graceS}s must exceed PIGRID_DRAIN_GRACE_MS ${drainMs}ms + ${SHUTDOWN_OVERHEAD_MS}ms of shutdown, or in-flight chunks are killed`);
+      report(
+        w.obj,
+        `terminationGracePeriodSeconds ${graceS}s must exceed PIGRID_DRAIN_GRACE_MS ${drainMs}ms + ${SHUTDOWN_OVERHEAD_MS}ms of shutdown, or in-flight chunks are killed`,
+      );
     }
   }
   return out;
@@ -212,7 +226,8 @@ export function checkServiceAccountTokens(objs: readonly K8sObject[]): Violation
     const mounted = w.pod.automountServiceAccountToken ?? saAutomount ?? true;
     const projected = (w.pod.volumes ?? []).some((v) => (v.projected?.sources ?? []).some((s) => s.serviceAccountToken));
     const want = CONTRACT[w.component].mountsToken;
-    if ((mounted || projected) !== want) report(w.obj, want ? 'the gateway must mount its token to call the API' : `${w.component} must not mount a service-account token`);
+    if ((mounted || projected) !== want)
+      report(w.obj, want ? 'the gateway must mount its token to call the API' : `${w.component} must not mount a service-account token`);
     if (!want && saName === 'default') report(w.obj, 'use a dedicated ServiceAccount, not "default"');
   }
   return out;
@@ -223,7 +238,8 @@ export function checkServiceLinks(objs: readonly K8sObject[]): Violation[] {
   const out: Violation[] = [];
   const report = reporter('service-links', out);
   for (const w of workloads(objs)) {
-    if (w.pod.enableServiceLinks !== false) report(w.obj, 'enableServiceLinks must be false: Service env vars (PIGRID_WORKER_PORT=tcp://…) would land among the app settings');
+    if (w.pod.enableServiceLinks !== false)
+      report(w.obj, 'enableServiceLinks must be false: Service env vars (PIGRID_WORKER_PORT=tcp://…) would land among the app settings');
   }
   return out;
 }
@@ -233,10 +249,15 @@ export function checkImmutableTemplates(objs: readonly K8sObject[]): Violation[]
   const out: Violation[] = [];
   const report: Report = reporter('immutable-templates', out);
   for (const sts of byKind(objs, 'StatefulSet')) {
-    const vcts = ((sts.spec ?? {}) as { volumeClaimTemplates?: { metadata?: { name?: string; labels?: Record<string, string> } }[] }).volumeClaimTemplates ?? [];
+    const vcts =
+      ((sts.spec ?? {}) as { volumeClaimTemplates?: { metadata?: { name?: string; labels?: Record<string, string> } }[] })
+        .volumeClaimTemplates ?? [];
     for (const vct of vcts) {
       if (vct.metadata?.labels?.[LABEL.version] !== undefined) {
-        report(sts, `volumeClaimTemplate ${String(vct.metadata.name)} has label ${LABEL.version}: volumeClaimTemplates are immutable, every upgrade would be rejected`);
+        report(
+          sts,
+          `volumeClaimTemplate ${String(vct.metadata.name)} has label ${LABEL.version}: volumeClaimTemplates are immutable, every upgrade would be rejected`,
+        );
       }
     }
   }
