@@ -8,10 +8,11 @@ import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
 import type { LogLevel } from '../shared/logger.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
-import { DEFAULT_SCHEDULER_OPTIONS as D } from './core/scheduler-types.js';
+import { DEFAULT_SCHEDULER_OPTIONS as D, type SchedulerOptions } from './core/scheduler-types.js';
 import { checkDnsName, checkDnsServer, checkPortName, checkWorkerAddress } from './discovery/host-port.js';
 
-export interface CoordinatorConfig {
+/** The scheduler's settings (documented once, in SchedulerOptions) and the process's own. */
+export interface CoordinatorConfig extends SchedulerOptions {
   /** Bind address of the gRPC API and /metrics. @default 127.0.0.1 */
   readonly host: string;
   /** gRPC port of the Calculations API. @default 50051 */
@@ -32,28 +33,6 @@ export interface CoordinatorConfig {
   readonly discoveryIntervalMs: number;
   /** DNS servers (ip or ip:port) instead of the system's; for tests. @default the system's */
   readonly dnsServers: readonly string[];
-  /** Lease time-to-live after the last heartbeat. @default 15000 ms */
-  readonly leaseTtlMs: number;
-  /** Leases per worker beyond its capacity. @default 1 */
-  readonly prefetch: number;
-  /** Kernel failures of one chunk before its calculation fails. @default 3 */
-  readonly maxChunkAttempts: number;
-  /** Backup a lease older than this many typical chunk times. @default 3 */
-  readonly stragglerFactor: number;
-  /** Never back up a lease younger than this. @default 5000 ms */
-  readonly stragglerMinMs: number;
-  /** Share of a trusted worker's chunks computed again elsewhere and compared, 0..1. @default 0.03 */
-  readonly verifyRate: number;
-  /** Results of a new worker instance that are always verified. @default 2 */
-  readonly verifyFirst: number;
-  /** Announced worker capacity is capped at this. @default 64 */
-  readonly maxWorkerCapacity: number;
-  /** Leases a new worker may hold at first (plus prefetch); one more per accepted result. @default 2 */
-  readonly initialCredits: number;
-  /** First pause after a worker hands back or fails a lease; doubles on repeats. @default 500 ms */
-  readonly backoffMinMs: number;
-  /** Longest such pause. @default 30000 ms */
-  readonly backoffMaxMs: number;
   /** Default points per chunk (about a second of one core). @default 2,000,000,000 */
   readonly chunkSize: number;
   /** Largest points per calculation. @default 10^13 */

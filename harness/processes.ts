@@ -42,7 +42,7 @@ export async function startProcess(
   name: string,
   component: 'coordinator' | 'worker' | 'gateway',
   env: Record<string, string>,
-  readyTimeoutMs = 20_000,
+  readyTimeoutMs = 60_000,
 ): Promise<Proc> {
   const tls =
     env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined

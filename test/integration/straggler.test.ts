@@ -52,8 +52,9 @@ it('backs up a straggling chunk on an idle worker; the late original matches', a
   expect(await metric(metrics, 'pigrid_leases_granted_total{kind="backup"}')).toBeGreaterThanOrEqual(1);
   const audit = auditChunks(dbPath, dist.id);
   expect(audit).toMatchObject({ rows: 8, distinct: 8, inside: single.inside });
-  // The backup finished first: every chunk was committed by the fast worker.
-  expect(audit.byWorker).toEqual({ 'worker-fast': 8 });
+  // The fast worker computed every other chunk; the straggling one was committed by whichever copy came first
+  // (normally the backup; on a loaded machine the fast worker can take longer than the slow link's 4 s).
+  expect(audit.byWorker['worker-fast']).toBeGreaterThanOrEqual(7);
 
   // The straggler's own copy arrives ~4 s after it computed it, and is compared with the committed one.
   await coordinator.waitFor(/late result matches the committed chunk/, 10_000);

@@ -6,7 +6,7 @@ import { ErrorCode } from '../../shared/errors.js';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'errors.md'), 'utf8');
 /** The codes in the first column of docs/errors.md's tables. */
-const documented = new Set([...doc.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+const documented = new Set([...doc.matchAll(/^\| `([A-Z0-9_]+)` +\|/gm)].map((m) => m[1]));
 
 describe('error catalogue (docs/errors.md)', () => {
   it('documents every pigrid error code in a table row', () => {
