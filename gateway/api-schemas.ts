@@ -1,8 +1,8 @@
 /**
  * JSON Schemas of the REST API, for the OpenAPI document (gateway/openapi.ts) and nothing else: requests are checked by
  * the shared hand-written rules (shared/submit-rules.ts), so REST and gRPC refuse the same input with the same words,
- * and responses are serialised with JSON.stringify. The schemas say what those rules and types say; the OpenAPI test
- * (test/integration/openapi.test.ts) checks them against real answers.
+ * and these routes' answers are serialised with JSON.stringify. The schemas say what those rules and types say; the OpenAPI test
+ * (test/integration/openapi-docs.test.ts) checks them against real answers.
  */
 import { ErrorCode } from '../shared/errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_CHUNK_SIZE, MAX_PAGE_SIZE, MAX_SEED, MIN_CHUNK_SIZE, MODES } from '../shared/submit-rules.js';
@@ -262,7 +262,7 @@ export const eventsSchema = {
   description:
     '`event: progress` with the calculation as `data:` at once and on every change, then one `event: end` with the ' +
     'final state, or `event: error` with an error body. A comment line every 15 s keeps proxies from closing it. ' +
-    'Use `curl -N` or `EventSource`; Swagger UI waits for the stream to end before it shows it.',
+    'Use `curl -N` or `EventSource`; Swagger UI shows it only once the stream has ended.',
   tags: ['calculations'],
   params: idParams,
   response: {

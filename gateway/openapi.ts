@@ -6,7 +6,7 @@
  *
  * The schemas document; they do not decide. Requests are checked by the shared rules (shared/submit-rules.ts, the
  * same words as gRPC, no type coercion) and answers are written with JSON.stringify, so a field missing from a schema
- * can never be dropped from an answer. What the edge hooks add to every operation (authentication, the write rate
+ * can never be dropped from an answer (the Kubernetes routes keep serialising their 200 bodies by their schemas). What the edge hooks add to every operation (authentication, the write rate
  * limit, the coordinator being away) is documented here, where {@link accessOf} decides it.
  */
 import swagger from '@fastify/swagger';
