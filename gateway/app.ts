@@ -11,7 +11,9 @@ import { fastifyLogger } from './fastify-logger.js';
 import { clientErrorHandler, frameworkErrors, frameworkRefusal, installJsonParser, quote } from './framework-errors.js';
 import { HttpError, internalErrorBody } from './http-errors.js';
 import type { KubeReader } from './k8s/kube-reader.js';
-import { registerMetrics } from './metrics.js';
+import { healthzSchema, readyzSchema } from './api-schemas.js';
+import { registerMetrics, registerMetricsRoute } from './metrics.js';
+import { registerOpenApi, registerOpenApiRoute, serializeWithoutSchema } from './openapi.js';
 import { registerCalculationRoutes } from './routes/calculations.js';
 import { registerRateLimit, StreamLimits, type GatewayLimits } from './limits.js';
 import { dashboardHtml, registerDashboard } from './routes/dashboard.js';
@@ -53,6 +55,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   registerSecurityHeaders(app, html);
   registerAuth(app, deps.tokens ?? NO_TOKENS);
   registerRateLimit(app, limits);
+  // After the edge hooks (so /docs gets them too), before the routes (gateway/openapi.ts).
+  registerOpenApi(app);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof HttpError) {
@@ -79,49 +83,61 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       .send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${quote(request.url)}`, field: null } }),
   );
 
-  registerMetrics(app);
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await deps.coordinator.clusterStatus(1_000);
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ status: 'not ready', reason: 'the coordinator does not answer' });
-    }
+  const metrics = registerMetrics(app);
+  // Every route is added in a plugin that loads after @fastify/swagger and the rate limit (registered above), so their
+  // onRoute hooks see it: a route added to `app` directly here would be missing from /openapi.json and unlimited.
+  void app.register(async (documented) => {
+    documented.setSerializerCompiler(serializeWithoutSchema);
+    documented.get('/healthz', { schema: healthzSchema }, async () => ({ status: 'ok' }));
+    documented.get('/readyz', { schema: readyzSchema }, async (_request, reply) => {
+      try {
+        await deps.coordinator.clusterStatus(1_000);
+        return { status: 'ready' };
+      } catch {
+        return reply.code(503).send({ status: 'not ready', reason: 'the coordinator does not answer' });
+      }
+    });
+    registerMetricsRoute(documented, metrics);
+    registerOpenApiRoute(documented);
+    registerDashboard(documented);
+    registerCalculationRoutes(documented, deps.coordinator, new StreamLimits(limits));
   });
-  // In a plugin registered after the rate limit, so its onRoute hook sees these routes.
-  void app.register(async (scoped) => registerCalculationRoutes(scoped, deps.coordinator, new StreamLimits(limits)));
-  registerK8sRoutes(app, {
-    kube: deps.kube,
-    clusterView: async (signal) => {
-      const s = await deps.coordinator.clusterStatus(deps.kube.timeoutMs, signal);
-      return {
-        workers: s.workers.map((w) => ({
-          id: w.id,
-          address: w.address,
-          capacity: w.capacity,
-          in_flight: w.inFlight,
-          state: w.state,
-          chunks_completed: Number(w.chunksCompleted),
-          chunks_verified: Number(w.chunksVerified),
-          credits: w.credits,
-          instance_id: w.instanceId,
-          connected_at: new Date(Number(w.connectedAtMs)).toISOString(),
-        })),
-        quarantined: s.quarantined.map((q) => ({
-          worker_id: q.workerId,
-          instance_id: q.instanceId,
-          reason: q.reason,
-          quarantined_at: new Date(Number(q.quarantinedAtMs)).toISOString(),
-        })),
-        total_capacity: s.totalCapacity,
-        leases_in_flight: s.leasesInFlight,
-        backlog_chunks: Number(s.backlogChunks),
-        active_calculations: s.activeCalculations,
-        single_mode_threads: s.singleModeThreads,
-      };
-    },
-  });
-  registerDashboard(app);
+  // Its own scope: the Kubernetes routes serialise their 200 bodies by their schemas (gateway/k8s/k8s-schemas.ts).
+  void app.register(async (k8s) =>
+    registerK8sRoutes(k8s, {
+      kube: deps.kube,
+      clusterView: async (signal) => clusterView(deps, signal),
+    }),
+  );
   return app;
+}
+
+/** The coordinator's view of the pool, as `coordinator` in GET /api/k8s/status. */
+async function clusterView(deps: GatewayDeps, signal?: AbortSignal): Promise<unknown> {
+  const s = await deps.coordinator.clusterStatus(deps.kube.timeoutMs, signal);
+  return {
+    workers: s.workers.map((w) => ({
+      id: w.id,
+      address: w.address,
+      capacity: w.capacity,
+      in_flight: w.inFlight,
+      state: w.state,
+      chunks_completed: Number(w.chunksCompleted),
+      chunks_verified: Number(w.chunksVerified),
+      credits: w.credits,
+      instance_id: w.instanceId,
+      connected_at: new Date(Number(w.connectedAtMs)).toISOString(),
+    })),
+    quarantined: s.quarantined.map((q) => ({
+      worker_id: q.workerId,
+      instance_id: q.instanceId,
+      reason: q.reason,
+      quarantined_at: new Date(Number(q.quarantinedAtMs)).toISOString(),
+    })),
+    total_capacity: s.totalCapacity,
+    leases_in_flight: s.leasesInFlight,
+    backlog_chunks: Number(s.backlogChunks),
+    active_calculations: s.activeCalculations,
+    single_mode_threads: s.singleModeThreads,
+  };
 }

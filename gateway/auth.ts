@@ -6,8 +6,8 @@
  *   `write` token: 401 UNAUTHENTICATED + `WWW-Authenticate: Bearer …` without a valid one, 403 FORBIDDEN with a
  *   `read` token;
  * - reads under /api/ are open (PIGRID_READ_AUTH=open, the default) or need any valid token (=token);
- * - the dashboard page and its script, /healthz, /readyz and /metrics are always open: they carry no calculation
- *   data (the dashboard asks for a token when the API wants one).
+ * - the dashboard page and its script, /docs (Swagger UI), /openapi.json, /healthz, /readyz and /metrics are always
+ *   open: they carry no calculation data (the dashboard and /docs ask for a token when the API wants one).
  * Without tokens everything is open. Every request gets a principal for the rate limit and the stream caps:
  * `token:<name>` or `ip:<address>`; the coordinator is sent the header itself and checks the token again.
  */

@@ -3,7 +3,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricsSchema } from './api-schemas.js';
 
+/** The latency histogram, observed for every answer (a root hook, so 404s count as route `unmatched`). */
 export function registerMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pigrid_gateway_' });
@@ -18,9 +20,13 @@ export function registerMetrics(app: FastifyInstance): Registry {
     const route = request.routeOptions.url ?? 'unmatched';
     latency.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_request, reply) => {
+  return registry;
+}
+
+/** `GET /metrics`: the registry in Prometheus text format. */
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
+  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
-  return registry;
 }

@@ -1,12 +1,14 @@
 /**
  * The calculations REST API: submit, get, list, cancel, and a live progress stream (Server-Sent Events).
- * Everything goes to the coordinator through its gRPC API.
+ * Everything goes to the coordinator through its gRPC API. The schemas document the routes (gateway/openapi.ts); the
+ * input is checked by the shared rules (shared/submit-rules.ts), never coerced.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitRequest.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { checkJsonSubmitBody, checkPageSize, type Mode } from '../../shared/submit-rules.js';
 import { modeToWire } from '../../shared/wire.js';
+import { cancelSchema, eventsSchema, getSchema, listSchema, submitSchema } from '../api-schemas.js';
 import { toCalculationJson } from '../calculation-json.js';
 import { CalculationReads } from '../calculation-reads.js';
 import type { CallMeta, CoordinatorClient } from '../coordinator-client.js';
@@ -35,7 +37,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     reads.close();
   });
 
-  app.post('/api/calculate', async (request, reply) => {
+  app.post('/api/calculate', { schema: submitSchema }, async (request, reply) => {
     const violations = checkJsonSubmitBody(request.body);
     if (violations.length > 0) throw HttpError.invalid(violations);
     const body = request.body as { points?: number | null; mode?: Mode | null; seed?: number | null; chunk_size?: number | null };
@@ -53,7 +55,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
    * Answered from what the gateway already knows (see CalculationReads). An ended calculation never changes: it is
    * served with a strong ETag and `immutable` caching; a running one with `no-cache` and an ETag that changes with it.
    */
-  app.get<{ Params: { id: string } }>('/api/calculate/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/calculate/:id', { schema: getSchema }, async (request, reply) => {
     const served = await reads.get(request.params.id, request.id, viaCoordinator);
     reply.header('etag', served.etag);
     reply.header('cache-control', served.terminal ? 'public, max-age=31536000, immutable' : 'no-cache');
@@ -61,11 +63,11 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
     return reply.type('application/json; charset=utf-8').send(served.body);
   });
 
-  app.post<{ Params: { id: string } }>('/api/calculate/:id/cancel', async (request) => {
+  app.post<{ Params: { id: string } }>('/api/calculate/:id/cancel', { schema: cancelSchema }, async (request) => {
     return toCalculationJson(await viaCoordinator(() => coordinator.cancel(request.params.id, meta(request))));
   });
 
-  app.get<{ Querystring: { page_size?: string; page_token?: string } }>('/api/calculate', async (request) => {
+  app.get<{ Querystring: { page_size?: string; page_token?: string } }>('/api/calculate', { schema: listSchema }, async (request) => {
     const pageSize = checkPageSize(request.query.page_size);
     if (!('value' in pageSize)) throw HttpError.invalid([pageSize]);
     const page = await viaCoordinator(() => coordinator.list(pageSize.value, request.query.page_token ?? '', meta(request)));
@@ -76,7 +78,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
    * Live progress as Server-Sent Events: one `progress` event per snapshot (throttled by the coordinator), then an
    * `end` event with the final state. Unknown ids answer 404 JSON before the stream starts.
    */
-  app.get<{ Params: { id: string } }>('/api/calculate/:id/events', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/calculate/:id/events', { schema: eventsSchema }, async (request, reply) => {
     const first = await reads.get(request.params.id, request.id, viaCoordinator);
     const release = streamLimits?.open(request.principal || `ip:${request.ip}`) ?? (() => {});
     reply.hijack();

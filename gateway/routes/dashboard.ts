@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { appRoot } from '../../shared/paths.js';
+import { dashboardAssetSchema } from '../api-schemas.js';
 
 interface Asset {
   readonly file: () => string;
@@ -30,7 +31,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, Asset>> = {
 export function registerDashboard(app: FastifyInstance): void {
   for (const [path, asset] of Object.entries(DASHBOARD_ASSETS)) {
     let body: string | undefined;
-    app.get(path, async (_request, reply) => {
+    app.get(path, { schema: dashboardAssetSchema(path, asset.type) }, async (_request, reply) => {
       body ??= readFileSync(asset.file(), 'utf8');
       // The page and its script change with the app; the library only with its version.
       const cache = path.startsWith('/vendor/') ? 'public, max-age=86400' : 'no-cache';

@@ -35,12 +35,33 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
     onFailure: (source, failure) => logFailure(log, source, failure),
   });
 
-  app.get('/api/k8s/status', { schema: { response: { 200: statusResponseSchema } } }, async (request) =>
-    buildStatusReport(deps(request.log)),
+  app.get(
+    '/api/k8s/status',
+    {
+      schema: {
+        summary: 'The pool as Kubernetes and the coordinator see it',
+        description:
+          'Pods per component, HPAs (current/desired/min/max replicas, CPU), and the coordinator’s view of its workers. ' +
+          'Always 200 while the gateway works: outside a cluster `in_cluster: false`; a part that failed is left out ' +
+          'with an `errors` entry (codes in docs/errors.md, "The Kubernetes endpoints").',
+        tags: ['cluster'],
+        response: { 200: { description: 'The status', ...statusResponseSchema } },
+      },
+    },
+    async (request) => buildStatusReport(deps(request.log)),
   );
 
-  app.get('/api/k8s/metrics', { schema: { response: { 200: metricsResponseSchema } } }, async (request) =>
-    buildMetricsReport(deps(request.log)),
+  app.get(
+    '/api/k8s/metrics',
+    {
+      schema: {
+        summary: 'CPU and memory per pod (metrics-server), totals per component',
+        description: 'Always 200 while the gateway works; a part that failed is left out with an `errors` entry.',
+        tags: ['cluster'],
+        response: { 200: { description: 'The usage', ...metricsResponseSchema } },
+      },
+    },
+    async (request) => buildMetricsReport(deps(request.log)),
   );
 }
 
