@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     Array.from({ length: settings.maxWorkers }, (_, i) => workerIdOf(i + 1)),
   );
   say(tls.summary);
-  dns = await startWorkerDns();
+  dns = await startWorkerDns(say);
   coordinator = supervise('coordinator', 'coordinator', colors[0], () => ({
     PIGRID_GRPC_PORT: String(coordinatorPort),
     PIGRID_METRICS_PORT: String(settings.metricsBase),
