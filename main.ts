@@ -2,6 +2,7 @@
  * The one entry point of the image: `node dist/main.js coordinator|worker|gateway`. It owns the root AbortController:
  * the first SIGTERM/SIGINT aborts it and the component drains and returns (exit 0), a second exits at once (130).
  */
+import { EnvReader } from './shared/config.js';
 import { abortOnSignals, SECOND_SIGNAL_EXIT_CODE } from './shared/lifecycle.js';
 import { createLogger } from './shared/logger.js';
 
@@ -23,9 +24,13 @@ async function load(name: string | undefined): Promise<Run | undefined> {
   }
 }
 
+// For what happens before (or outside) the component's own logger: a bad PIGRID_LOG_* falls back to the defaults
+// here, and the component's config check reports it.
+const log = createLogger(component ?? 'main', new EnvReader(process.env).logSettings());
+
 const root = new AbortController();
 abortOnSignals(root, (signal) => {
-  createLogger().warn('second signal: exiting now', { signal });
+  log.warn({ signal }, 'second signal: exiting now');
   process.exit(SECOND_SIGNAL_EXIT_CODE);
 });
 
@@ -41,7 +46,7 @@ load(component)
     () => process.exit(0),
     (err: Error) => {
       // Before the shutdown began the component never ran; after, its cleanup failed (each step logged its own error).
-      process.stderr.write(`error  ${component} ${root.signal.aborted ? 'shutdown failed' : 'failed to start'}: ${err.message}\n`);
+      log.error({ err }, `${component} ${root.signal.aborted ? 'shutdown failed' : 'failed to start'}`);
       process.exit(1);
     },
   );

@@ -6,7 +6,7 @@ import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
 import type { AdmissionLimits } from './admission.js';
 import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
-import type { LogLevel } from '../shared/logger.js';
+import type { LogSettings } from '../shared/logger.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
 import { DEFAULT_SCHEDULER_OPTIONS as D, type SchedulerOptions } from './core/scheduler-types.js';
 import { checkDnsName, checkDnsServer, checkPortName, checkWorkerAddress } from './discovery/host-port.js';
@@ -53,8 +53,8 @@ export interface CoordinatorConfig extends SchedulerOptions {
   readonly auth: AuthSettings;
   /** Caps on calculations, queued points and Watch streams (coordinator/admission.ts). */
   readonly admission: AdmissionLimits;
-  /** @default info */
-  readonly logLevel: LogLevel;
+  /** PIGRID_LOG_LEVEL (@default info) and PIGRID_LOG_FORMAT (@default json). */
+  readonly log: LogSettings;
 }
 
 export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
@@ -96,6 +96,6 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
       maxQueuedPoints: r.int('PIGRID_MAX_QUEUED_POINTS', 100_000_000_000_000, 1, Number.MAX_SAFE_INTEGER),
       maxWatchStreams: r.int('PIGRID_MAX_WATCH_STREAMS', 1_000, 1, 1_000_000),
     },
-    logLevel: r.logLevel(),
+    log: r.logSettings(),
   });
 }

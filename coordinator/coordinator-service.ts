@@ -83,11 +83,11 @@ export class CoordinatorService {
     const restored: Effect[] = [];
     for (const { record, committed } of active) this.scheduler.addCalculation(record, committed, this.deps.clock.now(), restored);
     if (quarantined.length > 0)
-      this.deps.log.warn('quarantined workers stay quarantined', {
-        count: quarantined.length,
-        workers: quarantined.map((q) => q.workerId).join(','),
-      });
-    if (active.length > 0) this.deps.log.info('resumed unfinished calculations', { count: active.length });
+      this.deps.log.warn(
+        { count: quarantined.length, workerIds: quarantined.map((q) => q.workerId) },
+        'quarantined workers stay quarantined',
+      );
+    if (active.length > 0) this.deps.log.info({ count: active.length }, 'resumed unfinished calculations');
     this.step((effects) => effects.push(...restored));
     return active.length;
   }
@@ -158,7 +158,7 @@ export class CoordinatorService {
     this.step((effects) => {
       rec = this.scheduler.cancel(id, this.deps.clock.now(), effects);
     });
-    this.deps.log.info('calculation cancelled', { id });
+    this.deps.log.info({ calculationId: id }, 'calculation cancelled');
     return rec ?? this.get(id);
   }
 
@@ -196,13 +196,10 @@ export class CoordinatorService {
 
   workerConnected(w: WorkerHello, sink: LeaseSink): void {
     this.sinks.set(w.connId, sink);
-    this.deps.log.info('worker connected', {
-      worker: w.workerId,
-      instance: w.instanceId,
-      address: w.address,
-      capacity: w.capacity,
-      kind: w.kind,
-    });
+    this.deps.log.info(
+      { workerId: w.workerId, instanceId: w.instanceId, address: w.address, capacity: w.capacity, kind: w.kind },
+      'worker connected',
+    );
     this.step((effects) => this.scheduler.connectWorker(w, this.deps.clock.now(), effects));
   }
 
@@ -250,15 +247,15 @@ export class CoordinatorService {
    */
   private checkLateResult(connId: string, r: ResultReport): void {
     const committed = this.deps.store.committedInside(r.calculationId, r.chunkIndex);
-    const fields = { conn: connId, calculation: r.calculationId, chunk: r.chunkIndex };
+    const fields = { connId, calculationId: r.calculationId, chunkIndex: r.chunkIndex };
     if (committed === undefined) {
-      this.deps.log.info('late result for a chunk that was never committed: dropped', fields);
+      this.deps.log.info(fields, 'late result for a chunk that was never committed: dropped');
     } else if (committed === r.inside) {
       this.deps.metrics?.duplicateResults.inc();
-      this.deps.log.info('late result matches the committed chunk', fields);
+      this.deps.log.info(fields, 'late result matches the committed chunk');
     } else {
       this.deps.metrics?.resultMismatches.inc();
-      this.deps.log.error('RESULT MISMATCH: a late copy of a committed chunk disagrees', { ...fields, committed, reported: r.inside });
+      this.deps.log.error({ ...fields, committed, reported: r.inside }, 'RESULT MISMATCH: a late copy of a committed chunk disagrees');
     }
   }
 
@@ -339,13 +336,10 @@ export class CoordinatorService {
       throw err;
     }
     for (const i of inserts) {
-      this.deps.log.info('calculation submitted', {
-        id: i.rec.id,
-        mode: i.rec.mode,
-        points: i.rec.points,
-        seed: i.rec.seed,
-        chunks: i.rec.chunkCount,
-      });
+      this.deps.log.info(
+        { calculationId: i.rec.id, mode: i.rec.mode, points: i.rec.points, seed: i.rec.seed, chunks: i.rec.chunkCount },
+        'calculation submitted',
+      );
       i.resolve(this.scheduler.calculation(i.rec.id) ?? i.rec);
     }
     for (const connId of conns) this.sinks.get(connId)?.settled?.(connId);
@@ -399,7 +393,7 @@ export class CoordinatorService {
           break;
         case 'released':
           m?.chunksReleased.inc({ reason: e.reason });
-          this.deps.log.info('chunk released', { calculation: e.calculationId, chunk: e.chunkIndex, reason: e.reason });
+          this.deps.log.info({ calculationId: e.calculationId, chunkIndex: e.chunkIndex, reason: e.reason }, 'chunk released');
           break;
         case 'duplicate':
           m?.duplicateResults.inc();
@@ -409,38 +403,34 @@ export class CoordinatorService {
           break;
         case 'rejected':
           m?.resultsRejected.inc({ reason: e.reason });
-          this.deps.log.warn('result rejected', { worker: e.workerId, conn: e.connId, reason: e.reason, detail: e.detail });
+          this.deps.log.warn({ workerId: e.workerId, connId: e.connId, reason: e.reason, detail: e.detail }, 'result rejected');
           break;
         case 'verification':
           m?.verifications.inc({ outcome: e.outcome });
           if (e.outcome === 'mismatch') {
-            this.deps.log.warn('verification mismatch: another computation decides', {
-              calculation: e.calculationId,
-              chunk: e.chunkIndex,
-              detail: e.detail,
-            });
-          } else this.deps.log.debug('chunk verified', { calculation: e.calculationId, chunk: e.chunkIndex, detail: e.detail });
+            this.deps.log.warn(
+              { calculationId: e.calculationId, chunkIndex: e.chunkIndex, detail: e.detail },
+              'verification mismatch: another computation decides',
+            );
+          } else this.deps.log.debug({ calculationId: e.calculationId, chunkIndex: e.chunkIndex, detail: e.detail }, 'chunk verified');
           break;
         case 'quarantined':
           m?.workersQuarantined.inc();
-          this.deps.log.error('worker quarantined', {
-            worker: e.record.workerId,
-            instance: e.record.instanceId,
-            reason: e.record.reason,
-            recomputed: e.recomputed,
-          });
+          this.deps.log.error(
+            { workerId: e.record.workerId, instanceId: e.record.instanceId, reason: e.record.reason, recomputed: e.recomputed },
+            'worker quarantined',
+          );
           break;
         case 'worker':
-          if (e.event === 'backoff') this.deps.log.warn('worker backed off', { worker: e.workerId, conn: e.connId, detail: e.detail });
+          if (e.event === 'backoff') this.deps.log.warn({ workerId: e.workerId, connId: e.connId, detail: e.detail }, 'worker backed off');
           else if (e.event === 'unresponsive')
-            this.deps.log.warn('worker unresponsive', { worker: e.workerId, conn: e.connId, detail: e.detail });
-          else if (e.event === 'alive') this.deps.log.info('worker alive again', { worker: e.workerId, conn: e.connId });
+            this.deps.log.warn({ workerId: e.workerId, connId: e.connId, detail: e.detail }, 'worker unresponsive');
+          else if (e.event === 'alive') this.deps.log.info({ workerId: e.workerId, connId: e.connId }, 'worker alive again');
           else
-            this.deps.log.warn('worker id already connected from another process', {
-              worker: e.workerId,
-              conn: e.connId,
-              detail: e.detail,
-            });
+            this.deps.log.warn(
+              { workerId: e.workerId, connId: e.connId, detail: e.detail },
+              'worker id already connected from another process',
+            );
           break;
         case 'late':
           this.checkLateResult(e.connId, e.report);
@@ -450,13 +440,10 @@ export class CoordinatorService {
     for (const rec of changed.values()) {
       if (isTerminal(rec.status)) {
         m?.calculationsEnded.inc({ status: rec.status });
-        this.deps.log.info('calculation ended', {
-          id: rec.id,
-          status: rec.status,
-          inside: rec.inside,
-          points: rec.points,
-          error: rec.error ?? undefined,
-        });
+        this.deps.log.info(
+          { calculationId: rec.id, status: rec.status, inside: rec.inside, points: rec.points, error: rec.error ?? undefined },
+          'calculation ended',
+        );
       }
       const set = this.listeners.get(rec.id);
       if (set) for (const l of [...set]) l(rec);

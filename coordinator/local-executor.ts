@@ -47,12 +47,7 @@ export class LocalExecutor implements LeaseSink {
             elapsedMs: Math.round(outcome.elapsedMs),
           }),
         failed: (job, err) => {
-          this.log.error('single-mode chunk failed', {
-            calculation: job.calculationId,
-            chunk: job.chunkIndex,
-            code: err.code,
-            error: err.message,
-          });
+          this.log.error({ calculationId: job.calculationId, chunkIndex: job.chunkIndex, err }, 'single-mode chunk failed');
           this.coordinator.failure(LOCAL_CONN_ID, { leaseId: job.leaseId, code: err.code, message: err.message });
         },
       },

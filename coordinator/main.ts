@@ -47,7 +47,8 @@ function discoveryFor(config: CoordinatorConfig, log: Logger): WorkerDiscovery {
       fallbackPort: config.workerPort,
       refreshIntervalMs: config.discoveryIntervalMs,
       servers: config.dnsServers.length > 0 ? [...config.dnsServers] : undefined,
-      onError: (err) => log.warn('worker discovery failed; keeping the last known workers', { error: err.message }),
+      // Failures and every change of the worker set are logged by the watcher itself.
+      log,
     });
   }
   return createStaticDiscovery(config.workers);
@@ -113,7 +114,7 @@ function serviceFor(
 
 export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   const config = loadCoordinatorConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger('coordinator', config.log);
   exitOnUncaughtErrors(log, isStoreUnavailable);
   const tls = loadTls(config.tls, 'coordinator', log);
   const apiTokens = loadApiTokens(config.auth, log);
@@ -138,7 +139,7 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   metrics.bindClusterStatus(() => coordinator.clusterStatus());
   const resumed = coordinator.resume();
   const kernel = checkedKernelChoice();
-  log.info('kernel chosen for mode=single', { kernel: kernel.name, reason: kernel.reason });
+  log.info({ kernel: kernel.name, reason: kernel.reason }, 'kernel chosen for mode=single');
   const kernelPool = createKernelPool(config.threads);
   const local = new LocalExecutor(coordinator, kernelPool, log);
   const workers = new WorkerLinks(coordinator, log, { tls, refused: (reason) => security.workerAuthFailures.inc({ reason }) });
@@ -156,7 +157,7 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
     interceptors: [
       authInterceptor(calculationsAuthorizer(apiTokens), (method, peer, verdict) => {
         security.callsRefused.inc({ code: verdict.code });
-        log.warn('gRPC call refused', { method, peer: peer.identity?.uri ?? peer.address, code: verdict.code, reason: verdict.message });
+        log.warn({ method, peer: peer.identity?.uri ?? peer.address, code: verdict.code, reason: verdict.message }, 'gRPC call refused');
       }),
     ],
     register: (server) =>
@@ -169,16 +170,19 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   grpc.setReady(true);
-  log.info('coordinator ready', {
-    grpc: `${config.host}:${grpc.port}`,
-    health: grpc.healthPort === undefined ? undefined : `${config.host}:${grpc.healthPort}`,
-    tls: tls.files ? 'mutual' : 'off',
-    metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
-    db: config.dbPath,
-    discovery: config.workerService ? `dns:${config.workerService}` : `static:${config.workers.join(',') || '(none)'}`,
-    threads: config.threads,
-    resumed,
-  });
+  log.info(
+    {
+      grpc: `${config.host}:${grpc.port}`,
+      health: grpc.healthPort === undefined ? undefined : `${config.host}:${grpc.healthPort}`,
+      tls: tls.files ? 'mutual' : 'off',
+      metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
+      db: config.dbPath,
+      discovery: config.workerService ? `dns:${config.workerService}` : `static:${config.workers.join(',') || '(none)'}`,
+      threads: config.threads,
+      resumed,
+    },
+    'coordinator ready',
+  );
 
   await shutdownRequested(shutdown, log);
   coordinator.stopAccepting();

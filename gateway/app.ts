@@ -1,13 +1,12 @@
 /**
  * Builds the gateway's Fastify app without listening, so tests can `inject()` or listen on port 0.
  */
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiTokens } from '../shared/api-tokens.js';
 import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { registerAuth } from './auth.js';
 import type { CoordinatorClient } from './coordinator-client.js';
-import { fastifyLogger } from './fastify-logger.js';
 import { clientErrorHandler, frameworkErrors, frameworkRefusal, installJsonParser, quote } from './framework-errors.js';
 import { HttpError, internalErrorBody } from './http-errors.js';
 import type { KubeReader } from './k8s/kube-reader.js';
@@ -26,7 +25,10 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export interface GatewayDeps {
   readonly coordinator: CoordinatorClient;
   readonly kube: KubeReader;
-  /** Where Fastify and the routes log (request id bound as `reqId`); nothing is logged without one. */
+  /**
+   * Where Fastify and the routes log: a line as each request comes in and one as it completes, and errors, each with
+   * the request id as `reqId` (the id the coordinator is sent as x-request-id). Nothing is logged without one.
+   */
   readonly log?: Logger;
   /** API tokens (gateway/auth.ts). @default none: everything open */
   readonly tokens?: ApiTokens;
@@ -34,14 +36,20 @@ export interface GatewayDeps {
   readonly limits?: GatewayLimits;
 }
 
+/** Probes scraped every few seconds: their request lines appear only at debug. */
+const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
 const DEFAULT_LIMITS: GatewayLimits = { rateLimitMax: 60, rateLimitWindowMs: 60_000, maxEventStreams: 500, maxEventStreamsPerClient: 20 };
 const NO_TOKENS: ApiTokens = { enabled: false, readPolicy: 'open', verify: () => undefined, close: () => {} };
 
 export function buildApp(deps: GatewayDeps): FastifyInstance {
+  // Typed as Fastify's logger interface, so the app and the route plugins share the default FastifyInstance type.
+  const loggerInstance: FastifyBaseLogger | undefined = deps.log;
   const app = Fastify({
-    ...(deps.log ? { loggerInstance: fastifyLogger(deps.log) } : { logger: false }),
-    // Errors are logged by the error handler below; a line per request would drown them.
-    logController: new LogController({ disableRequestLogging: true }),
+    ...(loggerInstance ? { loggerInstance } : { logger: false }),
+    logController: new LogController({
+      disableRequestLogging: (request) => PROBE_ROUTES.has(request.routeOptions.url ?? '') && !deps.log?.isLevelEnabled('debug'),
+    }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Routing and HTTP-parser refusals in our shape, quoting at most a short prefix of the input.
     frameworkErrors,
@@ -64,7 +72,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
         // The coordinator failed or is unreachable: it logs its side; this line ties it to the REST request.
         const fields = { code: err.body.error.code, status: err.status, method: request.method, url: request.url };
         if (err.status === 500) request.log.error({ ...fields, err: err.cause ?? err }, 'coordinator call failed');
-        else request.log.warn({ ...fields, error: err.cause ?? err }, 'coordinator unavailable');
+        else request.log.warn({ ...fields, err: err.cause ?? err }, 'coordinator unavailable');
       }
       const body = err.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : err.body;
       return reply.code(err.status).headers(err.headers).send(body);

@@ -5,7 +5,7 @@ import { readAuthSettings, type AuthSettings } from '../shared/api-tokens.js';
 import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
 import { readGatewayLimits, type GatewayLimits } from './limits.js';
 import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
-import type { LogLevel } from '../shared/logger.js';
+import type { LogSettings } from '../shared/logger.js';
 import { checkNamespace, DEFAULT_TIMEOUT_MS as K8S_DEFAULT_TIMEOUT_MS } from './k8s/kube-settings.js';
 
 export interface GatewayConfig {
@@ -27,8 +27,8 @@ export interface GatewayConfig {
   readonly k8sNamespace: string | undefined;
   /** Deadline of each Kubernetes API call. @default 3000 ms */
   readonly k8sTimeoutMs: number;
-  /** @default info */
-  readonly logLevel: LogLevel;
+  /** PIGRID_LOG_LEVEL (@default info) and PIGRID_LOG_FORMAT (@default json). */
+  readonly log: LogSettings;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -43,6 +43,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     limits: readGatewayLimits(r),
     k8sNamespace: r.parsed<string | undefined>('PIGRID_K8S_NAMESPACE', undefined, checkNamespace),
     k8sTimeoutMs: r.int('PIGRID_K8S_TIMEOUT_MS', K8S_DEFAULT_TIMEOUT_MS, 1, 600_000),
-    logLevel: r.logLevel(),
+    log: r.logSettings(),
   });
 }

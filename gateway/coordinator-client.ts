@@ -47,15 +47,17 @@ function metadataOf(meta: CallMeta | undefined): grpc.Metadata {
 
 /**
  * `deadlineMs`: of each unary call (`PIGRID_COORDINATOR_TIMEOUT_MS`). `credentials`: mutual TLS checking the
- * coordinator's certificate (shared/tls.ts), or plaintext.
+ * coordinator's certificate (shared/tls.ts), or plaintext; `channelOptions` go with them (shared/tls.ts channelSecurity).
  */
 export function createCoordinatorClient(
   address: string,
   deadlineMs: number,
   credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  channelOptions: grpc.ChannelOptions = {},
 ): CoordinatorClient {
   const Ctor = loadContract().calculations.pigrid.v1.Calculations;
   const client: CalculationsClient = new Ctor(address, credentials, {
+    ...channelOptions,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });

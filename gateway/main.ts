@@ -4,7 +4,7 @@
 import { loadApiTokens } from '../shared/api-tokens.js';
 import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
-import { channelCredentials, loadTls } from '../shared/tls.js';
+import { channelSecurity, loadTls } from '../shared/tls.js';
 import { buildApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
 import { createCoordinatorClient } from './coordinator-client.js';
@@ -12,29 +12,33 @@ import { createKubeReader } from './k8s/kube-reader.js';
 
 export async function runGateway(shutdown: AbortSignal): Promise<void> {
   const config = loadGatewayConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger('gateway', config.log);
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'gateway', log);
   const tokens = loadApiTokens(config.auth, log);
-  const credentials = channelCredentials(tls, {
+  const { credentials, options } = channelSecurity(tls, {
     role: 'coordinator',
+    address: config.coordinator,
     verifyHostname: true,
-    onRefused: (reason) => log.error('coordinator certificate refused', { reason }),
+    onRefused: (reason) => log.error({ reason }, 'coordinator certificate refused'),
   });
-  const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs, credentials);
+  const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs, credentials, options);
   const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
   const app = buildApp({ coordinator, kube, log, tokens, limits: config.limits });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
-  log.info('gateway ready', {
-    url: `http://${config.host}:${port}`,
-    coordinator: config.coordinator,
-    tls: tls.files ? 'mutual' : 'off',
-    tokens: tokens.enabled ? 'required' : 'none',
-    in_cluster: kube.inCluster,
-    namespace: kube.namespace ?? undefined,
-  });
+  log.info(
+    {
+      url: `http://${config.host}:${port}`,
+      coordinator: config.coordinator,
+      tls: tls.files ? 'mutual' : 'off',
+      tokens: tokens.enabled ? 'required' : 'none',
+      in_cluster: kube.inCluster,
+      namespace: kube.namespace ?? undefined,
+    },
+    'gateway ready',
+  );
   await shutdownRequested(shutdown, log);
   await runCleanup(log, [
     ['http server', () => app.close()],

@@ -1,6 +1,8 @@
 /**
  * Starts real pigrid processes (the built dist/main.js) for integration tests: each on loopback with port 0, its
- * bound ports read from its "ready" log line, its output kept for assertions and failure reports.
+ * bound ports read from its "ready" log line, its output kept for assertions and failure reports. The processes log
+ * JSON lines; `lines` holds each as canonical `level msg key=value` text (harness/log-lines.ts) and `records` the
+ * parsed objects.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { appRoot } from '../shared/paths.js';
+import { parseLogLine, renderLogRecord, stringFields, type LogRecord } from './log-lines.js';
 import { componentTlsEnv } from './tls.js';
 
 const ROOT = appRoot();
@@ -16,7 +19,10 @@ const MAIN = join(ROOT, 'dist', 'main.js');
 export interface Proc {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Every output line, a log line as `level msg key=value …` text (what `waitFor` matches). */
   readonly lines: string[];
+  /** The parsed log lines, in order (output that is no log line is left out). */
+  readonly records: LogRecord[];
   /** Fields of the ready line, e.g. grpc=127.0.0.1:4321. */
   readonly ready: Record<string, string>;
   /** Resolves with the exit code (or signal name). */
@@ -27,12 +33,6 @@ export interface Proc {
 }
 
 const running = new Set<Proc>();
-
-function parseFields(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) out[m[1]] = m[2].startsWith('"') ? JSON.parse(m[2]) : m[2];
-  return out;
-}
 
 /**
  * Starts a component. It runs with mutual TLS and a certificate of the test CA for its role (a worker's names its
@@ -50,13 +50,27 @@ export async function startProcess(
       : await componentTlsEnv(component, env.PIGRID_WORKER_ID ?? name);
   const child = spawn(process.execPath, [MAIN, component], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PIGRID_HOST: '127.0.0.1', PIGRID_METRICS_PORT: '-1', PIGRID_LOG_LEVEL: 'info', ...tls, ...env },
+    env: {
+      PATH: process.env.PATH,
+      PIGRID_HOST: '127.0.0.1',
+      PIGRID_METRICS_PORT: '-1',
+      PIGRID_LOG_LEVEL: 'info',
+      PIGRID_LOG_FORMAT: 'json',
+      ...tls,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const records: LogRecord[] = [];
+  let readyRecord: LogRecord | undefined;
   const watchers = new Set<{ re: RegExp; resolve: (l: string) => void }>();
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => {
+    createInterface({ input: stream }).on('line', (raw) => {
+      const rec = parseLogLine(raw);
+      const line = rec ? renderLogRecord(rec) : raw;
+      if (rec) records.push(rec);
+      if (rec && !readyRecord && / ready$/.test(rec.msg)) readyRecord = rec;
       lines.push(line);
       if (process.env.PIGRID_TEST_LOGS) process.stderr.write(`[${name}] ${line}\n`);
       for (const w of [...watchers])
@@ -95,6 +109,7 @@ export async function startProcess(
     name,
     child,
     lines,
+    records,
     ready: {},
     exited,
     waitFor,
@@ -104,8 +119,8 @@ export async function startProcess(
   };
   running.add(proc);
   void exited.then(() => running.delete(proc));
-  const readyLine = await waitFor(/ ready /, readyTimeoutMs);
-  Object.assign(proc.ready, parseFields(readyLine));
+  await waitFor(/^info +\w+ ready( |$)/, readyTimeoutMs);
+  Object.assign(proc.ready, readyRecord ? stringFields(readyRecord) : {});
   return proc;
 }
 

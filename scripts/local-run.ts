@@ -10,6 +10,8 @@
  *   with SIGTERM), through a control socket (./data/local-run.sock); `npx pigrid local status` lists the processes;
  * - Ctrl-C stops everything cleanly: workers drain first, then the coordinator and the gateway. A second Ctrl-C
  *   kills them at once;
+ * - the processes log JSON lines; the runner shows each as a human line (pino-pretty, colours on a terminal)
+ *   after the process name, or with PIGRID_LOG_FORMAT=json passes the JSON lines through as they are;
  * - every gRPC hop is mutual TLS: the first start creates a local CA and a certificate per process under ./data/tls
  *   (scripts/local-tls.ts; PIGRID_TLS_DIR), plus client.pem for grpcurl; PIGRID_INSECURE=true runs plaintext.
  *
@@ -25,8 +27,10 @@ import { startControlServer, type ControlServer, type RunnerStatus } from './loc
 import { SupervisedProcess, type Component, type RestartPolicy } from './local/supervisor.js';
 import { startWorkerDns, type WorkerDns } from './local/worker-dns.js';
 import { localTls, type LocalTls } from './local-tls.js';
+import { prettyFactory } from 'pino-pretty';
 import { DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { abortOnSignals, SECOND_SIGNAL_EXIT_CODE } from '../shared/lifecycle.js';
+import { LOG_FORMATS, prettyOptions } from '../shared/logger.js';
 
 const env = process.env;
 
@@ -45,6 +49,8 @@ function readSettings() {
     dbPath,
     control: r.string('PIGRID_LOCAL_CONTROL', join(dirname(dbPath), 'local-run.sock')),
     discoveryIntervalMs: String(r.int('PIGRID_DISCOVERY_INTERVAL_MS', 1_000, 50, 3_600_000)),
+    // How the processes' lines are shown here; the processes themselves always log JSON to the runner.
+    logFormat: r.oneOf('PIGRID_LOG_FORMAT', 'pretty', LOG_FORMATS),
     policy: {
       initialBackoffMs: r.int('PIGRID_RESTART_BACKOFF_MS', 1_000, 10, 600_000),
       maxBackoffMs: r.int('PIGRID_RESTART_BACKOFF_MAX_MS', 30_000, 10, 3_600_000),
@@ -69,6 +75,20 @@ const tty = process.stdout.isTTY;
 const out = (line: string) => process.stdout.write(line + '\n');
 const prefixOf = (name: string, color: string) => (tty ? `${color}${name.padEnd(12)}\x1b[0m| ` : `${name.padEnd(12)}| `);
 const say = (msg: string) => out(prefixOf('local-run', '\x1b[1m') + msg);
+const pretty = prettyFactory(prettyOptions(tty));
+
+/**
+ * How a process's output line is shown: a JSON log line through pino-pretty, anything else as it is, after the
+ * process's prefix (on every line: an error's stack spans several). PIGRID_LOG_FORMAT=json: the line as it is.
+ */
+function renderer(prefix: string): (line: string) => string {
+  if (settings.logFormat === 'json') return (line) => line;
+  return (line) =>
+    (line.startsWith('{') ? pretty(line).replace(/\n$/, '') : line)
+      .split('\n')
+      .map((l) => prefix + l)
+      .join('\n');
+}
 
 /** Certificates of every process (made in main() before any process starts). */
 let tls: LocalTls;
@@ -84,9 +104,10 @@ function supervise(name: string, component: Component, color: string, extra: () 
     name,
     component,
     mainJs,
-    env: () => ({ ...env, ...componentEnv(component), ...extra() }),
+    env: () => ({ ...env, PIGRID_LOG_FORMAT: 'json', ...componentEnv(component), ...extra() }),
     output: out,
     prefix: prefixOf(name, color),
+    render: renderer(prefixOf(name, color)),
     policy,
   });
 }
@@ -197,7 +218,7 @@ async function main(): Promise<void> {
     Array.from({ length: settings.maxWorkers }, (_, i) => workerIdOf(i + 1)),
   );
   say(tls.summary);
-  dns = await startWorkerDns();
+  dns = await startWorkerDns(say);
   coordinator = supervise('coordinator', 'coordinator', colors[0], () => ({
     PIGRID_GRPC_PORT: String(coordinatorPort),
     PIGRID_METRICS_PORT: String(settings.metricsBase),

@@ -98,15 +98,15 @@ export function loadApiTokens(settings: AuthSettings, log: Logger): ApiTokens {
   } catch (err) {
     throw new Error(`PIGRID_API_TOKENS_FILE ${file} refused: ${(err as Error).message}`, { cause: err });
   }
-  log.info('API tokens loaded', { file, tokens: current.entries.length, readPolicy: settings.readPolicy });
+  log.info({ file, tokens: current.entries.length, readPolicy: settings.readPolicy }, 'API tokens loaded');
   const timer = setInterval(() => {
     try {
       const next = load();
       if (next.text === current.text) return;
       current = next;
-      log.info('API tokens reloaded', { file, tokens: current.entries.length });
+      log.info({ file, tokens: current.entries.length }, 'API tokens reloaded');
     } catch (err) {
-      log.warn('API token file changed but cannot be used; keeping the current tokens', { file, problem: (err as Error).message });
+      log.warn({ file, problem: (err as Error).message }, 'API token file changed but cannot be used; keeping the current tokens');
     }
   }, settings.reloadMs);
   timer.unref();

@@ -5,7 +5,7 @@
  * it too (the names are then flags instead of variables).
  */
 import { invalidConfig } from './errors.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogSettings } from './logger.js';
 
 /** Default ports, written once: each component's own and the addresses that point at it. */
 export const DEFAULT_PORTS = Object.freeze({
@@ -85,9 +85,9 @@ export class EnvReader {
     return fallback;
   }
 
-  /** The log level, `PIGRID_LOG_LEVEL`. @default info */
-  logLevel(): LogLevel {
-    return this.oneOf('PIGRID_LOG_LEVEL', 'info', LOG_LEVELS);
+  /** The log level, `PIGRID_LOG_LEVEL` (@default info), and format, `PIGRID_LOG_FORMAT` (json or pretty; @default json). */
+  logSettings(): LogSettings {
+    return { level: this.oneOf('PIGRID_LOG_LEVEL', 'info', LOG_LEVELS), format: this.oneOf('PIGRID_LOG_FORMAT', 'json', LOG_FORMATS) };
   }
 
   /** A value `parse` accepts; `parse` returns the value or the {@link Problem} with it. */

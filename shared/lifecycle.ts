@@ -32,7 +32,7 @@ export function abortOnSignals(
 export function shutdownRequested(signal: AbortSignal, log: Logger): Promise<void> {
   return new Promise((resolve) => {
     const go = (): void => {
-      log.info('shutting down', { signal: typeof signal.reason === 'string' ? signal.reason : undefined });
+      log.info({ signal: typeof signal.reason === 'string' ? signal.reason : undefined }, 'shutting down');
       resolve();
     };
     if (signal.aborted) go();
@@ -46,7 +46,7 @@ export async function runCleanup(log: Logger, steps: readonly [string, () => unk
     try {
       await step();
     } catch (err) {
-      log.error('cleanup step failed', { step: name, err });
+      log.error({ step: name, err }, 'cleanup step failed');
     }
   }
 }
@@ -59,7 +59,7 @@ export async function runCleanup(log: Logger, steps: readonly [string, () => unk
 export function exitOnUncaughtErrors(log: Logger, alreadyReported: (err: unknown) => boolean = () => false): void {
   const onError = (kind: string) => (err: unknown) => {
     if (alreadyReported(err)) return;
-    log.error(`${kind}: the process stops`, { err: err instanceof Error ? err : new Error(String(err)) });
+    log.error({ err: err instanceof Error ? err : new Error(String(err)) }, `${kind}: the process stops`);
     process.exit(1);
   };
   process.on('uncaughtException', onError('uncaught exception'));

@@ -1,76 +1,59 @@
 /**
- * A small structured logger: one line per event, `level msg key=value …`, to stderr for warnings and errors and
- * stdout otherwise. The local runner prefixes each line with the component name.
+ * The one way a pigrid process makes its logger: pino, one JSON object per line on stdout (what a cluster's log
+ * collector reads), or human lines through pino-pretty with `PIGRID_LOG_FORMAT=pretty`. Call sites use pino's own
+ * shape, `log.info({ calculationId }, 'calculation submitted')`; an Error goes under `err`, which pino's standard
+ * serializer writes with its type, message, stack and the stacks of its causes.
  *
- * An Error under the key `err` prints its stack (and the stacks of its causes) as one JSON string, so an unexpected
- * error is logged with where it came from and still on one line; under any other key an Error prints its message.
+ * Field names of the ids are the code's own: `calculationId`, `leaseId`, `workerId` (and `chunkIndex`, `connId`).
  */
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export type Logger = PinoLogger;
+
+/** What configuration decides about logging (shared/config.ts reads it from PIGRID_LOG_LEVEL and PIGRID_LOG_FORMAT). */
+export interface LogSettings {
+  /** @default info */
+  readonly level: LogLevel;
+  /** @default json */
+  readonly format: LogFormat;
 }
 
-/** Where finished lines go; the default writes warnings and errors to stderr, the rest to stdout. */
-export type LogSink = (line: string, level: LogLevel) => void;
+export const DEFAULT_LOG_SETTINGS: LogSettings = Object.freeze({ level: 'info', format: 'json' });
 
-const stdSink: LogSink = (line, level) => (ORDER[level] >= ORDER.warn ? process.stderr : process.stdout).write(line);
-
-/** The stack of an error, then `Caused by:` and the stack of each cause (at most a few levels). */
-export function errorWithStack(err: Error): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    if (e instanceof Error) {
-      const code = (e as { code?: unknown }).code;
-      const head = e.stack ?? `${e.name}: ${e.message}`;
-      parts.push(typeof code === 'string' && !head.includes(code) ? `${head}\n  code: ${code}` : head);
-      e = e.cause;
-    } else {
-      parts.push(typeof e === 'string' ? e : json(e));
-      break;
-    }
-  }
-  return parts.join('\nCaused by: ');
-}
-
-function json(v: unknown): string {
-  try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
-  } catch {
-    // Circular or otherwise unserialisable (a request object, say): a log call must never throw.
-    return JSON.stringify(Object.prototype.toString.call(v));
-  }
-}
-
-function format(key: string, v: unknown): string {
-  if (v instanceof Error) return JSON.stringify(key === 'err' ? errorWithStack(v) : v.message);
-  if (typeof v === 'string') return /^[\w.:/@+-]+$/.test(v) ? v : JSON.stringify(v);
-  return json(v);
-}
-
-export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, sink: LogSink = stdSink): Logger {
-  const min = ORDER[level] ?? ORDER.info;
-  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < min) return;
-    const all = { ...base, ...fields };
-    const tail = Object.entries(all)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${format(k, v)}`)
-      .join(' ');
-    sink(`${lvl.padEnd(5)} ${msg}${tail ? ' ' + tail : ''}\n`, lvl);
-  };
+/**
+ * pino-pretty's options for human lines: one line per event (an error's stack still spans lines), no colours unless
+ * the output is a terminal, local time of day. The local runner formats its children's JSON lines with these too.
+ */
+export function prettyOptions(colorize: boolean) {
   return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, sink),
-  };
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,component',
+  } as const;
+}
+
+/**
+ * A process's root logger. `component` (coordinator, worker, gateway) is bound to every line, with `fields`.
+ * `destination` replaces stdout (tests capture lines with it).
+ */
+export function createLogger(
+  component: string,
+  settings: Partial<LogSettings> = {},
+  fields: Record<string, unknown> = {},
+  destination?: DestinationStream,
+): Logger {
+  const { level, format } = { ...DEFAULT_LOG_SETTINGS, ...settings };
+  const options = { level, base: { component, ...fields }, serializers: { err: pino.stdSerializers.err } };
+  if (destination) return pino(options, destination);
+  if (format === 'pretty') return pino(options, PinoPretty({ ...prettyOptions(process.stdout.isTTY === true), sync: true }));
+  // Synchronous writes: a line logged just before process.exit() is not lost.
+  return pino(options, pino.destination({ fd: 1, sync: true }));
 }

@@ -14,6 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { checkServerIdentity as checkHostname, type PeerCertificate } from 'node:tls';
 import type { EnvReader } from './config.js';
 import type { Logger } from './logger.js';
@@ -163,7 +164,7 @@ export class CertificateFiles implements grpc.experimental.CertificateProvider {
       summary = inspectCertificates(files.ca, files.cert, files.key, this.role);
     } catch (err) {
       const problem = (err as Error).message;
-      if (problem !== this.lastProblem) this.log.warn('TLS files changed but cannot be used yet; keeping the current ones', { problem });
+      if (problem !== this.lastProblem) this.log.warn({ problem }, 'TLS files changed but cannot be used yet; keeping the current ones');
       this.lastProblem = problem;
       return false;
     }
@@ -171,12 +172,10 @@ export class CertificateFiles implements grpc.experimental.CertificateProvider {
     const caChanged = !files.ca.equals(this.ca);
     ({ ca: this.ca, cert: this.cert, key: this.key } = files);
     this.summaryValue = summary;
-    this.log.info('TLS certificates reloaded', {
-      identity: summary.identity.uri,
-      serial: summary.serial,
-      notAfter: summary.notAfter,
-      caChanged,
-    });
+    this.log.info(
+      { identity: summary.identity.uri, serial: summary.serial, notAfter: summary.notAfter, caChanged },
+      'TLS certificates reloaded',
+    );
     for (const l of this.identityListeners) l({ certificate: this.cert, privateKey: this.key });
     if (caChanged) for (const l of this.caListeners) l({ caCertificate: this.ca });
     return true;
@@ -220,16 +219,14 @@ export interface Tls {
  */
 export function loadTls(settings: TlsSettings, role: Role, log: Logger): Tls {
   if (settings.insecure) {
-    log.warn('PIGRID_INSECURE=true: gRPC runs in plaintext, unauthenticated; anyone who reaches the port is trusted', { role });
+    log.warn({ role }, 'PIGRID_INSECURE=true: gRPC runs in plaintext, unauthenticated; anyone who reaches the port is trusted');
     return { files: undefined, close: () => {} };
   }
   const files = new CertificateFiles(settings, role, log);
-  log.info('mutual TLS on', {
-    identity: files.summary.identity.uri,
-    serial: files.summary.serial,
-    notAfter: files.summary.notAfter,
-    ca: settings.caFile,
-  });
+  log.info(
+    { identity: files.summary.identity.uri, serial: files.summary.serial, notAfter: files.summary.notAfter, ca: settings.caFile },
+    'mutual TLS on',
+  );
   return { files, close: () => files.close() };
 }
 
@@ -242,6 +239,8 @@ export function serverCredentials(tls: Tls): grpc.ServerCredentials {
 export interface PeerExpectation {
   /** The role the server's certificate must name. */
   readonly role: Role;
+  /** The `host:port` (IPv6 `[ip]:port`) the channel dials. */
+  readonly address: string;
   /**
    * Also check the dialled host name against the certificate's DNS/IP SANs (the gateway dials the coordinator's
    * Service name). Workers are dialled at addresses discovery found, so their certificate is checked by identity only.
@@ -251,22 +250,48 @@ export interface PeerExpectation {
   readonly onRefused?: (reason: string) => void;
 }
 
-/** Channel credentials presenting this process's certificate and checking the server's role, or plaintext. */
-export function channelCredentials(tls: Tls, expect: PeerExpectation): grpc.ChannelCredentials {
-  if (!tls.files) return grpc.credentials.createInsecure();
-  const checkServerIdentity = (host: string, cert: PeerCertificate): Error | undefined => {
+/** What a client channel to one address needs: its credentials and the channel options that go with them. */
+export interface ClientChannelSecurity {
+  readonly credentials: grpc.ChannelCredentials;
+  readonly options: grpc.ChannelOptions;
+}
+
+/** The host of `host:port` or `[ipv6]:port`. */
+function hostOf(address: string): string {
+  if (address.startsWith('[')) return address.slice(1, address.indexOf(']'));
+  const colon = address.lastIndexOf(':');
+  return colon > 0 && address.indexOf(':') === colon ? address.slice(0, colon) : address;
+}
+
+/**
+ * Credentials presenting this process's certificate and checking the server's role (and, with `verifyHostname`,
+ * that its certificate names the dialled host), or plaintext.
+ *
+ * A TLS client sends the dialled host as the server name (SNI), but SNI may only carry DNS names: Node warns
+ * (DEP0123) when it is an IP address, which is how workers are dialled and how the local run dials the coordinator.
+ * For an IP the channel sends `<role>.pigrid.invalid` instead (nothing serves by SNI here). grpc-js then hands that
+ * name to the identity check in place of the host, so the check uses the dialled host itself: the same SAN check
+ * as before, not a weaker one.
+ */
+export function channelSecurity(tls: Tls, expect: PeerExpectation): ClientChannelSecurity {
+  if (!tls.files) return { credentials: grpc.credentials.createInsecure(), options: {} };
+  const dialled = hostOf(expect.address);
+  const checkServerIdentity = (_sniName: string, cert: PeerCertificate): Error | undefined => {
     const refuse = (reason: string) => {
       expect.onRefused?.(reason);
       return new Error(reason);
     };
     if (expect.verifyHostname) {
-      const err = checkHostname(host, cert);
-      if (err) return refuse(`server certificate does not name ${host}: ${err.message}`);
+      const err = checkHostname(dialled, cert);
+      if (err) return refuse(`server certificate does not name ${dialled}: ${err.message}`);
     }
     const id = peerIdentity(cert);
     if (!id || id.role !== expect.role)
       return refuse(`server certificate ${describePeer(cert)} is not a ${expect.role} certificate (${spiffeId(expect.role)})`);
     return undefined;
   };
-  return grpc.experimental.createCertificateProviderChannelCredentials(tls.files, tls.files, { checkServerIdentity });
+  return {
+    credentials: grpc.experimental.createCertificateProviderChannelCredentials(tls.files, tls.files, { checkServerIdentity }),
+    options: isIP(dialled) === 0 ? {} : { 'grpc.ssl_target_name_override': `${expect.role}.pigrid.invalid` },
+  };
 }

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
 import { readTlsSettings, type TlsSettings } from '../shared/tls.js';
-import type { LogLevel } from '../shared/logger.js';
+import type { LogSettings } from '../shared/logger.js';
 
 export interface WorkerConfig {
   /** Bind address. @default 127.0.0.1 */
@@ -24,8 +24,8 @@ export interface WorkerConfig {
   readonly tls: TlsSettings;
   /** Plaintext port serving only grpc.health.v1, for the kubelet's probes; -1: none. @default -1 */
   readonly healthPort: number;
-  /** @default info */
-  readonly logLevel: LogLevel;
+  /** PIGRID_LOG_LEVEL (@default info) and PIGRID_LOG_FORMAT (@default json). */
+  readonly log: LogSettings;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -39,6 +39,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     drainGraceMs: r.int('PIGRID_DRAIN_GRACE_MS', 20_000, 0, 3_600_000),
     tls: readTlsSettings(r),
     healthPort: r.int('PIGRID_HEALTH_PORT', -1, -1, 65_535),
-    logLevel: r.logLevel(),
+    log: r.logSettings(),
   });
 }

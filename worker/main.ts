@@ -22,16 +22,16 @@ import { workAuthorizer } from './work-auth.js';
 export async function runWorker(shutdown: AbortSignal): Promise<void> {
   const config = loadWorkerConfig();
   const kernel = checkedKernelChoice();
-  let log = createLogger(config.logLevel, { worker: config.workerId });
-  log.info('kernel chosen', { kernel: kernel.name, reason: kernel.reason });
+  let log = createLogger('worker', config.log, { workerId: config.workerId });
+  log.info({ kernel: kernel.name, reason: kernel.reason }, 'kernel chosen');
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'worker', log);
   // A per-worker certificate names the worker: the coordinator accepts no other id from it.
   const certified = tls.files?.summary.identity.name;
   const workerId = certified ?? config.workerId;
   if (certified && certified !== config.workerId) {
-    log.warn('the certificate names this worker: using its id', { configured: config.workerId, certificate: certified });
-    log = createLogger(config.logLevel, { worker: workerId });
+    log.warn({ configured: config.workerId, certificate: certified }, 'the certificate names this worker: using its id');
+    log = createLogger('worker', config.log, { workerId });
   }
   const pool = createKernelPool(config.threads);
   const metrics = createWorkerMetrics(config.threads);
@@ -58,7 +58,7 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
     healthPort: config.healthPort,
     interceptors: [
       authInterceptor(workAuthorizer, (method, peer, verdict) =>
-        log.warn('Work stream refused', { method, peer: peer.identity?.uri ?? peer.address, reason: verdict.message }),
+        log.warn({ method, peer: peer.identity?.uri ?? peer.address, reason: verdict.message }, 'Work stream refused'),
       ),
     ],
     register: (server) => server.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
@@ -66,14 +66,17 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort >= 0) metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   grpc.setReady(true);
-  log.info('worker ready', {
-    grpc: `${config.host}:${grpc.port}`,
-    health: grpc.healthPort === undefined ? undefined : `${config.host}:${grpc.healthPort}`,
-    tls: tls.files ? 'mutual' : 'off',
-    metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
-    threads: config.threads,
-    kernel: KERNEL_NAME,
-  });
+  log.info(
+    {
+      grpc: `${config.host}:${grpc.port}`,
+      health: grpc.healthPort === undefined ? undefined : `${config.host}:${grpc.healthPort}`,
+      tls: tls.files ? 'mutual' : 'off',
+      metrics: metricsServer ? `${config.host}:${metricsServer.port}` : 'off',
+      threads: config.threads,
+      kernel: KERNEL_NAME,
+    },
+    'worker ready',
+  );
 
   await shutdownRequested(shutdown, log);
   // Not ready first: Kubernetes takes the pod out of the headless Service, the coordinator stops leasing.
@@ -85,5 +88,5 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
     ['metrics server', () => metricsServer?.close()],
     ['tls files', () => tls.close()],
   ]);
-  log.info('worker stopped', drained);
+  log.info(drained, 'worker stopped');
 }

@@ -96,7 +96,7 @@ export class WorkSession {
     if (!this.open) return;
     this.open = false;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.log.info('work stream closed', { peer: this.peer, why, leases: this.leases.size });
+    this.log.info({ peer: this.peer, why, leases: this.leases.size }, 'work stream closed');
     this.handlers.closed(this);
   }
 }

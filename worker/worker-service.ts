@@ -54,7 +54,7 @@ export class WorkerService {
     try {
       this.openSession(call);
     } catch (err) {
-      this.log.error('unexpected error in the Work handler', { peer: call.getPeer(), err });
+      this.log.error({ peer: call.getPeer(), err }, 'unexpected error in the Work handler');
       call.emit('error', { code: grpc.status.INTERNAL, details: `internal error on worker ${this.opts.workerId} (see its log)` });
     }
   };
@@ -83,10 +83,10 @@ export class WorkerService {
               this.owner.delete(id);
               if (this.runner.revoke(id)) this.metrics?.chunks.inc({ outcome: 'revoked' });
             }
-            this.log.info('leases revoked', { count: ids.length, reason });
+            this.log.info({ count: ids.length, reason }, 'leases revoked');
             this.observe();
           } catch (err) {
-            this.log.error('unexpected error handling a revocation', { leases: ids.join(','), reason, err });
+            this.log.error({ leaseIds: ids, reason, err }, 'unexpected error handling a revocation');
           }
         },
         closed: (s) => this.sessions.delete(s),
@@ -107,7 +107,7 @@ export class WorkerService {
     });
     // Over TLS: which coordinator certificate opened it (rotation shows as a new serial).
     const coordinatorCert = call.getAuthContext()?.sslPeerCertificate?.serialNumber?.toLowerCase();
-    this.log.info('work stream opened', { peer: session.peer, cert: coordinatorCert });
+    this.log.info({ peer: session.peer, cert: coordinatorCert }, 'work stream opened');
     // Results whose stream broke (e.g. the coordinator restarted) go to the new stream: they are adopted there.
     while (this.outbox.length > 0 && session.isOpen) session.send(this.outbox.shift()!);
   }
@@ -117,7 +117,10 @@ export class WorkerService {
    * chunk (code INTERNAL) so the coordinator re-leases it now instead of waiting on a lease nobody runs.
    */
   private onLeaseError(session: WorkSession, job: ChunkJob, err: unknown): void {
-    this.log.error('unexpected error taking a lease', { lease: job.leaseId, calculation: job.calculationId, chunk: job.chunkIndex, err });
+    this.log.error(
+      { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, err },
+      'unexpected error taking a lease',
+    );
     this.owner.delete(job.leaseId);
     session.leases.delete(job.leaseId);
     this.metrics?.chunks.inc({ outcome: 'failed' });
@@ -147,7 +150,7 @@ export class WorkerService {
     for (const s of this.sessions) s.send({ draining: { graceMs: this.opts.drainGraceMs } });
     const unstarted = this.runner.takeWaiting();
     for (const job of unstarted) this.handBack(job, 'not started before drain');
-    this.log.info('draining', { running: this.runner.runningCount, handedBack: unstarted.length, graceMs: this.opts.drainGraceMs });
+    this.log.info({ running: this.runner.runningCount, handedBack: unstarted.length, graceMs: this.opts.drainGraceMs }, 'draining');
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       this.runner.whenIdle().then(() => false),
@@ -159,11 +162,11 @@ export class WorkerService {
       const jobs = this.runner.abortRunning();
       aborted = jobs.length;
       for (const job of jobs) this.handBack(job, 'drain grace elapsed');
-      this.log.warn('drain grace elapsed: running chunks aborted and handed back', { count: aborted });
+      this.log.warn({ count: aborted }, 'drain grace elapsed: running chunks aborted and handed back');
     }
     for (const s of [...this.sessions]) s.end();
     this.stateValue = 'STOPPED';
-    this.log.info('drained', { ms: Date.now() - started, handedBack: unstarted.length, aborted });
+    this.log.info({ ms: Date.now() - started, handedBack: unstarted.length, aborted }, 'drained');
     this.observe();
     return { handedBack: unstarted.length, aborted };
   }
@@ -183,24 +186,21 @@ export class WorkerService {
       return;
     }
     this.owner.set(job.leaseId, session);
-    this.log.debug('lease accepted', { lease: job.leaseId, calculation: job.calculationId, chunk: job.chunkIndex });
+    this.log.debug({ leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex }, 'lease accepted');
     this.runner.enqueue(job, {
       done: (j, outcome) => this.onDone(j, outcome),
       failed: (j, err) => {
         this.metrics?.chunks.inc({ outcome: 'failed' });
-        this.log.error('chunk failed', {
-          lease: j.leaseId,
-          calculation: j.calculationId,
-          chunk: j.chunkIndex,
-          code: err.code,
-          error: err.message,
-        });
+        this.log.error({ leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, err }, 'chunk failed');
         this.deliver(j, {
           failure: { leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, code: err.code, message: err.message },
         });
       },
       aborted: (j, ms) =>
-        this.log.info('chunk aborted', { lease: j.leaseId, calculation: j.calculationId, chunk: j.chunkIndex, afterMs: Math.round(ms) }),
+        this.log.info(
+          { leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, afterMs: Math.round(ms) },
+          'chunk aborted',
+        ),
     });
     this.observe();
   }

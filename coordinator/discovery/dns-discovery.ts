@@ -1,6 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import type { DiscoveryState, WorkerDiscovery } from './discovery.js';
 import { formatHostPort, normalizeAddressSet } from './host-port.js';
 
@@ -24,10 +25,13 @@ export interface DnsDiscoveryOptions {
   readonly timeoutMs?: number;
   /** Attempts per DNS query before it counts as failed. @default 2 */
   readonly tries?: number;
-  /** Receives transient lookup failures (`DNS_LOOKUP_FAILED`) and listener failures (`INTERNAL`). @default ignore */
+  /**
+   * Receives transient lookup failures (`DNS_LOOKUP_FAILED`) and listener failures (`INTERNAL`), which are also
+   * logged. @default ignore
+   */
   readonly onError?: (err: PigridError) => void;
-  /** Structured log sink (set changes, recoveries). @default ignore */
-  readonly log?: (msg: string, fields?: object) => void;
+  /** Where the watcher logs: start, each change of the worker set (added and removed addresses), failures, recoveries. */
+  readonly log: Logger;
 }
 
 /**
@@ -59,8 +63,8 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
     ...opts,
     srvName: `_${opts.portName}._tcp.${opts.service}`,
     onError: opts.onError ?? ((): void => {}),
-    log: opts.log ?? ((): void => {}),
   };
+  const log = opts.log;
   const resolver = new Resolver({ timeout: opts.timeoutMs ?? Math.min(2_000, opts.refreshIntervalMs), tries: opts.tries ?? 2 });
   if (opts.servers) resolver.setServers([...opts.servers]);
 
@@ -74,7 +78,7 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
     try {
       cfg.onError(err);
     } catch (thrown) {
-      cfg.log('dns discovery: onError threw', { error: String(thrown) });
+      log.error({ err: thrown }, 'dns discovery: onError threw');
     }
   };
 
@@ -83,15 +87,16 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
     if (current !== undefined && sameList(current, next)) return;
     const previous = current ?? [];
     current = next;
-    cfg.log('dns discovery: worker set changed', {
-      count: next.length,
-      added: next.filter((a) => !previous.includes(a)),
-      removed: previous.filter((a) => !next.includes(a)),
-    });
+    log.info(
+      { count: next.length, added: next.filter((a) => !previous.includes(a)), removed: previous.filter((a) => !next.includes(a)) },
+      'dns discovery: worker set changed',
+    );
     try {
       listener(next);
     } catch (err) {
-      report(new PigridError(ErrorCode.INTERNAL, `worker set listener threw: ${String(err)}`, undefined, { cause: err }));
+      const failure = new PigridError(ErrorCode.INTERNAL, `worker set listener threw: ${String(err)}`, undefined, { cause: err });
+      log.error({ err: failure }, 'dns discovery: worker set listener threw');
+      report(failure);
     }
   };
 
@@ -107,16 +112,15 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
     // close() during the lookup: its results (usually ECANCELLED) are nobody's business any more.
     if (state !== 'RUNNING') return;
     if (addresses !== undefined) {
-      if (failuresInARow > 0) cfg.log('dns discovery: lookups recovered', { failures: failuresInARow });
+      if (failuresInARow > 0) log.info({ failures: failuresInARow }, 'dns discovery: lookups recovered');
       failuresInARow = 0;
       publish(addresses);
     } else if (failure !== undefined) {
       failuresInARow++;
-      cfg.log('dns discovery: lookup failed, keeping the last known set', {
-        error: failure.message,
-        kept: current?.length ?? null,
-        failures: failuresInARow,
-      });
+      log.warn(
+        { err: failure, kept: current?.length ?? null, failures: failuresInARow },
+        'dns discovery: lookup failed, keeping the last known set',
+      );
       report(failure);
     }
     // Scheduled from the end of a lookup, so a slow lookup delays the next one instead of piling up.
@@ -130,11 +134,10 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
       if (state === 'RUNNING') throw new PigridError(ErrorCode.INTERNAL, 'DNS discovery already started');
       state = 'RUNNING';
       listener = onChange;
-      cfg.log('dns discovery: started', {
-        srvName: cfg.srvName,
-        servers: cfg.servers ?? 'system',
-        refreshIntervalMs: cfg.refreshIntervalMs,
-      });
+      log.info(
+        { srvName: cfg.srvName, servers: cfg.servers ?? 'system', refreshIntervalMs: cfg.refreshIntervalMs },
+        'dns discovery: started',
+      );
       void tick();
     },
     close() {
@@ -144,12 +147,12 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
       } catch (err) {
-        cfg.log('dns discovery: clearing the timer failed', { error: String(err) });
+        log.error({ err }, 'dns discovery: clearing the timer failed');
       }
       try {
         resolver.cancel();
       } catch (err) {
-        cfg.log('dns discovery: cancelling lookups failed', { error: String(err) });
+        log.error({ err }, 'dns discovery: cancelling lookups failed');
       }
     },
   };

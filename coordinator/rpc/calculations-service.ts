@@ -55,13 +55,16 @@ type AnyCall = { metadata: grpc.Metadata; getPeer(): string };
 function answerFor(log: Logger, method: string, call: AnyCall, err: unknown, calculationId?: string): Partial<grpc.ServiceError> {
   const answer = toServiceError(err);
   if (answer.code === grpc.status.INTERNAL) {
-    log.error('unexpected error in a gRPC handler', {
-      method,
-      calculation: calculationId || undefined,
-      request: requestIdOf(call),
-      peer: call.getPeer(),
-      err: err instanceof Error ? err : new Error(String(err)),
-    });
+    log.error(
+      {
+        method,
+        calculationId: calculationId || undefined,
+        reqId: requestIdOf(call),
+        peer: call.getPeer(),
+        err: err instanceof Error ? err : new Error(String(err)),
+      },
+      'unexpected error in a gRPC handler',
+    );
   }
   return answer;
 }

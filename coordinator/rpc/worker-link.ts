@@ -9,7 +9,7 @@ import type { WorkerClient } from '../../generated/proto/pigrid/v1/Worker.js';
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
-import { channelCredentials, type Tls } from '../../shared/tls.js';
+import { channelSecurity, type Tls } from '../../shared/tls.js';
 import { loadContract } from '../../shared/proto.js';
 // From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
 import { STREAM_VERSION } from '../../kernel/stream-spec.js';
@@ -52,16 +52,17 @@ export class WorkerLink implements LeaseSink {
   constructor(address: string, coordinator: CoordinatorService, log: Logger, security: LinkSecurity) {
     this.address = address;
     this.coordinator = coordinator;
-    this.log = log.child({ worker: address });
+    this.log = log.child({ address });
     this.security = security;
     const Ctor = loadContract().worker.pigrid.v1.Worker;
-    const credentials = channelCredentials(security.tls, {
+    const { credentials, options } = channelSecurity(security.tls, {
       role: 'worker',
+      address,
       verifyHostname: false,
       onRefused: (reason) => (this.refusal = reason),
     });
     // Its own subchannel: the certificate of a connection belongs to this link only.
-    this.client = new Ctor(address, credentials, { ...KEEPALIVE_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
+    this.client = new Ctor(address, credentials, { ...options, ...KEEPALIVE_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
     this.open();
   }
 
@@ -128,7 +129,7 @@ export class WorkerLink implements LeaseSink {
     const call = this.client.Work();
     this.call = call;
     this.helloTimer = setTimeout(() => {
-      this.log.warn('no hello from worker; redialling', { timeoutMs: HELLO_TIMEOUT_MS });
+      this.log.warn({ timeoutMs: HELLO_TIMEOUT_MS }, 'no hello from worker; redialling');
       call.cancel();
     }, HELLO_TIMEOUT_MS);
     call.on('data', (msg: WorkerMessage__Output) => this.onMessage(call, msg));
@@ -156,11 +157,10 @@ export class WorkerLink implements LeaseSink {
       // A worker whose kernel computes another random stream would break exactness: keep it, lease it nothing.
       const compatible = msg.hello.streamVersion === STREAM_VERSION;
       if (!compatible) {
-        this.log.error('worker computes a different random stream: leasing it nothing', {
-          worker: msg.hello.workerId,
-          theirs: msg.hello.streamVersion || '(none)',
-          ours: STREAM_VERSION,
-        });
+        this.log.error(
+          { workerId: msg.hello.workerId, theirs: msg.hello.streamVersion || '(none)', ours: STREAM_VERSION },
+          'worker computes a different random stream: leasing it nothing',
+        );
       }
       this.coordinator.workerConnected(
         {
@@ -193,7 +193,7 @@ export class WorkerLink implements LeaseSink {
     } else if (msg.failure) {
       this.coordinator.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
     } else if (msg.draining) {
-      this.log.info('worker is draining', { graceMs: msg.draining.graceMs });
+      this.log.info({ graceMs: msg.draining.graceMs }, 'worker is draining');
       this.coordinator.workerDraining(connId);
     }
   }
@@ -212,7 +212,7 @@ export class WorkerLink implements LeaseSink {
     this.security.refused(reason);
     if (this.reported === detail) return;
     this.reported = detail;
-    this.log.warn('worker refused: no lease for it', { reason, detail });
+    this.log.warn({ reason, detail }, 'worker refused: no lease for it');
   }
 
   private onBroken(call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output>, why: string): void {
@@ -238,7 +238,7 @@ export class WorkerLink implements LeaseSink {
     if (!this.connId) return;
     const connId = this.connId;
     this.connId = undefined;
-    this.log.info('worker stream lost', { why });
+    this.log.info({ why }, 'worker stream lost');
     this.coordinator.workerDisconnected(connId);
   }
 
@@ -246,7 +246,7 @@ export class WorkerLink implements LeaseSink {
     try {
       this.call?.write(msg);
     } catch (err) {
-      this.log.warn('write to worker failed', { error: (err as Error).message });
+      this.log.warn({ err }, 'write to worker failed');
     }
   }
 }

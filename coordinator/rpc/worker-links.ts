@@ -26,12 +26,12 @@ export class WorkerLinks {
     const wanted = new Set(addresses);
     for (const address of wanted) {
       if (this.links.has(address)) continue;
-      this.log.info('worker address discovered', { address });
+      this.log.info({ address }, 'worker address discovered');
       this.links.set(address, new WorkerLink(address, this.coordinator, this.log, this.security));
     }
     for (const [address, link] of this.links) {
       if (wanted.has(address)) continue;
-      this.log.info('worker address gone: retiring', { address });
+      this.log.info({ address }, 'worker address gone: retiring');
       this.links.delete(address);
       this.retiring.add(link);
       void link.retire().finally(() => this.retiring.delete(link));

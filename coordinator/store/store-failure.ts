@@ -84,19 +84,16 @@ export function createStoreFailureHandler(opts: StoreFailureOptions): StoreFailu
   let reported = false;
   return (err, { op, calculationIds }) => {
     if (reported) {
-      opts.log.debug('store write refused: the coordinator is stopping', { op, calculations: calculationIds.join(',') || undefined });
+      opts.log.debug({ op, calculationIds }, 'store write refused: the coordinator is stopping');
       return;
     }
     reported = true;
     const { code } = describeStoreError(err);
     const cause = isStoreUnavailable(err) ? err.cause : err;
-    opts.log.error(storeWriteFailureMessage(err, opts.dbPath), {
-      code,
-      db: opts.dbPath,
-      op,
-      calculations: calculationIds.join(',') || undefined,
-      err: cause instanceof Error ? cause : undefined,
-    });
+    opts.log.error(
+      { code, db: opts.dbPath, op, calculationIds, err: cause instanceof Error ? cause : undefined },
+      storeWriteFailureMessage(err, opts.dbPath),
+    );
     const stopping = opts.stop();
     if (!stopping) {
       opts.exit(STORE_FAILURE_EXIT_CODE);

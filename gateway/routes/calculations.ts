@@ -126,7 +126,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
           if (c.terminal) end('end', c.body);
           else sendRaw('progress', c.body);
         } catch (err) {
-          request.log.error({ calculation: first.json.id, err }, 'unexpected error in the event stream');
+          request.log.error({ calculationId: first.json.id, err }, 'unexpected error in the event stream');
           end('error', JSON.stringify(internalErrorBody(request.id)));
         }
       },
@@ -135,7 +135,7 @@ export function registerCalculationRoutes(app: FastifyInstance, coordinator: Coo
           const failed = fromGrpcError(err);
           if (failed.status >= 500)
             request.log.warn(
-              { calculation: first.json.id, code: failed.body.error.code, err },
+              { calculationId: first.json.id, code: failed.body.error.code, err },
               'event stream ended by a coordinator error',
             );
           end('error', JSON.stringify(failed.body.error.code === ErrorCode.INTERNAL ? internalErrorBody(request.id) : failed.body));

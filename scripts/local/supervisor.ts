@@ -27,9 +27,12 @@ export interface ProcessSpec {
   readonly mainJs: string;
   /** The environment of the next start (evaluated at every start, so a pinned port applies to restarts). */
   readonly env: () => NodeJS.ProcessEnv;
-  /** Where each output line goes, already prefixed. */
+  /** Where each output line goes, as shown. */
   readonly output: (line: string) => void;
+  /** Before the supervisor's own lines about the process (`exited …`). */
   readonly prefix: string;
+  /** How a line of the process's output (a JSON log line, or anything else it printed) is shown. */
+  readonly render: (line: string) => string;
   readonly policy: RestartPolicy;
 }
 
@@ -50,27 +53,20 @@ export interface ProcessStatus {
   restart_at: string | null;
 }
 
-/** Fields of a ready line: `key=value` pairs of the text logger, or the fields of a JSON log line. */
+/** Fields of a ready line (a JSON log line whose message is `<component> ready`), or undefined for any other line. */
 export function readyFields(line: string): Record<string, string> | undefined {
-  const trimmed = line.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const obj = JSON.parse(trimmed) as Record<string, unknown>;
-      if (typeof obj.msg !== 'string' || !/\bready\b/.test(obj.msg)) return undefined;
-      return Object.fromEntries(
-        Object.entries(obj)
-          .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
-          .map(([k, v]) => [k, String(v)]),
-      );
-    } catch {
-      return undefined;
-    }
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const obj = JSON.parse(line) as Record<string, unknown>;
+    if (typeof obj.msg !== 'string' || !/ ready$/.test(obj.msg)) return undefined;
+    return Object.fromEntries(
+      Object.entries(obj)
+        .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+        .map(([k, v]) => [k, String(v)]),
+    );
+  } catch {
+    return undefined;
   }
-  if (!/ ready( |$)/.test(trimmed)) return undefined;
-  const out: Record<string, string> = {};
-  for (const m of trimmed.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g))
-    out[m[1]] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
-  return out;
 }
 
 export class SupervisedProcess extends EventEmitter<{ ready: [Record<string, string>]; state: [ProcessState]; exit: [string] }> {
@@ -145,7 +141,7 @@ export class SupervisedProcess extends EventEmitter<{ ready: [Record<string, str
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
-        spec.output(spec.prefix + line);
+        spec.output(spec.render(line));
         if (this.child === child && this.stateValue === 'starting') {
           const fields = readyFields(line);
           if (fields) {

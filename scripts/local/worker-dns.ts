@@ -21,7 +21,15 @@ export interface WorkerDns {
 const LOOPBACK = '127.0.0.1';
 const RCODE_NXDOMAIN = 3;
 
-export async function startWorkerDns(service = 'workers.pigrid.local', portName = 'grpc'): Promise<WorkerDns> {
+/**
+ * Starts the server. `report` is told of requests it could not read or answer (the client retries, as with a real
+ * server, so they are notices, not failures).
+ */
+export async function startWorkerDns(
+  report: (problem: string) => void,
+  service = 'workers.pigrid.local',
+  portName = 'grpc',
+): Promise<WorkerDns> {
   let srv: { target: string; port: number }[] = [];
   const srvName = `_${portName}._tcp.${service}`;
   const sockets = new Set<Socket>();
@@ -39,22 +47,24 @@ export async function startWorkerDns(service = 'workers.pigrid.local', portName 
     } else if (question && srv.some((s) => s.target === name)) {
       if (question.type === Packet.TYPE.A) response.answers = [make({ type: Packet.TYPE.A, address: LOOPBACK })];
     } else response.header.rcode = RCODE_NXDOMAIN;
+    const failed = (err: unknown) => report(`worker DNS: answering ${name || '(no question)'} failed: ${String(err)}`);
     try {
-      void Promise.resolve(send(response)).catch(() => {});
-    } catch {
-      // the socket closed under us: the client retries, as with a real server
+      void Promise.resolve(send(response)).catch(failed);
+    } catch (err) {
+      failed(err);
     }
   };
 
   for (let attempt = 1; ; attempt++) {
     const udp = dns2.createUDPServer({ type: 'udp4' });
     udp.on('request', (req, send) => handle(req, send));
-    udp.on('requestError', () => {});
+    const requestError = (err: unknown) => report(`worker DNS: unreadable request: ${String(err)}`);
+    udp.on('requestError', requestError);
     await udp.listen(0, LOOPBACK);
     const port = udp.address().port;
     // Large answers (many workers) are truncated on UDP and c-ares asks again over TCP on the same port.
     const tcp = dns2.createTCPServer((req, send) => handle(req, send));
-    tcp.on('requestError', () => {});
+    tcp.on('requestError', requestError);
     tcp.on('connection', (s: Socket) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));

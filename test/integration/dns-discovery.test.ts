@@ -4,13 +4,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDnsDiscovery, type DnsDiscoveryOptions, type WorkerDiscovery } from '../../coordinator/discovery/index.js';
+import { captureLogs } from '../../harness/log-lines.js';
 import { PigridError } from '../../shared/errors.js';
 import { startFakeDnsServer, type FakeDnsServer } from '../fakes/fake-dns-server.js';
 
 const SVC = 'pigrid-worker.pigrid.svc.cluster.local';
 const SRV = `_grpc._tcp.${SVC}`;
-/** What the coordinator's config passes by default. */
-const DEFAULTS = { portName: 'grpc', fallbackPort: 50061, refreshIntervalMs: 5000 } as const;
+/** What the coordinator's config passes by default (and a logger nobody reads). */
+const DEFAULTS = { portName: 'grpc', fallbackPort: 50061, refreshIntervalMs: 5000, log: captureLogs('error').log } as const;
 
 let dns: FakeDnsServer;
 const running: WorkerDiscovery[] = [];
@@ -23,12 +24,14 @@ afterEach(async () => {
   await dns.close();
 });
 
-/** Starts a discovery against the fake server and records everything it reports. */
+/** Starts a discovery against the fake server and records everything it reports and logs. */
 function watch(opts: Partial<DnsDiscoveryOptions> = {}) {
   const sets: (readonly string[])[] = [];
   const errors: PigridError[] = [];
+  const { log, records } = captureLogs('debug');
   const d = createDnsDiscovery({
     ...DEFAULTS,
+    log,
     service: SVC,
     servers: [dns.address],
     refreshIntervalMs: 50,
@@ -39,7 +42,7 @@ function watch(opts: Partial<DnsDiscoveryOptions> = {}) {
   });
   running.push(d);
   d.start((s) => sets.push(s));
-  return { d, sets, errors, last: () => sets.at(-1) };
+  return { d, sets, errors, records, last: () => sets.at(-1) };
 }
 
 async function until(cond: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
@@ -160,6 +163,13 @@ describe('DNS discovery against a real DNS server on loopback', () => {
     await expectWithinInterval([]);
     expect(w.sets).toHaveLength(4);
     expect(w.errors).toEqual([]);
+    // Each change is logged at info with what came and went.
+    expect(w.records.filter((r) => r.msg === 'dns discovery: worker set changed')).toEqual([
+      expect.objectContaining({ level: 30, count: 1, added: ['10.0.0.1:7001'], removed: [] }),
+      expect.objectContaining({ level: 30, count: 2, added: ['10.0.0.2:7001'], removed: [] }),
+      expect.objectContaining({ level: 30, count: 1, added: [], removed: ['10.0.0.1:7001'] }),
+      expect.objectContaining({ level: 30, count: 0, added: [], removed: ['10.0.0.2:7001'] }),
+    ]);
   });
 
   it('calls onChange only when the set changes, not after every lookup', async () => {
@@ -167,6 +177,7 @@ describe('DNS discovery against a real DNS server on loopback', () => {
     const w = watch({ refreshIntervalMs: 20 });
     await until(() => dns.queryCount >= 30, '10 lookups');
     expect(w.sets).toEqual([['10.0.0.1:7001']]);
+    expect(w.records.filter((r) => r.msg === 'dns discovery: worker set changed')).toHaveLength(1);
   });
 
   it.each(['SERVFAIL', 'timeout'] as const)('keeps the last set and reports %s through onError', async (kind) => {
@@ -182,6 +193,11 @@ describe('DNS discovery against a real DNS server on loopback', () => {
     expect(w.errors[0].code).toBe('DNS_LOOKUP_FAILED');
     expect(dnsCodeOf(w.errors[0])).toBe(kind === 'SERVFAIL' ? 'ESERVFAIL' : 'ETIMEOUT');
     expect(w.errors[0].message).toContain(SRV);
+    expect(w.records.find((r) => r.msg === 'dns discovery: lookup failed, keeping the last known set')).toMatchObject({
+      level: 40,
+      kept: 1,
+      err: { code: 'DNS_LOOKUP_FAILED' },
+    });
 
     dns.clearFailures();
     await until(() => w.sets.length === 2, 'recovery');

@@ -53,6 +53,13 @@ it('follows workers added to and removed from the headless Service mid-run', asy
   dns.setHeadlessService(SERVICE, [endpoint(w2, 'worker-b')]);
   await until('worker-a to be retired', async () => !(await poolView(url)).workers.some((w) => w.id === 'worker-a'), 10_000, 50);
   await coordinator.waitFor(/worker address gone: retiring/);
+  // The coordinator's log names each change of the Service's worker set.
+  const changes = coordinator.records.filter((r) => r.msg === 'dns discovery: worker set changed');
+  expect(changes.map((r) => ({ added: r.added, removed: r.removed }))).toEqual([
+    { added: [w1.ready.grpc], removed: [] },
+    { added: [w2.ready.grpc], removed: [] },
+    { added: [], removed: [w1.ready.grpc] },
+  ]);
 
   const result = await waitDone(url, calc.id, 60_000);
   expect(result.status).toBe('completed');

@@ -20,7 +20,8 @@ import { createCoordinatorClient, type CoordinatorClient } from '../../gateway/c
 import { createKubeReader } from '../../gateway/k8s/kube-reader.js';
 import { startGrpcServer, type PigridServer } from '../../shared/grpc-server.js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
-import { createLogger, type Logger } from '../../shared/logger.js';
+import { captureLogs, type LogRecord } from '../../harness/log-lines.js';
+import type { Logger } from '../../shared/logger.js';
 import { loadContract } from '../../shared/proto.js';
 import { REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
 import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
@@ -34,17 +35,13 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close(500)));
 });
 
-function capture() {
-  const lines: string[] = [];
-  return { log: createLogger('debug', {}, (line) => lines.push(line)), lines };
-}
+const capture = () => captureLogs('debug');
 
-/** key=value fields of a log line, as the test harness reads process output. */
-function fields(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) out[m[1]] = m[2].startsWith('"') ? JSON.parse(m[2]) : m[2];
-  return out;
-}
+/** The error-level lines with this message. */
+const errorsNamed = (records: LogRecord[], msg: string) => records.filter((r) => r.level === 50 && r.msg === msg);
+
+/** The stack pino's err serializer wrote. */
+const stackOf = (r: LogRecord | undefined) => (r?.err as { stack?: string } | undefined)?.stack;
 
 function serviceOn(store: CalculationStore, log: Logger, extra: Partial<CoordinatorServiceDeps> = {}): CoordinatorService {
   let n = 0;
@@ -89,7 +86,7 @@ function unreadableStore(): CalculationStore {
 
 describe('Calculations gRPC handlers', () => {
   it('log an unexpected error with stack, calculation id and request id, and answer INTERNAL without details', async () => {
-    const { log, lines } = capture();
+    const { log, records } = capture();
     const { client } = await serveCalculations(serviceOn(unreadableStore(), log), log);
     const metadata = new grpc.Metadata();
     metadata.set(REQUEST_ID_METADATA_KEY, 'req-abc');
@@ -100,15 +97,14 @@ describe('Calculations gRPC handlers', () => {
     expect(err.details).not.toContain('page 7');
     expect(err.metadata.get('pigrid-code')).toEqual(['INTERNAL']);
 
-    const logged = lines.filter((l) => l.startsWith('error unexpected error in a gRPC handler'));
+    const logged = errorsNamed(records, 'unexpected error in a gRPC handler');
     expect(logged).toHaveLength(1);
-    const f = fields(logged[0]);
-    expect(f).toMatchObject({ method: 'Get', calculation: 'calc-42', request: 'req-abc' });
-    expect(f.err).toMatch(/^Error: page 7 of the database is unreadable\n\s+at /);
+    expect(logged[0]).toMatchObject({ method: 'Get', calculationId: 'calc-42', reqId: 'req-abc' });
+    expect(stackOf(logged[0])).toMatch(/^Error: page 7 of the database is unreadable\n\s+at /);
   });
 
   it('treat a pigrid error that is no answer (here a kernel code) as internal: logged, answered without details', async () => {
-    const { log, lines } = capture();
+    const { log, records } = capture();
     const kernelFailure: CalculationStore = {
       ...createMemoryStore(),
       get: () => {
@@ -122,21 +118,21 @@ describe('Calculations gRPC handlers', () => {
       details: 'internal error (see the coordinator log)',
       pigridCode: ['INTERNAL'],
     });
-    const logged = lines.filter((l) => l.startsWith('error unexpected error in a gRPC handler'));
+    const logged = errorsNamed(records, 'unexpected error in a gRPC handler');
     expect(logged).toHaveLength(1);
-    expect(fields(logged[0]).err).toMatch(/^PigridError: secret detail of the inside\n\s+at /);
+    expect(stackOf(logged[0])).toMatch(/^PigridError: secret detail of the inside\n\s+at /);
   });
 
   it('do not log expected errors: a bad id stays INVALID_ARGUMENT and quiet', async () => {
-    const { log, lines } = capture();
+    const { log, records } = capture();
     const { client } = await serveCalculations(serviceOn(createMemoryStore(), log), log);
     const err = await new Promise<grpc.ServiceError>((resolve) => client.Get({ id: '' }, (e) => resolve(e!)));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(records.filter((r) => r.level >= 50)).toEqual([]);
   });
 
   it('answer a Submit whose store write fails with UNAVAILABLE / STORE_UNAVAILABLE, log one line and then exit 74', async () => {
-    const { log, lines } = capture();
+    const { log, records } = capture();
     // A submit is stored by the next group commit (store.apply with the new calculation among its inserts).
     const full: CalculationStore = {
       ...createMemoryStore(),
@@ -159,21 +155,21 @@ describe('Calculations gRPC handlers', () => {
     expect(err.details).toMatch(/cannot write its database and is stopping; nothing committed is lost/);
     expect(await exit).toBe(STORE_FAILURE_EXIT_CODE);
 
-    const errors = lines.filter((l) => l.startsWith('error'));
+    const errors = records.filter((r) => r.level >= 50);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(
-      /^error fatal store write failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\) — the coordinator stops/,
+    expect(errors[0].msg).toMatch(
+      /^fatal store write failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\) — the coordinator stops/,
     );
-    expect(fields(errors[0])).toMatchObject({ code: 'SQLITE_FULL', db: '/data/pigrid.db', op: 'apply', calculations: 'calc-1' });
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_FULL', db: '/data/pigrid.db', op: 'apply', calculationIds: ['calc-1'] });
   });
 });
 
 describe('gateway routes', () => {
   async function gateway(coordinator: CoordinatorClient) {
-    const { log, lines } = capture();
+    const { log, records } = capture();
     const app = buildApp({ coordinator, kube: createKubeReader({ env: {} }), log });
     closers.push(() => void app.close());
-    return { app, lines };
+    return { app, records };
   }
 
   it('log an unexpected route error with stack and request id, and answer 500 in the documented shape', async () => {
@@ -182,7 +178,7 @@ describe('gateway routes', () => {
     const real = createCoordinatorClient(address, 5_000);
     closers.push(() => real.close());
     // The coordinator answers, but with something the route cannot turn into JSON.
-    const { app, lines } = await gateway({ ...real, get: async () => null as unknown as Calculation__Output });
+    const { app, records } = await gateway({ ...real, get: async () => null as unknown as Calculation__Output });
 
     const res = await app.inject({ method: 'GET', url: '/api/calculate/calc-9' });
     expect(res.statusCode).toBe(500);
@@ -196,11 +192,17 @@ describe('gateway routes', () => {
     const requestId = /request (req-\w+)/.exec(body.error.message)![1];
     expect(res.body).not.toContain('TypeError');
 
-    const logged = lines.filter((l) => l.startsWith('error unexpected error in a REST route'));
+    const logged = errorsNamed(records, 'unexpected error in a REST route');
     expect(logged).toHaveLength(1);
-    const f = fields(logged[0]);
-    expect(f).toMatchObject({ reqId: requestId, method: 'GET', url: '/api/calculate/calc-9' });
-    expect(f.err).toMatch(/^TypeError: .*null.*\n\s+at /);
+    expect(logged[0]).toMatchObject({ reqId: requestId, method: 'GET', url: '/api/calculate/calc-9' });
+    expect(stackOf(logged[0])).toMatch(/^TypeError: .*null.*\n\s+at /);
+    // Request logging: the request's lines carry the same id; the completed line has the status.
+    expect(records.filter((r) => r.reqId === requestId).map((r) => r.msg)).toEqual([
+      'incoming request',
+      'unexpected error in a REST route',
+      'request completed',
+    ]);
+    expect(records.find((r) => r.msg === 'request completed')).toMatchObject({ res: { statusCode: 500 } });
   });
 
   it('tie a coordinator INTERNAL to the REST request in both logs through the request id', async () => {
@@ -208,24 +210,25 @@ describe('gateway routes', () => {
     const { address } = await serveCalculations(serviceOn(unreadableStore(), coordinatorLog.log), coordinatorLog.log);
     const real = createCoordinatorClient(address, 5_000);
     closers.push(() => real.close());
-    const { app, lines } = await gateway(real);
+    const { app, records } = await gateway(real);
 
     const res = await app.inject({ method: 'GET', url: '/api/calculate/calc-77' });
     expect(res.statusCode).toBe(500);
     expect(res.json().error.code).toBe('INTERNAL');
     const requestId = /request (req-\w+)/.exec(res.json().error.message)![1];
 
-    const gatewayLine = lines.find((l) => l.startsWith('error coordinator call failed'))!;
-    expect(fields(gatewayLine)).toMatchObject({ reqId: requestId, code: 'INTERNAL', status: '500', url: '/api/calculate/calc-77' });
-    const coordinatorLine = coordinatorLog.lines.find((l) => l.startsWith('error unexpected error in a gRPC handler'))!;
-    expect(fields(coordinatorLine)).toMatchObject({ method: 'Get', calculation: 'calc-77', request: requestId });
-    expect(fields(coordinatorLine).err).toMatch(/page 7 of the database is unreadable\n\s+at /);
+    expect(errorsNamed(records, 'coordinator call failed')).toMatchObject([
+      { reqId: requestId, code: 'INTERNAL', status: 500, url: '/api/calculate/calc-77' },
+    ]);
+    const coordinatorLines = errorsNamed(coordinatorLog.records, 'unexpected error in a gRPC handler');
+    expect(coordinatorLines).toMatchObject([{ method: 'Get', calculationId: 'calc-77', reqId: requestId }]);
+    expect(stackOf(coordinatorLines[0])).toMatch(/page 7 of the database is unreadable\n\s+at /);
   });
 });
 
 describe('worker Work handler', () => {
   it('logs a lease it cannot take on with stack and ids, and answers a failed chunk (INTERNAL) instead of keeping it', async () => {
-    const { log, lines } = capture();
+    const { log, records } = capture();
     const brokenPool: KernelPool = {
       threads: 1,
       run: () => {
@@ -269,10 +272,8 @@ describe('worker Work handler', () => {
       code: 'INTERNAL',
       message: 'internal error on worker w-test (see its log)',
     });
-    const logged = lines.filter((l) => l.startsWith('error unexpected error taking a lease'));
-    expect(logged).toHaveLength(1);
-    const f = fields(logged[0]);
-    expect(f).toMatchObject({ lease: 'lease-1', calculation: 'calc-5', chunk: '3' });
-    expect(f.err).toMatch(/^RangeError: thread table corrupted\n\s+at /);
+    const logged = errorsNamed(records, 'unexpected error taking a lease');
+    expect(logged).toMatchObject([{ leaseId: 'lease-1', calculationId: 'calc-5', chunkIndex: 3 }]);
+    expect(stackOf(logged[0])).toMatch(/^RangeError: thread table corrupted\n\s+at /);
   });
 });

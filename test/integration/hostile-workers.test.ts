@@ -117,7 +117,7 @@ it('quarantines a worker with plausible but wrong counts once its first checked 
   const { want, dist } = await runBoth(g, { points: 40 * 1_000_000, seed: 101, chunk_size: 1_000_000 });
   expect(liar.stats.wrong).toBeGreaterThanOrEqual(1);
   expectExact(dist, want);
-  await g.coordinator.waitFor(logLine('worker quarantined', { worker: 'liar-1' }), 5_000);
+  await g.coordinator.waitFor(logLine('worker quarantined', { workerId: 'liar-1' }), 5_000);
   expect(await coordinatorMetric(g, 'pigrid_workers_quarantined_total'), 'pigrid_workers_quarantined_total').toBeGreaterThanOrEqual(1);
   const status = await clusterStatus(g);
   expect(status.quarantined.map((q) => ({ workerId: q.workerId, instanceId: q.instanceId }))).toContainEqual({
@@ -135,7 +135,7 @@ it('rejects a result that names another chunk than its lease (lease_mismatch); t
   const { want, dist } = await runBoth(g, { points: 40 * 1_000_000, seed: 102, chunk_size: 1_000_000 }, 15_000);
   expect(crosser.stats.misaddressed).toBeGreaterThanOrEqual(1);
   expectExact(dist, want);
-  await g.coordinator.waitFor(logLine('result rejected', { worker: ['crosser-2', crosser.address], reason: 'lease_mismatch' }), 5_000);
+  await g.coordinator.waitFor(logLine('result rejected', { workerId: 'crosser-2', reason: 'lease_mismatch' }), 5_000);
   expect(
     await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'lease_mismatch' }),
     'rejected{lease_mismatch}',
@@ -171,7 +171,7 @@ it('rejects results for chunks never leased, under invented or look-alike lease 
   // with a count off by 3: one accepted forgery would change the total or fail the calculation with RESULT_MISMATCH.
   expect(forger.stats.forged).toBeGreaterThanOrEqual(2);
   expectExact(dist, want);
-  await g.coordinator.waitFor(logLine('result rejected', { worker: ['forger-4', forger.address], reason: 'unknown_lease' }), 5_000);
+  await g.coordinator.waitFor(logLine('result rejected', { workerId: 'forger-4', reason: 'unknown_lease' }), 5_000);
   expect(
     await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'unknown_lease' }),
     'rejected{unknown_lease}',
@@ -192,7 +192,7 @@ it('backs off a worker that hands every lease straight back, instead of re-leasi
   // With waits of 0.5, 1, 2 s... and 3 credits per round it gets about a dozen leases in 3 s. Before the fix it got
   // them back at once, thousands of times per second (26,239 in 13 s).
   expect(returner.stats.grants).toBeLessThan(30);
-  await g.coordinator.waitFor(logLine('worker backed off', { worker: ['returner-5', returner.address] }), 5_000);
+  await g.coordinator.waitFor(logLine('worker backed off', { workerId: 'returner-5' }), 5_000);
 });
 
 it('an impostor saying hello with a real worker id (another instance) does not take over that worker', async () => {
@@ -235,7 +235,7 @@ it('a worker frozen past the lease TTL loses its leases to the other worker and 
   // SIGSTOP for ~2 s: longer than the 1.5 s TTL, shorter than keepalive (5 s ping + 5 s timeout) needs to drop the stream.
   frozen.kill('SIGSTOP');
   stopped.push(frozen);
-  await g.coordinator.waitFor(logLine('worker unresponsive', { worker: ['frozen-7', frozen.ready.grpc] }), 4_000);
+  await g.coordinator.waitFor(logLine('worker unresponsive', { workerId: 'frozen-7' }), 4_000);
   // While it stays frozen the other worker moves on, and it is given nothing.
   const done = (await http(`${g.url}/api/calculate/${dist.id}`)).json.chunks_done as number;
   await until(
@@ -270,7 +270,7 @@ it('catches a worker that is wrong on one result in ten, with VERIFY_RATE=0.25, 
   const { want, dist } = await runBoth(g, { points: CHUNKS * 100_000, seed: 108, chunk_size: 100_000 }, 40_000);
   expect(sloppy.stats.wrong).toBeGreaterThanOrEqual(1);
   expectExact(dist, want);
-  await g.coordinator.waitFor(logLine('worker quarantined', { worker: 'sloppy-8' }), 5_000).catch((err: Error) => {
+  await g.coordinator.waitFor(logLine('worker quarantined', { workerId: 'sloppy-8' }), 5_000).catch((err: Error) => {
     const w = sloppy.stats.wrong;
     throw new Error(
       `${err.message}\n(it sent ${w} wrong results among ${sloppy.stats.results}; all unchecked by chance: 0.75^${w} = ${(0.75 ** w).toExponential(1)})`,
@@ -313,7 +313,7 @@ it('after a coordinator restart adopts a genuine result under its original lease
     5_000,
   );
   expect(replayer.stats.replayed).toBeGreaterThanOrEqual(1);
-  await restarted.waitFor(logLine('result rejected', { worker: ['replayer-9', replayer.address], reason: 'unknown_lease' }), 5_000);
+  await restarted.waitFor(logLine('result rejected', { workerId: 'replayer-9', reason: 'unknown_lease' }), 5_000);
   expect(committedBy('replayer-9').map((c) => c.chunk_index)).not.toContain(FORGED);
 
   real.kill('SIGCONT');

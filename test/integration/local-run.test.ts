@@ -101,9 +101,18 @@ describe('local run', () => {
         ),
       ),
     ).toBe(true);
-    expect(lines.some((l) => /coordinator .*coordinator ready .*tls=mutual/.test(l))).toBe(true);
-    expect(lines.some((l) => /worker-1 .*worker ready .*tls=mutual/.test(l))).toBe(true);
+    expect(lines.some((l) => /^coordinator +\| \[[\d:.]+\] INFO: coordinator ready \{.*"tls":"mutual"/.test(l))).toBe(true);
+    expect(lines.some((l) => /^worker-1 +\| \[[\d:.]+\] INFO: worker ready \{.*"tls":"mutual"/.test(l))).toBe(true);
     expect(lines.some((l) => /PIGRID_INSECURE=true/.test(l))).toBe(false);
+  });
+
+  it("shows the processes' JSON log lines as human lines, and no Node warning about an IP as TLS server name", () => {
+    expect(lines.filter((l) => /^\S+ +\| \{/.test(l))).toEqual([]);
+    expect(lines.filter((l) => /DEP0123|TLS ServerName/.test(l))).toEqual([]);
+    // The coordinator logs the DNS watcher's view of the workers.
+    expect(lines.some((l) => /^coordinator +\| .*INFO: dns discovery: worker set changed \{.*"added":\["127\.0\.0\.1:\d+"/.test(l))).toBe(
+      true,
+    );
   });
 
   it('restarts a SIGKILLed worker with its id and port; the calculation stays exact', async () => {

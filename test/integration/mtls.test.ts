@@ -74,7 +74,7 @@ describe('the coordinator leases only to workers its CA vouches for', () => {
     try {
       const coordinator = await coordinatorFor([honest.ready.grpc, rogue.address]);
       await coordinator.waitFor(
-        new RegExp(`warn\\s+worker refused: no lease for it .*worker=${rogue.address.replace(/\./g, '\\.')}.*reason=tls`),
+        new RegExp(`warn\\s+worker refused: no lease for it .*address=${rogue.address.replace(/\./g, '\\.')}.*reason=tls`),
       );
       const url = await gatewayFor(coordinator);
       const done = await waitDone(url, (await submit(url, SMALL)).id, 30_000);
@@ -104,7 +104,7 @@ describe('the coordinator leases only to workers its CA vouches for', () => {
       const done = await waitDone(url, (await submit(url, SMALL)).id, 30_000);
       expect(done.status).toBe('completed');
       expect(impostor.stats.grants).toBe(0);
-      expect(coordinator.lines.some((l) => /worker connected .*worker=worker-1 /.test(l))).toBe(true);
+      expect(coordinator.lines.some((l) => /worker connected .*workerId=worker-1 /.test(l))).toBe(true);
       expect(coordinator.lines.some((l) => /identity_conflict|draining.*worker-1/.test(l))).toBe(false);
       expect(await metric(coordinator, 'pigrid_worker_auth_failures_total{reason="identity_mismatch"}')).toBeGreaterThanOrEqual(1);
     } finally {

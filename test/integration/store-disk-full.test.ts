@@ -139,7 +139,7 @@ describe.skipIf(unsupported)(`full disk${unsupported ? ` (SKIPPED: ${unsupported
     const fatal = first.lines.filter((l) => l.includes('fatal store write failed'));
     expect(fatal).toHaveLength(1);
     expect(fatal[0]).toMatch(
-      /^error fatal store write failed: SQLITE_FULL database or disk is full \(db=.*\/cluster\/pigrid\.db\) — the coordinator stops; fix the cause and restart: nothing committed is lost code=SQLITE_FULL .* op=apply calculations=[0-9a-f-]{36} /,
+      /^error fatal store write failed: SQLITE_FULL database or disk is full \(db=.*\/cluster\/pigrid\.db\) — the coordinator stops; fix the cause and restart: nothing committed is lost code=SQLITE_FULL .* op=apply calculationIds=\["[0-9a-f-]{36}"\] /,
     );
     expect(first.lines.filter((l) => l.startsWith('error'))).toEqual(fatal);
     expect(first.lines.filter((l) => /^\s+at /.test(l) || /uncaught|unhandled/.test(l))).toEqual([]);

@@ -54,7 +54,7 @@ describe.skipIf(unsupported)(`read-only database${unsupported ? ` (SKIPPED: ${un
 
     // SQLite would open the file read-only without a word; the coordinator refuses to start on it instead.
     await expect(c.restartCoordinator()).rejects.toThrow(
-      /exited \(1\) before logging[\s\S]*coordinator failed to start: fatal store open failed: SQLITE_READONLY attempt to write a readonly database \(db=.*\) — the coordinator cannot start/,
+      /exited \(1\) before logging[\s\S]*coordinator failed to start err="Error: fatal store open failed: SQLITE_READONLY attempt to write a readonly database \(db=.*\) — the coordinator cannot start/,
     );
 
     setImmutable(frozen, false);

@@ -167,8 +167,8 @@ export const CONTRACT: Readonly<Record<Component, ComponentContract>> = {
   },
 };
 
-/** Env vars every component accepts: the shared logger's level, and non-pigrid ones. */
-export const OTHER_ENV: readonly string[] = ['PIGRID_LOG_LEVEL', 'POD_NAME', 'TMPDIR', 'NODE_ENV', 'NODE_OPTIONS'];
+/** Env vars every component accepts: the shared logger's level and format, and non-pigrid ones. */
+export const OTHER_ENV: readonly string[] = ['PIGRID_LOG_LEVEL', 'PIGRID_LOG_FORMAT', 'POD_NAME', 'TMPDIR', 'NODE_ENV', 'NODE_OPTIONS'];
 
 /**
  * Time a component needs after its drain grace to stop: gRPC server close (2 s), thread pool

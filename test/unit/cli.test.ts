@@ -61,14 +61,15 @@ describe('running estimate of π', () => {
 });
 
 describe('readyFields', () => {
-  it('reads key=value ready lines of the text logger and JSON ready lines', () => {
-    expect(readyFields('info  worker ready worker=local-worker-1 grpc=127.0.0.1:50061 kernel="wasm simd"')).toEqual({
-      worker: 'local-worker-1',
-      grpc: '127.0.0.1:50061',
-      kernel: 'wasm simd',
-    });
+  it('reads the fields of a JSON ready line, and nothing of other lines', () => {
+    expect(
+      readyFields(
+        '{"level":30,"time":1,"component":"worker","workerId":"local-worker-1","msg":"worker ready","grpc":"127.0.0.1:50061","threads":2}',
+      ),
+    ).toMatchObject({ workerId: 'local-worker-1', grpc: '127.0.0.1:50061', threads: '2' });
     expect(readyFields('{"level":30,"msg":"gateway ready","url":"http://127.0.0.1:8080"}')).toMatchObject({ url: 'http://127.0.0.1:8080' });
-    expect(readyFields('info  worker connected worker=coordinator')).toBeUndefined();
-    expect(readyFields('info  Server listening at http://127.0.0.1:8080')).toBeUndefined();
+    expect(readyFields('{"level":30,"msg":"worker connected","workerId":"ready"}')).toBeUndefined();
+    expect(readyFields('{"level":30,"msg":"Server listening at http://127.0.0.1:8080"}')).toBeUndefined();
+    expect(readyFields('info  worker ready grpc=127.0.0.1:50061')).toBeUndefined();
   });
 });

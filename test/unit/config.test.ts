@@ -40,7 +40,7 @@ describe('coordinator config', () => {
       leaseTtlMs: DEFAULT_SCHEDULER_OPTIONS.leaseTtlMs,
       verifyRate: DEFAULT_SCHEDULER_OPTIONS.verifyRate,
       chunkSize: 2_000_000_000,
-      logLevel: 'info',
+      log: { level: 'info', format: 'json' },
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -70,6 +70,7 @@ describe('coordinator config', () => {
         PIGRID_LEASE_TTL_MS: '10',
         PIGRID_VERIFY_RATE: '2',
         PIGRID_LOG_LEVEL: 'loud',
+        PIGRID_LOG_FORMAT: 'yaml',
       }),
     );
     expect(problems).toEqual([
@@ -82,6 +83,7 @@ describe('coordinator config', () => {
       'PIGRID_LEASE_TTL_MS must be an integer from 500 to 3600000; got "10"',
       'PIGRID_VERIFY_RATE must be a number from 0 to 1; got "2"',
       'PIGRID_LOG_LEVEL must be one of debug, info, warn, error; got "loud"',
+      'PIGRID_LOG_FORMAT must be one of json, pretty; got "yaml"',
     ]);
   });
 });

@@ -1,66 +1,102 @@
 /**
- * The logger keeps its one-line `level msg key=value` format, and an Error under `err` carries its stack.
+ * The logger writes one pino JSON object per line with the component and the call's fields; an Error under `err`
+ * carries its type, stack and causes; the harness renders lines as `level msg key=value` text; the local runner's
+ * human lines come from pino-pretty with our options.
  */
+import { prettyFactory } from 'pino-pretty';
 import { describe, expect, it } from 'vitest';
-import { createLogger, type LogLevel } from '../../shared/logger.js';
-
-function capture(level: LogLevel = 'debug') {
-  const lines: { line: string; level: LogLevel }[] = [];
-  const log = createLogger(level, {}, (line, lvl) => lines.push({ line, level: lvl }));
-  return { log, lines };
-}
-
-/** The same key=value parse the test harness applies to process output. */
-function fields(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) out[m[1]] = m[2].startsWith('"') ? JSON.parse(m[2]) : m[2];
-  return out;
-}
+import { captureLogs, renderLogLine } from '../../harness/log-lines.js';
+import { createLogger, prettyOptions } from '../../shared/logger.js';
 
 describe('logger', () => {
-  it('prints an Error under err as its stack, on one line that still parses as key=value', () => {
-    const { log, lines } = capture();
-    const err = new TypeError('boom');
-    log.error('handler failed', { method: 'Get', err, after: 'x' });
-    expect(lines).toHaveLength(1);
-    const { line, level } = lines[0];
-    expect(level).toBe('error');
-    expect(line.endsWith('\n')).toBe(true);
-    expect(line.slice(0, -1)).not.toContain('\n');
-    const f = fields(line);
-    expect(f.method).toBe('Get');
-    expect(f.after).toBe('x');
-    expect(f.err).toMatch(/^TypeError: boom\n\s+at /);
-    expect(f.err).toContain('logger.test.ts');
+  it('writes one JSON line per event: pino level, message, component and the fields', () => {
+    const raw: string[] = [];
+    const log = createLogger('worker', { level: 'info' }, { workerId: 'w-1' }, { write: (s: string) => void raw.push(s) });
+    log.info({ leaseId: 'l-1', chunkIndex: 3 }, 'lease accepted');
+    expect(raw).toHaveLength(1);
+    expect(raw[0].endsWith('\n')).toBe(true);
+    expect(raw[0].slice(0, -1)).not.toContain('\n');
+    expect(JSON.parse(raw[0])).toMatchObject({
+      level: 30,
+      time: expect.any(Number) as unknown,
+      component: 'worker',
+      workerId: 'w-1',
+      leaseId: 'l-1',
+      chunkIndex: 3,
+      msg: 'lease accepted',
+    });
   });
 
-  it('prints an Error under any other key as its message only', () => {
-    const { log, lines } = capture();
-    log.warn('discovery failed', { error: new Error('no SRV records') });
-    expect(lines[0].line).toBe('warn  discovery failed error="no SRV records"\n');
-  });
-
-  it('follows causes and shows an error code the message lacks', () => {
-    const { log, lines } = capture();
+  it('writes an Error under err with its type, stack, code and causes (pino standard serializer)', () => {
+    const { log, records } = captureLogs();
     const sqlite = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-    log.error('write failed', { err: new Error('store unavailable', { cause: sqlite }) });
-    const f = fields(lines[0].line);
-    expect(f.err).toMatch(/^Error: store unavailable\n[\s\S]*\nCaused by: Error: database or disk is full\n[\s\S]*code: SQLITE_FULL/);
+    log.error({ method: 'Get', err: new TypeError('store unavailable', { cause: sqlite }) }, 'handler failed');
+    expect(records).toHaveLength(1);
+    const err = records[0].err as { type: string; message: string; stack: string };
+    expect(records[0]).toMatchObject({ level: 50, method: 'Get', msg: 'handler failed' });
+    expect(err.type).toBe('TypeError');
+    expect(err.message).toBe('store unavailable: database or disk is full');
+    expect(err.stack).toMatch(/^TypeError: store unavailable\n\s+at .*logger\.test\.ts/);
+    expect(err.stack).toMatch(/\ncaused by: Error: database or disk is full\n\s+at /);
   });
 
   it('never throws on values JSON cannot serialise', () => {
-    const { log, lines } = capture();
+    const { log, records } = captureLogs();
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    expect(() => log.info('odd values', { circular, big: 10n })).not.toThrow();
-    expect(fields(lines[0].line)).toEqual({ circular: '[object Object]', big: '10' });
+    expect(() => log.info({ circular }, 'odd values')).not.toThrow();
+    expect(records[0]).toMatchObject({ msg: 'odd values', circular: { self: '[Circular]' } });
   });
 
   it('drops lines below its level and keeps child fields', () => {
-    const { log, lines } = capture('info');
-    const child = log.child({ worker: 'w1' });
+    const { log, lines } = captureLogs('info');
+    const child = log.child({ address: '127.0.0.1:50061' });
     child.debug('hidden');
-    child.info('shown', { n: 1 });
-    expect(lines.map((l) => l.line)).toEqual(['info  shown worker=w1 n=1\n']);
+    child.info({ n: 1 }, 'shown');
+    expect(lines).toEqual(['info  shown address=127.0.0.1:50061 n=1']);
+  });
+});
+
+describe('canonical text of a log line (test harness)', () => {
+  it('renders level, message and fields, quoting what is not a bare word, and the stack of err on one line', () => {
+    const line = JSON.stringify({
+      level: 40,
+      time: 1,
+      pid: 2,
+      hostname: 'h',
+      component: 'coordinator',
+      msg: 'result rejected',
+      workerId: 'crosser-2',
+      detail: 'lease of another worker',
+      added: ['127.0.0.1:1'],
+      err: { type: 'Error', message: 'x', stack: 'Error: x\n    at f (a.ts:1:1)' },
+    });
+    expect(renderLogLine(line)).toBe(
+      'warn  result rejected workerId=crosser-2 detail="lease of another worker" added=["127.0.0.1:1"] err="Error: x\\n    at f (a.ts:1:1)"',
+    );
+  });
+
+  it('leaves lines that are not log lines as they are', () => {
+    expect(renderLogLine('(node:1) Warning: something')).toBe('(node:1) Warning: something');
+    expect(renderLogLine('{"not":"a log line"}')).toBe('{"not":"a log line"}');
+  });
+});
+
+describe('human lines (npm start)', () => {
+  it('are one line without colours when not on a terminal, with the message and the fields', () => {
+    const pretty = prettyFactory(prettyOptions(false));
+    const out = pretty(
+      JSON.stringify({
+        level: 30,
+        time: Date.now(),
+        pid: 1,
+        hostname: 'h',
+        component: 'worker',
+        msg: 'worker ready',
+        grpc: '127.0.0.1:50061',
+      }),
+    );
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: worker ready \{"grpc":"127\.0\.0\.1:50061"\}\n$/);
+    expect(out).not.toContain('\x1b[');
   });
 });

@@ -19,7 +19,7 @@ import {
   storeOpenFailureMessage,
 } from '../../coordinator/store/store-failure.js';
 import { ErrorCode } from '../../shared/errors.js';
-import { createLogger, type LogLevel } from '../../shared/logger.js';
+import { captureLogs } from '../../harness/log-lines.js';
 
 function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
   return {
@@ -59,10 +59,7 @@ const commit = (calculationId: string, chunkIndex: number, inside: number) => ({
 });
 const tempDir = () => mkdtempSync(join(tmpdir(), 'pigrid-store-failure-'));
 
-function capture() {
-  const lines: { line: string; level: LogLevel }[] = [];
-  return { log: createLogger('debug', {}, (line, level) => lines.push({ line, level })), lines };
-}
+const capture = () => captureLogs('debug');
 
 /** A memory store whose writes fail like a full disk after `okWrites` successful ones; counts the writes it sees. */
 function fillingStore(okWrites: number): CalculationStore & { writes: number } {
@@ -124,7 +121,7 @@ describe('failFastWrites', () => {
 
 describe('createStoreFailureHandler', () => {
   it('logs one line naming the cause, the database and the calculations, then exits 74 once the server has answered', async () => {
-    const { log, lines } = capture();
+    const { log, records } = capture();
     const exits: number[] = [];
     let release!: () => void;
     const stopped = new Promise<void>((r) => (release = r));
@@ -138,11 +135,22 @@ describe('createStoreFailureHandler', () => {
     }
     handler(err, { op: 'apply', calculationIds: ['c1', 'c2'] });
     handler(err, { op: 'apply', calculationIds: ['c3'] });
-    const errors = lines.filter((l) => l.level === 'error');
+    const errors = records.filter((r) => r.level === 50);
     expect(errors).toHaveLength(1);
-    expect(errors[0].line).toMatch(
-      /^error fatal store write failed: SQLITE_FULL database or disk is full \(db=\/data\/pigrid\.db\) — the coordinator stops; fix the cause and restart: nothing committed is lost code=SQLITE_FULL db=\/data\/pigrid\.db op=apply calculations="c1,c2" err="SqliteError: database or disk is full\\n\s+at /,
-    );
+    expect(errors[0]).toMatchObject({
+      msg: 'fatal store write failed: SQLITE_FULL database or disk is full (db=/data/pigrid.db) — the coordinator stops; fix the cause and restart: nothing committed is lost',
+      code: 'SQLITE_FULL',
+      db: '/data/pigrid.db',
+      op: 'apply',
+      calculationIds: ['c1', 'c2'],
+      err: {
+        type: 'SqliteError',
+        code: 'SQLITE_FULL',
+        stack: expect.stringMatching(/^SqliteError: database or disk is full\n\s+at /) as unknown,
+      },
+    });
+    // The second failure is at debug only.
+    expect(records.filter((r) => r.level === 20)).toMatchObject([{ calculationIds: ['c3'] }]);
     expect(exits).toEqual([]);
     release();
     await stopped;

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bearerToken, hashToken, loadApiTokens, parseTokenFile } from '../../shared/api-tokens.js';
-import { createLogger } from '../../shared/logger.js';
+import { captureLogs } from '../../harness/log-lines.js';
 import { LocalCa } from '../../shared/local-certs.js';
 import { identityFromSan, parseSpiffeId } from '../../shared/peer-identity.js';
 import { inspectCertificates } from '../../shared/tls.js';
 import { workerIdentity } from '../../coordinator/rpc/worker-identity.js';
 
-const silent = createLogger('error', {}, () => {});
+const silent = captureLogs('error').log;
 
 describe('pigrid ids in certificates', () => {
   it.each([
