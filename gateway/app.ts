@@ -30,6 +30,8 @@ export interface GatewayDeps {
   readonly tokens?: ApiTokens;
   /** Rate limit and stream caps (gateway/limits.ts). @default the documented defaults */
   readonly limits?: GatewayLimits;
+  /** Fastify's request logging: a line when a request comes in and one when it is answered. @default false */
+  readonly logRequests?: boolean;
 }
 
 const DEFAULT_LIMITS: GatewayLimits = { rateLimitMax: 60, rateLimitWindowMs: 60_000, maxEventStreams: 500, maxEventStreamsPerClient: 20 };
@@ -38,8 +40,9 @@ const NO_TOKENS: ApiTokens = { enabled: false, readPolicy: 'open', verify: () =>
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.log ? { loggerInstance: fastifyLogger(deps.log) } : { logger: false }),
-    // Errors are logged by the error handler below; a line per request would drown them.
-    logController: new LogController({ disableRequestLogging: true }),
+    // Errors are logged by the error handler below; a line per request would drown them (PIGRID_LOG_REQUESTS turns
+    // them on; docs/performance.md "REST" has what they cost).
+    logController: new LogController({ disableRequestLogging: !deps.logRequests }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Routing and HTTP-parser refusals in our shape, quoting at most a short prefix of the input.
     frameworkErrors,
@@ -79,7 +82,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       .send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${quote(request.url)}`, field: null } }),
   );
 
-  registerMetrics(app);
+  const metrics = registerMetrics(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
@@ -90,7 +93,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     }
   });
   // In a plugin registered after the rate limit, so its onRoute hook sees these routes.
-  void app.register(async (scoped) => registerCalculationRoutes(scoped, deps.coordinator, new StreamLimits(limits)));
+  void app.register(async (scoped) => registerCalculationRoutes(scoped, deps.coordinator, new StreamLimits(limits), metrics));
   registerK8sRoutes(app, {
     kube: deps.kube,
     clusterView: async (signal) => {

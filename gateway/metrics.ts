@@ -2,7 +2,7 @@
  * The gateway's Prometheus series, served at GET /metrics on its HTTP port.
  */
 import type { FastifyInstance } from 'fastify';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function registerMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
@@ -23,4 +23,16 @@ export function registerMetrics(app: FastifyInstance): Registry {
     return registry.metrics();
   });
   return registry;
+}
+
+/** A gauge whose value is read when /metrics is scraped (a count the gateway already keeps). */
+export function registerReadGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
