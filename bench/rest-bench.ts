@@ -68,6 +68,8 @@ export interface SseFigures {
   rssBeforeMb: number;
   rssConnectedMb: number;
   rssAfterMb: number;
+  /** Highest VmRSS seen (sampled every 100 ms) from the first connection to the last `end`. */
+  rssPeakMb: number;
   /** pigrid_gateway_upstream_watches while every client was connected. */
   upstreamWatches: number;
   /** pigrid_gateway_event_streams while every client was connected. */
@@ -204,8 +206,11 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
   const calc = await submit(url, { points: 20e9, mode: 'distributed', seed: 11, chunk_size: 1e9 });
   await until('the SSE calculation to start', async () => (await statusOf(url, calc.id)) === 'running');
   worker.child.kill('SIGSTOP');
+  let sampler: NodeJS.Timeout | undefined;
   try {
     const rssBeforeMb = rssMb(gateway.child.pid!);
+    let rssPeakMb = rssBeforeMb;
+    sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, rssMb(gateway.child.pid!))), 100);
     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
     const t0 = performance.now();
     const all: SseClient[] = [];
@@ -226,12 +231,15 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
     const results = await Promise.all(all.map((c) => c.done));
     const endMs = performance.now() - t1;
     const rssAfterMb = rssMb(gateway.child.pid!);
+    clearInterval(sampler);
+    rssPeakMb = Math.max(rssPeakMb, rssConnectedMb, rssAfterMb);
     agent.destroy();
     return {
       clients,
       rssBeforeMb,
       rssConnectedMb,
       rssAfterMb,
+      rssPeakMb,
       upstreamWatches,
       eventStreams,
       gotEnd: results.filter((r) => r.end).length,
@@ -240,6 +248,7 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
       connectMs,
     };
   } finally {
+    clearInterval(sampler);
     worker.child.kill('SIGCONT');
   }
 }
@@ -366,7 +375,7 @@ export function formatRestBench(r: RestBenchResult): string {
   const s = r.sse;
   lines.push(
     `SSE: ${s.clients} clients on one running calculation: connected in ${(s.connectMs / 1000).toFixed(1)} s; gateway RSS ${s.rssBeforeMb.toFixed(0)} MB before, ` +
-      `${s.rssConnectedMb.toFixed(0)} MB connected (+${(s.rssConnectedMb - s.rssBeforeMb).toFixed(0)} MB), ${s.rssAfterMb.toFixed(0)} MB after; ` +
+      `${s.rssConnectedMb.toFixed(0)} MB connected, ${s.rssAfterMb.toFixed(0)} MB after the end, peak ${s.rssPeakMb.toFixed(0)} MB (+${(s.rssPeakMb - s.rssBeforeMb).toFixed(0)} MB); ` +
       `upstream Watch streams ${s.upstreamWatches}, event streams open ${s.eventStreams}; ` +
       `'end' received by ${s.gotEnd}/${s.clients} within ${(s.endMs / 1000).toFixed(1)} s of the worker resuming; progress events per client median ${s.progressEvents.median} (${s.progressEvents.min}–${s.progressEvents.max})`,
   );
