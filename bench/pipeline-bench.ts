@@ -1,12 +1,12 @@
 /**
  * Benchmarks of the whole pipeline on this machine, through real processes on loopback:
  * - the same calculation in single and distributed mode, alternated, as a ratio in one run;
- * - chunks leased and committed per second (tiny chunks: scheduling and gRPC overhead dominate);
- * - REST latency of GET /api/calculate/{id} and POST /api/calculate.
+ * - chunks leased and committed per second (tiny chunks: scheduling and gRPC overhead dominate).
+ * The REST API under load is bench/rest-bench.ts.
  */
 import { startCluster } from '../harness/cluster.js';
 import { stopAll } from '../harness/processes.js';
-import { http, submit, waitDone } from '../harness/rest.js';
+import { submit, waitDone } from '../harness/rest.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface PipelineBenchOptions {
@@ -26,9 +26,6 @@ export interface PipelineBenchResult {
   singleSamplesPerSecond: number;
   distributedSamplesPerSecond: number;
   chunksPerSecond: Summary;
-  restGetMs: Summary;
-  restPostMs: Summary;
-  restGetPerSecondConcurrent: number;
 }
 
 async function timeCalc(url: string, body: Record<string, unknown>): Promise<number> {
@@ -63,30 +60,6 @@ export async function runPipelineBench(opts: Partial<PipelineBenchOptions> = {})
       chunkRates.push(chunks / (ms / 1000));
     }
 
-    const done = await submit(url, { points: 1000, mode: 'single', seed: 1 });
-    await waitDone(url, done.id);
-    const get: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      const t = performance.now();
-      await http(`${url}/api/calculate/${done.id}`);
-      get.push(performance.now() - t);
-    }
-    const post: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const t = performance.now();
-      await http(`${url}/api/calculate`, 'POST', { points: 1000, mode: 'single', seed: i });
-      post.push(performance.now() - t);
-    }
-    const concurrent = 16;
-    const perClient = 100;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrent }, async () => {
-        for (let i = 0; i < perClient; i++) await http(`${url}/api/calculate/${done.id}`);
-      }),
-    );
-    const restGetPerSecondConcurrent = (concurrent * perClient) / ((performance.now() - t0) / 1000);
-
     return {
       single: s,
       distributed: d,
@@ -94,9 +67,6 @@ export async function runPipelineBench(opts: Partial<PipelineBenchOptions> = {})
       singleSamplesPerSecond: o.points / (s.median / 1000),
       distributedSamplesPerSecond: o.points / (d.median / 1000),
       chunksPerSecond: summarize(chunkRates),
-      restGetMs: summarize(get),
-      restPostMs: summarize(post),
-      restGetPerSecondConcurrent,
     };
   } finally {
     await stopAll();

@@ -1,17 +1,20 @@
 /**
  * `npm run bench`: every benchmark that prints figures, in one run.
  *  1. kernel throughput per thread for each kernel approach, and 1 vs 2 threads (bench/kernel-bench.ts);
- *  2. the pipeline through real processes: single vs distributed as a ratio, chunks leased per second, REST latency;
+ *  2. the pipeline through real processes: single vs distributed as a ratio, chunks leased per second;
  *  3. what verification costs: distributed with verification off vs the defaults, alternated in one run;
  *  4. dispatch: the coordinator against 2..1,000 simulated workers (chunks/s, CPU per chunk, RSS, GET latency);
  *  5. the native kernel (AVX-512/AVX2) against WebAssembly, plain JS and a C ceiling loop, in fresh processes,
- *     with 2-thread scaling (bench/native-kernel-bench.ts).
- * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers), --skip-kernel, --skip-pipeline,
- * --skip-verification, --skip-dispatch, --skip-native.
+ *     with 2-thread scaling (bench/native-kernel-bench.ts);
+ *  6. the REST API under autocannon: GETs of ended and running calculations, /healthz, POSTs, with and without
+ *     request logging, then 1,000 SSE clients on one calculation (bench/rest-bench.ts).
+ * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers, 250 SSE clients), --skip-kernel,
+ * --skip-pipeline, --skip-verification, --skip-dispatch, --skip-native, --skip-rest.
  */
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
 import { formatNativeKernelBench, runNativeKernelBench } from './native-kernel-bench.js';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline-bench.js';
+import { formatRestBench, runRestBench } from './rest-bench.js';
 import { runDispatchBench, type DispatchRun } from './dispatch-bench.js';
 import { fmt, summarize, type Summary } from './stats.js';
 import { runDetectionBench, runVerificationBench, type DetectionRun, type VerificationBenchResult } from './verification-bench.js';
@@ -32,8 +35,6 @@ function formatPipeline(r: PipelineBenchResult, points: number): string {
     `  distributed  ${spread(r.distributed, ' ms')}  -> ${fmt(r.distributedSamplesPerSecond)} samples/s`,
     `  distributed / single wall time: ${r.ratio.toFixed(3)} (overhead of distribution ${((r.ratio - 1) * 100).toFixed(1)}%)`,
     `  chunks leased+committed per second (1000-point chunks): ${spread(r.chunksPerSecond, '/s')}`,
-    `  REST GET /api/calculate/{id}: ${spread(r.restGetMs, ' ms')}, p95 ${r.restGetMs.p95.toFixed(2)} ms; 16 concurrent clients: ${fmt(r.restGetPerSecondConcurrent)} req/s`,
-    `  REST POST /api/calculate:     ${spread(r.restPostMs, ' ms')}, p95 ${r.restPostMs.p95.toFixed(2)} ms`,
   ].join('\n');
 }
 
@@ -102,6 +103,10 @@ async function main(): Promise<void> {
       quick ? { rounds: 2, runsPerProcess: 2, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) },
     );
     process.stdout.write(`\n${formatNativeKernelBench(n)}\n`);
+  }
+  if (!args.has('--skip-rest')) {
+    const r = await runRestBench(quick ? { rounds: 1, durationS: 2, sseClients: 250 } : { log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`\n${formatRestBench(r)}\n`);
   }
 }
 

@@ -34,6 +34,8 @@ export interface GatewayDeps {
   readonly tokens?: ApiTokens;
   /** Rate limit and stream caps (gateway/limits.ts). @default the documented defaults */
   readonly limits?: GatewayLimits;
+  /** Fastify's request logging: a line when a request comes in and one when it is answered. @default true */
+  readonly logRequests?: boolean;
 }
 
 /** Probes scraped every few seconds: their request lines appear only at debug. */
@@ -48,7 +50,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: false }),
     logController: new LogController({
-      disableRequestLogging: (request) => PROBE_ROUTES.has(request.routeOptions.url ?? '') && !deps.log?.isLevelEnabled('debug'),
+      // PIGRID_LOG_REQUESTS=false turns request lines off (docs/performance.md "REST" has what they cost); probes log
+      // only at debug.
+      disableRequestLogging: (request) =>
+        deps.logRequests === false || (PROBE_ROUTES.has(request.routeOptions.url ?? '') && !deps.log?.isLevelEnabled('debug')),
     }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Routing and HTTP-parser refusals in our shape, quoting at most a short prefix of the input.
@@ -108,7 +113,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerMetricsRoute(documented, metrics);
     registerOpenApiRoute(documented);
     registerDashboard(documented);
-    registerCalculationRoutes(documented, deps.coordinator, new StreamLimits(limits));
+    registerCalculationRoutes(documented, deps.coordinator, new StreamLimits(limits), metrics);
   });
   // Its own scope: the Kubernetes routes serialise their 200 bodies by their schemas (gateway/k8s/k8s-schemas.ts).
   void app.register(async (k8s) =>

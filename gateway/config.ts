@@ -29,6 +29,8 @@ export interface GatewayConfig {
   readonly k8sTimeoutMs: number;
   /** PIGRID_LOG_LEVEL (@default info) and PIGRID_LOG_FORMAT (@default json). */
   readonly log: LogSettings;
+  /** A log line per request received and answered (Fastify's request logging, at info). @default true */
+  readonly logRequests: boolean;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -44,5 +46,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     k8sNamespace: r.parsed<string | undefined>('PIGRID_K8S_NAMESPACE', undefined, checkNamespace),
     k8sTimeoutMs: r.int('PIGRID_K8S_TIMEOUT_MS', K8S_DEFAULT_TIMEOUT_MS, 1, 600_000),
     log: r.logSettings(),
+    logRequests: r.oneOf('PIGRID_LOG_REQUESTS', 'true', ['true', 'false']) === 'true',
   });
 }

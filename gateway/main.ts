@@ -24,7 +24,7 @@ export async function runGateway(shutdown: AbortSignal): Promise<void> {
   });
   const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs, credentials, options);
   const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
-  const app = buildApp({ coordinator, kube, log, tokens, limits: config.limits });
+  const app = buildApp({ coordinator, kube, log, tokens, limits: config.limits, logRequests: config.logRequests });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;

@@ -2,7 +2,7 @@
  * The gateway's Prometheus series, served at GET /metrics on its HTTP port.
  */
 import type { FastifyInstance } from 'fastify';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { metricsSchema } from './api-schemas.js';
 
 /** The latency histogram, observed for every answer (a root hook, so 404s count as route `unmatched`). */
@@ -28,5 +28,17 @@ export function registerMetricsRoute(app: FastifyInstance, registry: Registry): 
   app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
+  });
+}
+
+/** A gauge whose value is read when /metrics is scraped (a count the gateway already keeps). */
+export function registerReadGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
   });
 }

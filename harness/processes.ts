@@ -43,6 +43,8 @@ export async function startProcess(
   component: 'coordinator' | 'worker' | 'gateway',
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
+  /** Lines kept in `lines` (the oldest go first): a process that logs every request would fill the test's memory. */
+  maxLines = Infinity,
 ): Promise<Proc> {
   const tls =
     env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined
@@ -72,6 +74,7 @@ export async function startProcess(
       if (rec) records.push(rec);
       if (rec && !readyRecord && / ready$/.test(rec.msg)) readyRecord = rec;
       lines.push(line);
+      if (lines.length > 2 * maxLines) lines.splice(0, lines.length - maxLines);
       if (process.env.PIGRID_TEST_LOGS) process.stderr.write(`[${name}] ${line}\n`);
       for (const w of [...watchers])
         if (w.re.test(line)) {

@@ -4,6 +4,7 @@
  * input is checked by the shared rules (shared/submit-rules.ts), never coerced.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitRequest.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { checkJsonSubmitBody, checkPageSize, type Mode } from '../../shared/submit-rules.js';
@@ -14,6 +15,7 @@ import { CalculationReads } from '../calculation-reads.js';
 import type { CallMeta, CoordinatorClient } from '../coordinator-client.js';
 import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';
 import type { StreamLimits } from '../limits.js';
+import { registerReadGauge } from '../metrics.js';
 
 async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -28,10 +30,24 @@ function meta(request: FastifyRequest): CallMeta {
   return { requestId: request.id, authorization: request.headers.authorization, client: request.principal || `ip:${request.ip}` };
 }
 
-export function registerCalculationRoutes(app: FastifyInstance, coordinator: CoordinatorClient, streamLimits?: StreamLimits): void {
+export function registerCalculationRoutes(
+  app: FastifyInstance,
+  coordinator: CoordinatorClient,
+  streamLimits?: StreamLimits,
+  metrics?: Registry,
+): void {
   // Open event streams end when the gateway shuts down, so close() never waits on a client that never leaves.
   const streams = new Set<() => void>();
   const reads = new CalculationReads(coordinator);
+  if (metrics) {
+    registerReadGauge(
+      metrics,
+      'pigrid_gateway_upstream_watches',
+      'Watch streams this gateway holds open to the coordinator (one per followed calculation).',
+      () => reads.upstreams,
+    );
+    registerReadGauge(metrics, 'pigrid_gateway_event_streams', 'Server-Sent Event streams open on this gateway.', () => streams.size);
+  }
   app.addHook('preClose', async () => {
     for (const end of [...streams]) end();
     reads.close();

@@ -78,6 +78,9 @@ describe('REST tokens', () => {
     });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="pigrid"');
+    // The security headers come first of all hooks (gateway/security-headers.ts), so a refusal carries them too.
+    expect(none.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(none.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(((await none.json()) as any).error).toMatchObject({
       code: 'UNAUTHENTICATED',
       message: expect.stringMatching(/Authorization: Bearer <token>/),

@@ -1,11 +1,12 @@
 /**
  * Reads through a real gateway: an ended calculation carries a strong ETag and immutable caching and answers 304 to
- * a matching If-None-Match; a running one is `no-cache` and its ETag follows its progress; SSE and GET agree.
+ * a matching If-None-Match; a running one is `no-cache` and its ETag follows its progress; SSE and GET agree; every
+ * SSE client of one calculation shares the gateway's one upstream Watch stream (its /metrics gauges say so).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../harness/cluster.js';
 import { stopAll } from '../../harness/processes.js';
-import { submit, until, waitDone } from '../../harness/rest.js';
+import { http, submit, until, waitDone } from '../../harness/rest.js';
 
 let c: Cluster;
 beforeAll(async () => {
@@ -45,4 +46,44 @@ it('marks a running calculation no-cache, with an ETag that changes as it progre
   expect(res.status).toBe(200);
   const ended = await waitDone(c.url, calc.id);
   expect(ended.status).toBe('cancelled');
+});
+
+/** An SSE client reading the stream as it comes: `first` when the first event arrived, `text` when it closed. */
+function follow(url: string): { first: Promise<void>; text: Promise<string> } {
+  let firstSeen = () => {};
+  const first = new Promise<void>((resolve) => (firstSeen = resolve));
+  const text = (async () => {
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    const decoder = new TextDecoder();
+    let all = '';
+    for await (const chunk of res.body!) {
+      all += decoder.decode(chunk, { stream: true });
+      if (all.includes('\n\n')) firstSeen();
+    }
+    return all;
+  })();
+  return { first, text };
+}
+
+async function gauge(name: string): Promise<number> {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec((await http(`${c.url}/metrics`)).text);
+  if (!m) throw new Error(`no ${name} in /metrics`);
+  return Number(m[1]);
+}
+
+it('serves every SSE client of a running calculation from one upstream Watch, and ends them all', async () => {
+  const calc = await submit(c.url, { points: 40 * 250_000_000, mode: 'distributed', seed: 5, chunk_size: 250_000_000 });
+  const clients = Array.from({ length: 10 }, () => follow(`${c.url}/api/calculate/${calc.id}/events`));
+  await Promise.all(clients.map((s) => s.first));
+  // Calculations of the tests above ended, so their Watch streams closed: this calculation's is the only one.
+  await until('one upstream Watch for ten event streams', async () =>
+    (await gauge('pigrid_gateway_event_streams')) === 10 && (await gauge('pigrid_gateway_upstream_watches')) === 1 ? true : undefined,
+  );
+  expect((await http(`${c.url}/api/calculate/${calc.id}/cancel`, 'POST')).status).toBe(200);
+  for (const text of await Promise.all(clients.map((s) => s.text))) {
+    expect(text).toMatch(/event: end\ndata: .*"status":"cancelled".*\n\n$/);
+  }
+  await until('the Watch to close', async () => ((await gauge('pigrid_gateway_upstream_watches')) === 0 ? true : undefined));
+  expect(await gauge('pigrid_gateway_event_streams')).toBe(0);
 });
