@@ -5,10 +5,13 @@
  *  3. what verification costs: distributed with verification off vs the defaults, alternated in one run;
  *  4. dispatch: the coordinator against 2..1,000 simulated workers (chunks/s, CPU per chunk, RSS, GET latency);
  *  5. the native kernel (AVX-512/AVX2) against WebAssembly, plain JS and a C ceiling loop, in fresh processes,
- *     with 2-thread scaling (bench/native-kernel-bench.ts).
+ *     with 2-thread scaling (bench/native-kernel-bench.ts);
+ *  6. per-chunk overhead: 1 ms and 10 ms chunks on 2 workers x 1 thread against the bare kernel on 2 threads,
+ *     alternated in one run (bench/chunk-overhead-bench.ts).
  * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers), --skip-kernel, --skip-pipeline,
- * --skip-verification, --skip-dispatch, --skip-native.
+ * --skip-verification, --skip-dispatch, --skip-native, --skip-small-chunks.
  */
+import { formatChunkOverheadBench, runChunkOverheadBench } from './chunk-overhead-bench.js';
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
 import { formatNativeKernelBench, runNativeKernelBench } from './native-kernel-bench.js';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline-bench.js';
@@ -102,6 +105,10 @@ async function main(): Promise<void> {
       quick ? { rounds: 2, runsPerProcess: 2, runMs: 200, threadRounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) },
     );
     process.stdout.write(`\n${formatNativeKernelBench(n)}\n`);
+  }
+  if (!args.has('--skip-small-chunks')) {
+    const r = await runChunkOverheadBench(quick ? { runMs: 1200, rounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`\n${formatChunkOverheadBench(r)}\n`);
   }
 }
 
