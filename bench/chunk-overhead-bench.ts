@@ -59,7 +59,13 @@ export interface ChunkOverheadBenchResult {
   readonly pool1msOneEach: VariantFigures;
   readonly pool1msQueued: VariantFigures;
   /** One run on the cluster with the default verification settings (1 ms chunks), and a bare run next to it. */
-  readonly defaults: { readonly chunk: number; readonly ms: number; readonly bareMs: number; readonly cpuRatio: number; readonly chunksVerified: number };
+  readonly defaults: {
+    readonly chunk: number;
+    readonly ms: number;
+    readonly bareMs: number;
+    readonly cpuRatio: number;
+    readonly chunksVerified: number;
+  };
 }
 
 const THREADS = 2;
@@ -186,7 +192,10 @@ export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOpti
     log(`kernel ${(speed / 1e9).toFixed(2)} G samples/s per thread: 1 ms chunk ${chunk1ms}, 10 ms chunk ${chunk10ms}, N ${points}`);
 
     const common = { workers: 2, workerThreads: 1, coordinatorThreads: 1 };
-    const off = await startCluster({ ...common, coordinatorEnv: { PIGRID_VERIFY_RATE: '0', PIGRID_VERIFY_FIRST: '0', ...o.coordinatorEnv } });
+    const off = await startCluster({
+      ...common,
+      coordinatorEnv: { PIGRID_VERIFY_RATE: '0', PIGRID_VERIFY_FIRST: '0', ...o.coordinatorEnv },
+    });
     const defaults = await startCluster(common);
     // Warm-up: thread start, JIT, the first verified results of each new worker (defaults cluster).
     await timePool(pool, points / 4, longTask, THREADS, 1);
@@ -210,7 +219,9 @@ export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOpti
       dOne.push(await timePoolCpu(pool, points, chunk1ms, THREADS, seed));
       dQueued.push(await timePoolCpu(pool, points, chunk1ms, THREADS * (1 + o.queuedPerThread), seed));
       const last = (xs: Sample[]) => `${(xs[r].ms / bare[r].ms).toFixed(3)} (cpu ${(xs[r].cpuS / bare[r].cpuS).toFixed(3)})`;
-      log(`round ${r + 1}/${o.rounds}: bare ${bare[r].ms.toFixed(0)} ms; b/a ${last(b)}, c/a ${last(c)}, d/a ${last(dOne)} / ${last(dQueued)}`);
+      log(
+        `round ${r + 1}/${o.rounds}: bare ${bare[r].ms.toFixed(0)} ms; b/a ${last(b)}, c/a ${last(c)}, d/a ${last(dOne)} / ${last(dQueued)}`,
+      );
     }
     const bareD = await timePoolCpu(pool, points, longTask, THREADS, 999);
     const d = await calc(defaults, chunk1ms, 999);
@@ -263,7 +274,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runChunkOverheadBench({
     ...(quick ? { runMs: 1200, rounds: 2 } : {}),
     ...(prefetch ? { coordinatorEnv: { PIGRID_PREFETCH: prefetch } } : {}),
-    log: (l) => process.stderr.write(`${l}\n`) })
+    log: (l) => process.stderr.write(`${l}\n`),
+  })
     .then((r) => process.stdout.write(`${formatChunkOverheadBench(r)}\n`))
     .catch((err: Error) => {
       process.stderr.write(`benchmark failed: ${err.stack ?? err.message}\n`);

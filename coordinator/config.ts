@@ -36,6 +36,8 @@ export interface CoordinatorConfig {
   readonly leaseTtlMs: number;
   /** Leases per worker beyond its capacity. @default 1 */
   readonly prefetch: number;
+  /** Adaptive prefetch: leases for this long at a trusted worker's pace (scheduler-types.ts); 0: fixed. @default 50 ms */
+  readonly prefetchAheadMs: number;
   /** Kernel failures of one chunk before its calculation fails. @default 3 */
   readonly maxChunkAttempts: number;
   /** Backup a lease older than this many typical chunk times. @default 3 */
@@ -93,6 +95,7 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     dnsServers: r.list('PIGRID_DNS_SERVER', checkDnsServer),
     leaseTtlMs: r.int('PIGRID_LEASE_TTL_MS', D.leaseTtlMs, 500, 3_600_000),
     prefetch: r.int('PIGRID_PREFETCH', D.prefetch, 0, 64),
+    prefetchAheadMs: r.int('PIGRID_PREFETCH_AHEAD_MS', D.prefetchAheadMs, 0, 60_000),
     maxChunkAttempts: r.int('PIGRID_MAX_CHUNK_ATTEMPTS', D.maxChunkAttempts, 1, 100),
     stragglerFactor: r.int('PIGRID_STRAGGLER_FACTOR', D.stragglerFactor, 1, 1000),
     stragglerMinMs: r.int('PIGRID_STRAGGLER_MIN_MS', D.stragglerMinMs, 0, 3_600_000),

@@ -1,8 +1,11 @@
 /**
- * Runs leased chunks on the kernel pool. It keeps up to `threads x tasksPerThread` chunks posted to the pool, so each
- * thread has its next chunk waiting on it and never waits for this (main) thread between chunks; further leases (the
- * coordinator's prefetch) wait here. A posted chunk that no thread has started can still be withdrawn exactly
- * (task-control.ts), so a draining worker hands back precisely the chunks it has not started.
+ * Runs leased chunks on the kernel pool. Short chunks are posted to the pool ahead, so each thread has its next chunks
+ * waiting on it and never waits for this (main) thread between chunks - on a loaded machine a woken main thread can
+ * take milliseconds to be scheduled, which 1 ms chunks would pay every time. How far ahead: about `postAheadMs` of
+ * work per thread at the measured chunk time (at least 2 chunks, at most the pool's `tasksPerThread`); chunks of
+ * `postAheadMs` or more go one per thread, and further leases wait here and go to whichever thread is free first.
+ * A posted chunk that no thread has started can still be withdrawn exactly (task-control.ts), so a draining worker
+ * hands back precisely the chunks it has not started.
  */
 import { KernelErrorCode } from '../kernel-errors.js';
 import type { KernelOutcome, KernelPool, PoolTask } from './kernel-pool.js';
@@ -29,15 +32,42 @@ interface Entry {
   abortedAt?: number;
 }
 
+export interface ChunkRunnerOptions {
+  /** Work posted ahead to each thread, in measured kernel time. @default 25 ms */
+  readonly postAheadMs?: number;
+}
+
+/** Weight of the newest chunk in the running mean of kernel time per point. */
+const PACE_WEIGHT = 0.2;
+
 export class ChunkRunner {
   private readonly pool: KernelPool;
+  private readonly postAheadMs: number;
   private readonly waiting: Entry[] = [];
   /** Posted to the pool: running, or waiting on a thread. */
   private readonly posted = new Map<string, Entry>();
   private idleWaiters: (() => void)[] = [];
+  /** Running mean of kernel milliseconds per point; undefined until a chunk has completed. */
+  private msPerPoint: number | undefined;
 
-  constructor(pool: KernelPool) {
+  constructor(pool: KernelPool, options: ChunkRunnerOptions = {}) {
     this.pool = pool;
+    this.postAheadMs = options.postAheadMs ?? 25;
+  }
+
+  /** Chunks to keep posted to the pool for the next waiting chunk's size. */
+  private postLimit(points: number): number {
+    const { threads, tasksPerThread } = this.pool;
+    const chunkMs = this.msPerPoint === undefined ? undefined : this.msPerPoint * points;
+    if (chunkMs !== undefined && chunkMs >= this.postAheadMs) return threads;
+    const perThread = chunkMs === undefined ? 2 : Math.ceil(this.postAheadMs / Math.max(chunkMs, 0.01)) + 1;
+    return threads * Math.max(1, Math.min(tasksPerThread, perThread));
+  }
+
+  private observe(points: number, outcome: KernelOutcome): void {
+    if (!(outcome.elapsedMs > 0) || points <= 0) return;
+    const sample = outcome.elapsedMs / points;
+    this.msPerPoint = this.msPerPoint === undefined ? sample : this.msPerPoint + PACE_WEIGHT * (sample - this.msPerPoint);
   }
 
   /** Chunks computing now (at most one per thread; posted chunks beyond the threads wait on them). */
@@ -110,8 +140,7 @@ export class ChunkRunner {
   }
 
   private pump(): void {
-    const limit = this.pool.threads * this.pool.tasksPerThread;
-    while (this.posted.size < limit && this.waiting.length > 0) {
+    while (this.waiting.length > 0 && this.posted.size < this.postLimit(this.waiting[0].job.points)) {
       const entry = this.waiting.shift()!;
       this.posted.set(entry.job.leaseId, entry);
       const { seed, chunkIndex, points } = entry.job;
@@ -126,6 +155,7 @@ export class ChunkRunner {
       outcome
         .then(
           (result) => {
+            this.observe(points, result);
             if (this.posted.get(entry.job.leaseId) === entry) {
               this.posted.delete(entry.job.leaseId);
               entry.cb.done(entry.job, result);

@@ -45,8 +45,9 @@ export interface PoolTask {
 
 export interface KernelPoolOptions {
   /**
-   * Tasks posted to each thread at once: the running one plus the next ones, which wait on the thread itself, so a
-   * thread goes from one chunk to the next without waiting for the main thread. @default 2
+   * Most tasks posted to one thread at once: the running one plus the next ones, which wait on the thread itself, so
+   * a thread goes from one chunk to the next without waiting for the main thread (ChunkRunner decides how many it
+   * actually posts). @default 32
    */
   readonly tasksPerThread?: number;
   /** How long an aborted running task may take to stop before its thread is terminated. @default 1000 ms */
@@ -82,7 +83,7 @@ function taskFile(): string {
 const MAX_REPOSTS = 3;
 
 export function createKernelPool(threads: number, options: KernelPoolOptions = {}): KernelPool {
-  const tasksPerThread = options.tasksPerThread ?? 2;
+  const tasksPerThread = options.tasksPerThread ?? 32;
   const stopGraceMs = options.stopGraceMs ?? 1000;
   // Slots stay taken until a task settles, withdrawn ones included: room for many times what a runner keeps posted.
   const control = new TaskControl(4096 + 16 * threads * tasksPerThread);
