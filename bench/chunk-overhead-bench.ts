@@ -23,9 +23,9 @@ import { createKernelPool, type KernelPool } from '../kernel/pool/kernel-pool.js
 import { summarize, type Summary } from './stats.js';
 
 export interface ChunkOverheadBenchOptions {
-  /** Target wall time of one bare-kernel run on 2 threads; sets N. @default 2500 ms */
+  /** Target wall time of one bare-kernel run on 2 threads (idle machine); sets N. @default 2000 ms */
   readonly runMs: number;
-  /** Alternated rounds (a, b, c, d in each). @default 5 */
+  /** Alternated rounds (a, b, c, d in each). @default 4 */
   readonly rounds: number;
   /** Tasks queued per thread in the (d) variant that keeps piscina fed. @default 4 */
   readonly queuedPerThread: number;
@@ -58,6 +58,11 @@ export interface ChunkOverheadBenchResult {
   readonly chunks10ms: VariantFigures;
   readonly pool1msOneEach: VariantFigures;
   readonly pool1msQueued: VariantFigures;
+  /**
+   * CPU per extra chunk, microseconds: (b - c) / (chunks of b - chunks of c) per round, median. Costs that grow with
+   * time rather than chunks (heartbeats, ticks, the gateway's polling) cancel out, unlike in the per-chunk figures.
+   */
+  readonly marginal: { readonly coordinatorUs: number; readonly workersUs: number };
   /** One run on the cluster with the default verification settings (1 ms chunks), and a bare run next to it. */
   readonly defaults: {
     readonly chunk: number;
@@ -158,8 +163,6 @@ async function timePoolCpu(pool: KernelPool, points: number, chunk: number, inFl
   return { ms, cpuS: (d.user + d.system) / 1e6 };
 }
 
-const ratios = (xs: readonly number[], base: readonly number[]) => summarize(xs.map((x, i) => x / base[i]));
-
 interface Sample {
   readonly ms: number;
   readonly cpuS: number;
@@ -167,9 +170,9 @@ interface Sample {
 }
 
 function figures(xs: readonly Sample[], bare: readonly Sample[]): VariantFigures {
-  const r = xs.map((x) => x.run);
+  const runs = xs.flatMap((x) => (x.run ? [x.run] : []));
   const perChunk = (f: (run: CalcRun, i: number) => number) =>
-    r.every((run) => run !== undefined) ? summarize(r.map((run, i) => f(run!, i))).median : undefined;
+    runs.length === xs.length ? summarize(runs.map((run, i) => f(run, i))).median : undefined;
   return {
     ms: summarize(xs.map((x) => x.ms)),
     ratio: summarize(xs.map((x, i) => x.ms / bare[i].ms)),
@@ -179,8 +182,14 @@ function figures(xs: readonly Sample[], bare: readonly Sample[]): VariantFigures
   };
 }
 
+function marginal(b: readonly Sample[], c: readonly Sample[]): { coordinatorUs: number; workersUs: number } {
+  const per = (f: (run: CalcRun) => number) =>
+    summarize(b.map((x, i) => ((f(x.run!) - f(c[i].run!)) / (x.run!.chunks - c[i].run!.chunks)) * 1e6)).median;
+  return { coordinatorUs: per((run) => run.coordinatorCpuS), workersUs: per((run) => run.workersCpuS) };
+}
+
 export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOptions> = {}): Promise<ChunkOverheadBenchResult> {
-  const o: ChunkOverheadBenchOptions = { runMs: 2500, rounds: 5, queuedPerThread: 4, ...opts };
+  const o: ChunkOverheadBenchOptions = { runMs: 2000, rounds: 4, queuedPerThread: 4, ...opts };
   const log = o.log ?? (() => {});
   const pool = createKernelPool(THREADS);
   try {
@@ -235,6 +244,7 @@ export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOpti
       chunks10ms: figures(c, bare),
       pool1msOneEach: figures(dOne, bare),
       pool1msQueued: figures(dQueued, bare),
+      marginal: marginal(b, c),
       defaults: { chunk: chunk1ms, ms: d.ms, bareMs: bareD.ms, cpuRatio: d.cpuS / bareD.cpuS, chunksVerified: d.run!.verified },
     };
   } finally {
@@ -263,6 +273,8 @@ export function formatChunkOverheadBench(r: ChunkOverheadBenchResult): string {
     row('(c) 2 workers x 1 thread, 10 ms chunks', r.chunks10ms),
     row('(d) bare pool, 1 ms tasks, 1 per thread', r.pool1msOneEach),
     row('    bare pool, 1 ms tasks, queued', r.pool1msQueued),
+    `  CPU per extra chunk (b - c): coordinator ${us(r.marginal.coordinatorUs)}, workers ${us(r.marginal.workersUs)} ` +
+      `(against ${((1e6 * r.chunk1ms) / r.samplesPerSecondPerThread).toFixed(0)} µs of kernel time per 1 ms chunk)`,
     `  default verification, 1 ms chunks (1 run): ${r.defaults.ms.toFixed(0)} ms vs bare ${r.defaults.bareMs.toFixed(0)} ms = ` +
       `${(r.defaults.ms / r.defaults.bareMs).toFixed(3)}, cpu ${r.defaults.cpuRatio.toFixed(3)} (${r.defaults.chunksVerified} chunks verified)`,
   ].join('\n');
