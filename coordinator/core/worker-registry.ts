@@ -205,7 +205,8 @@ export class WorkerRegistry {
   private pacedPrefetch(c: Connection, earned: number): number {
     const { prefetch, prefetchAheadMs, maxPrefetchPerThread } = this.opts;
     if (prefetchAheadMs <= 0 || earned < c.capacity || c.resultIntervalMs === undefined) return prefetch;
-    const ahead = Math.ceil(prefetchAheadMs / Math.max(c.resultIntervalMs, 0.01));
+    // Whole leases that fit in the window: none for chunks slower than it, so long chunks keep the fixed prefetch.
+    const ahead = Math.floor(prefetchAheadMs / Math.max(c.resultIntervalMs, 0.01));
     return Math.max(prefetch, Math.min(maxPrefetchPerThread * c.capacity, ahead));
   }
 
