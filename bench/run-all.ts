@@ -7,10 +7,13 @@
  *  5. the native kernel (AVX-512/AVX2) against WebAssembly, plain JS and a C ceiling loop, in fresh processes,
  *     with 2-thread scaling (bench/native-kernel-bench.ts);
  *  6. the REST API under autocannon: GETs of ended and running calculations, /healthz, POSTs, with and without
- *     request logging, then 1,000 SSE clients on one calculation (bench/rest-bench.ts).
+ *     request logging, then 1,000 SSE clients on one calculation (bench/rest-bench.ts);
+ *  7. per-chunk overhead: 1 ms and 10 ms chunks on 2 workers x 1 thread against the bare kernel on 2 threads,
+ *     alternated in one run (bench/chunk-overhead-bench.ts).
  * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers, 250 SSE clients), --skip-kernel,
- * --skip-pipeline, --skip-verification, --skip-dispatch, --skip-native, --skip-rest.
+ * --skip-pipeline, --skip-verification, --skip-dispatch, --skip-native, --skip-rest, --skip-small-chunks.
  */
+import { formatChunkOverheadBench, runChunkOverheadBench } from './chunk-overhead-bench.js';
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
 import { formatNativeKernelBench, runNativeKernelBench } from './native-kernel-bench.js';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline-bench.js';
@@ -107,6 +110,10 @@ async function main(): Promise<void> {
   if (!args.has('--skip-rest')) {
     const r = await runRestBench(quick ? { rounds: 1, durationS: 2, sseClients: 250 } : { log: (l) => process.stderr.write(`${l}\n`) });
     process.stdout.write(`\n${formatRestBench(r)}\n`);
+  }
+  if (!args.has('--skip-small-chunks')) {
+    const r = await runChunkOverheadBench(quick ? { runMs: 1200, rounds: 2 } : { log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`\n${formatChunkOverheadBench(r)}\n`);
   }
 }
 

@@ -11,8 +11,8 @@ import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
 import { DEFAULT_SCHEDULER_OPTIONS as D, type SchedulerOptions } from './core/scheduler-types.js';
 import { checkDnsName, checkDnsServer, checkPortName, checkWorkerAddress } from './discovery/host-port.js';
 
-/** The scheduler's settings (documented once, in SchedulerOptions) and the process's own. */
-export interface CoordinatorConfig extends SchedulerOptions {
+/** The scheduler's settings (documented once, in SchedulerOptions; the per-thread prefetch cap is a fixed bound, not a setting) and the process's own. */
+export interface CoordinatorConfig extends Omit<SchedulerOptions, 'maxPrefetchPerThread'> {
   /** Bind address of the gRPC API and /metrics. @default 127.0.0.1 */
   readonly host: string;
   /** gRPC port of the Calculations API. @default 50051 */
@@ -72,6 +72,7 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     dnsServers: r.list('PIGRID_DNS_SERVER', checkDnsServer),
     leaseTtlMs: r.int('PIGRID_LEASE_TTL_MS', D.leaseTtlMs, 500, 3_600_000),
     prefetch: r.int('PIGRID_PREFETCH', D.prefetch, 0, 64),
+    prefetchAheadMs: r.int('PIGRID_PREFETCH_AHEAD_MS', D.prefetchAheadMs, 0, 60_000),
     maxChunkAttempts: r.int('PIGRID_MAX_CHUNK_ATTEMPTS', D.maxChunkAttempts, 1, 100),
     stragglerFactor: r.int('PIGRID_STRAGGLER_FACTOR', D.stragglerFactor, 1, 1000),
     stragglerMinMs: r.int('PIGRID_STRAGGLER_MIN_MS', D.stragglerMinMs, 0, 3_600_000),

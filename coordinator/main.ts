@@ -97,6 +97,7 @@ function serviceFor(
     scheduler: {
       leaseTtlMs: config.leaseTtlMs,
       prefetch: config.prefetch,
+      prefetchAheadMs: config.prefetchAheadMs,
       maxChunkAttempts: config.maxChunkAttempts,
       stragglerFactor: config.stragglerFactor,
       stragglerMinMs: config.stragglerMinMs,

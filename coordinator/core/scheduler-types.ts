@@ -31,6 +31,14 @@ export interface SchedulerOptions {
   readonly leaseTtlMs: number;
   /** Leases a worker may hold beyond its announced capacity, so its threads never wait for the next one. @default 1 */
   readonly prefetch: number;
+  /**
+   * Adaptive prefetch: a worker trusted with its full capacity may hold, beyond it, enough leases for this long at the
+   * pace its results arrive (at least `prefetch`, at most `maxPrefetchPerThread` x capacity), so its threads never wait
+   * for the next lease however short the chunks; 0 keeps the prefetch fixed. @default 50 ms
+   */
+  readonly prefetchAheadMs: number;
+  /** Cap of the adaptive prefetch, per announced thread. @default 16 */
+  readonly maxPrefetchPerThread: number;
   /** Kernel failures of one chunk before its calculation fails. @default 3 */
   readonly maxChunkAttempts: number;
   /** A lease older than this many times the calculation's median chunk time gets a backup copy. @default 3 */
@@ -55,6 +63,8 @@ export interface SchedulerOptions {
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = Object.freeze({
   leaseTtlMs: 15_000,
   prefetch: 1,
+  prefetchAheadMs: 50,
+  maxPrefetchPerThread: 16,
   maxChunkAttempts: 3,
   stragglerFactor: 3,
   stragglerMinMs: 5_000,

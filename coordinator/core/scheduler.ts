@@ -806,7 +806,7 @@ export class Scheduler {
 
   /** Credits are earned per identity: every stream of that worker can use the new credit. */
   private reward(w: Connection): void {
-    this.registry.rewarded(w);
+    this.registry.rewarded(w, this.lastNow);
     for (const same of this.registry.withWorkerId(w.workerId)) if (same.key === w.key) this.registry.refresh(same, this.lastNow);
   }
 

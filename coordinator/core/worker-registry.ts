@@ -7,6 +7,9 @@ import { identityKey } from './calculation-runtime.js';
 import { IndexedHeap } from './indexed-heap.js';
 import type { ConnectionState, QuarantineRecord, SchedulerOptions, WorkerKind } from './scheduler-types.js';
 
+/** Weight of the newest gap in the running mean of the time between a connection's results. */
+const PACE_WEIGHT = 0.1;
+
 /** One Work stream (or the coordinator's own pool). */
 export interface Connection {
   readonly connId: string;
@@ -28,6 +31,11 @@ export interface Connection {
   backoffMs: number;
   readonly leases: Set<string>;
   chunksCompleted: number;
+  /** When its last accepted result arrived, and the running mean of the time between them (adaptive prefetch). */
+  lastResultAtMs?: number;
+  resultIntervalMs?: number;
+  /** Leases it may hold beyond its capacity now; undefined: the configured `prefetch`. */
+  prefetch?: number;
 }
 
 /** What an identity has earned across its streams. */
@@ -186,7 +194,20 @@ export class WorkerRegistry {
   /** Leases the connection may hold now. */
   credits(c: Connection): number {
     const earned = this.trustOf(c.key).earned;
-    return Math.min(c.capacity, earned) + (c.capacity > 0 ? this.opts.prefetch : 0);
+    return Math.min(c.capacity, earned) + (c.capacity > 0 ? (c.prefetch ?? this.opts.prefetch) : 0);
+  }
+
+  /**
+   * Leases beyond its capacity for a connection's current pace: `prefetch`, or - once it has earned its full capacity -
+   * enough to cover `prefetchAheadMs` at the pace its results arrive here, so that a thread finishing a 1 ms chunk
+   * finds the next lease already on its worker rather than a round trip away.
+   */
+  private pacedPrefetch(c: Connection, earned: number): number {
+    const { prefetch, prefetchAheadMs, maxPrefetchPerThread } = this.opts;
+    if (prefetchAheadMs <= 0 || earned < c.capacity || c.resultIntervalMs === undefined) return prefetch;
+    // Whole leases that fit in the window: none for chunks slower than it, so long chunks keep the fixed prefetch.
+    const ahead = Math.floor(prefetchAheadMs / Math.max(c.resultIntervalMs, 0.01));
+    return Math.max(prefetch, Math.min(maxPrefetchPerThread * c.capacity, ahead));
   }
 
   freeCredits(c: Connection, now: number): number {
@@ -194,10 +215,19 @@ export class WorkerRegistry {
     return this.credits(c) - c.leases.size;
   }
 
-  /** An accepted result: one more credit (up to capacity), and the backoff is over. */
-  rewarded(c: Connection): void {
+  /** An accepted result: one more credit (up to capacity), the backoff is over, and its pace is updated. */
+  rewarded(c: Connection, now: number): void {
+    if (c.lastResultAtMs !== undefined) {
+      // A pause (nothing to compute for a while) counts as at most a second, so the pace recovers quickly after it.
+      const gap = Math.min(1_000, Math.max(0, now - c.lastResultAtMs));
+      c.resultIntervalMs = c.resultIntervalMs === undefined ? gap : c.resultIntervalMs + PACE_WEIGHT * (gap - c.resultIntervalMs);
+    }
+    c.lastResultAtMs = now;
     const t = this.trustOf(c.key);
     t.earned = Math.min(Math.max(c.capacity, 1), t.earned + 1);
+    // It shrinks only as leases come back, so a connection never holds more than its credits.
+    const beyondCapacity = c.leases.size - Math.min(c.capacity, t.earned);
+    c.prefetch = Math.max(this.pacedPrefetch(c, t.earned), beyondCapacity);
     c.backoffMs = 0;
     c.backoffUntilMs = 0;
   }

@@ -9,9 +9,11 @@
  * pool side (kernel-pool.ts) turns it back into an Error with `rebuildKernelError`.
  */
 import { performance } from 'node:perf_hooks';
+import { threadId, workerData } from 'node:worker_threads';
 import { kernelError, KernelErrorCode, serializeKernelError, type SerializedKernelError } from '../kernel-errors.js';
 import { countInside, KERNEL_NAME, warmUp } from '../index.js';
 import { MAX_SEED } from '../stream-spec.js';
+import { TaskControlView } from './task-control.js';
 
 /** One chunk to compute. */
 export interface PiTask {
@@ -21,6 +23,11 @@ export interface PiTask {
   readonly chunkIndex: number;
   /** Points in the chunk, integer 1..4294967295. */
   readonly points: number;
+  /**
+   * Control slot of this task in the pool's shared buffer (task-control.ts), when the pool posted it: the task is
+   * claimed before it runs (skipped with `KERNEL_ABORTED` if the pool withdrew it) and stops when asked to.
+   */
+  readonly slot?: number;
 }
 
 /** The computed chunk. */
@@ -37,6 +44,9 @@ export type { SerializedKernelError };
 
 // Runs once per pool thread, when piscina first loads this module.
 warmUp();
+
+const shared = (workerData as { taskControl?: unknown } | null | undefined)?.taskControl;
+const control = shared instanceof SharedArrayBuffer ? new TaskControlView(shared) : undefined;
 
 function parseSeed(seed: unknown): bigint {
   if (typeof seed !== 'string' || !/^[0-9]{1,20}$/.test(seed) || BigInt(seed) > MAX_SEED) {
@@ -55,8 +65,14 @@ export default function piTask(task: PiTask): PiTaskResult {
       throw kernelError(KernelErrorCode.INVALID_INPUT, 'task must be an object { seed, chunkIndex, points }');
     }
     const seed = parseSeed(task.seed);
+    const slot = task.slot;
+    let shouldStop: (() => boolean) | undefined;
+    if (control && typeof slot === 'number') {
+      if (!control.claim(slot, threadId)) throw kernelError(KernelErrorCode.ABORTED, 'withdrawn before it started');
+      shouldStop = () => control.stopRequested(slot);
+    }
     const start = performance.now();
-    const inside = countInside(seed, task.chunkIndex, task.points);
+    const inside = countInside(seed, task.chunkIndex, task.points, shouldStop);
     return { inside, elapsedMs: performance.now() - start, kernel: KERNEL_NAME };
   } catch (error) {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plain object keeps its code across the thread

@@ -13,6 +13,7 @@ import { MemoryLeaseTokens } from '../../coordinator/core/memory-lease-tokens.js
 import { isTerminal, type CalculationRecord, type ChunkCommit } from '../../coordinator/core/model.js';
 import { Scheduler } from '../../coordinator/core/scheduler.js';
 import {
+  DEFAULT_SCHEDULER_OPTIONS,
   LEASE_RETURNED,
   type Effect,
   type LeaseGrant,
@@ -626,10 +627,11 @@ export class SchedulerWorld {
     for (const w of snap.workers) {
       if (w.state === 'quarantined' && w.inFlight > 0) this.fail_(`${w.connId} is quarantined but holds ${w.inFlight} leases`);
       if (w.inFlight > w.credits) this.fail_(`${w.connId} holds ${w.inFlight} leases with ${w.credits} credits`);
-      // Independently of what it earned: never more than its (capped) announced capacity plus prefetch.
+      // Independently of what it earned: never more than its (capped) announced capacity plus the most prefetch allowed.
       const sim = this.byConn.get(w.connId)!;
-      const cap = sim.kind === 'local' ? sim.capacity : Math.min(sim.capacity, this.config.options.maxWorkerCapacity ?? 64);
-      const bound = cap === 0 ? 0 : cap + (this.config.options.prefetch ?? 1);
+      const o = { ...DEFAULT_SCHEDULER_OPTIONS, ...this.config.options };
+      const cap = sim.kind === 'local' ? sim.capacity : Math.min(sim.capacity, o.maxWorkerCapacity);
+      const bound = cap === 0 ? 0 : cap + Math.max(o.prefetch, o.prefetchAheadMs > 0 ? o.maxPrefetchPerThread * cap : 0);
       if (w.inFlight > bound) this.fail_(`${w.connId} holds ${w.inFlight} leases; capacity ${sim.capacity} allows ${bound}`);
       if (this.scheduler.leasesOf(w.connId).length !== w.inFlight) this.fail_(`${w.connId}: leasesOf and inFlight disagree`);
     }

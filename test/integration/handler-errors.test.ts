@@ -229,11 +229,14 @@ describe('gateway routes', () => {
 describe('worker Work handler', () => {
   it('logs a lease it cannot take on with stack and ids, and answers a failed chunk (INTERNAL) instead of keeping it', async () => {
     const { log, records } = capture();
+    const broken = () => {
+      throw new RangeError('thread table corrupted');
+    };
     const brokenPool: KernelPool = {
       threads: 1,
-      run: () => {
-        throw new RangeError('thread table corrupted');
-      },
+      tasksPerThread: 2,
+      start: broken,
+      run: broken,
       utilization: () => 0,
       close: async () => {},
       destroy: async () => {},

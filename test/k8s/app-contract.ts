@@ -65,6 +65,7 @@ export const CONTRACT: Readonly<Record<Component, ComponentContract>> = {
       'PIGRID_DISCOVERY_INTERVAL_MS',
       'PIGRID_LEASE_TTL_MS',
       'PIGRID_PREFETCH',
+      'PIGRID_PREFETCH_AHEAD_MS',
       'PIGRID_CHUNK_SIZE',
       'PIGRID_MAX_POINTS',
       'PIGRID_THREADS',

@@ -104,6 +104,30 @@ describe('credit-based leasing', () => {
     expect(s.snapshot(1).leasesInFlight).toBe(3);
   });
 
+  it.each([
+    [50, 17],
+    [0, 2],
+  ])('with PIGRID_PREFETCH_AHEAD_MS=%d a worker answering every 1 ms may hold up to %d leases, fewer once it slows', (aheadMs, most) => {
+    const { s, step, grants, result } = setup({ prefetch: 1, prefetchAheadMs: aheadMs });
+    s.addCalculation(calc('a', 10_000_000, 1000));
+    const held = grants(step(() => s.connectWorker({ connId: 'w1', workerId: 'w1', address: 'x', kind: 'remote', capacity: 1 }, 0), 0));
+    let now = 0;
+    const answer = (gapMs: number, times: number) => {
+      let most = 0;
+      for (let i = 0; i < times; i++) {
+        now += gapMs;
+        held.push(...grants(result('w1', held.shift()!.lease, now)));
+        most = Math.max(most, s.leasesOf('w1').length);
+      }
+      return most;
+    };
+    // 50 ms of leases at one result per ms, capped at 16 per thread beyond its one thread.
+    expect(answer(1, 200)).toBe(most);
+    // At one result per 100 ms, 50 ms of work is one lease beyond capacity: the prefetch comes down as leases return.
+    answer(100, 100);
+    expect(s.leasesOf('w1')).toHaveLength(2);
+  });
+
   it('spreads leases over workers and refills a credit when a result arrives', () => {
     const { s, step, grants, result } = setup();
     s.addCalculation(calc('a', 10_000, 1000));

@@ -1,0 +1,82 @@
+/**
+ * Shared-memory control of the tasks a kernel pool has posted to its threads: one slot per task in a
+ * SharedArrayBuffer that the main thread and every pool thread see. A thread claims a task before running it
+ * (QUEUED -> STARTED, with its threadId beside it); the main thread withdraws a task nobody has started
+ * (QUEUED -> WITHDRAWN, the thread then skips it) or asks a started one to stop (STARTED -> STOP, the kernel polls
+ * it between pieces of 2^24 points). Compare-and-swap on both sides makes "started or not" exact, which is what a
+ * draining worker needs to hand back exactly the chunks it has not started.
+ *
+ * Why not piscina's AbortSignal: piscina never posts a second task to a thread that runs an abortable one
+ * (`isRunningAbortableTask`), so with signals each thread would again wait for the main thread between chunks; and
+ * aborting a started task terminates its thread. The pool keeps termination only as a fallback (kernel-pool.ts).
+ */
+export const SlotState = { QUEUED: 0, STARTED: 1, WITHDRAWN: 2, STOP: 3 } as const;
+
+/** Int32 fields per slot: state, threadId of the thread that started it. */
+const FIELDS = 2;
+
+export class TaskControl {
+  readonly buffer: SharedArrayBuffer;
+  private readonly cells: Int32Array;
+  private readonly free: number[];
+
+  constructor(slots: number) {
+    this.buffer = new SharedArrayBuffer(slots * FIELDS * Int32Array.BYTES_PER_ELEMENT);
+    this.cells = new Int32Array(this.buffer);
+    this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+  }
+
+  /** A slot for a new task (QUEUED), or undefined when all are in use. */
+  acquire(): number | undefined {
+    const slot = this.free.pop();
+    if (slot !== undefined) {
+      Atomics.store(this.cells, slot * FIELDS, SlotState.QUEUED);
+      Atomics.store(this.cells, slot * FIELDS + 1, -1);
+    }
+    return slot;
+  }
+
+  /** Gives a slot back once its task has settled (no thread refers to it any more). */
+  release(slot: number): void {
+    this.free.push(slot);
+  }
+
+  state(slot: number): number {
+    return Atomics.load(this.cells, slot * FIELDS);
+  }
+
+  /** threadId of the pool thread that started the task, or -1. */
+  thread(slot: number): number {
+    return Atomics.load(this.cells, slot * FIELDS + 1);
+  }
+
+  /** Withdraws a task no thread has started; true when it is now guaranteed never to run. */
+  withdraw(slot: number): boolean {
+    return Atomics.compareExchange(this.cells, slot * FIELDS, SlotState.QUEUED, SlotState.WITHDRAWN) === SlotState.QUEUED;
+  }
+
+  /** Asks a started task to stop at the kernel's next poll; true when it was running. */
+  requestStop(slot: number): boolean {
+    return Atomics.compareExchange(this.cells, slot * FIELDS, SlotState.STARTED, SlotState.STOP) === SlotState.STARTED;
+  }
+}
+
+/** The pool thread's view of the same buffer (pi-task.ts). */
+export class TaskControlView {
+  private readonly cells: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.cells = new Int32Array(buffer);
+  }
+
+  /** Claims a task for this thread: false when it was withdrawn first. */
+  claim(slot: number, threadId: number): boolean {
+    if (Atomics.compareExchange(this.cells, slot * FIELDS, SlotState.QUEUED, SlotState.STARTED) !== SlotState.QUEUED) return false;
+    Atomics.store(this.cells, slot * FIELDS + 1, threadId);
+    return true;
+  }
+
+  stopRequested(slot: number): boolean {
+    return Atomics.load(this.cells, slot * FIELDS) === SlotState.STOP;
+  }
+}
