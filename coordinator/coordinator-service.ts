@@ -7,7 +7,7 @@ import { ErrorCode, PigridError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { validateSubmit, type SubmitLimits } from '../shared/submit-rules.js';
 import { chunkCount } from './core/chunk-plan.js';
-import { isTerminal, type CalculationRecord, type ChunkCommit } from './core/model.js';
+import { isTerminal, type CalculationRecord } from './core/model.js';
 import type { Clock, IdSource, SeedSource } from './core/ports.js';
 import { Scheduler } from './core/scheduler.js';
 import type {
@@ -16,13 +16,13 @@ import type {
   LeaseGrant,
   LeaseTokens,
   PoolSnapshot,
-  QuarantineRecord,
   ResultReport,
   RevokeReason,
   SchedulerOptions,
 } from './core/scheduler-types.js';
 import type { WorkerHello } from './core/scheduler.js';
 import type { CalculationStore, ListCursor } from './core/store-port.js';
+import { storeStepOf } from './core/store-step.js';
 import type { CoordinatorMetrics } from './metrics.js';
 
 /** Where grants and revocations go: the Work streams, or the coordinator's own pool for single mode. */
@@ -352,32 +352,9 @@ export class CoordinatorService {
   }
 
   private apply(effects: readonly Effect[], inserts: readonly CalculationRecord[] = []): void {
-    const commits = new Map<string, ChunkCommit>();
-    const uncommits: { calculationId: string; chunkIndex: number }[] = [];
-    const quarantines: QuarantineRecord[] = [];
-    const changed = new Map<string, CalculationRecord>();
-    for (const e of effects) {
-      // A chunk written twice in one step: the last state wins; an uncommit cancels an earlier write.
-      if (e.type === 'commit') commits.set(`${e.commit.calculationId}/${e.commit.chunkIndex}`, e.commit);
-      else if (e.type === 'uncommit') {
-        commits.delete(`${e.calculationId}/${e.chunkIndex}`);
-        uncommits.push({ calculationId: e.calculationId, chunkIndex: e.chunkIndex });
-      } else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
-      else if (e.type === 'quarantined') quarantines.push(e.record);
-    }
     // Persist first: if this throws (disk full, I/O error) the process must not go on with state the store lacks.
-    // A calculation submitted in this step is inserted as it is now (it may already be running).
-    const inserted = inserts.map((r) => changed.get(r.id) ?? r);
-    for (const r of inserted) changed.delete(r.id);
-    this.storeWrite('apply', [...inserted.map((r) => r.id), ...changed.keys()], () =>
-      this.deps.store.apply({
-        inserts: inserted,
-        commits: [...commits.values()],
-        uncommits,
-        calculations: [...changed.values()],
-        quarantines,
-      }),
-    );
+    const step = storeStepOf(effects, inserts);
+    this.storeWrite('apply', [...step.inserts.map((r) => r.id), ...step.calculations.map((r) => r.id)], () => this.deps.store.apply(step));
 
     const m = this.deps.metrics;
     for (const e of effects) {
@@ -447,7 +424,7 @@ export class CoordinatorService {
           break;
       }
     }
-    for (const rec of changed.values()) {
+    for (const rec of step.calculations) {
       if (isTerminal(rec.status)) {
         m?.calculationsEnded.inc({ status: rec.status });
         this.deps.log.info('calculation ended', {
