@@ -7,7 +7,8 @@
  *  5. the native kernel (AVX-512/AVX2) against WebAssembly, plain JS and a C ceiling loop, in fresh processes,
  *     with 2-thread scaling (bench/native-kernel-bench.ts).
  * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers), --skip-kernel, --skip-pipeline,
- * --skip-verification, --skip-dispatch, --skip-native.
+ * --skip-verification, --skip-dispatch, --skip-native; --dispatch-workers=2,1000 and --dispatch-chunks=50000 pick the
+ * dispatch pool sizes and run length.
  */
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
 import { formatNativeKernelBench, runNativeKernelBench } from './native-kernel-bench.js';
@@ -18,6 +19,9 @@ import { runDetectionBench, runVerificationBench, type DetectionRun, type Verifi
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
+const valueOf = (name: string) => [...args].find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+const dispatchWorkers = valueOf('--dispatch-workers')?.split(',').map(Number);
+const dispatchChunks = Number(valueOf('--dispatch-chunks') ?? (quick ? 20_000 : 100_000));
 
 /** Median and spread; durations in ms print as plain numbers, rates with k/M/G. */
 const spread = (s: Summary, unit: string) => {
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
     );
   }
   if (!args.has('--skip-dispatch')) {
-    const d = await runDispatchBench({ workers: quick ? [2, 10, 100] : [2, 10, 100, 1000], chunks: quick ? 20_000 : 100_000 });
+    const d = await runDispatchBench({ workers: dispatchWorkers ?? (quick ? [2, 10, 100] : [2, 10, 100, 1000]), chunks: dispatchChunks });
     process.stdout.write(`\n${formatDispatch(d)}\n`);
   }
   if (!args.has('--skip-native')) {

@@ -43,12 +43,14 @@ export async function startProcess(
   component: 'coordinator' | 'worker' | 'gateway',
   env: Record<string, string>,
   readyTimeoutMs = 20_000,
+  /** Extra node options before the script, e.g. `--cpu-prof` for a benchmark's profile. */
+  nodeArgs: readonly string[] = [],
 ): Promise<Proc> {
   const tls =
     env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined
       ? {}
       : await componentTlsEnv(component, env.PIGRID_WORKER_ID ?? name);
-  const child = spawn(process.execPath, [MAIN, component], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, component], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PIGRID_HOST: '127.0.0.1', PIGRID_METRICS_PORT: '-1', PIGRID_LOG_LEVEL: 'info', ...tls, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
