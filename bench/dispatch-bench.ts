@@ -4,6 +4,9 @@
  * chunk. For each N it prints chunks leased+committed per second, coordinator CPU per chunk, coordinator RSS once the
  * workers are connected and at the end, and the latency of GET /api/calculate/{id} through the gateway while the
  * coordinator is busy (the API must stay responsive under dispatch load).
+ *
+ * PIGRID_BENCH_CPU_PROF_DIR=<dir> runs the coordinator under `node --cpu-prof` and stops it with SIGTERM after each
+ * run, leaving one .cpuprofile per run (and per pool thread) there.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -57,8 +60,10 @@ async function startSimulator(count: number): Promise<{ addresses: string[]; sto
 
 export async function runDispatchBench(opts: { workers: readonly number[]; chunks: number }): Promise<DispatchRun[]> {
   const out: DispatchRun[] = [];
+  const profileDir = process.env.PIGRID_BENCH_CPU_PROF_DIR;
   for (const n of opts.workers) {
     const sim = await startSimulator(n);
+    let coordinatorProc: Awaited<ReturnType<typeof startProcess>> | undefined;
     try {
       const coordinator = await startProcess(
         'coordinator',
@@ -74,7 +79,10 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
           PIGRID_INSECURE: 'true',
         },
         60_000,
+        Infinity,
+        profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       );
+      coordinatorProc = coordinator;
       const gateway = await startProcess('gateway', 'gateway', {
         PIGRID_HTTP_PORT: '0',
         PIGRID_COORDINATOR: coordinator.ready.grpc,
@@ -118,6 +126,11 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
       });
     } finally {
       sim.stop();
+      if (profileDir && coordinatorProc) {
+        // A profile is written only on a clean exit.
+        coordinatorProc.kill('SIGTERM');
+        await coordinatorProc.exited;
+      }
       await stopAll();
     }
   }

@@ -256,7 +256,12 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
 export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promise<RestBenchResult> {
   const o: RestBenchOptions = { rounds: 3, durationS: 5, connections: 64, sseClients: 1000, ...opts };
   const log = o.log ?? (() => {});
-  const cluster = await startCluster({ workers: 1, workerThreads: 1, coordinatorEnv: COORDINATOR_ENV, gatewayEnv: GATEWAY_ENV });
+  const cluster = await startCluster({
+    workers: 1,
+    workerThreads: 1,
+    coordinatorEnv: COORDINATOR_ENV,
+    gatewayEnv: { ...GATEWAY_ENV, PIGRID_LOG_REQUESTS: 'false' },
+  });
   try {
     const worker = cluster.workers[0];
     setPriority(worker.child.pid!, 19);
@@ -264,7 +269,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
     const logged = await startProcess(
       'gateway-logged',
       'gateway',
-      { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: cluster.grpc, PIGRID_LOG_REQUESTS: 'true', ...GATEWAY_ENV },
+      { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: cluster.grpc, ...GATEWAY_ENV, PIGRID_LOG_REQUESTS: 'true' },
       20_000,
       1_000,
     );
@@ -361,7 +366,7 @@ export function formatRestBench(r: RestBenchResult): string {
     '  median (min–max) over the rounds; limits raised: PIGRID_RATE_LIMIT_MAX, PIGRID_MAX_ACTIVE_CALCULATIONS, PIGRID_MAX_ACTIVE_PER_CLIENT, PIGRID_MAX_EVENT_STREAMS[_PER_CLIENT]):',
   ];
   for (const gw of GATEWAYS) {
-    lines.push(gw === 'plain' ? '  request logging off (the default):' : '  request logging on (PIGRID_LOG_REQUESTS=true):');
+    lines.push(gw === 'plain' ? '  request logging off (PIGRID_LOG_REQUESTS=false):' : '  request logging on (the default):');
     for (const t of TARGETS) {
       const f = r.figures[gw][t];
       const bad = f.non2xx + f.errors > 0 ? `  non-2xx ${f.non2xx}, errors ${f.errors}` : '';

@@ -11,7 +11,8 @@
  *  7. per-chunk overhead: 1 ms and 10 ms chunks on 2 workers x 1 thread against the bare kernel on 2 threads,
  *     alternated in one run (bench/chunk-overhead-bench.ts).
  * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers, 250 SSE clients), --skip-kernel,
- * --skip-pipeline, --skip-verification, --skip-dispatch, --skip-native, --skip-rest, --skip-small-chunks.
+ * --skip-pipeline, --skip-verification, --skip-dispatch, --skip-native, --skip-rest, --skip-small-chunks;
+ * --dispatch-workers=2,1000 and --dispatch-chunks=50000 pick the dispatch pool sizes and run length.
  */
 import { formatChunkOverheadBench, runChunkOverheadBench } from './chunk-overhead-bench.js';
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
@@ -24,6 +25,9 @@ import { runDetectionBench, runVerificationBench, type DetectionRun, type Verifi
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
+const valueOf = (name: string) => [...args].find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+const dispatchWorkers = valueOf('--dispatch-workers')?.split(',').map(Number);
+const dispatchChunks = Number(valueOf('--dispatch-chunks') ?? (quick ? 20_000 : 100_000));
 
 /** Median and spread; durations in ms print as plain numbers, rates with k/M/G. */
 const spread = (s: Summary, unit: string) => {
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     );
   }
   if (!args.has('--skip-dispatch')) {
-    const d = await runDispatchBench({ workers: quick ? [2, 10, 100] : [2, 10, 100, 1000], chunks: quick ? 20_000 : 100_000 });
+    const d = await runDispatchBench({ workers: dispatchWorkers ?? (quick ? [2, 10, 100] : [2, 10, 100, 1000]), chunks: dispatchChunks });
     process.stdout.write(`\n${formatDispatch(d)}\n`);
   }
   if (!args.has('--skip-native')) {

@@ -45,12 +45,14 @@ export async function startProcess(
   readyTimeoutMs = 60_000,
   /** Lines kept in `lines` (the oldest go first): a process that logs every request would fill the test's memory. */
   maxLines = Infinity,
+  /** Extra node options before the script, e.g. `--cpu-prof` for a benchmark's profile. */
+  nodeArgs: readonly string[] = [],
 ): Promise<Proc> {
   const tls =
     env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined
       ? {}
       : await componentTlsEnv(component, env.PIGRID_WORKER_ID ?? name);
-  const child = spawn(process.execPath, [MAIN, component], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, component], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

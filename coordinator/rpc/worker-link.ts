@@ -10,11 +10,11 @@ import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/Work
 import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
 import { channelSecurity, type Tls } from '../../shared/tls.js';
-import { loadContract } from '../../shared/proto.js';
 // From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
 import { STREAM_VERSION } from '../../kernel/stream-spec.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
 import type { CoordinatorService, LeaseSink } from '../coordinator-service.js';
+import { workerClientConstructor } from './work-codec.js';
 import { workerIdentity, type WorkerAuthFailure } from './worker-identity.js';
 
 /** How links authenticate workers, and where they report the ones they refuse. */
@@ -54,7 +54,7 @@ export class WorkerLink implements LeaseSink {
     this.coordinator = coordinator;
     this.log = log.child({ address });
     this.security = security;
-    const Ctor = loadContract().worker.pigrid.v1.Worker;
+    const Ctor = workerClientConstructor();
     const { credentials, options } = channelSecurity(security.tls, {
       role: 'worker',
       address,

@@ -127,11 +127,17 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
       chunks_recomputed = @chunksRecomputed, verified_by = @verifiedBy, started_at_ms = @startedAtMs,
       finished_at_ms = @finishedAtMs, error = @error, error_code = @errorCode
     WHERE id = @id`);
-  const putChunk = db.prepare(`
+  // Positional parameters: binding ten named ones from an object costs about a quarter more per row.
+  const putChunk = db.prepare<[string, number, number, number, string, string, number, number, string | null, CheckState]>(`
     INSERT OR REPLACE INTO chunks (calculation_id, chunk_index, points, inside, worker_id, instance_id, elapsed_ms,
       committed_at_ms, verified_by, check_state)
-    VALUES (@calculationId, @chunkIndex, @points, @inside, @workerId, @instanceId, @elapsedMs, @committedAtMs,
-      @verifiedBy, @check)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Most steps only move a running calculation's counters. Leaving `status` out of the SET list keeps SQLite from
+  // rewriting the calculations_active index entry, one page fewer in the WAL per step.
+  const updateCounters = db.prepare<[number, number, number, number, number, number, number, string, string]>(`
+    UPDATE calculations SET inside = ?, points_done = ?, chunks_done = ?, chunks_released = ?, duplicate_results = ?,
+      chunks_verified = ?, chunks_recomputed = ?, verified_by = ?
+    WHERE id = ?`);
   const deleteChunk = db.prepare<[string, number]>('DELETE FROM chunks WHERE calculation_id = ? AND chunk_index = ?');
   const putQuarantine = db.prepare(`
     INSERT OR REPLACE INTO quarantined_workers (worker_id, instance_id, reason, at_ms)
@@ -152,13 +158,52 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
     'SELECT inside FROM chunks WHERE calculation_id = ? AND chunk_index = ?',
   );
 
+  /** Status last written per unfinished calculation: an update that keeps it writes only the counters. */
+  const statusWritten = new Map<string, string>();
+  const statusKey = (r: CalculationRecord) => `${r.status}/${r.startedAtMs}/${r.finishedAtMs}/${r.errorCode}/${r.error}`;
+  const writeCalculation = (rec: CalculationRecord) => {
+    if (statusWritten.get(rec.id) === statusKey(rec)) {
+      updateCounters.run(
+        rec.inside,
+        rec.pointsDone,
+        rec.chunksDone,
+        rec.chunksReleased,
+        rec.duplicateResults,
+        rec.chunksVerified,
+        rec.chunksRecomputed,
+        JSON.stringify(rec.verifiedBy),
+        rec.id,
+      );
+      return;
+    }
+    updateCalc.run(toParams(rec));
+  };
   const applyStep = db.transaction((step: StoreStep) => {
     for (const rec of step.inserts ?? []) insertCalc.run(toParams(rec));
-    for (const c of step.commits) putChunk.run(c);
+    for (const c of step.commits)
+      putChunk.run(
+        c.calculationId,
+        c.chunkIndex,
+        c.points,
+        c.inside,
+        c.workerId,
+        c.instanceId,
+        c.elapsedMs,
+        c.committedAtMs,
+        c.verifiedBy,
+        c.check,
+      );
     for (const u of step.uncommits ?? []) deleteChunk.run(u.calculationId, u.chunkIndex);
-    for (const rec of step.calculations) updateCalc.run(toParams(rec));
+    for (const rec of step.calculations) writeCalculation(rec);
     for (const q of step.quarantines ?? []) putQuarantine.run(q);
   });
+  /** After the commit only: a rolled-back step must not leave a status here that the file lacks. */
+  const noteStatuses = (step: StoreStep) => {
+    for (const rec of [...(step.inserts ?? []), ...step.calculations]) {
+      if (rec.status === 'queued' || rec.status === 'running') statusWritten.set(rec.id, statusKey(rec));
+      else statusWritten.delete(rec.id);
+    }
+  };
 
   let closed = false;
   return {
@@ -175,7 +220,13 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
         !step.quarantines?.length
       )
         return;
-      applyStep(step);
+      try {
+        applyStep(step);
+      } catch (err) {
+        statusWritten.clear();
+        throw err;
+      }
+      noteStatuses(step);
     },
     get(id) {
       const row = getCalc.get(id);

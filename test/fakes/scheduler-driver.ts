@@ -17,11 +17,11 @@ import {
   LEASE_RETURNED,
   type Effect,
   type LeaseGrant,
-  type QuarantineRecord,
   type ResultReport,
 } from '../../coordinator/core/scheduler-types.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { resumeFromChunks } from '../../coordinator/core/store-port.js';
+import { chunkKey, storeStepOf } from '../../coordinator/core/store-step.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import {
   describeEffect,
@@ -521,40 +521,30 @@ export class SchedulerWorld {
     this.checkInvariants();
   }
 
-  /** Writes the effects to the store the way Engine.apply() does: one step, last write of a chunk wins. */
+  /** Writes the effects to the store the way CoordinatorService.apply() does: through the same storeStepOf(). */
   private persist(effects: readonly Effect[]): void {
-    const commits = new Map<string, ChunkCommit>();
-    const uncommits: { calculationId: string; chunkIndex: number }[] = [];
-    const quarantines: QuarantineRecord[] = [];
-    const changed = new Map<string, CalculationRecord>();
-    for (const e of effects) {
-      if (e.type === 'commit') commits.set(`${e.commit.calculationId}/${e.commit.chunkIndex}`, e.commit);
-      else if (e.type === 'uncommit') {
-        commits.delete(`${e.calculationId}/${e.chunkIndex}`);
-        uncommits.push({ calculationId: e.calculationId, chunkIndex: e.chunkIndex });
-      } else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
-      else if (e.type === 'quarantined') quarantines.push(e.record);
-    }
-    for (const [chunk, c] of commits) {
+    const step = storeStepOf(effects);
+    for (const c of step.commits) {
       const ended = this.ended.get(c.calculationId);
-      if (ended) this.fail_(`commit of chunk ${chunk} after its calculation ended (${ended.status})`);
+      if (ended) this.fail_(`commit of chunk ${chunkKey(c.calculationId, c.chunkIndex)} after its calculation ended (${ended.status})`);
     }
-    this.store.apply({ commits: [...commits.values()], uncommits, calculations: [...changed.values()], quarantines });
-    if (this.config.expect.honestSafe) this.checkHonestRows(commits, uncommits);
-    for (const rec of changed.values()) this.onCalculation(rec);
+    this.store.apply(step);
+    if (this.config.expect.honestSafe) this.checkHonestRows(step.commits, step.uncommits);
+    for (const rec of step.calculations) this.onCalculation(rec);
   }
 
   /** A chunk row written by a value-honest worker is never replaced by another value, nor forgotten. */
   private checkHonestRows(
-    commits: ReadonlyMap<string, ChunkCommit>,
-    uncommits: readonly { calculationId: string; chunkIndex: number }[],
+    commits: readonly ChunkCommit[],
+    uncommits: readonly { readonly calculationId: string; readonly chunkIndex: number }[],
   ): void {
     for (const u of uncommits) {
-      const k = `${u.calculationId}/${u.chunkIndex}`;
+      const k = chunkKey(u.calculationId, u.chunkIndex);
       if (this.honestRows.has(k)) this.fail_(`chunk ${k}, committed by an honest worker, was uncommitted`);
       this.honestRows.delete(k);
     }
-    for (const [k, c] of commits) {
+    for (const c of commits) {
+      const k = chunkKey(c.calculationId, c.chunkIndex);
       const previous = this.honestRows.get(k);
       if (previous !== undefined && previous !== c.inside)
         this.fail_(`chunk ${k}: honest value ${previous} replaced by ${c.inside} (${c.workerId})`);

@@ -161,6 +161,33 @@ describe.each(stores)('%s store', (_name, make) => {
     expect(() => s.apply({ commits: [commit('a', 0, 700), commit('ghost', 0, 1)], calculations: [] })).toThrow();
     expect(s.chunks('a')).toEqual([]);
   });
+
+  // The SQLite adapter writes only the counters while a calculation's status stays the same: every field must still
+  // land, through status changes, a rolled-back step and the end of the calculation.
+  it('writes every field of a calculation through a run of steps, a rolled-back one included', () => {
+    const s = make();
+    const r = rec('a', 1);
+    s.apply({ inserts: [{ ...r }], commits: [], calculations: [] });
+    const running = { ...r, status: 'running' as const, startedAtMs: 2, inside: 700, pointsDone: 1000, chunksDone: 1 };
+    s.apply({ commits: [commit('a', 0, 700)], calculations: [running] });
+    expect(s.get('a')).toEqual(running);
+    const more = { ...running, inside: 1400, pointsDone: 2000, chunksDone: 2, chunksReleased: 1, duplicateResults: 3 };
+    s.apply({ commits: [commit('a', 1, 700)], calculations: [more] });
+    expect(s.get('a')).toEqual(more);
+    const verified = { ...more, chunksVerified: 1, verifiedBy: { w2: 1 }, chunksRecomputed: 2 };
+    expect(() => s.apply({ commits: [commit('ghost', 0, 1)], calculations: [{ ...verified, status: 'failed' as const }] })).toThrow();
+    expect(s.get('a')).toEqual(more);
+    s.apply({ commits: [], calculations: [verified] });
+    expect(s.get('a')).toEqual(verified);
+    const done = { ...verified, status: 'completed' as const, finishedAtMs: 9, inside: 2100, pointsDone: 3000, chunksDone: 3 };
+    s.apply({ commits: [commit('a', 2, 700)], calculations: [done] });
+    expect(s.get('a')).toEqual(done);
+    expect(s.loadActive()).toEqual([]);
+    const failed = { ...rec('b', 3), status: 'failed' as const, error: 'chunk 0 failed', errorCode: 'CHUNK_FAILED', finishedAtMs: 4 };
+    s.apply({ inserts: [rec('b', 3)], commits: [], calculations: [] });
+    s.apply({ commits: [], calculations: [failed] });
+    expect(s.get('b')).toEqual(failed);
+  });
 });
 
 describe('sqlite durability', () => {

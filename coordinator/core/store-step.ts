@@ -1,0 +1,47 @@
+/**
+ * Folds the effects of one scheduling step into the one store write that persists them. Pure: the coordinator
+ * service and the scheduler test driver (test/fakes/scheduler-driver.ts) both persist through it, so the property
+ * tests check exactly the fold production uses.
+ */
+import type { CalculationRecord, ChunkCommit } from './model.js';
+import type { Effect, QuarantineRecord } from './scheduler-types.js';
+import type { StoreStep } from './store-port.js';
+
+/** A store step with every field present. */
+export interface FoldedStoreStep extends StoreStep {
+  readonly inserts: readonly CalculationRecord[];
+  readonly uncommits: readonly { readonly calculationId: string; readonly chunkIndex: number }[];
+  readonly quarantines: readonly QuarantineRecord[];
+}
+
+/**
+ * The store step of `effects`:
+ * - a chunk written twice in the step is written once, in its last state;
+ * - an uncommit cancels an earlier write of that chunk in the step (and is kept, to delete the stored row);
+ * - a calculation changed several times is written once, in its last state (a copy: later steps mutate the
+ *   scheduler's record);
+ * - a calculation submitted in this step (`inserts`) is inserted in its last state (it may already be running) and
+ *   not also updated.
+ */
+export function storeStepOf(effects: readonly Effect[], inserts: readonly CalculationRecord[] = []): FoldedStoreStep {
+  const commits = new Map<string, ChunkCommit>();
+  const uncommits: { calculationId: string; chunkIndex: number }[] = [];
+  const quarantines: QuarantineRecord[] = [];
+  const changed = new Map<string, CalculationRecord>();
+  for (const e of effects) {
+    if (e.type === 'commit') commits.set(chunkKey(e.commit.calculationId, e.commit.chunkIndex), e.commit);
+    else if (e.type === 'uncommit') {
+      commits.delete(chunkKey(e.calculationId, e.chunkIndex));
+      uncommits.push({ calculationId: e.calculationId, chunkIndex: e.chunkIndex });
+    } else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
+    else if (e.type === 'quarantined') quarantines.push(e.record);
+  }
+  const inserted = inserts.map((r) => changed.get(r.id) ?? r);
+  for (const r of inserted) changed.delete(r.id);
+  return { inserts: inserted, commits: [...commits.values()], uncommits, calculations: [...changed.values()], quarantines };
+}
+
+/** The key of a chunk within a step: `<calculation id>/<chunk index>`. */
+export function chunkKey(calculationId: string, chunkIndex: number): string {
+  return `${calculationId}/${chunkIndex}`;
+}

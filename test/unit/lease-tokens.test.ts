@@ -1,0 +1,51 @@
+/**
+ * HMAC lease tokens (coordinator/lease-tokens.ts): an id vouches for exactly its claim, under its key only, and ids
+ * stay unique across refills of the nonce buffer.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createHmacLeaseTokens } from '../../coordinator/lease-tokens.js';
+import type { LeaseClaim } from '../../coordinator/core/scheduler-types.js';
+
+const claim: LeaseClaim = { calculationId: 'c1', chunkIndex: 7, seed: 42, points: 1000, workerId: 'w1', instanceId: 'i1' };
+
+describe('HMAC lease tokens', () => {
+  it('verifies an id for its own claim and for no other field value', () => {
+    const tokens = createHmacLeaseTokens(randomBytes(32));
+    const id = tokens.mint(claim);
+    expect(tokens.verify(id, { ...claim })).toBe(true);
+    for (const changed of [
+      { calculationId: 'c2' },
+      { chunkIndex: 8 },
+      { seed: 43 },
+      { points: 999 },
+      { workerId: 'w2' },
+      { instanceId: 'i2' },
+    ])
+      expect(tokens.verify(id, { ...claim, ...changed })).toBe(false);
+  });
+
+  it('refuses ids minted under another key, and malformed ids', () => {
+    const tokens = createHmacLeaseTokens(randomBytes(32));
+    const other = createHmacLeaseTokens(randomBytes(32));
+    const id = tokens.mint(claim);
+    expect(other.verify(id, claim)).toBe(false);
+    const [nonce, mac] = id.split('.');
+    for (const bad of ['', '.', nonce, `${nonce}.`, `.${mac}`, `${nonce}x.${mac}`, `${nonce}.${mac}x`, `${id}${'A'.repeat(64)}`])
+      expect(tokens.verify(bad, claim)).toBe(false);
+  });
+
+  it('a restarted coordinator with the same key recognises earlier ids', () => {
+    const key = randomBytes(32);
+    const id = createHmacLeaseTokens(key).mint(claim);
+    expect(createHmacLeaseTokens(key).verify(id, claim)).toBe(true);
+  });
+
+  it('mints distinct ids for the same claim across many nonce-buffer refills', () => {
+    const tokens = createHmacLeaseTokens(randomBytes(32));
+    const ids = new Set<string>();
+    for (let i = 0; i < 5000; i++) ids.add(tokens.mint(claim));
+    expect(ids.size).toBe(5000);
+    for (const id of [...ids].slice(-600)) expect(tokens.verify(id, claim)).toBe(true);
+  });
+});
