@@ -7,8 +7,17 @@ import { identityKey } from './calculation-runtime.js';
 import { IndexedHeap } from './indexed-heap.js';
 import type { ConnectionState, QuarantineRecord, SchedulerOptions, WorkerKind } from './scheduler-types.js';
 
-/** Weight of the newest gap in the running mean of the time between a connection's results. */
-const PACE_WEIGHT = 0.1;
+/**
+ * A connection's pace is measured over windows of results, never from one gap: results often arrive in bursts (two
+ * in one read, a check and a primary together), and a zero gap would otherwise read as an infinitely fast worker and
+ * hand it the largest prefetch for chunks that take seconds. A window closes after PACE_MIN_RESULTS results spanning
+ * at least PACE_MIN_SPAN_MS, or after PACE_MAX_SPAN_MS whatever it holds (a slow or paused worker reads as slow).
+ */
+const PACE_MIN_RESULTS = 8;
+const PACE_MIN_SPAN_MS = 20;
+const PACE_MAX_SPAN_MS = 1_000;
+/** Weight of the newest window in the running mean of the time between a connection's results. */
+const PACE_WEIGHT = 0.3;
 
 /** One Work stream (or the coordinator's own pool). */
 export interface Connection {
@@ -31,8 +40,9 @@ export interface Connection {
   backoffMs: number;
   readonly leases: Set<string>;
   chunksCompleted: number;
-  /** When its last accepted result arrived, and the running mean of the time between them (adaptive prefetch). */
-  lastResultAtMs?: number;
+  /** The open pace window (start, results since), and the running mean of the time between results (adaptive prefetch). */
+  paceWindowStartMs?: number;
+  paceWindowResults?: number;
   resultIntervalMs?: number;
   /** Leases it may hold beyond its capacity now; undefined: the configured `prefetch`. */
   prefetch?: number;
@@ -217,12 +227,21 @@ export class WorkerRegistry {
 
   /** An accepted result: one more credit (up to capacity), the backoff is over, and its pace is updated. */
   rewarded(c: Connection, now: number): void {
-    if (c.lastResultAtMs !== undefined) {
-      // A pause (nothing to compute for a while) counts as at most a second, so the pace recovers quickly after it.
-      const gap = Math.min(1_000, Math.max(0, now - c.lastResultAtMs));
-      c.resultIntervalMs = c.resultIntervalMs === undefined ? gap : c.resultIntervalMs + PACE_WEIGHT * (gap - c.resultIntervalMs);
+    if (c.paceWindowStartMs === undefined) {
+      c.paceWindowStartMs = now;
+      c.paceWindowResults = 0;
+    } else {
+      const results = (c.paceWindowResults ?? 0) + 1;
+      const span = Math.max(0, now - c.paceWindowStartMs);
+      if ((results >= PACE_MIN_RESULTS && span >= PACE_MIN_SPAN_MS) || span >= PACE_MAX_SPAN_MS) {
+        const sample = span / results;
+        c.resultIntervalMs = c.resultIntervalMs === undefined ? sample : c.resultIntervalMs + PACE_WEIGHT * (sample - c.resultIntervalMs);
+        c.paceWindowStartMs = now;
+        c.paceWindowResults = 0;
+      } else {
+        c.paceWindowResults = results;
+      }
     }
-    c.lastResultAtMs = now;
     const t = this.trustOf(c.key);
     t.earned = Math.min(Math.max(c.capacity, 1), t.earned + 1);
     // It shrinks only as leases come back, so a connection never holds more than its credits.

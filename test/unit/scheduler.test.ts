@@ -128,6 +128,21 @@ describe('credit-based leasing', () => {
     expect(s.leasesOf('w1')).toHaveLength(2);
   });
 
+  it('reads a burst of results as a burst, not as a fast worker: second-long chunks keep the fixed prefetch', () => {
+    const { s, step, grants, result } = setup({ prefetch: 1, prefetchAheadMs: 50 });
+    s.addCalculation(calc('a', 10_000_000, 1000));
+    const held = grants(step(() => s.connectWorker({ connId: 'w1', workerId: 'w1', address: 'x', kind: 'remote', capacity: 2 }, 0), 0));
+    let now = 0;
+    let most = 0;
+    // Two results at once (one read, or two threads finishing together), then nothing for a second: 500 ms per result.
+    for (let i = 0; i < 40; i++) {
+      now += i % 2 === 1 ? 0 : 1_000;
+      held.push(...grants(result('w1', held.shift()!.lease, now)));
+      most = Math.max(most, s.leasesOf('w1').length);
+    }
+    expect(most).toBe(3);
+  });
+
   it('spreads leases over workers and refills a credit when a result arrives', () => {
     const { s, step, grants, result } = setup();
     s.addCalculation(calc('a', 10_000, 1000));
