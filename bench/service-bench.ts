@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CoordinatorService } from '../coordinator/coordinator-service.js';
 import { leaseTokensFor } from '../coordinator/lease-tokens.js';
 import { createCoordinatorMetrics } from '../coordinator/metrics.js';
-import { leaseSerializer, resultDeserializer } from '../coordinator/rpc/work-codec.js';
+import { leaseSerializer, resultDeserializer, resultReportOf } from '../coordinator/rpc/work-codec.js';
 import { failFastWrites } from '../coordinator/store/store-failure.js';
 import { openSqliteStore } from '../coordinator/store/sqlite-store.js';
 import { pino } from 'pino';
@@ -89,16 +89,7 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
       });
       const before = process.cpuUsage();
       for (const [connId, buf] of answers) {
-        const r = decode(buf).result!;
-        service.result(connId, {
-          leaseId: r.leaseId,
-          calculationId: r.calculationId,
-          chunkIndex: Number(r.chunkIndex),
-          seed: Number(r.seed),
-          points: Number(r.points),
-          inside: Number(r.inside),
-          elapsedMs: Number(r.elapsedMs),
-        });
+        service.result(connId, resultReportOf(decode(buf).result!));
       }
       // The group commit runs here, then the grants (lease encode).
       await new Promise((resolve) => setImmediate(resolve));

@@ -6,8 +6,7 @@
 import { ErrorCode, PigridError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { validateSubmit, type SubmitLimits } from '../shared/submit-rules.js';
-import { chunkCount } from './core/chunk-plan.js';
-import { isTerminal, type CalculationRecord } from './core/model.js';
+import { isTerminal, newCalculationRecord, type CalculationRecord } from './core/model.js';
 import type { Clock, IdSource, SeedSource } from './core/ports.js';
 import { Scheduler } from './core/scheduler.js';
 import {
@@ -115,28 +114,14 @@ export class CoordinatorService {
     }
     const v = checked.value;
     admit?.(v.points);
-    const rec: CalculationRecord = {
+    const rec = newCalculationRecord({
       id: this.deps.ids.calculationId(),
       mode: v.mode,
       points: v.points,
       seed: v.seed ?? this.deps.seeds.seed(),
       chunkSize: v.chunkSize,
-      chunkCount: chunkCount(v.points, v.chunkSize),
-      status: 'queued',
-      inside: 0,
-      pointsDone: 0,
-      chunksDone: 0,
-      chunksReleased: 0,
-      duplicateResults: 0,
-      chunksVerified: 0,
-      chunksRecomputed: 0,
-      verifiedBy: {},
       createdAtMs: this.deps.clock.now(),
-      startedAtMs: null,
-      finishedAtMs: null,
-      error: null,
-      errorCode: null,
-    };
+    });
     return new Promise<CalculationRecord>((resolve, reject) => {
       this.pendingInserts.push({ rec, resolve, reject });
       this.scheduleFlush();

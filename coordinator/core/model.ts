@@ -3,6 +3,7 @@
  */
 import type { Mode } from '../../shared/submit-rules.js';
 import type { CalculationStatus } from '../../shared/wire.js';
+import { chunkCount } from './chunk-plan.js';
 
 export type { CalculationStatus };
 export const TERMINAL_STATUSES: readonly CalculationStatus[] = ['completed', 'failed', 'cancelled'];
@@ -38,6 +39,37 @@ export interface CalculationRecord {
   finishedAtMs: number | null;
   error: string | null;
   errorCode: string | null;
+}
+
+/** What a new calculation is made of; everything else starts at zero. */
+export interface NewCalculation {
+  readonly id: string;
+  readonly mode: Mode;
+  readonly points: number;
+  readonly seed: number;
+  readonly chunkSize: number;
+  readonly createdAtMs: number;
+}
+
+/** A calculation as it is first stored: queued, nothing computed. */
+export function newCalculationRecord(c: NewCalculation): CalculationRecord {
+  return {
+    ...c,
+    chunkCount: chunkCount(c.points, c.chunkSize),
+    status: 'queued',
+    inside: 0,
+    pointsDone: 0,
+    chunksDone: 0,
+    chunksReleased: 0,
+    duplicateResults: 0,
+    chunksVerified: 0,
+    chunksRecomputed: 0,
+    verifiedBy: {},
+    startedAtMs: null,
+    finishedAtMs: null,
+    error: null,
+    errorCode: null,
+  };
 }
 
 /**

@@ -14,8 +14,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { CoordinatorMessage } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
 import type { Lease } from '../../generated/proto/pigrid/v1/Lease.js';
 import type { WorkerClient, WorkerDefinition } from '../../generated/proto/pigrid/v1/Worker.js';
+import type { ChunkResult__Output } from '../../generated/proto/pigrid/v1/ChunkResult.js';
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { loadContract } from '../../shared/proto.js';
+import type { ResultReport } from '../core/scheduler-types.js';
 
 type Serialize = (msg: CoordinatorMessage) => Buffer;
 type Deserialize = (buf: Buffer) => WorkerMessage__Output;
@@ -204,4 +206,17 @@ export function workerClientConstructor(): WorkerClientConstructor {
   };
   fastClient = grpc.makeGenericClientConstructor(definition, 'pigrid.v1.Worker') as unknown as WorkerClientConstructor;
   return fastClient;
+}
+
+/** A ChunkResult off the wire as the scheduler takes it (int64 fields arrive as strings or numbers). */
+export function resultReportOf(r: ChunkResult__Output): ResultReport {
+  return {
+    leaseId: r.leaseId,
+    calculationId: r.calculationId,
+    chunkIndex: Number(r.chunkIndex),
+    seed: Number(r.seed),
+    points: Number(r.points),
+    inside: Number(r.inside),
+    elapsedMs: Number(r.elapsedMs),
+  };
 }

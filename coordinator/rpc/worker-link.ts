@@ -14,7 +14,7 @@ import { channelSecurity, type Tls } from '../../shared/tls.js';
 import { STREAM_VERSION } from '../../kernel/stream-spec.js';
 import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
 import type { CoordinatorService, LeaseSink } from '../coordinator-service.js';
-import { workerClientConstructor } from './work-codec.js';
+import { resultReportOf, workerClientConstructor } from './work-codec.js';
 import { workerIdentity, type WorkerAuthFailure } from './worker-identity.js';
 
 /** How links authenticate workers, and where they report the ones they refuse. */
@@ -180,16 +180,7 @@ export class WorkerLink implements LeaseSink {
     if (!connId) return;
     if (msg.heartbeat) this.coordinator.heartbeat(connId, msg.heartbeat.leaseIds);
     else if (msg.result) {
-      const r = msg.result;
-      this.coordinator.result(connId, {
-        leaseId: r.leaseId,
-        calculationId: r.calculationId,
-        chunkIndex: Number(r.chunkIndex),
-        seed: Number(r.seed),
-        points: Number(r.points),
-        inside: Number(r.inside),
-        elapsedMs: Number(r.elapsedMs),
-      });
+      this.coordinator.result(connId, resultReportOf(msg.result));
     } else if (msg.failure) {
       this.coordinator.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
     } else if (msg.draining) {

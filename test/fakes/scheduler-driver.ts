@@ -8,9 +8,9 @@
  * checks the invariants and throws a readable error on the first problem, so fast-check can shrink to it.
  */
 import { identityKey } from '../../coordinator/core/calculation-runtime.js';
-import { chunkCount, chunkPoints } from '../../coordinator/core/chunk-plan.js';
+import { chunkPoints } from '../../coordinator/core/chunk-plan.js';
 import { MemoryLeaseTokens } from '../../coordinator/core/memory-lease-tokens.js';
-import { isTerminal, type CalculationRecord, type ChunkCommit } from '../../coordinator/core/model.js';
+import { isTerminal, newCalculationRecord, type CalculationRecord, type ChunkCommit } from '../../coordinator/core/model.js';
 import { Scheduler } from '../../coordinator/core/scheduler.js';
 import {
   DEFAULT_SCHEDULER_OPTIONS,
@@ -326,28 +326,14 @@ export class SchedulerWorld {
 
   private submit(chunks: number, short: number, single: boolean, seed: number): void {
     const points = chunks * CALC_CHUNK_SIZE - (short % CALC_CHUNK_SIZE);
-    const rec: CalculationRecord = {
+    const rec = newCalculationRecord({
       id: `c${++this.nextCalc}`,
       mode: single ? 'single' : 'distributed',
       points,
       seed,
       chunkSize: CALC_CHUNK_SIZE,
-      chunkCount: chunkCount(points, CALC_CHUNK_SIZE),
-      status: 'queued',
-      inside: 0,
-      pointsDone: 0,
-      chunksDone: 0,
-      chunksReleased: 0,
-      duplicateResults: 0,
-      chunksVerified: 0,
-      chunksRecomputed: 0,
-      verifiedBy: {},
       createdAtMs: this.now,
-      startedAtMs: null,
-      finishedAtMs: null,
-      error: null,
-      errorCode: null,
-    };
+    });
     this.calcIds.push(rec.id);
     this.store.insert(rec);
     this.step(() => this.scheduler.addCalculation(rec, new Map(), this.now));

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CalculationRecord } from '../../coordinator/core/model.js';
+import { newCalculationRecord, type CalculationRecord } from '../../coordinator/core/model.js';
 import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
 import { startCluster, startWorker } from '../../harness/cluster.js';
 import { auditChunks } from '../../harness/db.js';
@@ -25,28 +25,7 @@ afterAll(async () => {
 });
 
 function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
-  return {
-    id,
-    mode: 'distributed',
-    points: 100_000,
-    seed: 3,
-    chunkSize: 1000,
-    chunkCount: 100,
-    status,
-    inside: 0,
-    pointsDone: 0,
-    chunksDone: 0,
-    chunksReleased: 0,
-    duplicateResults: 0,
-    chunksVerified: 0,
-    chunksRecomputed: 0,
-    verifiedBy: {},
-    createdAtMs: 1,
-    startedAtMs: null,
-    finishedAtMs: null,
-    error: null,
-    errorCode: null,
-  };
+  return { ...newCalculationRecord({ id, mode: 'distributed', points: 100_000, seed: 3, chunkSize: 1000, createdAtMs: 1 }), status };
 }
 const commit = (chunkIndex: number) => ({
   calculationId: 'a',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CalculationRecord } from '../../coordinator/core/model.js';
+import { newCalculationRecord, type CalculationRecord } from '../../coordinator/core/model.js';
 import { Scheduler } from '../../coordinator/core/scheduler.js';
 import type { Effect, LeaseGrant } from '../../coordinator/core/scheduler-types.js';
 import { MemoryLeaseTokens } from '../../coordinator/core/memory-lease-tokens.js';
@@ -12,28 +12,7 @@ function calc(
   mode: 'single' | 'distributed' = 'distributed',
   createdAtMs = 0,
 ): CalculationRecord {
-  return {
-    id,
-    mode,
-    points,
-    seed: 7,
-    chunkSize,
-    chunkCount: chunkCount(points, chunkSize),
-    status: 'queued',
-    inside: 0,
-    pointsDone: 0,
-    chunksDone: 0,
-    chunksReleased: 0,
-    duplicateResults: 0,
-    chunksVerified: 0,
-    chunksRecomputed: 0,
-    verifiedBy: {},
-    createdAtMs,
-    startedAtMs: null,
-    finishedAtMs: null,
-    error: null,
-    errorCode: null,
-  };
+  return newCalculationRecord({ id, mode, points, seed: 7, chunkSize, createdAtMs });
 }
 
 /** A deterministic "kernel": the hit count of a chunk depends only on (calc, chunk). */

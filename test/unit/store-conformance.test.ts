@@ -5,34 +5,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CalculationRecord, ChunkCommit } from '../../coordinator/core/model.js';
+import { newCalculationRecord, type CalculationRecord, type ChunkCommit } from '../../coordinator/core/model.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
 
 function rec(id: string, createdAtMs: number, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
-  return {
-    id,
-    mode: 'distributed',
-    points: 3000,
-    seed: 9,
-    chunkSize: 1000,
-    chunkCount: 3,
-    status,
-    inside: 0,
-    pointsDone: 0,
-    chunksDone: 0,
-    chunksReleased: 0,
-    duplicateResults: 0,
-    chunksVerified: 0,
-    chunksRecomputed: 0,
-    verifiedBy: {},
-    createdAtMs,
-    startedAtMs: null,
-    finishedAtMs: null,
-    error: null,
-    errorCode: null,
-  };
+  return { ...newCalculationRecord({ id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, createdAtMs }), status };
 }
 
 const commit = (calculationId: string, chunkIndex: number, inside: number, more: Partial<ChunkCommit> = {}): ChunkCommit => ({

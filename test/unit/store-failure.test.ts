@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { CalculationRecord } from '../../coordinator/core/model.js';
+import { newCalculationRecord, type CalculationRecord } from '../../coordinator/core/model.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
@@ -22,28 +22,7 @@ import { ErrorCode } from '../../shared/errors.js';
 import { captureLogs } from '../../harness/log-lines.js';
 
 function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
-  return {
-    id,
-    mode: 'distributed',
-    points: 3000,
-    seed: 9,
-    chunkSize: 1000,
-    chunkCount: 3,
-    status,
-    inside: 0,
-    pointsDone: 0,
-    chunksDone: 0,
-    chunksReleased: 0,
-    duplicateResults: 0,
-    chunksVerified: 0,
-    chunksRecomputed: 0,
-    verifiedBy: {},
-    createdAtMs: 1,
-    startedAtMs: null,
-    finishedAtMs: null,
-    error: null,
-    errorCode: null,
-  };
+  return { ...newCalculationRecord({ id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, createdAtMs: 1 }), status };
 }
 const commit = (calculationId: string, chunkIndex: number, inside: number) => ({
   calculationId,

@@ -3,32 +3,17 @@
  * service and the scheduler test driver share.
  */
 import { describe, expect, it } from 'vitest';
-import type { CalculationRecord, ChunkCommit } from '../../coordinator/core/model.js';
+import { newCalculationRecord, type CalculationRecord, type ChunkCommit } from '../../coordinator/core/model.js';
 import type { Effect } from '../../coordinator/core/scheduler-types.js';
 import { storeStepOf } from '../../coordinator/core/store-step.js';
 
 function rec(id: string, status: CalculationRecord['status'], chunksDone = 0): CalculationRecord {
   return {
-    id,
-    mode: 'distributed',
-    points: 3000,
-    seed: 9,
-    chunkSize: 1000,
-    chunkCount: 3,
+    ...newCalculationRecord({ id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, createdAtMs: 1 }),
     status,
     inside: chunksDone * 700,
     pointsDone: chunksDone * 1000,
     chunksDone,
-    chunksReleased: 0,
-    duplicateResults: 0,
-    chunksVerified: 0,
-    chunksRecomputed: 0,
-    verifiedBy: {},
-    createdAtMs: 1,
-    startedAtMs: null,
-    finishedAtMs: null,
-    error: null,
-    errorCode: null,
   };
 }
 
