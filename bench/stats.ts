@@ -5,6 +5,7 @@ export interface Summary {
   min: number;
   max: number;
   p95: number;
+  p99: number;
 }
 
 export function summarize(values: readonly number[]): Summary {
@@ -12,7 +13,7 @@ export function summarize(values: readonly number[]): Summary {
   const s = [...values].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
   const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { n: s.length, median, min: s[0], max: s[s.length - 1], p95: at(0.95) };
+  return { n: s.length, median, min: s[0], max: s[s.length - 1], p95: at(0.95), p99: at(0.99) };
 }
 
 export function fmt(v: number, digits = 2): string {
