@@ -43,7 +43,7 @@ export async function startProcess(
   component: 'coordinator' | 'worker' | 'gateway',
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
-  /** Lines kept in `lines` (the oldest go first): a process that logs every request would fill the test's memory. */
+  /** Lines kept in `lines` and `records` (the oldest go first): a process that logs every request would fill the test's memory. */
   maxLines = Infinity,
   /** Extra node options before the script, e.g. `--cpu-prof` for a benchmark's profile. */
   nodeArgs: readonly string[] = [],
@@ -77,6 +77,7 @@ export async function startProcess(
       if (rec && !readyRecord && / ready$/.test(rec.msg)) readyRecord = rec;
       lines.push(line);
       if (lines.length > 2 * maxLines) lines.splice(0, lines.length - maxLines);
+      if (records.length > 2 * maxLines) records.splice(0, records.length - maxLines);
       if (process.env.PIGRID_TEST_LOGS) process.stderr.write(`[${name}] ${line}\n`);
       for (const w of [...watchers])
         if (w.re.test(line)) {
