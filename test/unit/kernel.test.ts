@@ -5,6 +5,7 @@ import { nativeAvailability } from '../../native/native-kernel.js';
 import { countInsideJs } from '../../kernel/js-integer-kernel.js';
 import { countInsideReference, isInside, streamOutputs } from '../../kernel/reference.js';
 import { createWasmKernel, PIECE_POINTS } from '../../kernel/wasm/wasm-kernel.js';
+import { INVALID_KERNEL_INPUTS } from '../support/kernel-inputs.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 const SEEDS = [0n, 1n, 42n, 0x9e3779b97f4a7c15n, 1n << 63n, U64_MAX];
@@ -111,27 +112,10 @@ describe('countInside is deterministic and keyed only by (seed, chunkIndex, poin
 });
 
 describe('countInside validates its input and can be cancelled', () => {
-  const invalid: Array<[unknown, unknown, unknown]> = [
-    [-1n, 0, 10],
-    [1n << 64n, 0, 10],
-    [1, 0, 10],
-    ['1', 0, 10],
-    [1n, -1, 10],
-    [1n, 1.5, 10],
-    [1n, 2 ** 32, 10],
-    [1n, Number.NaN, 10],
-    [1n, '0', 10],
-    [1n, 0, 0],
-    [1n, 0, -5],
-    [1n, 0, 2.5],
-    [1n, 0, 2 ** 32],
-    [1n, 0, Number.POSITIVE_INFINITY],
-    [1n, 0, '10'],
-  ];
   const kernels = { countInside, countInsideReference, countInsideJs };
 
   it.each(Object.entries(kernels))('%s throws RangeError KERNEL_INVALID_INPUT', (_name, kernel) => {
-    for (const [seed, chunk, points] of invalid) {
+    for (const [seed, chunk, points] of INVALID_KERNEL_INPUTS) {
       const call = (): number => (kernel as (s: unknown, c: unknown, p: unknown) => number)(seed, chunk, points);
       expect(call, `${String(seed)}/${String(chunk)}/${String(points)}`).toThrow(RangeError);
       try {

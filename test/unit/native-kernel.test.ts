@@ -22,6 +22,7 @@ import {
   skipReason,
   TAIL_STEPS,
 } from './native-kernel-support.js';
+import { INVALID_KERNEL_INPUTS } from '../support/kernel-inputs.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 const U32_MAX = 2 ** 32 - 1;
@@ -145,25 +146,8 @@ describe.skipIf(!production)('the production native kernel (auto dispatch)', () 
   });
 
   it('rejects out-of-range input with a RangeError KERNEL_INVALID_INPUT naming every field', () => {
-    const invalid: Array<[unknown, unknown, unknown]> = [
-      [-1n, 0, 10],
-      [1n << 64n, 0, 10],
-      [1, 0, 10],
-      ['1', 0, 10],
-      [1n, -1, 10],
-      [1n, 1.5, 10],
-      [1n, 2 ** 32, 10],
-      [1n, Number.NaN, 10],
-      [1n, '0', 10],
-      [1n, 0, 0],
-      [1n, 0, -5],
-      [1n, 0, 2.5],
-      [1n, 0, 2 ** 32],
-      [1n, 0, Number.POSITIVE_INFINITY],
-      [1n, 0, '10'],
-    ];
     const k = production!.countInside as (s: unknown, c: unknown, p: unknown) => number;
-    for (const [seed, chunk, points] of invalid) {
+    for (const [seed, chunk, points] of INVALID_KERNEL_INPUTS) {
       expect(() => k(seed, chunk, points), `${String(seed)}/${String(chunk)}/${String(points)}`).toThrow(
         expect.objectContaining({ name: 'RangeError', code: 'KERNEL_INVALID_INPUT' }),
       );
