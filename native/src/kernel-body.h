@@ -9,6 +9,7 @@
  *   KB_LESS(a, b) -1 in the lanes where a < b (signed), 0 elsewhere
  *   KB_COUNT_LESS(acc, a, b)  acc + 1 in the lanes where a < b (the loop's count; a mask
  *                 subtract on AVX-512, a compare and subtract on AVX2)
+ * It undefines all of them at its end.
  * Everything else is generic vector arithmetic (+ ^ << >> <), which the compiler lowers to the
  * instructions of KB_TARGET because every function here carries that target attribute; the
  * translation unit itself is compiled for the baseline target.
@@ -119,6 +120,15 @@ static __attribute__((target(KB_TARGET), noinline)) void KB_FN(check_cells)(
   }
 }
 
+/* The header consumes its parameters, so the next instantiation can define them afresh. */
 #undef KB_INLINE
 #undef KB_BOUND
 #undef KB_NV
+#undef KB_FN
+#undef KB_TARGET
+#undef KB_W
+#undef U32V
+#undef I32V
+#undef KB_MADD
+#undef KB_LESS
+#undef KB_COUNT_LESS

@@ -31,14 +31,6 @@ typedef int32_t i32x16 __attribute__((vector_size(64)));
 #define KB_LESS(a, b) ((i32x8)_mm256_cmpgt_epi32((__m256i)(b), (__m256i)(a)))
 #define KB_COUNT_LESS(acc, a, b) ((acc) - (u32x8)KB_LESS(a, b))
 #include "kernel-body.h"
-#undef KB_FN
-#undef KB_TARGET
-#undef KB_W
-#undef U32V
-#undef I32V
-#undef KB_MADD
-#undef KB_LESS
-#undef KB_COUNT_LESS
 
 /* ---- avx2-w16: the 16-lane shape on AVX2 (pmaddwd on each half) ------------------------- */
 typedef union { u32x16 whole; __m256i half[2]; } pigrid_w16;
@@ -59,28 +51,12 @@ static inline __attribute__((always_inline, target("avx2"))) i32x16 madd_w16_avx
 #define KB_LESS(a, b) ((a) < (b))
 #define KB_COUNT_LESS(acc, a, b) ((acc) - (u32x16)KB_LESS(a, b))
 #include "kernel-body.h"
-#undef KB_FN
-#undef KB_TARGET
-#undef KB_W
-#undef U32V
-#undef I32V
-#undef KB_MADD
-#undef KB_LESS
-#undef KB_COUNT_LESS
 
 /* ---- avx512: 16 lanes per vector (AVX-512F, and BW for the 512-bit pmaddwd) -------------- */
 #define KB_FN(name) name##_avx512
 #define KB_TARGET "avx512f,avx512bw"
 #include "isa-avx512.h"
 #include "kernel-body.h"
-#undef KB_FN
-#undef KB_TARGET
-#undef KB_W
-#undef U32V
-#undef I32V
-#undef KB_MADD
-#undef KB_LESS
-#undef KB_COUNT_LESS
 
 uint64_t pigrid_run(pigrid_isa isa, pigrid_state *state, uint32_t steps) {
   switch (isa) {
