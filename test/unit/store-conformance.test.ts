@@ -5,28 +5,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newCalculationRecord, type CalculationRecord, type ChunkCommit } from '../../coordinator/core/model.js';
+import type { CalculationRecord } from '../../coordinator/core/model.js';
+import { storedCalculation, storedChunk } from '../fakes/store-fixtures.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
 
-function rec(id: string, createdAtMs: number, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
-  return { ...newCalculationRecord({ id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, createdAtMs }), status };
-}
-
-const commit = (calculationId: string, chunkIndex: number, inside: number, more: Partial<ChunkCommit> = {}): ChunkCommit => ({
-  calculationId,
-  chunkIndex,
-  points: 1000,
-  inside,
-  workerId: 'w',
-  instanceId: 'i',
-  elapsedMs: 5,
-  committedAtMs: 10,
-  verifiedBy: null,
-  check: 'none',
-  ...more,
-});
+const rec = (id: string, createdAtMs: number, status: CalculationRecord['status'] = 'queued') =>
+  storedCalculation(id, { createdAtMs, status });
+const commit = storedChunk;
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'pigrid-store-')), 'x.db');
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { newCalculationRecord, type CalculationRecord } from '../../coordinator/core/model.js';
+import type { CalculationRecord } from '../../coordinator/core/model.js';
+import { storedCalculation, storedChunk } from '../fakes/store-fixtures.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 import { openSqliteStore } from '../../coordinator/store/sqlite-store.js';
@@ -21,21 +22,8 @@ import {
 import { ErrorCode } from '../../shared/errors.js';
 import { captureLogs } from '../../harness/log-lines.js';
 
-function rec(id: string, status: CalculationRecord['status'] = 'queued'): CalculationRecord {
-  return { ...newCalculationRecord({ id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, createdAtMs: 1 }), status };
-}
-const commit = (calculationId: string, chunkIndex: number, inside: number) => ({
-  calculationId,
-  chunkIndex,
-  points: 1000,
-  inside,
-  workerId: 'w',
-  instanceId: 'i',
-  elapsedMs: 5,
-  committedAtMs: 10,
-  verifiedBy: null,
-  check: 'none' as const,
-});
+const rec = (id: string, status: CalculationRecord['status'] = 'queued') => storedCalculation(id, { status });
+const commit = (calculationId: string, chunkIndex: number, inside: number) => storedChunk(calculationId, chunkIndex, inside);
 const tempDir = () => mkdtempSync(join(tmpdir(), 'pigrid-store-failure-'));
 
 const capture = () => captureLogs('debug');

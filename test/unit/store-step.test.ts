@@ -3,34 +3,16 @@
  * service and the scheduler test driver share.
  */
 import { describe, expect, it } from 'vitest';
-import { newCalculationRecord, type CalculationRecord, type ChunkCommit } from '../../coordinator/core/model.js';
+import type { CalculationRecord } from '../../coordinator/core/model.js';
+import { storedCalculation, storedChunk } from '../fakes/store-fixtures.js';
 import type { Effect } from '../../coordinator/core/scheduler-types.js';
 import { storeStepOf } from '../../coordinator/core/store-step.js';
 
-function rec(id: string, status: CalculationRecord['status'], chunksDone = 0): CalculationRecord {
-  return {
-    ...newCalculationRecord({ id, mode: 'distributed', points: 3000, seed: 9, chunkSize: 1000, createdAtMs: 1 }),
-    status,
-    inside: chunksDone * 700,
-    pointsDone: chunksDone * 1000,
-    chunksDone,
-  };
-}
-
+const rec = (id: string, status: CalculationRecord['status'], chunksDone = 0) =>
+  storedCalculation(id, { status, inside: chunksDone * 700, pointsDone: chunksDone * 1000, chunksDone });
 const commit = (calculationId: string, chunkIndex: number, inside: number): Effect => ({
   type: 'commit',
-  commit: {
-    calculationId,
-    chunkIndex,
-    points: 1000,
-    inside,
-    workerId: 'w',
-    instanceId: 'i',
-    elapsedMs: 5,
-    committedAtMs: 10,
-    verifiedBy: null,
-    check: 'none',
-  } satisfies ChunkCommit,
+  commit: storedChunk(calculationId, chunkIndex, inside),
 });
 const uncommit = (calculationId: string, chunkIndex: number): Effect => ({ type: 'uncommit', calculationId, chunkIndex });
 const calc = (r: CalculationRecord): Effect => ({ type: 'calculation', calculation: r });
