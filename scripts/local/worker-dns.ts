@@ -55,16 +55,45 @@ export async function startWorkerDns(
     }
   };
 
+  const { udp, tcp, port } = await listenDnsOnOnePort(handle, sockets, (err) => report(`worker DNS: unreadable request: ${String(err)}`));
+  let closed: Promise<void> | undefined;
+  return {
+    address: `${LOOPBACK}:${port}`,
+    service,
+    setEndpoints(endpoints) {
+      srv = endpoints.map((e) => ({ target: `${e.name.toLowerCase()}.${service}`, port: e.port }));
+    },
+    close() {
+      closed ??= (async () => {
+        for (const s of sockets) s.destroy();
+        await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+      })();
+      return closed;
+    },
+  };
+}
+
+type Transport = 'udp' | 'tcp';
+
+/**
+ * Binds a DNS server on 127.0.0.1: UDP on a random port, then TCP on the same number (large answers are truncated on
+ * UDP and c-ares asks again over TCP on the same port), retrying when another process holds that TCP port. Open TCP
+ * connections are tracked in `sockets` so close() can end them. Requests the library cannot parse go to
+ * `onRequestError`.
+ */
+export async function listenDnsOnOnePort(
+  handle: (request: Packet, send: (response: Packet) => unknown, transport: Transport) => void,
+  sockets: Set<Socket>,
+  onRequestError: (err: unknown) => void,
+): Promise<{ udp: InstanceType<typeof dns2.UDPServer>; tcp: InstanceType<typeof dns2.TCPServer>; port: number }> {
   for (let attempt = 1; ; attempt++) {
     const udp = dns2.createUDPServer({ type: 'udp4' });
-    udp.on('request', (req, send) => handle(req, send));
-    const requestError = (err: unknown) => report(`worker DNS: unreadable request: ${String(err)}`);
-    udp.on('requestError', requestError);
+    udp.on('request', (req, send) => handle(req, send, 'udp'));
+    udp.on('requestError', onRequestError);
     await udp.listen(0, LOOPBACK);
     const port = udp.address().port;
-    // Large answers (many workers) are truncated on UDP and c-ares asks again over TCP on the same port.
-    const tcp = dns2.createTCPServer((req, send) => handle(req, send));
-    tcp.on('requestError', requestError);
+    const tcp = dns2.createTCPServer((req, send) => handle(req, send, 'tcp'));
+    tcp.on('requestError', onRequestError);
     tcp.on('connection', (s: Socket) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -77,25 +106,10 @@ export async function startWorkerDns(
           resolve();
         });
       });
+      return { udp, tcp, port };
     } catch (err) {
       udp.close();
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 10) throw err;
-      continue;
     }
-    let closed: Promise<void> | undefined;
-    return {
-      address: `${LOOPBACK}:${port}`,
-      service,
-      setEndpoints(endpoints) {
-        srv = endpoints.map((e) => ({ target: `${e.name.toLowerCase()}.${service}`, port: e.port }));
-      },
-      close() {
-        closed ??= (async () => {
-          for (const s of sockets) s.destroy();
-          await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
-        })();
-        return closed;
-      },
-    };
   }
 }

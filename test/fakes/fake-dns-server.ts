@@ -10,7 +10,8 @@
  * - responses over 512 bytes are truncated on UDP and c-ares retries over TCP, as with a real server.
  */
 import { isIPv4, isIPv6, type Socket } from 'node:net';
-import dns2, { Packet, type Question, type Resource } from 'dns2';
+import { Packet, type Question, type Resource } from 'dns2';
+import { listenDnsOnOnePort } from '../../scripts/local/worker-dns.js';
 
 /** One SRV record of a name. */
 export interface FakeSrvRecord {
@@ -161,7 +162,8 @@ export async function startFakeDnsServer(options: FakeDnsServerOptions = {}): Pr
     else reply();
   };
 
-  const { udp, tcp, port } = await listenOnOnePort(handle, sockets);
+  // Malformed packets are ignored, like a real server would.
+  const { udp, tcp, port } = await listenDnsOnOnePort(handle, sockets, () => {});
 
   return {
     address: `${LOOPBACK}:${port}`,
@@ -273,39 +275,6 @@ function answersFor(question: Question, r: NameRecords, ttl: number): Resource[]
       );
     default:
       return []; // NODATA for types the fake does not serve
-  }
-}
-
-/** Binds UDP on a random port, then TCP on the same number (retrying if another process holds it). */
-async function listenOnOnePort(
-  handle: (request: Packet, send: Send, transport: 'udp' | 'tcp') => void,
-  sockets: Set<Socket>,
-): Promise<{ udp: InstanceType<typeof dns2.UDPServer>; tcp: InstanceType<typeof dns2.TCPServer>; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const udp = dns2.createUDPServer({ type: 'udp4' });
-    udp.on('request', (req, send) => handle(req, send, 'udp'));
-    udp.on('requestError', () => {}); // malformed packet: ignore, like a real server would
-    await udp.listen(0, LOOPBACK);
-    const port = udp.address().port;
-    const tcp = dns2.createTCPServer((req, send) => handle(req, send, 'tcp'));
-    tcp.on('requestError', () => {});
-    tcp.on('connection', (s: Socket) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen(port, LOOPBACK, () => {
-          tcp.off('error', reject);
-          resolve();
-        });
-      });
-      return { udp, tcp, port };
-    } catch (err) {
-      udp.close();
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 10) throw err;
-    }
   }
 }
 
