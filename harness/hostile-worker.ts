@@ -176,6 +176,13 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
       if (inside !== correct(l)) stats.wrong += 1;
       send(resultMsg(l, inside));
     };
+    /** Hands the lease back, as a draining worker does. */
+    const handBack = (message: string) => {
+      stats.returned += 1;
+      send({
+        failure: { leaseId: l.leaseId, calculationId: l.calculationId, chunkIndex: l.chunkIndex, code: ErrorCode.LEASE_RETURNED, message },
+      });
+    };
     switch (b.kind) {
       case 'honest':
         return answer(correct(l));
@@ -192,29 +199,9 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
         forge(l, b.chunkCount, b.perLease, send);
         return answer(correct(l));
       case 'return-all':
-        stats.returned += 1;
-        return send({
-          failure: {
-            leaseId: l.leaseId,
-            calculationId: l.calculationId,
-            chunkIndex: l.chunkIndex,
-            code: ErrorCode.LEASE_RETURNED,
-            message: 'no thanks',
-          },
-        });
+        return handBack('no thanks');
       case 'replay':
-        if (stream > 1) {
-          stats.returned += 1;
-          return send({
-            failure: {
-              leaseId: l.leaseId,
-              calculationId: l.calculationId,
-              chunkIndex: l.chunkIndex,
-              code: ErrorCode.LEASE_RETURNED,
-              message: 'draining',
-            },
-          });
-        }
+        if (stream > 1) return handBack('draining');
         replayable.push({ lease: l, inside: correct(l) });
         return hold(l, stream);
       case 'hoard':
