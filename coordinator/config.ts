@@ -9,7 +9,7 @@ import { usableCpus } from '../shared/cpu-count.js';
 import type { LogSettings } from '../shared/logger.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
 import { DEFAULT_SCHEDULER_OPTIONS as D, type SchedulerOptions } from './core/scheduler-types.js';
-import { checkDnsName, checkDnsServer, checkPortName, checkWorkerAddress } from './discovery/host-port.js';
+import { checkDnsName, checkDnsServer, checkPortName, checkWorkerAddress } from '../shared/host-port.js';
 
 /** The scheduler's settings (documented once, in SchedulerOptions; the per-thread prefetch cap is a fixed bound, not a setting) and the process's own. */
 export interface CoordinatorConfig extends Omit<SchedulerOptions, 'maxPrefetchPerThread'> {

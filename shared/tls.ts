@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity as checkHostname, type PeerCertificate } from 'node:tls';
 import type { EnvReader } from './config.js';
+import { checkHostPort } from './host-port.js';
 import type { Logger } from './logger.js';
 import { describePeer, identityFromSan, peerIdentity, spiffeId, type PeerIdentity, type Role } from './peer-identity.js';
 
@@ -256,11 +257,10 @@ export interface ClientChannelSecurity {
   readonly options: grpc.ChannelOptions;
 }
 
-/** The host of `host:port` or `[ipv6]:port`. */
+/** The host of `host:port` or `[ipv6]:port` (the address itself when it has no port). */
 function hostOf(address: string): string {
-  if (address.startsWith('[')) return address.slice(1, address.indexOf(']'));
-  const colon = address.lastIndexOf(':');
-  return colon > 0 && address.indexOf(':') === colon ? address.slice(0, colon) : address;
+  const parsed = checkHostPort(address);
+  return 'problem' in parsed ? address : parsed.host;
 }
 
 /**

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { DiscoveryState, WorkerDiscovery } from './discovery.js';
-import { formatHostPort, normalizeAddressSet } from './host-port.js';
+import { formatHostPort, normalizeAddressSet } from '../../shared/host-port.js';
 
 /**
  * Options of {@link createDnsDiscovery}. The values come from the coordinator's config, which checked them and
@@ -86,11 +86,14 @@ export function createDnsDiscovery(opts: DnsDiscoveryOptions): WorkerDiscovery {
     const next = normalizeAddressSet(addresses);
     if (current !== undefined && sameList(current, next)) return;
     const previous = current ?? [];
+    const first = current === undefined;
     current = next;
-    log.info(
-      { count: next.length, added: next.filter((a) => !previous.includes(a)), removed: previous.filter((a) => !next.includes(a)) },
-      'dns discovery: worker set changed',
-    );
+    if (first && next.length === 0) log.info({ count: 0 }, 'dns discovery: no workers yet');
+    else
+      log.info(
+        { count: next.length, added: next.filter((a) => !previous.includes(a)), removed: previous.filter((a) => !next.includes(a)) },
+        'dns discovery: worker set changed',
+      );
     try {
       listener(next);
     } catch (err) {

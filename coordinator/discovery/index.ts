@@ -11,4 +11,4 @@ export {
   formatHostPort,
   normalizeAddressSet,
   type HostPort,
-} from './host-port.js';
+} from '../../shared/host-port.js';

@@ -1,6 +1,6 @@
 import { ErrorCode, PigridError } from '../../shared/errors.js';
 import type { DiscoveryState, WorkerDiscovery } from './discovery.js';
-import { normalizeAddressSet } from './host-port.js';
+import { normalizeAddressSet } from '../../shared/host-port.js';
 
 /**
  * A discovery over a fixed list of addresses (`PIGRID_WORKERS`, checked by the coordinator's config), for local runs.

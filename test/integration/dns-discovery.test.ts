@@ -125,6 +125,9 @@ describe('DNS discovery against a real DNS server on loopback', () => {
     await until(() => w.sets.length > 0, 'initial set');
     expect(w.last()).toEqual([]);
     expect(w.errors).toEqual([]);
+    // An empty first answer is said as such, not as a change of the worker set.
+    expect(w.records.map((r) => r.msg)).toContain('dns discovery: no workers yet');
+    expect(w.records.filter((r) => r.msg === 'dns discovery: worker set changed')).toEqual([]);
   });
 
   it('skips an SRV target that has vanished (NXDOMAIN) without an error', async () => {

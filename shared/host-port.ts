@@ -1,9 +1,10 @@
 /**
  * The rules for worker addresses and DNS settings, as the coordinator's config checks them (each returns the parsed
  * value or the problem in words), and the canonical forms discovery publishes.
+ * The TLS channel (shared/tls.ts) reads the dialled host with the same parser.
  */
 import { isIP, isIPv6 } from 'node:net';
-import type { Problem } from '../../shared/config.js';
+import type { Problem } from './config.js';
 
 /** A parsed worker address. `host` is lower-case and never bracketed (IPv6 is bare: `::1`). */
 export interface HostPort {
