@@ -689,7 +689,8 @@ export class Scheduler {
       c.rec.startedAtMs = now;
       effects.push({ type: 'calculation', calculation: { ...c.rec } });
     }
-    const { connId: _c, grantedAtMs: _g, deadlineMs: _d, ...grant } = lease;
+    // Built field by field: an object rest (`{ connId, ...grant } = lease`) copied through a slow generic path.
+    const grant: LeaseGrant = { leaseId, calculationId: c.rec.id, chunkIndex: index, seed: c.rec.seed, points, ttlMs, purpose };
     effects.push({ type: 'grant', connId: w.connId, lease: grant });
   }
 

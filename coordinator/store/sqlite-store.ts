@@ -127,11 +127,7 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
       chunks_recomputed = @chunksRecomputed, verified_by = @verifiedBy, started_at_ms = @startedAtMs,
       finished_at_ms = @finishedAtMs, error = @error, error_code = @errorCode
     WHERE id = @id`);
-  // Positional parameters: binding ten named ones from an object costs about a quarter more per row.
-  const putChunk = db.prepare<[string, number, number, number, string, string, number, number, string | null, CheckState]>(`
-    INSERT OR REPLACE INTO chunks (calculation_id, chunk_index, points, inside, worker_id, instance_id, elapsed_ms,
-      committed_at_ms, verified_by, check_state)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const putChunks = chunkWriter(db);
   // Most steps only move a running calculation's counters. Leaving `status` out of the SET list keeps SQLite from
   // rewriting the calculations_active index entry, one page fewer in the WAL per step.
   const updateCounters = db.prepare<[number, number, number, number, number, number, number, string, string]>(`
@@ -180,19 +176,7 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
   };
   const applyStep = db.transaction((step: StoreStep) => {
     for (const rec of step.inserts ?? []) insertCalc.run(toParams(rec));
-    for (const c of step.commits)
-      putChunk.run(
-        c.calculationId,
-        c.chunkIndex,
-        c.points,
-        c.inside,
-        c.workerId,
-        c.instanceId,
-        c.elapsedMs,
-        c.committedAtMs,
-        c.verifiedBy,
-        c.check,
-      );
+    putChunks(step.commits);
     for (const u of step.uncommits ?? []) deleteChunk.run(u.calculationId, u.chunkIndex);
     for (const rec of step.calculations) writeCalculation(rec);
     for (const q of step.quarantines ?? []) putQuarantine.run(q);
@@ -263,6 +247,48 @@ export function openSqliteStore(path: string): CalculationStore & { readonly pat
         db.close();
       }
     },
+  };
+}
+
+/** Chunk rows per INSERT statement, largest first: a step's rows go out in as few statements as these sizes allow. */
+const CHUNK_ROWS_PER_STATEMENT = [64, 16, 4, 1] as const;
+const CHUNK_COLUMNS = 10;
+
+/**
+ * Writes chunk rows with multi-row INSERTs: each statement run costs a fixed ~4 µs (bind, step, reset, the call into
+ * C++) besides its rows, so 64 rows in one statement cost ~8 µs each against ~12 µs in 64 statements. Positional
+ * parameters: binding named ones from an object costs about a quarter more per row.
+ */
+function chunkWriter(db: Database.Database): (commits: readonly ChunkCommit[]) => void {
+  const statements = CHUNK_ROWS_PER_STATEMENT.map((rows) => ({
+    rows,
+    args: new Array<unknown>(rows * CHUNK_COLUMNS),
+    statement: db.prepare<unknown[]>(`
+      INSERT OR REPLACE INTO chunks (calculation_id, chunk_index, points, inside, worker_id, instance_id, elapsed_ms,
+        committed_at_ms, verified_by, check_state)
+      VALUES ${Array.from({ length: rows }, () => `(${Array.from({ length: CHUNK_COLUMNS }, () => '?').join(', ')})`).join(', ')}`),
+  }));
+  return (commits) => {
+    let at = 0;
+    for (const { rows, args, statement } of statements) {
+      for (; commits.length - at >= rows; at += rows) {
+        for (let i = 0; i < rows; i++) {
+          const c = commits[at + i];
+          const o = i * CHUNK_COLUMNS;
+          args[o] = c.calculationId;
+          args[o + 1] = c.chunkIndex;
+          args[o + 2] = c.points;
+          args[o + 3] = c.inside;
+          args[o + 4] = c.workerId;
+          args[o + 5] = c.instanceId;
+          args[o + 6] = c.elapsedMs;
+          args[o + 7] = c.committedAtMs;
+          args[o + 8] = c.verifiedBy;
+          args[o + 9] = c.check;
+        }
+        statement.run(args);
+      }
+    }
   };
 }
 

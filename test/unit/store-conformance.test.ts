@@ -50,6 +50,28 @@ describe.each(stores)('%s store', (_name, make) => {
     expect(s.get('a')).toMatchObject({ status: 'running', inside: 1410, chunksDone: 2 });
   });
 
+  // The SQLite adapter writes a step's chunk rows 64, 16, 4 and 1 to a statement: every count must land whole.
+  it.each([1, 3, 4, 21, 64, 87, 150])('writes all %i chunk rows of one step, each with its own fields', (n) => {
+    const s = make();
+    s.insert(rec('a', 1));
+    s.insert(rec('b', 2));
+    const commits = Array.from({ length: n }, (_, i) =>
+      commit(i % 2 === 0 ? 'a' : 'b', i, 500 + i, {
+        workerId: `w${i}`,
+        instanceId: `i${i}`,
+        elapsedMs: i,
+        committedAtMs: 1000 + i,
+        verifiedBy: i % 3 === 0 ? `v${i}` : null,
+        check: i % 5 === 0 ? 'wanted' : 'none',
+      }),
+    );
+    s.apply({ commits, calculations: [] });
+    expect([...s.chunks('a'), ...s.chunks('b')]).toEqual([
+      ...commits.filter((_, i) => i % 2 === 0),
+      ...commits.filter((_, i) => i % 2 === 1),
+    ]);
+  });
+
   it('lists newest first, page by page, without gaps or repeats', () => {
     const s = make();
     for (let i = 0; i < 7; i++) s.insert(rec(`c${i}`, i < 4 ? 100 : 100 + i));
