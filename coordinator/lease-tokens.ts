@@ -4,8 +4,9 @@
  * database, so a restarted coordinator recognises every lease it granted before (a worker's outbox is adopted) and
  * no worker can make one up or reuse one for another chunk. No lease table is written: a grant costs no I/O.
  */
-import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { claimKey } from './core/memory-lease-tokens.js';
+import { hmacSha256 } from './hmac-sha256.js';
 import type { LeaseClaim, LeaseTokens } from './core/scheduler-types.js';
 import type { CalculationStore } from './core/store-port.js';
 
@@ -31,8 +32,10 @@ function nonceSource(): () => string {
 
 export function createHmacLeaseTokens(key: Uint8Array): LeaseTokens {
   if (key.length < 32) throw new RangeError('the lease key must have at least 32 bytes');
-  const mac = (nonce: string, claim: LeaseClaim) =>
-    createHmac('sha256', key).update(nonce).update('\n').update(claimKey(claim)).digest().subarray(0, MAC_BYTES);
+  // The same HMAC as createHmac('sha256', key), with the key's pad blocks compressed once: ~2 µs per lease
+  // instead of ~5–7 µs (coordinator/hmac-sha256.ts).
+  const hmac = hmacSha256(key, MAC_BYTES);
+  const mac = (nonce: string, claim: LeaseClaim) => hmac(`${nonce}\n${claimKey(claim)}`);
   const nextNonce = nonceSource();
   return {
     mint(claim) {

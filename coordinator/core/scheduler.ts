@@ -223,7 +223,7 @@ export class Scheduler {
     this.lastNow = now;
     const lease = this.leases.get(r.leaseId);
     const live = lease !== undefined && lease.connId === connId;
-    if (this.registry.isQuarantined(w.key)) {
+    if (w.trust.quarantine !== undefined) {
       if (live) this.release(lease, 'quarantined', effects);
       this.reject(w, 'quarantined', `result for chunk ${r.chunkIndex} of ${r.calculationId} from a quarantined worker`, effects);
       return;
@@ -342,7 +342,7 @@ export class Scheduler {
     if (inside === e.inside) {
       c.confirm(index, w.workerId);
       this.registry.trustOf(e.by).verified += 1;
-      this.registry.trustOf(w.key).verified += 1;
+      w.trust.verified += 1;
       this.reward(w);
       c.rec.duplicateResults += 1;
       effects.push({
@@ -401,7 +401,7 @@ export class Scheduler {
     // The coordinator's own pool is trusted; a remote worker's result is checked: always while it is new, then a
     // random share of the time.
     if (w.kind === 'remote') {
-      const trust = this.registry.trustOf(w.key);
+      const trust = w.trust;
       if (trust.checked < this.opts.verifyFirst || this.random() < this.opts.verifyRate) {
         trust.checked += 1;
         c.wantCheck(index, now);
@@ -689,7 +689,8 @@ export class Scheduler {
       c.rec.startedAtMs = now;
       effects.push({ type: 'calculation', calculation: { ...c.rec } });
     }
-    const { connId: _c, grantedAtMs: _g, deadlineMs: _d, ...grant } = lease;
+    // Built field by field: an object rest (`{ connId, ...grant } = lease`) copied through a slow generic path.
+    const grant: LeaseGrant = { leaseId, calculationId: c.rec.id, chunkIndex: index, seed: c.rec.seed, points, ttlMs, purpose };
     effects.push({ type: 'grant', connId: w.connId, lease: grant });
   }
 
@@ -852,7 +853,7 @@ export class Scheduler {
       inFlight: w.leases.size,
       state: this.registry.state(w, now),
       chunksCompleted: w.chunksCompleted,
-      chunksVerified: this.registry.trustOf(w.key).verified,
+      chunksVerified: w.trust.verified,
       connectedAtMs: w.connectedAtMs,
     }));
     let backlogChunks = 0;

@@ -56,8 +56,14 @@ export interface CalculationStore {
   insert(rec: CalculationRecord): void;
   /** Applies one scheduling step atomically: all of it or none of it. */
   apply(step: StoreStep): void;
+  /**
+   * A calculation as stored. While it is unfinished, the counters its chunks give (inside, points and chunks done,
+   * verified) may lag them by up to a second: the SQLite adapter writes the row only every so often while only chunks
+   * arrive. Its status and the other counters are current; the coordinator answers active calculations from memory,
+   * and `loadActive` recomputes those counters from the chunks.
+   */
   get(id: string): CalculationRecord | undefined;
-  /** Newest first; at most `limit`, starting after `after`. */
+  /** Newest first; at most `limit`, starting after `after`. Unfinished calculations as `get` describes them. */
   list(limit: number, after?: ListCursor): CalculationRecord[];
   /** Every queued or running calculation with its committed chunks; counters are recomputed from the chunks. */
   loadActive(): ActiveCalculation[];

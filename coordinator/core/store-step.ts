@@ -27,18 +27,24 @@ export function storeStepOf(effects: readonly Effect[], inserts: readonly Calcul
   const commits = new Map<string, ChunkCommit>();
   const uncommits: { calculationId: string; chunkIndex: number }[] = [];
   const quarantines: QuarantineRecord[] = [];
-  const changed = new Map<string, CalculationRecord>();
+  const changed = new Map<string, Readonly<CalculationRecord>>();
   for (const e of effects) {
     if (e.type === 'commit') commits.set(chunkKey(e.commit.calculationId, e.commit.chunkIndex), e.commit);
     else if (e.type === 'uncommit') {
       commits.delete(chunkKey(e.calculationId, e.chunkIndex));
       uncommits.push({ calculationId: e.calculationId, chunkIndex: e.chunkIndex });
-    } else if (e.type === 'calculation') changed.set(e.calculation.id, { ...e.calculation });
+    } else if (e.type === 'calculation') changed.set(e.calculation.id, e.calculation);
     else if (e.type === 'quarantined') quarantines.push(e.record);
   }
-  const inserted = inserts.map((r) => changed.get(r.id) ?? r);
-  for (const r of inserted) changed.delete(r.id);
-  return { inserts: inserted, commits: [...commits.values()], uncommits, calculations: [...changed.values()], quarantines };
+  // Copied once per calculation, after the fold: a step carries one calculation effect per chunk it commits.
+  const inserted = inserts.map((r) => {
+    const last = changed.get(r.id);
+    changed.delete(r.id);
+    return last ? { ...last } : r;
+  });
+  const calculations: CalculationRecord[] = [];
+  for (const r of changed.values()) calculations.push({ ...r });
+  return { inserts: inserted, commits: [...commits.values()], uncommits, calculations, quarantines };
 }
 
 /** The key of a chunk within a step: `<calculation id>/<chunk index>`. */

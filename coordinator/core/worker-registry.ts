@@ -28,6 +28,8 @@ export interface Connection {
   readonly key: string;
   readonly address: string;
   readonly kind: WorkerKind;
+  /** The identity's trust (the registry's entry for `key`, kept here so the per-event paths skip the map lookup). */
+  readonly trust: Trust;
   /** Announced capacity, capped by maxWorkerCapacity. */
   readonly capacity: number;
   readonly connectedAtMs: number;
@@ -100,7 +102,7 @@ export class WorkerRegistry {
     if (free) set.add(c);
     if (c.kind === 'remote') {
       if (free && c.leases.size === 0) this.idle.add(c);
-      if (!c.draining && !this.isQuarantined(c.key)) this.usableRemote.add(c);
+      if (!c.draining && c.trust.quarantine === undefined) this.usableRemote.add(c);
       else this.usableRemote.delete(c);
     }
     if (c.backoffUntilMs > now) this.backoffs.upsert(c);
@@ -144,11 +146,13 @@ export class WorkerRegistry {
   ): Connection {
     const cap =
       w.kind === 'local' ? Math.max(0, Math.floor(w.capacity)) : Math.min(this.opts.maxWorkerCapacity, Math.max(0, Math.floor(w.capacity)));
+    const key = identityKey(w.workerId, w.instanceId);
     const conn: Connection = {
       connId: w.connId,
       workerId: w.workerId,
       instanceId: w.instanceId,
-      key: identityKey(w.workerId, w.instanceId),
+      key,
+      trust: this.trustOf(key),
       address: w.address,
       kind: w.kind,
       capacity: Number.isFinite(cap) ? cap : 0,
@@ -164,7 +168,7 @@ export class WorkerRegistry {
     let same = this.byWorkerId.get(conn.workerId);
     if (!same) this.byWorkerId.set(conn.workerId, (same = new Set()));
     same.add(conn);
-    const t = this.trustOf(conn.key);
+    const t = conn.trust;
     // The coordinator's own pool is trusted with its full capacity from the start.
     if (w.kind === 'local') t.earned = Math.max(t.earned, conn.capacity);
     this.refresh(conn, now);
@@ -194,7 +198,7 @@ export class WorkerRegistry {
   }
 
   state(c: Connection, now: number): ConnectionState {
-    if (this.isQuarantined(c.key)) return 'quarantined';
+    if (c.trust.quarantine !== undefined) return 'quarantined';
     if (c.draining) return 'draining';
     if (c.unresponsive) return 'unresponsive';
     if (c.backoffUntilMs > now) return 'backoff';
@@ -203,7 +207,7 @@ export class WorkerRegistry {
 
   /** Leases the connection may hold now. */
   credits(c: Connection): number {
-    const earned = this.trustOf(c.key).earned;
+    const earned = c.trust.earned;
     return Math.min(c.capacity, earned) + (c.capacity > 0 ? (c.prefetch ?? this.opts.prefetch) : 0);
   }
 
@@ -242,7 +246,7 @@ export class WorkerRegistry {
         c.paceWindowResults = results;
       }
     }
-    const t = this.trustOf(c.key);
+    const t = c.trust;
     t.earned = Math.min(Math.max(c.capacity, 1), t.earned + 1);
     // It shrinks only as leases come back, so a connection never holds more than its credits.
     const beyondCapacity = c.leases.size - Math.min(c.capacity, t.earned);

@@ -2,9 +2,10 @@
  * HMAC lease tokens (coordinator/lease-tokens.ts): an id vouches for exactly its claim, under its key only, and ids
  * stay unique across refills of the nonce buffer.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createHmacLeaseTokens } from '../../coordinator/lease-tokens.js';
+import { claimKey } from '../../coordinator/core/memory-lease-tokens.js';
 import type { LeaseClaim } from '../../coordinator/core/scheduler-types.js';
 
 const claim: LeaseClaim = { calculationId: 'c1', chunkIndex: 7, seed: 42, points: 1000, workerId: 'w1', instanceId: 'i1' };
@@ -39,6 +40,17 @@ describe('HMAC lease tokens', () => {
     const key = randomBytes(32);
     const id = createHmacLeaseTokens(key).mint(claim);
     expect(createHmacLeaseTokens(key).verify(id, claim)).toBe(true);
+  });
+
+  it('the mac is HMAC-SHA256(key, nonce + "\\n" + claim) truncated to 128 bits, as ids minted by earlier versions', () => {
+    const key = randomBytes(32);
+    const id = createHmacLeaseTokens(key).mint(claim);
+    const [nonce, mac] = id.split('.');
+    const expected = createHmac('sha256', key)
+      .update(`${nonce}\n${claimKey(claim)}`)
+      .digest()
+      .subarray(0, 16);
+    expect(Buffer.from(mac, 'base64url')).toEqual(expected);
   });
 
   it('mints distinct ids for the same claim across many nonce-buffer refills', () => {
