@@ -5,6 +5,9 @@
  * three SHA-256 compressions: the key's inner and outer pad blocks are compressed once, when the key is set
  * (RFC 2104 §4 suggests exactly this precomputation), and each message then costs its own blocks plus one outer
  * block. test/unit/hmac-sha256.test.ts compares it with `createHmac` on random keys and messages.
+ * Why not a library: `@noble/hashes` (the maintained pure-JS implementation) keeps the same precomputed state but
+ * clones it per message and measured 11–13 µs per MAC here, slower than `createHmac`; composing HMAC from two
+ * one-shot `crypto.hash` calls saved ~10 % at best.
  *
  * Nothing here branches on or indexes by the key or a message: the round constants are read by round number only.
  */
