@@ -104,8 +104,9 @@ export default function piRun(run: PiRun): PiRunResult {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plain object keeps its code across the thread
     throw serializeKernelError(kernelError(KernelErrorCode.INVALID_INPUT, 'run must be an object { chunks: [...] }'));
   }
+  const chunks: readonly PiTask[] = run.chunks;
   return {
-    outcomes: run.chunks.map((task): PiChunkOutcome => {
+    outcomes: chunks.map((task): PiChunkOutcome => {
       try {
         return { kind: 'done', ...computeChunk(task) };
       } catch (error) {
