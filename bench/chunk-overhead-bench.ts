@@ -29,7 +29,7 @@ import { summarize, type Summary } from './stats.js';
 export interface ChunkOverheadBenchOptions {
   /** Target wall time of one bare-kernel run on 2 threads (idle machine); sets N. @default 2000 ms */
   readonly runMs: number;
-  /** Alternated rounds (a, b, c, d in each). @default 4 */
+  /** Alternated rounds (a, b, c, d, e in each). @default 4 */
   readonly rounds: number;
   /** Tasks queued per thread in the (d) variant that keeps piscina fed. @default 4 */
   readonly queuedPerThread: number;
