@@ -8,7 +8,10 @@
  *  (b) a distributed calculation on a real coordinator + 2 workers x 1 thread (harness/cluster.ts) with 1 ms chunks;
  *  (c) the same with 10 ms chunks;
  *  (d) the bare 2-thread pool fed 1 ms tasks, two at a time (one per thread: every task pays a main-thread round trip)
- *      and with a few queued per thread (piscina hands the next one to the thread at once).
+ *      and with a few queued per thread (piscina hands the next one to the thread at once);
+ *  (e) the same pool fed 1 ms chunks through the worker's ChunkRunner, holding as many as a worker does (its thread
+ *      plus the coordinator's prefetch cap, 17 per thread) and replacing those that complete in one turn together at
+ *      the next (leases answering one batch of results): the worker's pool path without gRPC, runs of chunks included.
  * Verification is off on that cluster (PIGRID_VERIFY_RATE=0, PIGRID_VERIFY_FIRST=0), so b and c show the pipeline's
  * own cost; a second cluster with the default verification settings runs (b) once more at the end, next to one more
  * (a), so its cost shows separately. Wall times of b and c are the coordinator's duration_ms (submit to last commit).
@@ -19,13 +22,14 @@ import { stopAll } from '../harness/processes.js';
 import { submit, waitDone } from '../harness/rest.js';
 import { readFileSync } from 'node:fs';
 import { countInside, MAX_CHUNK_POINTS, warmUp } from '../kernel/index.js';
+import { ChunkRunner, type JobCallbacks } from '../kernel/pool/chunk-runner.js';
 import { createKernelPool, type KernelPool } from '../kernel/pool/kernel-pool.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface ChunkOverheadBenchOptions {
   /** Target wall time of one bare-kernel run on 2 threads (idle machine); sets N. @default 2000 ms */
   readonly runMs: number;
-  /** Alternated rounds (a, b, c, d in each). @default 4 */
+  /** Alternated rounds (a, b, c, d, e in each). @default 4 */
   readonly rounds: number;
   /** Tasks queued per thread in the (d) variant that keeps piscina fed. @default 4 */
   readonly queuedPerThread: number;
@@ -58,6 +62,7 @@ export interface ChunkOverheadBenchResult {
   readonly chunks10ms: VariantFigures;
   readonly pool1msOneEach: VariantFigures;
   readonly pool1msQueued: VariantFigures;
+  readonly runner1ms: VariantFigures;
   /**
    * CPU per extra chunk, microseconds: (b - c) / (chunks of b - chunks of c) per round, median. Costs that grow with
    * time rather than chunks (heartbeats, ticks, the gateway's polling) cancel out, unlike in the per-chunk figures.
@@ -74,6 +79,8 @@ export interface ChunkOverheadBenchResult {
 }
 
 const THREADS = 2;
+/** Chunks a worker holds per thread in (e): its running one plus the coordinator's adaptive prefetch cap (16). */
+const HELD_PER_THREAD = 17;
 
 /** Times `points` on the pool in tasks of `chunk` points, keeping `inFlight` tasks outstanding. */
 async function timePool(pool: KernelPool, points: number, chunk: number, inFlight: number, seed: number): Promise<number> {
@@ -89,6 +96,49 @@ async function timePool(pool: KernelPool, points: number, chunk: number, inFligh
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
   return performance.now() - t0;
+}
+
+/**
+ * Times `points` in chunks of `chunk` points through a ChunkRunner, the way a worker runs leases: `held` chunks are
+ * held at once, and the chunks that complete in one turn are replaced together at the next turn (as the leases that
+ * answer one batch of results arrive). `runner` is any ChunkRunner (the bench compares builds with it).
+ */
+export function timeRunner(
+  runner: Pick<ChunkRunner, 'enqueue'>,
+  points: number,
+  chunk: number,
+  held: number,
+  seed: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let next = 0;
+    let left = points;
+    let outstanding = 0;
+    let refillScheduled = false;
+    const refill = () => {
+      refillScheduled = false;
+      while (outstanding < held && left > 0) {
+        const n = Math.min(chunk, left);
+        left -= n;
+        outstanding++;
+        const chunkIndex = next++;
+        runner.enqueue({ leaseId: `${seed}-${chunkIndex}`, calculationId: 'bench', chunkIndex, seed: String(seed), points: n }, cb);
+      }
+      if (outstanding === 0) resolve(performance.now() - t0);
+    };
+    const cb: JobCallbacks = {
+      done: () => {
+        outstanding--;
+        if (!refillScheduled) {
+          refillScheduled = true;
+          setImmediate(refill);
+        }
+      },
+      failed: (job, err) => reject(new Error(`chunk ${job.chunkIndex} failed: ${err.code} ${err.message}`)),
+    };
+    refill();
+  });
 }
 
 /** CPU seconds of this thread (the kernel runs here in kernelSpeed, nothing else does). */
@@ -155,13 +205,17 @@ async function timeCalc(c: Cluster, points: number, chunk: number, seed: number)
   };
 }
 
-/** Wall ms and CPU seconds (this process: the pool threads) of a pool run. */
-async function timePoolCpu(pool: KernelPool, points: number, chunk: number, inFlight: number, seed: number) {
+/** Wall ms and CPU seconds of this process (the pool threads, and the main thread feeding them) over `run`. */
+export async function timeCpu(run: () => Promise<number>): Promise<{ ms: number; cpuS: number }> {
   const t0 = process.cpuUsage();
-  const ms = await timePool(pool, points, chunk, inFlight, seed);
+  const ms = await run();
   const d = process.cpuUsage(t0);
   return { ms, cpuS: (d.user + d.system) / 1e6 };
 }
+
+/** Wall ms and CPU seconds (this process) of a pool run. */
+const timePoolCpu = (pool: KernelPool, points: number, chunk: number, inFlight: number, seed: number) =>
+  timeCpu(() => timePool(pool, points, chunk, inFlight, seed));
 
 interface Sample {
   readonly ms: number;
@@ -220,6 +274,8 @@ export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOpti
     const c: Sample[] = [];
     const dOne: Sample[] = [];
     const dQueued: Sample[] = [];
+    const e: Sample[] = [];
+    const runner = new ChunkRunner(pool);
     for (let r = 0; r < o.rounds; r++) {
       const seed = 100 + r;
       bare.push(await timePoolCpu(pool, points, longTask, THREADS, seed));
@@ -227,9 +283,10 @@ export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOpti
       c.push(await calc(off, chunk10ms, seed));
       dOne.push(await timePoolCpu(pool, points, chunk1ms, THREADS, seed));
       dQueued.push(await timePoolCpu(pool, points, chunk1ms, THREADS * (1 + o.queuedPerThread), seed));
+      e.push(await timeCpu(() => timeRunner(runner, points, chunk1ms, THREADS * HELD_PER_THREAD, seed)));
       const last = (xs: Sample[]) => `${(xs[r].ms / bare[r].ms).toFixed(3)} (cpu ${(xs[r].cpuS / bare[r].cpuS).toFixed(3)})`;
       log(
-        `round ${r + 1}/${o.rounds}: bare ${bare[r].ms.toFixed(0)} ms; b/a ${last(b)}, c/a ${last(c)}, d/a ${last(dOne)} / ${last(dQueued)}`,
+        `round ${r + 1}/${o.rounds}: bare ${bare[r].ms.toFixed(0)} ms; b/a ${last(b)}, c/a ${last(c)}, d/a ${last(dOne)} / ${last(dQueued)}, e/a ${last(e)}`,
       );
     }
     const bareD = await timePoolCpu(pool, points, longTask, THREADS, 999);
@@ -244,6 +301,7 @@ export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOpti
       chunks10ms: figures(c, bare),
       pool1msOneEach: figures(dOne, bare),
       pool1msQueued: figures(dQueued, bare),
+      runner1ms: figures(e, bare),
       marginal: marginal(b, c),
       defaults: { chunk: chunk1ms, ms: d.ms, bareMs: bareD.ms, cpuRatio: d.cpuS / bareD.cpuS, chunksVerified: d.run!.verified },
     };
@@ -273,6 +331,7 @@ export function formatChunkOverheadBench(r: ChunkOverheadBenchResult): string {
     row('(c) 2 workers x 1 thread, 10 ms chunks', r.chunks10ms),
     row('(d) bare pool, 1 ms tasks, 1 per thread', r.pool1msOneEach),
     row('    bare pool, 1 ms tasks, queued', r.pool1msQueued),
+    row('(e) pool, 1 ms chunks via ChunkRunner', r.runner1ms),
     `  CPU per extra chunk (b - c): coordinator ${us(r.marginal.coordinatorUs)}, workers ${us(r.marginal.workersUs)} ` +
       `(against ${((1e6 * r.chunk1ms) / r.samplesPerSecondPerThread).toFixed(0)} µs of kernel time per 1 ms chunk)`,
     `  default verification, 1 ms chunks (1 run): ${r.defaults.ms.toFixed(0)} ms vs bare ${r.defaults.bareMs.toFixed(0)} ms = ` +

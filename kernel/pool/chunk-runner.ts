@@ -1,11 +1,21 @@
 /**
  * Runs leased chunks on the kernel pool. Short chunks are posted to the pool ahead, so each thread has its next chunks
  * waiting on it and never waits for this (main) thread between chunks - on a loaded machine a woken main thread can
- * take milliseconds to be scheduled, which 1 ms chunks would pay every time. How far ahead: about `postAheadMs` of
- * work per thread at the measured chunk time (at least 2 chunks, at most the pool's `tasksPerThread`); chunks of
- * `postAheadMs` or more go one per thread, and further leases wait here and go to whichever thread is free first.
- * A posted chunk that no thread has started can still be withdrawn exactly (task-control.ts), so a draining worker
- * hands back precisely the chunks it has not started.
+ * take milliseconds to be scheduled, which 1 ms chunks would pay every time. And short chunks go in runs: one pool
+ * task computes consecutive chunks of about `runMs` of measured kernel time, so a 1 ms chunk does not pay a pool
+ * task's round trip of its own (docs/performance.md, "Per-chunk overhead").
+ *
+ * How far ahead: each thread keeps its running task and the next one posted, and further runs are posted while the
+ * posted work is under `postAheadMs` per thread at the measured chunk time - those only once a full run is waiting, so
+ * leases that arrive one by one gather into runs instead of going one per task. Chunks of `postAheadMs` or more go
+ * one per thread, and further leases wait here and go to whichever thread is free first. Posting is deferred to the
+ * end of the event-loop turn (`setImmediate`), so the leases of one turn form one run; a lease for an idle thread is
+ * posted at once.
+ *
+ * Every chunk of a posted run can still be withdrawn until a thread starts it, exactly (task-control.ts), so a
+ * draining worker hands back precisely the chunks it has not started; a revoked chunk is skipped, or stopped if it
+ * runs, without touching the rest of its run. The chunks of a run report their outcomes together when the run ends,
+ * in one turn (the worker can send those results as one batch).
  */
 import { KernelErrorCode } from '../kernel-errors.js';
 import type { KernelOutcome, KernelPool, PoolTask } from './kernel-pool.js';
@@ -35,6 +45,17 @@ interface Entry {
 export interface ChunkRunnerOptions {
   /** Work posted ahead to each thread, in measured kernel time. @default 25 ms */
   readonly postAheadMs?: number;
+  /** Measured kernel time of the chunks one pool task computes in a row (at most the pool's `chunksPerTask`). @default 10 ms */
+  readonly runMs?: number;
+}
+
+/** The next run to post from the front of the waiting chunks. */
+interface RunPlan {
+  readonly count: number;
+  /** Its estimated kernel time; undefined before any chunk has completed (no pace yet). */
+  readonly ms: number | undefined;
+  /** No further waiting chunk would fit (by time or by count): waiting longer would not make it larger. */
+  readonly full: boolean;
 }
 
 /** Weight of the newest chunk in the running mean of kernel time per point. */
@@ -43,9 +64,14 @@ const PACE_WEIGHT = 0.2;
 export class ChunkRunner {
   private readonly pool: KernelPool;
   private readonly postAheadMs: number;
+  private readonly runMs: number;
   private readonly waiting: Entry[] = [];
   /** Posted to the pool: running, or waiting on a thread. */
   private readonly posted = new Map<string, Entry>();
+  /** Pool tasks (runs) not yet ended, and the points of their chunks. */
+  private postedRuns = 0;
+  private postedPoints = 0;
+  private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
   /** Running mean of kernel milliseconds per point; undefined until a chunk has completed. */
   private msPerPoint: number | undefined;
@@ -53,15 +79,34 @@ export class ChunkRunner {
   constructor(pool: KernelPool, options: ChunkRunnerOptions = {}) {
     this.pool = pool;
     this.postAheadMs = options.postAheadMs ?? 25;
+    this.runMs = options.runMs ?? 10;
   }
 
-  /** Chunks to keep posted to the pool for the next waiting chunk's size. */
-  private postLimit(points: number): number {
+  /** The longest run at the front of the waiting chunks that fits in `runMs` (always at least one chunk). */
+  private planRun(): RunPlan {
+    const pace = this.msPerPoint;
+    if (pace === undefined) return { count: 1, ms: undefined, full: false };
+    const max = Math.min(this.waiting.length, this.pool.chunksPerTask);
+    let ms = pace * this.waiting[0].job.points;
+    let count = 1;
+    while (count < max) {
+      const next = pace * this.waiting[count].job.points;
+      if (ms + next > this.runMs) return { count, ms, full: true };
+      ms += next;
+      count++;
+    }
+    return { count, ms, full: count === this.pool.chunksPerTask || ms >= this.runMs };
+  }
+
+  /** Whether to post `run` now, given what the threads already have. */
+  private mayPost(run: RunPlan): boolean {
     const { threads, tasksPerThread } = this.pool;
-    const chunkMs = this.msPerPoint === undefined ? undefined : this.msPerPoint * points;
-    if (chunkMs !== undefined && chunkMs >= this.postAheadMs) return threads;
-    const perThread = chunkMs === undefined ? 2 : Math.ceil(this.postAheadMs / Math.max(chunkMs, 0.01)) + 1;
-    return threads * Math.max(1, Math.min(tasksPerThread, perThread));
+    if (this.postedRuns >= threads * tasksPerThread) return false;
+    if (this.postedRuns < threads) return true;
+    if (run.ms === undefined) return this.postedRuns < 2 * threads;
+    if (run.ms >= this.postAheadMs) return false;
+    if (this.postedRuns < 2 * threads) return true;
+    return run.full && this.postedPoints * this.msPerPoint! < threads * this.postAheadMs;
   }
 
   private observe(points: number, outcome: KernelOutcome): void {
@@ -80,10 +125,21 @@ export class ChunkRunner {
     return this.posted.size + this.waiting.length;
   }
 
+  /** Takes a chunk on. A pool failure to post it to an idle thread at once throws here; later ones fail the chunk. */
   enqueue(job: ChunkJob, cb: JobCallbacks): void {
     if (this.posted.has(job.leaseId) || this.waiting.some((e) => e.job.leaseId === job.leaseId)) return;
-    this.waiting.push({ job, cb });
-    this.pump();
+    const entry: Entry = { job, cb };
+    if (this.waiting.length === 0 && this.postedRuns < this.pool.threads) {
+      this.post([entry]);
+      return;
+    }
+    this.waiting.push(entry);
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /**
@@ -103,7 +159,6 @@ export class ChunkRunner {
       entry.abortedAt = performance.now();
       entry.task?.abort();
     }
-    this.pump();
     this.notifyIdle();
     return true;
   }
@@ -139,23 +194,35 @@ export class ChunkRunner {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Posts runs from the front of the waiting chunks while the threads should get more; a pool failure fails the run. */
   private pump(): void {
-    while (this.waiting.length > 0 && this.posted.size < this.postLimit(this.waiting[0].job.points)) {
-      const entry = this.waiting.shift()!;
-      this.posted.set(entry.job.leaseId, entry);
-      const { seed, chunkIndex, points } = entry.job;
-      let outcome: Promise<KernelOutcome>;
+    while (this.waiting.length > 0) {
+      const plan = this.planRun();
+      if (!this.mayPost(plan)) return;
+      const run = this.waiting.splice(0, plan.count);
       try {
-        entry.task = this.pool.start({ seed, chunkIndex, points });
-        outcome = entry.task.outcome;
+        this.post(run);
       } catch (err) {
-        this.posted.delete(entry.job.leaseId);
-        throw err;
+        // The Error itself (with its stack) goes to the callback, for the worker to log.
+        const error = Object.assign(err instanceof Error ? err : new Error(String(err)), { code: KernelErrorCode.ERROR });
+        for (const e of run) e.cb.failed(e.job, error);
       }
-      outcome
+    }
+  }
+
+  /** Posts chunks as one pool task (throws if the pool cannot take it; nothing is recorded then). */
+  private post(run: Entry[]): void {
+    const tasks = this.pool.start(run.map(({ job }) => ({ seed: job.seed, chunkIndex: job.chunkIndex, points: job.points })));
+    this.postedRuns++;
+    let pending = run.length;
+    run.forEach((entry, i) => {
+      entry.task = tasks[i];
+      this.posted.set(entry.job.leaseId, entry);
+      this.postedPoints += entry.job.points;
+      entry.task.outcome
         .then(
           (result) => {
-            this.observe(points, result);
+            this.observe(entry.job.points, result);
             if (this.posted.get(entry.job.leaseId) === entry) {
               this.posted.delete(entry.job.leaseId);
               entry.cb.done(entry.job, result);
@@ -171,10 +238,14 @@ export class ChunkRunner {
           },
         )
         .finally(() => {
-          this.pump();
+          this.postedPoints -= entry.job.points;
+          if (--pending === 0) {
+            this.postedRuns--;
+            this.pump();
+          }
           this.notifyIdle();
         });
-    }
+    });
   }
 
   private notifyIdle(): void {

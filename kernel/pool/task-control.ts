@@ -1,16 +1,18 @@
 /**
- * Shared-memory control of the tasks a kernel pool has posted to its threads: one slot per task in a
- * SharedArrayBuffer that the main thread and every pool thread see. A thread claims a task before running it
- * (QUEUED -> STARTED, with its threadId beside it); the main thread withdraws a task nobody has started
- * (QUEUED -> WITHDRAWN, the thread then skips it) or asks a started one to stop (STARTED -> STOP, the kernel polls
- * it between pieces of 2^24 points). Compare-and-swap on both sides makes "started or not" exact, which is what a
- * draining worker needs to hand back exactly the chunks it has not started.
+ * Shared-memory control of the chunks a kernel pool has posted to its threads: one slot per chunk in a
+ * SharedArrayBuffer that the main thread and every pool thread see. A pool task carries a run of chunks, each with its
+ * own slot. A thread claims a chunk before running it (QUEUED -> STARTED, with its threadId beside it) and marks it
+ * DONE when the kernel call is over (computed, failed or stopped); the main thread withdraws a chunk nobody has
+ * started (QUEUED -> WITHDRAWN, the thread then skips it and goes on with the rest of its run) or asks a started one
+ * to stop (STARTED -> STOP, the kernel polls it between pieces of 2^24 points). Compare-and-swap on both sides makes
+ * "started or not" exact, chunk by chunk, which is what a draining worker needs to hand back exactly the chunks it has
+ * not started.
  *
  * Why not piscina's AbortSignal: piscina never posts a second task to a thread that runs an abortable one
  * (`isRunningAbortableTask`), so with signals each thread would again wait for the main thread between chunks; and
  * aborting a started task terminates its thread. The pool keeps termination only as a fallback (kernel-pool.ts).
  */
-export const SlotState = { QUEUED: 0, STARTED: 1, WITHDRAWN: 2, STOP: 3 } as const;
+export const SlotState = { QUEUED: 0, STARTED: 1, WITHDRAWN: 2, STOP: 3, DONE: 4 } as const;
 
 /** Int32 fields per slot: state, threadId of the thread that started it. */
 const FIELDS = 2;
@@ -26,17 +28,14 @@ export class TaskControl {
     this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
   }
 
-  /** A slot for a new task (QUEUED), or undefined when all are in use. */
+  /** A slot for a new chunk (QUEUED), or undefined when all are in use. */
   acquire(): number | undefined {
     const slot = this.free.pop();
-    if (slot !== undefined) {
-      Atomics.store(this.cells, slot * FIELDS, SlotState.QUEUED);
-      Atomics.store(this.cells, slot * FIELDS + 1, -1);
-    }
+    if (slot !== undefined) this.queue(slot);
     return slot;
   }
 
-  /** Gives a slot back once its task has settled (no thread refers to it any more). */
+  /** Gives a slot back once its chunk has settled (no thread refers to it any more). */
   release(slot: number): void {
     this.free.push(slot);
   }
@@ -45,19 +44,28 @@ export class TaskControl {
     return Atomics.load(this.cells, slot * FIELDS);
   }
 
-  /** threadId of the pool thread that started the task, or -1. */
+  /** threadId of the pool thread that started the chunk, or -1. */
   thread(slot: number): number {
     return Atomics.load(this.cells, slot * FIELDS + 1);
   }
 
-  /** Withdraws a task no thread has started; true when it is now guaranteed never to run. */
+  /** Withdraws a chunk no thread has started; true when it is now guaranteed never to run. */
   withdraw(slot: number): boolean {
     return Atomics.compareExchange(this.cells, slot * FIELDS, SlotState.QUEUED, SlotState.WITHDRAWN) === SlotState.QUEUED;
   }
 
-  /** Asks a started task to stop at the kernel's next poll; true when it was running. */
+  /** Asks a started chunk to stop at the kernel's next poll; true when it was running. */
   requestStop(slot: number): boolean {
     return Atomics.compareExchange(this.cells, slot * FIELDS, SlotState.STARTED, SlotState.STOP) === SlotState.STARTED;
+  }
+
+  /**
+   * Sets a slot QUEUED, claimed by no thread: for a new chunk, and for a chunk posted anew because the thread that had
+   * it died (no thread refers to the slot then; a chunk it finished without reporting runs again).
+   */
+  queue(slot: number): void {
+    Atomics.store(this.cells, slot * FIELDS, SlotState.QUEUED);
+    Atomics.store(this.cells, slot * FIELDS + 1, -1);
   }
 }
 
@@ -69,7 +77,7 @@ export class TaskControlView {
     this.cells = new Int32Array(buffer);
   }
 
-  /** Claims a task for this thread: false when it was withdrawn first. */
+  /** Claims a chunk for this thread: false when it was withdrawn first. */
   claim(slot: number, threadId: number): boolean {
     if (Atomics.compareExchange(this.cells, slot * FIELDS, SlotState.QUEUED, SlotState.STARTED) !== SlotState.QUEUED) return false;
     Atomics.store(this.cells, slot * FIELDS + 1, threadId);
@@ -78,5 +86,10 @@ export class TaskControlView {
 
   stopRequested(slot: number): boolean {
     return Atomics.load(this.cells, slot * FIELDS) === SlotState.STOP;
+  }
+
+  /** The kernel call of a claimed chunk is over (computed, failed or stopped): the thread has moved on from it. */
+  finish(slot: number): void {
+    Atomics.store(this.cells, slot * FIELDS, SlotState.DONE);
   }
 }

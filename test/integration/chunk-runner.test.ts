@@ -16,21 +16,25 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.destroy()));
 });
 
-/** A real one-thread pool that also remembers the tasks it was given. */
-function pool(options: KernelPoolOptions = {}): { pool: KernelPool; tasks: PoolTask[] } {
+/** A real one-thread pool that also remembers the runs it was given (each a list of chunk tasks). */
+function pool(options: KernelPoolOptions = {}): { pool: KernelPool; tasks: PoolTask[]; runs: PoolTask[][] } {
   const real = createKernelPool(1, options);
   pools.push(real);
   const tasks: PoolTask[] = [];
+  const runs: PoolTask[][] = [];
   return {
     tasks,
+    runs,
     pool: {
       ...real,
       threads: real.threads,
       tasksPerThread: real.tasksPerThread,
-      start: (t) => {
-        const task = real.start(t);
-        tasks.push(task);
-        return task;
+      chunksPerTask: real.chunksPerTask,
+      start: (run) => {
+        const posted = real.start(run);
+        runs.push(posted);
+        tasks.push(...posted);
+        return posted;
       },
     },
   };
@@ -50,12 +54,12 @@ function recorder() {
   return { cb, done, failed, aborted };
 }
 
-it('keeps two chunks posted per thread and computes them all exactly', async () => {
+it('posts the first chunk to an idle thread at once, the rest at the end of the turn, and computes them all exactly', async () => {
   const { pool: p, tasks } = pool();
   const runner = new ChunkRunner(p);
   const r = recorder();
   for (let i = 0; i < 6; i++) runner.enqueue(job(i, SHORT), r.cb);
-  expect(tasks).toHaveLength(2);
+  expect(tasks).toHaveLength(1);
   expect(runner.heldCount).toBe(6);
   expect(runner.runningCount).toBe(1);
   await until('all done', () => r.done.size === 6);
@@ -69,7 +73,7 @@ it('hands back on drain a chunk posted to the thread but not started, and finish
   const runner = new ChunkRunner(p);
   const r = recorder();
   for (let i = 0; i < 3; i++) runner.enqueue(job(i, i === 0 ? LONG / 4 : SHORT), r.cb);
-  await until('the first chunk to start', () => tasks[0].started);
+  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2);
   const handedBack = runner.takeWaiting().map((j) => j.leaseId);
   expect(handedBack.sort()).toEqual(['l1', 'l2']);
   expect(tasks[1].started).toBe(false);
@@ -87,7 +91,7 @@ it('revokes a posted chunk without touching the running one, and stops a running
   const r = recorder();
   runner.enqueue(job(0, LONG), r.cb);
   runner.enqueue(job(1, SHORT), r.cb);
-  await until('the first chunk to start', () => tasks[0].started);
+  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2);
   expect(runner.revoke('l1')).toBe(true);
   expect(tasks[0].started && !tasks[1].started).toBe(true);
   expect(runner.revoke('l0')).toBe(true);
@@ -107,10 +111,106 @@ it('posts again a chunk whose thread was terminated for the chunk before it', as
   const r = recorder();
   runner.enqueue(job(0, LONG), r.cb);
   runner.enqueue(job(1, SHORT), r.cb);
-  await until('the first chunk to start', () => tasks[0].started);
+  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2);
   runner.revoke('l0');
   await until('the second chunk', () => r.done.has('l1') || r.failed.has('l1'), 10_000);
   expect(r.failed.size).toBe(0);
   expect(r.done.get('l1')).toBe(countInside(7n, 1, SHORT));
   await until('the revoked chunk to be reported stopped', () => r.aborted.has('l0'));
+});
+
+/**
+ * Sets up runs: one short chunk first (so the runner knows the pace), then one posted at once to the idle thread, then
+ * `jobs`, which at the end of the turn go to the pool together, as runs (`runMs` and `postAheadMs` large enough for
+ * any of them).
+ */
+async function postRuns(jobs: ChunkJob[], options: KernelPoolOptions = {}) {
+  const p = pool(options);
+  const runner = new ChunkRunner(p.pool, { runMs: 100_000, postAheadMs: 1_000_000 });
+  const r = recorder();
+  runner.enqueue(job(100, SHORT), r.cb);
+  await until('the pace chunk', () => r.done.has('l100'));
+  runner.enqueue(job(101, SHORT), r.cb);
+  for (const j of jobs) runner.enqueue(j, r.cb);
+  await until('the runs to be posted', () => p.tasks.length === jobs.length + 2);
+  const task = (leaseId: string) => p.tasks[2 + jobs.findIndex((j) => j.leaseId === leaseId)];
+  return { ...p, runner, r, task };
+}
+
+it('posts consecutive short chunks as one pool task and computes each exactly', async () => {
+  const jobs = Array.from({ length: 20 }, (_, i) => job(i, SHORT + i));
+  const { runs, runner, r } = await postRuns(jobs);
+  expect(runs.map((run) => run.length)).toEqual([1, 1, 20]);
+  await runner.whenIdle();
+  for (const j of jobs) expect(r.done.get(j.leaseId)).toBe(countInside(7n, j.chunkIndex, j.points));
+  expect(r.failed.size + r.aborted.size).toBe(0);
+});
+
+it('never runs a withdrawn middle chunk of a posted run, and runs the rest of it', async () => {
+  const jobs = [job(0, LONG / 4), job(1, SHORT), job(2, SHORT), job(3, SHORT)];
+  const { runs, runner, r, task } = await postRuns(jobs);
+  expect(runs.at(-1)).toHaveLength(4);
+  expect(runner.revoke('l2')).toBe(true);
+  await runner.whenIdle();
+  await until('the run to end', () => r.done.size === 5);
+  for (const i of [0, 1, 3]) expect(r.done.get(`l${i}`)).toBe(countInside(7n, i, jobs[i].points));
+  expect(task('l2').started).toBe(false);
+  await expect(task('l2').outcome).rejects.toMatchObject({ code: 'KERNEL_ABORTED' });
+  expect(r.done.has('l2') || r.failed.has('l2') || r.aborted.has('l2')).toBe(false);
+});
+
+it('hands back on drain exactly the unstarted chunks of posted runs, and finishes the running one', async () => {
+  const jobs = [job(0, LONG / 4), ...Array.from({ length: 8 }, (_, i) => job(i + 1, SHORT))];
+  // Runs of at most three chunks: the running one's run, and two more behind it.
+  const { runs, runner, r, task } = await postRuns(jobs, { chunksPerTask: 3 });
+  expect(runs.slice(2).map((run) => run.length)).toEqual([3, 3, 3]);
+  await until('the first chunk to start', () => task('l0').started);
+  const handedBack = runner.takeWaiting().map((j) => j.leaseId);
+  expect(handedBack.sort()).toEqual(jobs.slice(1).map((j) => j.leaseId));
+  await runner.whenIdle();
+  expect(r.done.get('l0')).toBe(countInside(7n, 0, LONG / 4));
+  for (const j of jobs.slice(1)) {
+    expect(task(j.leaseId).started).toBe(false);
+    await expect(task(j.leaseId).outcome).rejects.toMatchObject({ code: 'KERNEL_ABORTED' });
+  }
+  expect([...r.done.keys()].sort()).toEqual(['l0', 'l100', 'l101']);
+  expect(r.failed.size + r.aborted.size).toBe(0);
+});
+
+it('stops a revoked running chunk of a run at its next poll, and the same thread goes on with the rest of the run', async () => {
+  const jobs = [job(0, SHORT), job(1, LONG), job(2, SHORT)];
+  const { runner, r, task } = await postRuns(jobs);
+  await until('the long chunk to start', () => task('l1').started);
+  expect(runner.revoke('l1')).toBe(true);
+  await until('the run to end', () => r.done.has('l2'), 5_000);
+  // Stopped well within the 1 s grace: its thread was not terminated (that would have failed or redone l2).
+  expect(r.aborted.get('l1')).toBeLessThan(1_000);
+  expect(r.done.get('l0')).toBe(countInside(7n, 0, SHORT));
+  expect(r.done.get('l2')).toBe(countInside(7n, 2, SHORT));
+  expect(r.failed.size).toBe(0);
+});
+
+it('fails only the chunk of a run whose kernel call fails', async () => {
+  const jobs = [job(0, SHORT), job(1, 0), job(2, SHORT)];
+  const { runs, runner, r } = await postRuns(jobs);
+  expect(runs.at(-1)).toHaveLength(3);
+  await until('the run to end', () => r.done.size + r.failed.size === 5);
+  await runner.whenIdle();
+  expect(r.failed.get('l1')).toBe('KERNEL_INVALID_INPUT');
+  expect(r.done.get('l0')).toBe(countInside(7n, 0, SHORT));
+  expect(r.done.get('l2')).toBe(countInside(7n, 2, SHORT));
+});
+
+it('posts again the finished and the unstarted chunks of a run whose thread was terminated mid-run', async () => {
+  // stopGraceMs 0: the revoked long chunk's thread is terminated at once, with l0 finished (its outcome not yet
+  // reported: a run reports at its end) and l2 not started.
+  const jobs = [job(0, SHORT), job(1, LONG), job(2, SHORT)];
+  const { runner, r, task } = await postRuns(jobs, { stopGraceMs: 0 });
+  await until('the long chunk to start', () => task('l1').started);
+  runner.revoke('l1');
+  await until('the other chunks', () => r.done.size === 4 || r.failed.size > 0, 10_000);
+  expect(r.failed.size).toBe(0);
+  expect(r.done.get('l0')).toBe(countInside(7n, 0, SHORT));
+  expect(r.done.get('l2')).toBe(countInside(7n, 2, SHORT));
+  await until('the revoked chunk to be reported stopped', () => r.aborted.has('l1'));
 });

@@ -235,6 +235,7 @@ describe('worker Work handler', () => {
     const brokenPool: KernelPool = {
       threads: 1,
       tasksPerThread: 2,
+      chunksPerTask: 1,
       start: broken,
       run: broken,
       utilization: () => 0,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countInside, isSerializedKernelError, KERNEL_NAME, rebuildKernelError } from '../../kernel/index.js';
-import piTask from '../../kernel/pool/pi-task.js';
+import piRun, { type PiChunkOutcome, type PiTask } from '../../kernel/pool/pi-task.js';
 
 function thrownBy(run: () => unknown): unknown {
   try {
@@ -11,17 +11,20 @@ function thrownBy(run: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
+/** The outcome of a run of one chunk. */
+const one = (task: PiTask): PiChunkOutcome => piRun({ chunks: [task] }).outcomes[0];
+
 describe('pi-task: the piscina task contract', () => {
   it('computes a chunk from a decimal seed string and times the kernel call', () => {
     const started = performance.now();
-    const result = piTask({ seed: '18446744073709551615', chunkIndex: 4_294_967_295, points: 1_000_003 });
+    const result = one({ seed: '18446744073709551615', chunkIndex: 4_294_967_295, points: 1_000_003 });
     const wallMs = performance.now() - started;
-    expect(result.inside).toBe(countInside((1n << 64n) - 1n, 4_294_967_295, 1_000_003));
-    expect(result.kernel).toBe(KERNEL_NAME);
+    expect(result).toMatchObject({ kind: 'done', inside: countInside((1n << 64n) - 1n, 4_294_967_295, 1_000_003), kernel: KERNEL_NAME });
     // A million samples take a measurable time, and the kernel's own timing fits inside the call's.
+    if (result.kind !== 'done') throw new Error('expected a computed chunk');
     expect(result.elapsedMs).toBeGreaterThan(0);
     expect(result.elapsedMs).toBeLessThanOrEqual(wallMs);
-    expect(piTask({ seed: '0', chunkIndex: 0, points: 1 }).inside).toBe(countInside(0n, 0, 1));
+    expect(one({ seed: '0', chunkIndex: 0, points: 1 })).toMatchObject({ kind: 'done', inside: countInside(0n, 0, 1) });
   });
 
   it.each([
@@ -36,9 +39,11 @@ describe('pi-task: the piscina task contract', () => {
     ['zero points', { seed: '1', chunkIndex: 0, points: 0 }],
     ['points above 2^32 - 1', { seed: '1', chunkIndex: 0, points: 2 ** 32 }],
     ['no task', null],
-  ])('rejects %s with a RangeError-shaped KERNEL_INVALID_INPUT', (_name, task) => {
-    const error = thrownBy(() => piTask(task as never));
-    expect(error).toEqual({ name: 'RangeError', message: expect.any(String), code: 'KERNEL_INVALID_INPUT' });
+  ])('fails %s with a RangeError-shaped KERNEL_INVALID_INPUT', (_name, task) => {
+    expect(one(task as never)).toEqual({
+      kind: 'failed',
+      error: { name: 'RangeError', message: expect.any(String), code: 'KERNEL_INVALID_INPUT' },
+    });
   });
 
   it('reports any other failure as KERNEL_ERROR', () => {
@@ -49,13 +54,38 @@ describe('pi-task: the piscina task contract', () => {
       chunkIndex: 0,
       points: 1,
     };
-    expect(thrownBy(() => piTask(task))).toEqual({ name: 'TypeError', message: 'boom', code: 'KERNEL_ERROR' });
+    expect(one(task)).toEqual({ kind: 'failed', error: { name: 'TypeError', message: 'boom', code: 'KERNEL_ERROR' } });
+  });
+
+  it('computes a run chunk by chunk, in order: a failing chunk fails alone', () => {
+    const run = [
+      { seed: '7', chunkIndex: 0, points: 100_000 },
+      { seed: '7', chunkIndex: 1, points: 0 },
+      { seed: '8', chunkIndex: 2, points: 50_000 },
+    ];
+    const { outcomes } = piRun({ chunks: run });
+    expect(outcomes).toMatchObject([
+      { kind: 'done', inside: countInside(7n, 0, 100_000) },
+      { kind: 'failed', error: { code: 'KERNEL_INVALID_INPUT' } },
+      { kind: 'done', inside: countInside(8n, 2, 50_000) },
+    ]);
+  });
+
+  it('throws a serialized KERNEL_INVALID_INPUT for a run that is not { chunks: [...] }', () => {
+    for (const run of [null, {}, { chunks: 'x' }]) {
+      expect(thrownBy(() => piRun(run as never))).toEqual({
+        name: 'RangeError',
+        message: expect.any(String),
+        code: 'KERNEL_INVALID_INPUT',
+      });
+    }
   });
 
   it('its errors keep their code across a thread boundary (structured clone) and rebuild into Errors', () => {
-    const cloned = structuredClone(thrownBy(() => piTask({ seed: 'x', chunkIndex: 0, points: 1 })));
-    expect(isSerializedKernelError(cloned)).toBe(true);
-    const rebuilt = rebuildKernelError(cloned as never);
+    const cloned = structuredClone(one({ seed: 'x', chunkIndex: 0, points: 1 }));
+    if (cloned.kind !== 'failed') throw new Error('expected a failed chunk');
+    expect(isSerializedKernelError(cloned.error)).toBe(true);
+    const rebuilt = rebuildKernelError(cloned.error);
     expect(rebuilt).toBeInstanceOf(RangeError);
     expect(rebuilt.code).toBe('KERNEL_INVALID_INPUT');
     expect(isSerializedKernelError(new Error('plain'))).toBe(false);
