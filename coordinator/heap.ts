@@ -8,7 +8,7 @@
  * ~190 MB of mostly dead objects, and an RSS of 300–400 MB against a 256 MiB container limit
  * (k8s/base/coordinator/statefulset.yaml). Capping the growth at 1.5× collects the same garbage more often (11
  * full collections instead of 3–5 in a 100,000-chunk run at 1,000 workers, ~170 ms each on a loaded 2-core VM) and
- * keeps the RSS under 250 MB (docs/performance.md, Dispatch).
+ * brought that run's peak RSS to 240–273 MB (docs/performance.md, "Coordinator memory with 1,000 workers").
  */
 import { setFlagsFromString } from 'node:v8';
 
