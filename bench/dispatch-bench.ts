@@ -2,7 +2,7 @@
  * Dispatch benchmark: the coordinator alone against N simulated workers over real gRPC (bench/sim/simulated-workers.ts,
  * in their own process, answering every lease at once), 1,000-point chunks, verification off so every lease is one
  * chunk. For each N it prints chunks leased+committed per second, coordinator CPU per chunk, coordinator RSS once the
- * workers are connected and at the end, and the latency of GET /api/calculate/{id} through the gateway while the
+ * workers are connected, at its peak and at the end, and the latency of GET /api/calculate/{id} through the gateway while the
  * coordinator is busy (the API must stay responsive under dispatch load).
  *
  * PIGRID_BENCH_CPU_PROF_DIR=<dir> runs the coordinator under `node --cpu-prof` and stops it with SIGTERM after each
@@ -26,6 +26,8 @@ export interface DispatchRun {
   /** Coordinator CPU share of one core during the run. */
   readonly cpuShare: number;
   readonly rssConnectedMb: number;
+  /** The coordinator's peak RSS over its life (VmHWM), read at the end: the run's peak. */
+  readonly rssPeakMb: number;
   readonly rssEndMb: number;
   /** GET /api/calculate/{id} through the gateway while the run was going, milliseconds. */
   readonly getMs: Summary;
@@ -39,10 +41,11 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-function rssMb(pid: number): number {
+/** A process's resident set now (`VmRSS`) or at its peak (`VmHWM`), MB. */
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
-    .find((l) => l.startsWith('VmRSS:'))!;
+    .find((l) => l.startsWith(`${field}:`))!;
   return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
@@ -121,6 +124,7 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
         cpuUsPerChunk: (cpuS * 1e6) / opts.chunks,
         cpuShare: cpuS / wallS,
         rssConnectedMb,
+        rssPeakMb: rssMb(pid, 'VmHWM'),
         rssEndMb: rssMb(pid),
         getMs: summarize(gets.length > 0 ? gets : [0]),
       });

@@ -25,6 +25,7 @@ import type { WorkerDiscovery } from './discovery/discovery.js';
 import { createDnsDiscovery } from './discovery/dns-discovery.js';
 import { createStaticDiscovery } from './discovery/static-discovery.js';
 import { CoordinatorService } from './coordinator-service.js';
+import { limitHeapGrowth } from './heap.js';
 import { leaseTokensFor } from './lease-tokens.js';
 import { LocalExecutor } from './local-executor.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
@@ -114,6 +115,7 @@ function serviceFor(
 }
 
 export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
+  limitHeapGrowth();
   const config = loadCoordinatorConfig();
   const log = createLogger('coordinator', config.log);
   exitOnUncaughtErrors(log, isStoreUnavailable);
