@@ -5,7 +5,8 @@
  * the whole), and shows how the cost per chunk falls as a group commit carries more results.
  *
  * `node dist/bench/service-bench.js <workers> <one|all> <chunks>`: `one` answers one lease per event-loop turn (each
- * step commits one result), `all` answers every outstanding lease in one turn. Prints one JSON line.
+ * step commits one result), `all` answers every outstanding lease in one turn, with the Work stream's batches (the
+ * leases a turn grants one worker in one LeaseBatch, answered by one ResultBatch). Prints one JSON line.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { failFastWrites } from '../coordinator/store/store-failure.js';
 import { openSqliteStore } from '../coordinator/store/sqlite-store.js';
 import { pino } from 'pino';
 import { loadContract } from '../shared/proto.js';
+import type { Lease } from '../generated/proto/pigrid/v1/Lease.js';
 
 export interface ServiceBenchRun {
   readonly workers: number;
@@ -47,8 +49,17 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
     limits: { maxPoints: 1e15, maxChunks: 1e7, defaultChunkSize: 1000 },
     scheduler: { verifyRate: 0, verifyFirst: 0 },
   });
-  /** Leases on the wire, encoded as the coordinator sends them. */
+  /** Leases granted and not yet encoded, per connection; encoded at the end of the turn as WorkerLink does. */
+  const granted = new Map<string, Lease[]>();
+  /** Lease messages on the wire (a Lease, or a LeaseBatch in `all` mode), encoded as the coordinator sends them. */
   const wire: [string, Buffer][] = [];
+  const sendGranted = () => {
+    for (const [connId, leases] of granted) {
+      if (mode === 'all' && leases.length > 1) wire.push([connId, encode({ leases: { leases } })]);
+      else for (const lease of leases) wire.push([connId, encode({ lease })]);
+    }
+    granted.clear();
+  };
   for (let i = 0; i < workers; i++) {
     const connId = `w${i}`;
     const hello = {
@@ -61,20 +72,19 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
       draining: false,
     };
     service.workerConnected(hello, {
-      grant: (_c, l) =>
-        wire.push([
-          connId,
-          encode({
-            lease: {
-              leaseId: l.leaseId,
-              calculationId: l.calculationId,
-              chunkIndex: l.chunkIndex,
-              seed: l.seed,
-              points: l.points,
-              ttlMs: l.ttlMs,
-            },
-          }),
-        ]),
+      grant: (_c, l) => {
+        if (granted.size === 0) queueMicrotask(sendGranted);
+        let list = granted.get(connId);
+        if (!list) granted.set(connId, (list = []));
+        list.push({
+          leaseId: l.leaseId,
+          calculationId: l.calculationId,
+          chunkIndex: l.chunkIndex,
+          seed: l.seed,
+          points: l.points,
+          ttlMs: l.ttlMs,
+        });
+      },
       revoke() {},
     });
   }
@@ -82,14 +92,17 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
     const rec = await service.submit({ points: n * 1000, mode: 'distributed', seed: 2, chunkSize: 1000 }, false);
     let cpuUs = 0;
     while (service.get(rec.id).status !== 'completed') {
-      // The workers' side (not measured): read the leases, write results.
+      // The workers' side (not measured): read the leases, write results (one ResultBatch per LeaseBatch).
       const answers = (mode === 'all' ? wire.splice(0) : wire.splice(0, 1)).map(([connId, buf]) => {
-        const l = work.requestDeserialize(buf).lease!;
-        return [connId, work.responseSerialize({ result: { ...l, ttlMs: undefined, inside: 700, elapsedMs: 0 } as never })] as const;
+        const msg = work.requestDeserialize(buf);
+        const results = (msg.lease ? [msg.lease] : msg.leases!.leases).map((l) => ({ ...l, ttlMs: undefined, inside: 700, elapsedMs: 0 }));
+        const answer = results.length === 1 ? { result: results[0] } : { results: { results } };
+        return [connId, work.responseSerialize(answer)] as const;
       });
       const before = process.cpuUsage();
       for (const [connId, buf] of answers) {
-        service.result(connId, resultReportOf(decode(buf).result!));
+        const msg = decode(buf);
+        for (const r of msg.result ? [msg.result] : msg.results!.results) service.result(connId, resultReportOf(r));
       }
       // The group commit runs here, then the grants (lease encode).
       await new Promise((resolve) => setImmediate(resolve));

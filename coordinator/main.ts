@@ -145,7 +145,11 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   log.info({ kernel: kernel.name, reason: kernel.reason }, 'kernel chosen for mode=single');
   const kernelPool = createKernelPool(config.threads);
   const local = new LocalExecutor(coordinator, kernelPool, log);
-  const workers = new WorkerLinks(coordinator, log, { tls, refused: (reason) => security.workerAuthFailures.inc({ reason }) });
+  const workers = new WorkerLinks(coordinator, log, {
+    tls,
+    refused: (reason) => security.workerAuthFailures.inc({ reason }),
+    rejected: (reason, count) => metrics.resultsRejected.inc({ reason }, count),
+  });
   const discovery = discoveryFor(config, log);
   discovery.start((addresses) => workers.update(addresses));
   ticker = setInterval(() => coordinator.tick(), config.tickMs);

@@ -1,13 +1,14 @@
 /**
  * A misbehaving worker for integration tests: a real gRPC server on 127.0.0.1:0 speaking pigrid.v1.Worker, whose
  * answers to leases follow one chosen {@link Behaviour} (wrong counts, results naming other chunks, forged lease ids,
- * hoarding, handing everything back, replaying results to a restarted coordinator). It is not a flag in the product:
- * the coordinator must defend itself against exactly this peer. Correct counts come from the project's kernel,
- * in-process, so keep chunks small. Every stream, lease and message is counted in `stats`, so a test can prove the
+ * hoarding, handing everything back, replaying results to a restarted coordinator, oversized result batches), with
+ * or without lease batches. It is not a flag in the product: the coordinator must defend itself against exactly this
+ * peer. Correct counts come from the project's kernel, in-process, so keep chunks small. Every stream, lease and message is counted in `stats`, so a test can prove the
  * misbehaviour really happened.
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import type { ChunkResult } from '../generated/proto/pigrid/v1/ChunkResult.js';
 import type { CoordinatorMessage__Output } from '../generated/proto/pigrid/v1/CoordinatorMessage.js';
 import type { Lease__Output } from '../generated/proto/pigrid/v1/Lease.js';
 import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
@@ -16,6 +17,7 @@ import { loadContract } from '../shared/proto.js';
 import { countInside, STREAM_VERSION } from '../kernel/index.js';
 import { heartbeatIntervalMs } from '../worker/work-session.js';
 import { ErrorCode } from '../shared/errors.js';
+import { MAX_RESULT_BATCH } from '../shared/wire.js';
 import type { IdentityFiles } from '../shared/local-certs.js';
 import { identity, serverCredentialsFor } from './tls.js';
 
@@ -42,6 +44,11 @@ export type Behaviour =
   | { kind: 'forge'; chunkCount: number; perLease: number }
   /** Hands every lease back at once: ChunkFailure LEASE_RETURNED. */
   | { kind: 'return-all' }
+  /**
+   * Answers every lease with one ResultBatch of MAX_RESULT_BATCH + 1 copies of its correct result: more entries than
+   * the coordinator reads.
+   */
+  | { kind: 'oversized' }
   /**
    * First stream: hoards its leases and computes their correct counts. Every later stream (a restarted coordinator):
    * hello with draining=true (so it is leased nothing), then the genuine results under their original lease ids,
@@ -70,6 +77,9 @@ export interface HostileStats {
   returned: number;
   /** Genuine results sent again on a later stream. */
   replayed: number;
+  /** LeaseBatch messages received, and ResultBatch messages sent (oversized ones included). */
+  leaseBatches: number;
+  resultBatches: number;
 }
 
 export interface HostileWorkerOptions {
@@ -81,6 +91,13 @@ export interface HostileWorkerOptions {
   behaviour: Behaviour;
   /** The hello (and so every lease) waits for this; e.g. until another worker is known to the coordinator. */
   helloAfter?: () => Promise<unknown>;
+  /**
+   * Batching. `announce`: the hello sets accepts_lease_batches and the answers to a LeaseBatch's leases go out as one
+   * ResultBatch (a single Lease is answered with single messages). `unannounced`: the hello does not announce it
+   * (so it gets single Leases only), yet the results answering each lease message go out as a ResultBatch, before
+   * any LeaseBatch was seen. @default neither: single messages only, like a worker older than batching
+   */
+  batches?: 'announce' | 'unannounced';
   /**
    * The server's TLS files (mutual TLS, client certificate required), or 'plaintext' for a coordinator started with
    * PIGRID_INSECURE=true. @default a test-CA certificate naming `workerId`
@@ -138,6 +155,8 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
     forged: 0,
     returned: 0,
     replayed: 0,
+    leaseBatches: 0,
+    resultBatches: 0,
   };
   const held = new Map<string, Held>();
   const everLeased = new Set<string>(); // `${calculation}/${chunk}` this worker was granted
@@ -200,6 +219,11 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
         return answer(correct(l));
       case 'return-all':
         return handBack('no thanks');
+      case 'oversized': {
+        const copy = resultMsg(l, correct(l)).result!;
+        stats.resultBatches += 1;
+        return send({ results: { results: Array.from({ length: MAX_RESULT_BATCH + 1 }, () => copy) } });
+      }
       case 'replay':
         if (stream > 1) return handBack('draining');
         replayable.push({ lease: l, inside: correct(l) });
@@ -260,16 +284,27 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
       if (b.kind !== 'replay') for (const [id, h] of held) if (h.stream === stream) drop(id);
     };
     call.on('data', (msg: CoordinatorMessage__Output) => {
-      if (msg.lease) {
+      const leases = msg.lease ? [msg.lease] : (msg.leases?.leases ?? []);
+      if (msg.leases) stats.leaseBatches += 1;
+      // The results answering this message, when they are to go out as one ResultBatch.
+      const batched: ChunkResult[] | undefined =
+        opts.batches === 'unannounced' || (opts.batches === 'announce' && msg.leases) ? [] : undefined;
+      const out = batched ? (m: WorkerMessage) => (m.result ? batched.push(m.result) : send(m)) : send;
+      for (const lease of leases) {
         stats.grants += 1;
-        everLeased.add(`${msg.lease.calculationId}/${chunkOf(msg.lease)}`);
-        const ttl = Number(msg.lease.ttlMs);
+        everLeased.add(`${lease.calculationId}/${chunkOf(lease)}`);
+        const ttl = Number(lease.ttlMs);
         if (ttl > 0 && heartbeatIntervalMs(ttl) < beatMs) {
           beatMs = heartbeatIntervalMs(ttl);
           schedule();
         }
-        onLease(msg.lease, stream, send);
-      } else if (msg.revoke) {
+        onLease(lease, stream, out);
+      }
+      if (batched && batched.length > 0) {
+        stats.resultBatches += 1;
+        send({ results: { results: batched } });
+      }
+      if (msg.revoke) {
         for (const id of msg.revoke.leaseIds) {
           stats.revoked += 1;
           drop(id);
@@ -288,6 +323,7 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
           kernel: `hostile-${b.kind}`,
           version: 'hostile',
           streamVersion: STREAM_VERSION,
+          acceptsLeaseBatches: opts.batches === 'announce',
         },
       });
       schedule();

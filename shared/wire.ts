@@ -1,11 +1,19 @@
 /**
  * What both sides of the Calculations API agree on beyond the proto: the enums (Mode, Status) mapped to the
  * lower-case names REST and the coordinator use, one mapping each way, and the metadata keys the gateway and the
- * coordinator exchange.
+ * coordinator exchange; and the Work stream's batch bound.
  */
 import type { Mode__Output as WireMode } from '../generated/proto/pigrid/v1/Mode.js';
 import type { Status__Output as WireStatus } from '../generated/proto/pigrid/v1/Status.js';
 import type { Mode } from './submit-rules.js';
+
+/**
+ * Work stream: the most results one ResultBatch may carry. The coordinator refuses a longer batch whole (counted as
+ * rejected, reason batch_too_large) and closes the stream; a worker splits longer runs of results into several
+ * batches. Far above what a worker legitimately holds (capacity plus prefetch), far below what the 4 MB message limit
+ * would let a hostile worker make the coordinator allocate.
+ */
+export const MAX_RESULT_BATCH = 4096;
 
 /** Request metadata: the caller's request id (the gateway's REST request id), logged with unexpected errors. */
 export const REQUEST_ID_METADATA_KEY = 'x-request-id';

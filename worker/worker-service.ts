@@ -89,7 +89,10 @@ export class WorkerService {
             this.log.error({ leaseIds: ids, reason, err }, 'unexpected error handling a revocation');
           }
         },
-        closed: (s) => this.sessions.delete(s),
+        closed: (s, unsent) => {
+          this.sessions.delete(s);
+          for (const msg of unsent) this.sendElsewhere(msg, true);
+        },
       },
       this.log,
     );
@@ -103,6 +106,7 @@ export class WorkerService {
         streamVersion: this.opts.streamVersion,
         version: this.opts.version,
         draining: this.stateValue !== 'RUNNING',
+        acceptsLeaseBatches: true,
       },
     });
     // Over TLS: which coordinator certificate opened it (rotation shows as a new serial).
@@ -209,17 +213,18 @@ export class WorkerService {
     this.metrics?.chunks.inc({ outcome: 'completed' });
     this.metrics?.samples.inc(job.points);
     this.metrics?.chunkDuration.observe(outcome.elapsedMs / 1000);
-    this.deliver(job, {
-      result: {
-        leaseId: job.leaseId,
-        calculationId: job.calculationId,
-        chunkIndex: job.chunkIndex,
-        seed: job.seed,
-        points: job.points,
-        inside: outcome.inside,
-        elapsedMs: Math.round(outcome.elapsedMs),
-      },
-    });
+    const result = {
+      leaseId: job.leaseId,
+      calculationId: job.calculationId,
+      chunkIndex: job.chunkIndex,
+      seed: job.seed,
+      points: job.points,
+      inside: outcome.inside,
+      elapsedMs: Math.round(outcome.elapsedMs),
+    };
+    // On the granting stream it may join the other results of this turn in one ResultBatch.
+    if (this.release(job)?.sendResult(result)) return;
+    this.sendElsewhere({ result }, true);
   }
 
   private handBack(job: ChunkJob, why: string): void {
@@ -240,11 +245,21 @@ export class WorkerService {
 
   /** Sends on the stream that granted the lease, else on any open stream, else keeps it for the next one. */
   private deliver(job: ChunkJob, msg: WorkerMessage, keep = true): void {
+    if (this.release(job)?.send(msg)) return;
+    this.sendElsewhere(msg, keep);
+  }
+
+  /** The job's lease is answered: forgets it and returns the stream that granted it, if that is still known. */
+  private release(job: ChunkJob): WorkSession | undefined {
     const owner = this.owner.get(job.leaseId);
     this.owner.delete(job.leaseId);
     owner?.leases.delete(job.leaseId);
     this.observe();
-    if (owner?.send(msg)) return;
+    return owner;
+  }
+
+  /** Sends on any open stream, else (when `keep`) keeps it in the outbox for the next one. */
+  private sendElsewhere(msg: WorkerMessage, keep: boolean): void {
     for (const s of this.sessions) if (s.send(msg)) return;
     if (!keep) return;
     if (this.outbox.length >= OUTBOX_LIMIT) this.outbox.shift();

@@ -1,17 +1,33 @@
 /**
  * Many simulated workers in one process, for the dispatch benchmark: each is a real pigrid.v1.Worker gRPC server on
  * its own loopback port that says hello and answers every lease at once with the chunk's true hit count (tiny
- * chunks: the kernel costs microseconds), so what is measured is the coordinator's scheduling, storage and gRPC.
+ * chunks: the kernel costs microseconds), so what is measured is the coordinator's scheduling, storage and gRPC. It
+ * announces lease batches and answers a LeaseBatch with one ResultBatch.
  *
  * Run as a process: `node dist/bench/sim/simulated-workers.js <count> [capacity]`; it prints one line
  * `addresses=<a,b,...>` when every server listens, and exits on SIGTERM or when stdin closes.
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import type { ChunkResult } from '../../generated/proto/pigrid/v1/ChunkResult.js';
 import type { CoordinatorMessage__Output } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
+import type { Lease__Output } from '../../generated/proto/pigrid/v1/Lease.js';
 import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { loadContract } from '../../shared/proto.js';
 import { countInside, STREAM_VERSION } from '../../kernel/index.js';
+
+/** The true result of a lease, computed at once. */
+function resultOf(l: Lease__Output): ChunkResult {
+  return {
+    leaseId: l.leaseId,
+    calculationId: l.calculationId,
+    chunkIndex: l.chunkIndex,
+    seed: l.seed,
+    points: l.points,
+    inside: countInside(BigInt(l.seed), Number(l.chunkIndex), Number(l.points)),
+    elapsedMs: 0,
+  };
+}
 
 export async function startSimulatedWorkers(count: number, capacity: number): Promise<{ addresses: string[]; close(): void }> {
   const service = loadContract().worker.pigrid.v1.Worker.service;
@@ -23,22 +39,20 @@ export async function startSimulatedWorkers(count: number, capacity: number): Pr
     const server = new grpc.Server();
     server.addService(service, {
       Work(call: grpc.ServerDuplexStream<CoordinatorMessage__Output, WorkerMessage>) {
-        call.write({ hello: { workerId, instanceId, capacity, kernel: 'simulated', streamVersion: STREAM_VERSION, version: 'bench' } });
+        call.write({
+          hello: {
+            workerId,
+            instanceId,
+            capacity,
+            kernel: 'simulated',
+            streamVersion: STREAM_VERSION,
+            version: 'bench',
+            acceptsLeaseBatches: true,
+          },
+        });
         call.on('data', (msg: CoordinatorMessage__Output) => {
-          const l = msg.lease;
-          if (!l) return;
-          const points = Number(l.points);
-          call.write({
-            result: {
-              leaseId: l.leaseId,
-              calculationId: l.calculationId,
-              chunkIndex: l.chunkIndex,
-              seed: l.seed,
-              points: l.points,
-              inside: countInside(BigInt(l.seed), Number(l.chunkIndex), points),
-              elapsedMs: 0,
-            },
-          });
+          if (msg.lease) call.write({ result: resultOf(msg.lease) });
+          else if (msg.leases) call.write({ results: { results: msg.leases.leases.map(resultOf) } });
         });
         call.on('error', () => {});
         call.on('end', () => call.end());

@@ -8,8 +8,11 @@ import type { CalculationRecord, ChunkCommit } from './model.js';
 /** Why a chunk went back to the queue. Used as the `reason` label of pigrid_chunks_released_total. */
 export const RELEASE_REASONS = ['worker_lost', 'expired', 'returned', 'failed', 'invalid_result', 'quarantined'] as const;
 export type ReleaseReason = (typeof RELEASE_REASONS)[number];
-/** Why a result was refused. Used as the `reason` label of pigrid_results_rejected_total. */
-export const REJECT_REASONS = ['unknown_lease', 'lease_mismatch', 'invalid_result', 'quarantined'] as const;
+/**
+ * Why a result was refused. Used as the `reason` label of pigrid_results_rejected_total. `batch_too_large` is counted
+ * by the Work link (a ResultBatch refused whole, before the scheduler), the others by the scheduler.
+ */
+export const REJECT_REASONS = ['unknown_lease', 'lease_mismatch', 'invalid_result', 'quarantined', 'batch_too_large'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 /** What a lease asks for: a chunk's first computation, a straggler's backup copy, or a check of a committed chunk. */
 export const LEASE_PURPOSES = ['primary', 'backup', 'verify'] as const;

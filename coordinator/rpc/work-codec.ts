@@ -1,14 +1,15 @@
 /**
- * A hand-written codec for the two messages of the Work stream that flow once per chunk: the Lease the coordinator
- * sends and the ChunkResult it receives. proto-loader's dynamic codec builds and converts intermediate protobufjs
- * objects (fromObject, encode, decode, toObject, Long to string), which cost more per chunk than the scheduling;
- * these functions write and read the bytes directly. Every other message, and any lease or result the fast path is
+ * A hand-written codec for the messages of the Work stream that flow once per chunk: the Lease (or LeaseBatch) the
+ * coordinator sends and the ChunkResult (or ResultBatch) it receives. proto-loader's dynamic codec builds and
+ * converts intermediate protobufjs objects (fromObject, encode, decode, toObject, Long to string), which cost more per
+ * chunk than the scheduling; these functions write and read the bytes directly. Every other message, and any lease or result the fast path is
  * not certain to treat exactly as proto-loader would (a negative or unsafe integer, an unknown field, a second
  * oneof member), goes through proto-loader unchanged.
  *
  * The output is byte-identical to proto-loader's (fields in number order, each one given written), and a
  * decoded result is the same object proto-loader would return (int64 as decimal strings, `kind` set, every field
- * present): test/unit/work-codec.test.ts compares both on random messages.
+ * present; the one exception is a ResultBatch too long to accept, see {@link WorkerMessageIn}):
+ * test/unit/work-codec.test.ts compares both on random messages.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { CoordinatorMessage } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
@@ -17,6 +18,7 @@ import type { WorkerClient, WorkerDefinition } from '../../generated/proto/pigri
 import type { ChunkResult__Output } from '../../generated/proto/pigrid/v1/ChunkResult.js';
 import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { loadContract } from '../../shared/proto.js';
+import { MAX_RESULT_BATCH } from '../../shared/wire.js';
 import type { ResultReport } from '../core/scheduler-types.js';
 
 type Serialize = (msg: CoordinatorMessage) => Buffer;
@@ -26,9 +28,13 @@ type Deserialize = (buf: Buffer) => WorkerMessage__Output;
 const LEN = (n: number) => (n << 3) | 2;
 const VARINT = (n: number) => n << 3;
 
-/** Field 1 of CoordinatorMessage (lease) and field 2 of WorkerMessage (result). */
+/** Fields 1 (lease) and 3 (leases) of CoordinatorMessage, fields 2 (result) and 6 (results) of WorkerMessage. */
 const LEASE_TAG = LEN(1);
+const LEASE_BATCH_TAG = LEN(3);
 const RESULT_TAG = LEN(2);
+const RESULT_BATCH_TAG = LEN(6);
+/** Field 1 (one entry) of LeaseBatch and of ResultBatch. */
+const ENTRY_TAG = LEN(1);
 
 function varintSize(v: number): number {
   let n = 1;
@@ -65,52 +71,94 @@ function fastLease(l: Lease): boolean {
 }
 
 /**
- * The encoded Lease, wrapped as CoordinatorMessage field 1; undefined for a string that is not ASCII. Like protobufjs
- * after fromObject, it writes every field that is present, zero or empty included, and omits absent ones.
+ * Size of a Lease's fields (its body, without tag and length), or undefined for a string that is not ASCII. Like
+ * protobufjs after fromObject, the body holds every field that is present, zero or empty included, and omits absent
+ * ones.
  */
-function encodeLease(l: Lease): Buffer | undefined {
+function leaseBodySize(l: Lease): number | undefined {
   const id = l.leaseId;
   const calc = l.calculationId;
-  const ints = [l.chunkIndex, l.seed, l.points, l.ttlMs] as (number | undefined)[];
-  const idBytes = id === undefined ? 0 : Buffer.byteLength(id);
-  const calcBytes = calc === undefined ? 0 : Buffer.byteLength(calc);
   // ASCII only (lease ids are base64url, calculation ids ours): protobufjs writes short non-ASCII strings with its
   // own UTF-8 encoder, which may treat a lone surrogate differently from Buffer's.
-  if ((id !== undefined && idBytes !== id.length) || (calc !== undefined && calcBytes !== calc.length)) return undefined;
+  if ((id !== undefined && Buffer.byteLength(id) !== id.length) || (calc !== undefined && Buffer.byteLength(calc) !== calc.length))
+    return undefined;
   let body = 0;
-  if (id !== undefined) body += 1 + varintSize(idBytes) + idBytes;
-  if (calc !== undefined) body += 1 + varintSize(calcBytes) + calcBytes;
-  for (const v of ints) if (v !== undefined) body += 1 + varintSize(v);
-  const buf = Buffer.allocUnsafe(1 + varintSize(body) + body);
-  let at = 0;
-  buf[at++] = LEASE_TAG;
-  at = writeVarint(buf, at, body);
+  if (id !== undefined) body += 1 + varintSize(id.length) + id.length;
+  if (calc !== undefined) body += 1 + varintSize(calc.length) + calc.length;
+  for (const v of [l.chunkIndex, l.seed, l.points, l.ttlMs] as (number | undefined)[]) if (v !== undefined) body += 1 + varintSize(v);
+  return body;
+}
+
+/** Writes a Lease's body (ASCII strings, checked by {@link leaseBodySize}) at `at`; returns the next offset. */
+function writeLeaseBody(buf: Buffer, at: number, l: Lease): number {
+  const id = l.leaseId;
+  const calc = l.calculationId;
   if (id !== undefined) {
     buf[at++] = LEN(1);
-    at = writeVarint(buf, at, idBytes);
+    at = writeVarint(buf, at, id.length);
     at += buf.write(id, at, 'latin1');
   }
   if (calc !== undefined) {
     buf[at++] = LEN(2);
-    at = writeVarint(buf, at, calcBytes);
+    at = writeVarint(buf, at, calc.length);
     at += buf.write(calc, at, 'latin1');
   }
+  const ints = [l.chunkIndex, l.seed, l.points, l.ttlMs] as (number | undefined)[];
   for (let i = 0; i < ints.length; i++) {
     const v = ints[i];
     if (v === undefined) continue;
     buf[at++] = VARINT(3 + i);
     at = writeVarint(buf, at, v);
   }
+  return at;
+}
+
+/** The encoded Lease, wrapped as CoordinatorMessage field 1; undefined for a string that is not ASCII. */
+function encodeLease(l: Lease): Buffer | undefined {
+  const body = leaseBodySize(l);
+  if (body === undefined) return undefined;
+  const buf = Buffer.allocUnsafe(1 + varintSize(body) + body);
+  buf[0] = LEASE_TAG;
+  writeLeaseBody(buf, writeVarint(buf, 1, body), l);
   return buf;
 }
 
-/** Serializes a CoordinatorMessage: a plain lease by hand, anything else with `fallback` (proto-loader's). */
+/**
+ * The encoded LeaseBatch, wrapped as CoordinatorMessage field 3 (each lease a length-delimited field 1 of the
+ * batch); undefined when one lease has a string that is not ASCII.
+ */
+function encodeLeaseBatch(leases: readonly Lease[]): Buffer | undefined {
+  const bodies: number[] = [];
+  let total = 0;
+  for (const l of leases) {
+    const body = leaseBodySize(l);
+    if (body === undefined) return undefined;
+    bodies.push(body);
+    total += 1 + varintSize(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(1 + varintSize(total) + total);
+  buf[0] = LEASE_BATCH_TAG;
+  let at = writeVarint(buf, 1, total);
+  for (let i = 0; i < leases.length; i++) {
+    buf[at++] = ENTRY_TAG;
+    at = writeVarint(buf, at, bodies[i]);
+    at = writeLeaseBody(buf, at, leases[i]);
+  }
+  return buf;
+}
+
+/** The hand-written encoding of `msg` when it is a plain lease or a batch of plain leases, else undefined. */
+function encodeFast(msg: CoordinatorMessage): Buffer | undefined {
+  if (Object.keys(msg).length !== 1) return undefined;
+  if (msg.lease) return fastLease(msg.lease) ? encodeLease(msg.lease) : undefined;
+  const batch = msg.leases;
+  if (!batch || Object.keys(batch).length !== 1 || !Array.isArray(batch.leases)) return undefined;
+  return batch.leases.every((l) => typeof l === 'object' && l !== null && fastLease(l)) ? encodeLeaseBatch(batch.leases) : undefined;
+}
+
+/** Serializes a CoordinatorMessage: a plain lease or lease batch by hand, anything else with `fallback` (proto-loader's). */
 export function leaseSerializer(fallback: Serialize): Serialize {
-  return (msg) => {
-    const l = msg.lease;
-    const fast = l && Object.keys(msg).length === 1 && fastLease(l) ? encodeLease(l) : undefined;
-    return fast ?? fallback(msg);
-  };
+  return (msg) => encodeFast(msg) ?? fallback(msg);
 }
 
 /** Bit 53: varints at or above it are not read by hand (they may be negative int64 values). */
@@ -120,7 +168,7 @@ const SAFE_LIMIT = 2 ** 53;
  * Reads a ChunkResult occupying buf[start, end) into proto-loader's output shape, or returns undefined when the
  * bytes hold anything the fast path does not handle (the caller then decodes with proto-loader).
  */
-function decodeResult(buf: Buffer, start: number, end: number): WorkerMessage__Output['result'] | undefined {
+function decodeResult(buf: Buffer, start: number, end: number): ChunkResult__Output | undefined {
   let leaseId = '';
   let calculationId = '';
   const ints = [0, 0, 0, 0, 0];
@@ -164,25 +212,89 @@ function decodeResult(buf: Buffer, start: number, end: number): WorkerMessage__O
   };
 }
 
-/** Deserializes a WorkerMessage: a lone ChunkResult by hand, anything else with `fallback` (proto-loader's). */
-export function resultDeserializer(fallback: Deserialize): Deserialize {
+/**
+ * A WorkerMessage as the coordinator's Work client decodes it: proto-loader's object, except for a ResultBatch of
+ * more than {@link MAX_RESULT_BATCH} entries, which is not materialised: `results` is then empty and
+ * `oversizedBatch` holds the entry count, for the link to refuse (a 4 MB message of 2-byte entries would otherwise
+ * become two million objects).
+ */
+export type WorkerMessageIn = WorkerMessage__Output & { readonly oversizedBatch?: number };
+
+/** Offset after the varint last read by {@link readVarint}. */
+let varintEnd = 0;
+
+/** Reads a varint below 2^53 from buf[at, end) and sets {@link varintEnd}; -1 when it is longer or cut off. */
+function readVarint(buf: Buffer, at: number, end: number): number {
+  let v = 0;
+  let scale = 1;
+  while (at < end) {
+    const b = buf[at++];
+    v += (b & 127) * scale;
+    if (b < 128) {
+      varintEnd = at;
+      return v < SAFE_LIMIT ? v : -1;
+    }
+    scale *= 128;
+    if (scale >= SAFE_LIMIT) return -1;
+  }
+  return -1;
+}
+
+/** Where the body of the message's first field starts when that field is the whole message (tag at 0); else -1. */
+function wholeFieldStart(buf: Buffer): number {
+  const len = readVarint(buf, 1, buf.length);
+  return len >= 0 && varintEnd + len === buf.length ? varintEnd : -1;
+}
+
+/**
+ * Reads a ResultBatch occupying buf[start, end): its entries (field 1) into proto-loader's output shape, or the
+ * oversized marker when they are more than {@link MAX_RESULT_BATCH} (counted before any is decoded, whatever else
+ * the batch holds). Undefined when the bytes hold anything else the fast path does not handle.
+ */
+function decodeResultBatch(buf: Buffer, start: number, end: number): WorkerMessageIn | undefined {
+  let count = 0;
+  let plain = true;
+  for (let at = start; at < end;) {
+    const tag = buf[at++];
+    const wire = tag & 7;
+    if (tag >= 128 || (wire !== 0 && wire !== 2)) return undefined;
+    const v = readVarint(buf, at, end);
+    if (v < 0) return undefined;
+    at = wire === 2 ? varintEnd + v : varintEnd;
+    if (at > end) return undefined;
+    if (tag === ENTRY_TAG) count++;
+    else plain = false;
+  }
+  if (count > MAX_RESULT_BATCH) return { results: { results: [] }, kind: 'results', oversizedBatch: count };
+  if (!plain) return undefined;
+  const results: ChunkResult__Output[] = [];
+  for (let at = start; at < end;) {
+    const len = readVarint(buf, at + 1, end);
+    const r = decodeResult(buf, varintEnd, varintEnd + len);
+    if (!r) return undefined;
+    results.push(r);
+    at = varintEnd + len;
+  }
+  return { results: { results }, kind: 'results' };
+}
+
+/**
+ * Deserializes a WorkerMessage: a lone ChunkResult or a ResultBatch of plain ones by hand, anything else with
+ * `fallback` (proto-loader's).
+ */
+export function resultDeserializer(fallback: Deserialize): (buf: Buffer) => WorkerMessageIn {
   return (buf) => {
-    if (buf.length >= 2 && buf[0] === RESULT_TAG) {
-      let len = 0;
-      let scale = 1;
-      let at = 1;
-      while (at < buf.length && at < 5) {
-        const b = buf[at++];
-        len += (b & 127) * scale;
-        if (b < 128) {
-          // The result must be the whole message: another field after it goes through proto-loader.
-          if (at + len === buf.length) {
-            const result = decodeResult(buf, at, at + len);
-            if (result) return { result, kind: 'result' };
-          }
-          break;
+    if (buf.length >= 2 && (buf[0] === RESULT_TAG || buf[0] === RESULT_BATCH_TAG)) {
+      // The field must be the whole message: another field after it goes through proto-loader.
+      const start = wholeFieldStart(buf);
+      if (start >= 0) {
+        if (buf[0] === RESULT_TAG) {
+          const result = decodeResult(buf, start, buf.length);
+          if (result) return { result, kind: 'result' };
+        } else {
+          const batch = decodeResultBatch(buf, start, buf.length);
+          if (batch) return batch;
         }
-        scale *= 128;
       }
     }
     return fallback(buf);

@@ -5,23 +5,29 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { CoordinatorMessage } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
+import type { Lease } from '../../generated/proto/pigrid/v1/Lease.js';
+import type { ResultBatch__Output } from '../../generated/proto/pigrid/v1/ResultBatch.js';
 import type { WorkerClient } from '../../generated/proto/pigrid/v1/Worker.js';
-import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { KEEPALIVE_OPTIONS } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
 import { channelSecurity, type Tls } from '../../shared/tls.js';
+import { MAX_RESULT_BATCH } from '../../shared/wire.js';
 // From the stream definition only: importing the kernel itself would instantiate WebAssembly on this thread.
 import { STREAM_VERSION } from '../../kernel/stream-spec.js';
-import type { LeaseGrant, RevokeReason } from '../core/scheduler-types.js';
+import type { LeaseGrant, RejectReason, RevokeReason } from '../core/scheduler-types.js';
 import type { CoordinatorService, LeaseSink } from '../coordinator-service.js';
-import { resultReportOf, workerClientConstructor } from './work-codec.js';
+import { resultReportOf, workerClientConstructor, type WorkerMessageIn } from './work-codec.js';
 import { workerIdentity, type WorkerAuthFailure } from './worker-identity.js';
 
-/** How links authenticate workers, and where they report the ones they refuse. */
+/** How links authenticate workers, and where they report the ones they refuse and the results they refuse unread. */
 export interface LinkSecurity {
   readonly tls: Tls;
   refused(reason: WorkerAuthFailure): void;
+  /** `count` results refused before they reached the scheduler (a ResultBatch over {@link MAX_RESULT_BATCH}). */
+  rejected(reason: RejectReason, count: number): void;
 }
+
+type WorkCall = grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessageIn>;
 
 /** A stream that failed before any hello for one of these reasons was refused in the TLS handshake. */
 const TLS_FAILURE = /certificate|ssl|tls|handshake|self[- ]signed|unable to verify|alert/i;
@@ -37,8 +43,13 @@ export class WorkerLink implements LeaseSink {
   private readonly coordinator: CoordinatorService;
   private readonly log: Logger;
   private readonly client: WorkerClient;
-  private call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output> | undefined;
+  private call: WorkCall | undefined;
   private connId: string | undefined;
+  private workerId: string | undefined;
+  /** The worker's hello announced accepts_lease_batches. */
+  private batches = false;
+  /** Leases granted in this turn of the event loop, sent together by {@link sendLeases} at its end. */
+  private pendingLeases: Lease[] = [];
   private backoffMs = BACKOFF_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
@@ -72,22 +83,36 @@ export class WorkerLink implements LeaseSink {
     this.open();
   }
 
+  /**
+   * Queues the lease; every lease granted to this link in the same turn of the event loop (one scheduling step, or
+   * several run back to back) goes out in one message, from a microtask at the end of the turn. Grants happen after
+   * their step was committed, so persist-before-send holds for the batch as for each lease.
+   */
   grant(_connId: string, lease: LeaseGrant): void {
-    this.write({
-      lease: {
-        leaseId: lease.leaseId,
-        calculationId: lease.calculationId,
-        chunkIndex: lease.chunkIndex,
-        seed: lease.seed,
-        points: lease.points,
-        ttlMs: lease.ttlMs,
-      },
+    this.pendingLeases.push({
+      leaseId: lease.leaseId,
+      calculationId: lease.calculationId,
+      chunkIndex: lease.chunkIndex,
+      seed: lease.seed,
+      points: lease.points,
+      ttlMs: lease.ttlMs,
     });
+    if (this.pendingLeases.length === 1) queueMicrotask(this.sendLeases);
   }
 
   revoke(_connId: string, leaseIds: readonly string[], reason: RevokeReason): void {
+    this.sendLeases();
     this.write({ revoke: { leaseIds: [...leaseIds], reason } });
   }
+
+  /** Sends the queued leases: one LeaseBatch when there are several and the worker accepts batches, else one by one. */
+  private readonly sendLeases = (): void => {
+    const leases = this.pendingLeases;
+    if (leases.length === 0) return;
+    this.pendingLeases = [];
+    if (leases.length > 1 && this.batches) this.write({ leases: { leases } });
+    else for (const lease of leases) this.write({ lease });
+  };
 
   /** After a committed step that carried this stream's results: a retiring link closes once it holds nothing. */
   settled(): void {
@@ -138,14 +163,14 @@ export class WorkerLink implements LeaseSink {
       this.log.warn({ timeoutMs: HELLO_TIMEOUT_MS }, 'no hello from worker; redialling');
       call.cancel();
     }, HELLO_TIMEOUT_MS);
-    call.on('data', (msg: WorkerMessage__Output) => this.onMessage(call, msg));
+    call.on('data', (msg: WorkerMessageIn) => this.onMessage(call, msg));
     call.on('error', (err: grpc.ServiceError) =>
       this.onBroken(call, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`),
     );
     call.on('end', () => this.onBroken(call, 'worker ended the stream'));
   }
 
-  private onMessage(call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output>, msg: WorkerMessage__Output): void {
+  private onMessage(call: WorkCall, msg: WorkerMessageIn): void {
     if (call !== this.call) return;
     if (msg.hello) {
       if (this.helloTimer) clearTimeout(this.helloTimer);
@@ -159,6 +184,8 @@ export class WorkerLink implements LeaseSink {
       }
       this.reported = undefined;
       this.connId = `${this.address}#${++connCounter}`;
+      this.workerId = who.workerId;
+      this.batches = msg.hello.acceptsLeaseBatches === true;
       this.backoffMs = BACKOFF_MIN_MS;
       // A worker whose kernel computes another random stream would break exactness: keep it, lease it nothing.
       const compatible = msg.hello.streamVersion === STREAM_VERSION;
@@ -187,12 +214,35 @@ export class WorkerLink implements LeaseSink {
     if (msg.heartbeat) this.coordinator.heartbeat(connId, msg.heartbeat.leaseIds);
     else if (msg.result) {
       this.coordinator.result(connId, resultReportOf(msg.result));
+    } else if (msg.results) {
+      this.onResults(call, connId, msg.results, msg.oversizedBatch);
     } else if (msg.failure) {
       this.coordinator.failure(connId, { leaseId: msg.failure.leaseId, code: msg.failure.code, message: msg.failure.message });
     } else if (msg.draining) {
       this.log.info({ graceMs: msg.draining.graceMs }, 'worker is draining');
       this.coordinator.workerDraining(connId);
     }
+  }
+
+  /**
+   * A ResultBatch: each entry goes to the same group commit as a single result and is checked exactly as one (a bad
+   * entry is rejected on its own). A batch sent before any LeaseBatch is accepted too: the rule that a worker waits
+   * for one protects older coordinators, and this one understands batches on any stream. A batch of more than
+   * MAX_RESULT_BATCH entries (`oversized` when the codec did not even decode it) is refused whole, counted as
+   * rejected, and the stream closed: no honest worker holds that many leases, so its leases go back to the queue.
+   */
+  private onResults(call: WorkCall, connId: string, batch: ResultBatch__Output, oversized: number | undefined): void {
+    const count = oversized ?? batch.results.length;
+    if (count > MAX_RESULT_BATCH) {
+      this.security.rejected('batch_too_large', count);
+      this.log.warn(
+        { connId, workerId: this.workerId, entries: count, limit: MAX_RESULT_BATCH },
+        'result batch too large: refused whole, closing the stream',
+      );
+      call.cancel();
+      return;
+    }
+    for (const r of batch.results) this.coordinator.result(connId, resultReportOf(r));
   }
 
   private checkIdle(): void {
@@ -212,7 +262,7 @@ export class WorkerLink implements LeaseSink {
     this.log.warn({ reason, detail }, 'worker refused: no lease for it');
   }
 
-  private onBroken(call: grpc.ClientDuplexStream<CoordinatorMessage, WorkerMessage__Output>, why: string): void {
+  private onBroken(call: WorkCall, why: string): void {
     if (call !== this.call) return;
     this.call = undefined;
     if (!this.connId && this.security.tls.files && (this.refusal || TLS_FAILURE.test(why))) {
@@ -235,6 +285,9 @@ export class WorkerLink implements LeaseSink {
     if (!this.connId) return;
     const connId = this.connId;
     this.connId = undefined;
+    // Leases queued for the lost stream were released with it.
+    this.pendingLeases = [];
+    this.batches = false;
     this.log.info({ why }, 'worker stream lost');
     this.coordinator.workerDisconnected(connId);
   }

@@ -13,6 +13,7 @@ import { calculationsClient, unary } from '../../harness/grpc-client.js';
 import { startHostileWorker, type HostileWorker, type HostileWorkerOptions } from '../../harness/hostile-worker.js';
 import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/processes.js';
 import { http, submit, until, waitDone, type CalcJson } from '../../harness/rest.js';
+import { MAX_RESULT_BATCH } from '../../shared/wire.js';
 
 const hostiles: HostileWorker[] = [];
 const stopped: Proc[] = [];
@@ -323,4 +324,62 @@ it('after a coordinator restart adopts a genuine result under its original lease
     await metric(restarted.ready.metrics, 'pigrid_results_rejected_total', { reason: 'unknown_lease' }),
     'rejected{unknown_lease}',
   ).toBeGreaterThanOrEqual(1);
+});
+
+it('rejects forged entries inside an otherwise good ResultBatch, entry by entry; the genuine entries commit', async () => {
+  const CHUNKS = 40;
+  const real = await startWorker('real-10', 1);
+  const forger = await hostile({
+    workerId: 'batch-forger-10',
+    capacity: 4,
+    behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 1 },
+    batches: 'announce',
+  });
+  const g = await startGrid([real.ready.grpc, forger.address]);
+
+  const { want, dist } = await runBoth(g, { points: CHUNKS * 1_000_000, seed: 110, chunk_size: 1_000_000 });
+  // It was sent lease batches and answered them with result batches mixing its genuine results and forgeries.
+  expect(forger.stats.leaseBatches).toBeGreaterThanOrEqual(1);
+  expect(forger.stats.resultBatches).toBeGreaterThanOrEqual(1);
+  expect(forger.stats.forged).toBeGreaterThanOrEqual(2);
+  expectExact(dist, want);
+  expect(await coordinatorMetric(g, 'pigrid_results_rejected_total'), 'rejected, all reasons').toBeGreaterThanOrEqual(forger.stats.forged);
+  // Its genuine entries were not thrown away with the forged ones beside them.
+  expect(auditChunks(g.dbPath, dist.id).chunks.filter((c) => c.worker_id === 'batch-forger-10').length).toBeGreaterThanOrEqual(1);
+});
+
+it('refuses a ResultBatch of more entries than it reads, closes that stream, and still ends exact', async () => {
+  const real = await startWorker('real-11', 1);
+  const flooder = await hostile({ workerId: 'flooder-11', capacity: 2, behaviour: { kind: 'oversized' } });
+  const g = await startGrid([real.ready.grpc, flooder.address]);
+
+  const { want, dist } = await runBoth(g, { points: 20 * 1_000_000, seed: 111, chunk_size: 1_000_000 });
+  expect(flooder.stats.resultBatches).toBeGreaterThanOrEqual(1);
+  expectExact(dist, want);
+  await g.coordinator.waitFor(logLine('result batch too large', { workerId: 'flooder-11', limit: String(MAX_RESULT_BATCH) }), 5_000);
+  expect(
+    await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'batch_too_large' }),
+    'rejected{batch_too_large}',
+  ).toBeGreaterThan(MAX_RESULT_BATCH);
+  // Each refusal closed the stream: the coordinator dialled again.
+  expect(flooder.stats.streams).toBeGreaterThanOrEqual(2);
+});
+
+it('speaks both protocols at once: single Leases to a worker that does not announce batches, LeaseBatches to one that does', async () => {
+  const real = await startWorker('real-12', 1);
+  // Announces nothing (an older worker) yet answers with ResultBatches: accepted, the coordinator understands them.
+  const old = await hostile({ workerId: 'old-12', capacity: 4, behaviour: { kind: 'honest' }, batches: 'unannounced' });
+  const batching = await hostile({ workerId: 'batching-12', capacity: 4, behaviour: { kind: 'honest' }, batches: 'announce' });
+  const g = await startGrid([real.ready.grpc, old.address, batching.address]);
+
+  const { want, dist } = await runBoth(g, { points: 60 * 1_000_000, seed: 112, chunk_size: 1_000_000 });
+  expectExact(dist, want);
+  expect(old.stats.grants).toBeGreaterThanOrEqual(1);
+  expect(old.stats.leaseBatches).toBe(0);
+  expect(old.stats.resultBatches).toBeGreaterThanOrEqual(1);
+  expect(batching.stats.leaseBatches).toBeGreaterThanOrEqual(1);
+  expect(batching.stats.resultBatches).toBeGreaterThanOrEqual(1);
+  const committed = auditChunks(g.dbPath, dist.id).chunks;
+  for (const id of ['old-12', 'batching-12']) expect(committed.filter((c) => c.worker_id === id).length, id).toBeGreaterThanOrEqual(1);
+  expect(await coordinatorMetric(g, 'pigrid_results_rejected_total'), 'rejected, all reasons').toBe(0);
 });

@@ -8,6 +8,7 @@ import type { CoordinatorMessage } from '../../generated/proto/pigrid/v1/Coordin
 import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
 import { leaseSerializer, resultDeserializer, workerClientConstructor } from '../../coordinator/rpc/work-codec.js';
 import { loadContract } from '../../shared/proto.js';
+import { MAX_RESULT_BATCH } from '../../shared/wire.js';
 
 const work = loadContract().worker.pigrid.v1.Worker.service.Work;
 const runs = { numRuns: Number(process.env.PIGRID_PROPERTY_RUNS ?? 2000) };
@@ -31,22 +32,32 @@ const int64 = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 31 }),
   fc.maxSafeInteger().filter((v) => v >= 0),
 );
+const leaseArb = fc.record(
+  { leaseId: ascii, calculationId: ascii, chunkIndex: int64, seed: int64, points: int64, ttlMs: int64 },
+  { requiredKeys: [] },
+);
+const resultArb = fc.record(
+  {
+    leaseId: fc.oneof(ascii, fc.string({ maxLength: 80 })),
+    calculationId: ascii,
+    chunkIndex: int64,
+    seed: int64,
+    points: int64,
+    inside: int64,
+    elapsedMs: int64,
+  },
+  { requiredKeys: [] },
+);
 
 describe('lease encoding', () => {
   it('writes exactly the bytes proto-loader writes, without calling it', () => {
     const fallback = counted(work.requestSerialize);
     const serialize = leaseSerializer(fallback.f);
     fc.assert(
-      fc.property(
-        fc.record(
-          { leaseId: ascii, calculationId: ascii, chunkIndex: int64, seed: int64, points: int64, ttlMs: int64 },
-          { requiredKeys: [] },
-        ),
-        (lease) => {
-          const msg: CoordinatorMessage = { lease };
-          expect(serialize(msg).equals(work.requestSerialize(msg))).toBe(true);
-        },
-      ),
+      fc.property(leaseArb, (lease) => {
+        const msg: CoordinatorMessage = { lease };
+        expect(serialize(msg).equals(work.requestSerialize(msg))).toBe(true);
+      }),
       runs,
     );
     expect(fallback.calls()).toBe(0);
@@ -61,6 +72,10 @@ describe('lease encoding', () => {
     ['a non-ASCII string', { lease: { leaseId: 'x\u00e9', calculationId: 'c' } }],
     ['a lone surrogate', { lease: { calculationId: 'c\ud800' } }],
     ['a second field', { lease: { leaseId: 'x' }, revoke: { leaseIds: ['y'], reason: 'CANCELLED' } }],
+    ['a batch with one non-ASCII lease', { leases: { leases: [{ leaseId: 'x' }, { leaseId: 'y\u00e9' }] } }],
+    ['a batch with one int64 given as a string', { leases: { leases: [{ leaseId: 'x' }, { leaseId: 'y', seed: '3' }] } }],
+    ['a batch without its list', { leases: {} }],
+    ['a batch beside a lease', { lease: { leaseId: 'x' }, leases: { leases: [{ leaseId: 'y' }] } }],
   ])('leaves %s to proto-loader, with the same bytes', (_name, msg) => {
     const fallback = counted(work.requestSerialize);
     expect(leaseSerializer(fallback.f)(msg).equals(work.requestSerialize(msg))).toBe(true);
@@ -68,29 +83,120 @@ describe('lease encoding', () => {
   });
 });
 
+describe('lease batch encoding', () => {
+  it('writes exactly the bytes proto-loader writes for a LeaseBatch, without calling it', () => {
+    const fallback = counted(work.requestSerialize);
+    const serialize = leaseSerializer(fallback.f);
+    fc.assert(
+      fc.property(fc.array(leaseArb, { maxLength: 20 }), (leases) => {
+        const msg: CoordinatorMessage = { leases: { leases } };
+        expect(serialize(msg).equals(work.requestSerialize(msg))).toBe(true);
+      }),
+      runs,
+    );
+    expect(fallback.calls()).toBe(0);
+  });
+});
+
+describe('result batch decoding', () => {
+  it('reads a ResultBatch into the object proto-loader returns, without calling it', () => {
+    const fallback = counted(work.responseDeserialize);
+    const deserialize = resultDeserializer(fallback.f);
+    fc.assert(
+      fc.property(fc.array(resultArb, { maxLength: 20 }), (results) => {
+        const buf = work.responseSerialize({ results: { results } });
+        expect(deserialize(buf)).toStrictEqual(work.responseDeserialize(buf));
+      }),
+      runs,
+    );
+    expect(fallback.calls()).toBe(0);
+  });
+
+  const entry = { leaseId: 'L.1', calculationId: 'c', chunkIndex: 3, seed: 9, points: 1000, inside: 780 };
+  const batchOf = (n: number) => work.responseSerialize({ results: { results: Array.from({ length: n }, () => entry) } });
+
+  it(`decodes a batch of exactly ${MAX_RESULT_BATCH} entries`, () => {
+    const buf = batchOf(MAX_RESULT_BATCH);
+    expect(resultDeserializer(work.responseDeserialize)(buf)).toStrictEqual(work.responseDeserialize(buf));
+  });
+
+  it('counts the entries of a longer batch without decoding them, whatever else it holds', () => {
+    const fallback = counted(work.responseDeserialize);
+    const deserialize = resultDeserializer(fallback.f);
+    const empties = Buffer.alloc(2 * (MAX_RESULT_BATCH + 1));
+    for (let i = 0; i < empties.length; i += 2) empties[i] = (1 << 3) | 2; // entry of length 0
+    const unknown = Buffer.from([(9 << 3) | 0, 1]);
+    for (const [body, count] of [
+      [bodyOf(batchOf(MAX_RESULT_BATCH + 1)), MAX_RESULT_BATCH + 1],
+      [empties, MAX_RESULT_BATCH + 1],
+      [Buffer.concat([unknown, empties]), MAX_RESULT_BATCH + 1],
+    ] as const) {
+      const len = Buffer.alloc(4);
+      const lenBytes = writeLength(len, body.length);
+      const buf = Buffer.concat([Buffer.from([(6 << 3) | 2]), len.subarray(0, lenBytes), body]);
+      expect(work.responseDeserialize(buf).results?.results).toHaveLength(count);
+      expect(deserialize(buf)).toStrictEqual({ results: { results: [] }, kind: 'results', oversizedBatch: count });
+    }
+    expect(fallback.calls()).toBe(0);
+  });
+
+  const batch = batchOf(2);
+  const withEntryAfter = (extra: number[]) => {
+    const body = Buffer.concat([batch.subarray(2), Buffer.from(extra)]);
+    return Buffer.concat([Buffer.from([batch[0], body.length]), body]);
+  };
+  it.each<[string, Buffer]>([
+    ['a negative int64 in one entry', work.responseSerialize({ results: { results: [entry, { leaseId: 'x', inside: -5 }] } })],
+    ['an unknown field beside the entries', withEntryAfter([(9 << 3) | 0, 1])],
+    ['an entry with an unknown field', withEntryAfter([(1 << 3) | 2, 2, (9 << 3) | 0, 1])],
+    ['a truncated entry', withEntryAfter([(1 << 3) | 2, 5, 0])],
+    ['a batch followed by a heartbeat', Buffer.concat([batch, work.responseSerialize({ heartbeat: { leaseIds: ['a'] } })])],
+    ['two batches (merged by protobuf)', Buffer.concat([batch, batch])],
+  ])('leaves %s to proto-loader, with the same outcome', (_name, buf) => expectSameOutcome(buf));
+});
+
+/** The body of a message's single field: what follows its tag and length. */
+function bodyOf(buf: Buffer): Buffer {
+  let at = 1;
+  while (buf[at++] >= 128);
+  return buf.subarray(at);
+}
+
+/** Writes `v` as a varint at the start of `buf`; returns its length. */
+function writeLength(buf: Buffer, v: number): number {
+  let at = 0;
+  while (v >= 128) {
+    buf[at++] = (v & 127) | 128;
+    v >>>= 7;
+  }
+  buf[at++] = v;
+  return at;
+}
+
+/** The fast decoder hands `buf` to proto-loader (called exactly once) and gives its result or its error. */
+function expectSameOutcome(buf: Buffer): void {
+  const fallback = counted(work.responseDeserialize);
+  let expected: unknown;
+  try {
+    expected = work.responseDeserialize(buf);
+  } catch (err) {
+    expect(() => resultDeserializer(fallback.f)(buf)).toThrow((err as Error).message);
+    expect(fallback.calls()).toBe(1);
+    return;
+  }
+  expect(resultDeserializer(fallback.f)(buf)).toStrictEqual(expected);
+  expect(fallback.calls()).toBe(1);
+}
+
 describe('result decoding', () => {
   it('reads a lone ChunkResult into the object proto-loader returns, without calling it', () => {
     const fallback = counted(work.responseDeserialize);
     const deserialize = resultDeserializer(fallback.f);
     fc.assert(
-      fc.property(
-        fc.record(
-          {
-            leaseId: fc.oneof(ascii, fc.string({ maxLength: 80 })),
-            calculationId: ascii,
-            chunkIndex: int64,
-            seed: int64,
-            points: int64,
-            inside: int64,
-            elapsedMs: int64,
-          },
-          { requiredKeys: [] },
-        ),
-        (result) => {
-          const buf = work.responseSerialize({ result });
-          expect(deserialize(buf)).toStrictEqual(work.responseDeserialize(buf));
-        },
-      ),
+      fc.property(resultArb, (result) => {
+        const buf = work.responseSerialize({ result });
+        expect(deserialize(buf)).toStrictEqual(work.responseDeserialize(buf));
+      }),
       runs,
     );
     expect(fallback.calls()).toBe(0);
@@ -114,19 +220,7 @@ describe('result decoding', () => {
     ['a field with the wrong wire type', withFieldsAfter([(3 << 3) | 2, 1, 65])],
     ['a result followed by a heartbeat', Buffer.concat([result, work.responseSerialize({ heartbeat: { leaseIds: ['a'] } })])],
     ['two results (merged by protobuf)', Buffer.concat([result, result])],
-  ])('leaves %s to proto-loader, with the same outcome', (_name, buf) => {
-    const fallback = counted(work.responseDeserialize);
-    let expected: unknown;
-    try {
-      expected = work.responseDeserialize(buf);
-    } catch (err) {
-      expect(() => resultDeserializer(fallback.f)(buf)).toThrow((err as Error).message);
-      expect(fallback.calls()).toBe(1);
-      return;
-    }
-    expect(resultDeserializer(fallback.f)(buf)).toStrictEqual(expected);
-    expect(fallback.calls()).toBe(1);
-  });
+  ])('leaves %s to proto-loader, with the same outcome', (_name, buf) => expectSameOutcome(buf));
 
   it('hands a truncated result to proto-loader, which refuses it', () => {
     const fallback = counted(work.responseDeserialize);

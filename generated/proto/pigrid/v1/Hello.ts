@@ -9,6 +9,7 @@ export interface Hello {
   'draining'?: (boolean);
   'streamVersion'?: (string);
   'instanceId'?: (string);
+  'acceptsLeaseBatches'?: (boolean);
 }
 
 export interface Hello__Output {
@@ -19,4 +20,5 @@ export interface Hello__Output {
   'draining': (boolean);
   'streamVersion': (string);
   'instanceId': (string);
+  'acceptsLeaseBatches': (boolean);
 }

@@ -5,6 +5,7 @@ import type { ChunkResult as _pigrid_v1_ChunkResult, ChunkResult__Output as _pig
 import type { Heartbeat as _pigrid_v1_Heartbeat, Heartbeat__Output as _pigrid_v1_Heartbeat__Output } from '../../pigrid/v1/Heartbeat.js';
 import type { Draining as _pigrid_v1_Draining, Draining__Output as _pigrid_v1_Draining__Output } from '../../pigrid/v1/Draining.js';
 import type { ChunkFailure as _pigrid_v1_ChunkFailure, ChunkFailure__Output as _pigrid_v1_ChunkFailure__Output } from '../../pigrid/v1/ChunkFailure.js';
+import type { ResultBatch as _pigrid_v1_ResultBatch, ResultBatch__Output as _pigrid_v1_ResultBatch__Output } from '../../pigrid/v1/ResultBatch.js';
 
 export interface WorkerMessage {
   'hello'?: (_pigrid_v1_Hello | null);
@@ -12,7 +13,8 @@ export interface WorkerMessage {
   'heartbeat'?: (_pigrid_v1_Heartbeat | null);
   'draining'?: (_pigrid_v1_Draining | null);
   'failure'?: (_pigrid_v1_ChunkFailure | null);
-  'kind'?: "hello"|"result"|"heartbeat"|"draining"|"failure";
+  'results'?: (_pigrid_v1_ResultBatch | null);
+  'kind'?: "hello"|"result"|"heartbeat"|"draining"|"failure"|"results";
 }
 
 export interface WorkerMessage__Output {
@@ -21,5 +23,6 @@ export interface WorkerMessage__Output {
   'heartbeat'?: (_pigrid_v1_Heartbeat__Output | null);
   'draining'?: (_pigrid_v1_Draining__Output | null);
   'failure'?: (_pigrid_v1_ChunkFailure__Output | null);
-  'kind'?: "hello"|"result"|"heartbeat"|"draining"|"failure";
+  'results'?: (_pigrid_v1_ResultBatch__Output | null);
+  'kind'?: "hello"|"result"|"heartbeat"|"draining"|"failure"|"results";
 }
