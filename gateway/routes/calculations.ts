@@ -3,6 +3,7 @@
  * Everything goes to the coordinator through its gRPC API. The schemas document the routes (gateway/openapi.ts); the
  * input is checked by the shared rules (shared/submit-rules.ts), never coerced.
  */
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitRequest.js';
@@ -13,6 +14,7 @@ import { cancelSchema, eventsSchema, getSchema, listSchema, submitSchema } from 
 import { toCalculationJson } from '../calculation-json.js';
 import { CalculationReads } from '../calculation-reads.js';
 import type { CallMeta, CoordinatorClient } from '../coordinator-client.js';
+import { principalOf } from '../auth.js';
 import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';
 import type { StreamLimits } from '../limits.js';
 import { registerReadGauge } from '../metrics.js';
@@ -27,7 +29,7 @@ async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
 
 /** What the coordinator is told about a REST write: its id, its client's token (checked again there), its client. */
 function meta(request: FastifyRequest): CallMeta {
-  return { requestId: request.id, authorization: request.headers.authorization, client: request.principal || `ip:${request.ip}` };
+  return { requestId: request.id, authorization: request.headers.authorization, client: principalOf(request) };
 }
 
 export function registerCalculationRoutes(
@@ -96,10 +98,12 @@ export function registerCalculationRoutes(
    */
   app.get<{ Params: { id: string } }>('/api/calculate/:id/events', { schema: eventsSchema }, async (request, reply) => {
     const first = await reads.get(request.params.id, request.id, viaCoordinator);
-    const release = streamLimits?.open(request.principal || `ip:${request.ip}`) ?? (() => {});
+    const release = streamLimits?.open(principalOf(request)) ?? (() => {});
     reply.hijack();
     const res = reply.raw;
+    // A hijacked reply: the security headers the onRequest hook gave the reply are written here.
     res.writeHead(200, {
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
