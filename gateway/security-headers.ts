@@ -63,7 +63,7 @@ export function securityHeaders(dashboardHtml: string): Readonly<Record<string, 
   };
   let failed: unknown;
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => (failed = err));
-  if (failed) throw failed instanceof Error ? failed : new Error(`helmet refused its options: ${String(failed)}`);
+  if (failed !== undefined) throw new Error('helmet refused the security header options', { cause: failed });
   return Object.freeze(headers);
 }
 
