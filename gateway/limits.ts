@@ -36,7 +36,7 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 /**
  * Rate limit on writes, keyed by principal (the auth hook runs first: the limit applies in preHandler). A route whose
  * methods only read is left out (`config.rateLimit: false`): every request to it would be allow-listed anyway, after
- * an async key, allow-list and route look-up per request (~10 % of a cached GET's CPU, docs/performance.md "REST").
+ * an async key, allow-list and route look-up per request (docs/performance.md "REST").
  */
 export function registerRateLimit(app: FastifyInstance, limits: GatewayLimits): void {
   // Before the plugin's own onRoute hook, which reads the flag.
