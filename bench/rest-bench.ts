@@ -265,7 +265,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
   try {
     const worker = cluster.workers[0];
     setPriority(worker.child.pid!, 19);
-    // Keep only the last lines of the logging gateway's output: it logs two lines per request.
+    // Keep only the last lines of the logging gateway's output: it logs a line per request.
     const logged = await startProcess(
       'gateway-logged',
       'gateway',

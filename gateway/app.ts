@@ -1,7 +1,7 @@
 /**
  * Builds the gateway's Fastify app without listening, so tests can `inject()` or listen on port 0.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiTokens } from '../shared/api-tokens.js';
 import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -15,6 +15,7 @@ import { registerMetrics, registerMetricsRoute } from './metrics.js';
 import { registerOpenApi, registerOpenApiRoute, serializeWithoutSchema } from './openapi.js';
 import { registerCalculationRoutes } from './routes/calculations.js';
 import { registerRateLimit, StreamLimits, type GatewayLimits } from './limits.js';
+import { RequestLog } from './request-log.js';
 import { dashboardHtml, registerDashboard } from './routes/dashboard.js';
 import { registerK8sRoutes } from './routes/k8s-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -26,7 +27,7 @@ export interface GatewayDeps {
   readonly coordinator: CoordinatorClient;
   readonly kube: KubeReader;
   /**
-   * Where Fastify and the routes log: a line as each request comes in and one as it completes, and errors, each with
+   * Where Fastify and the routes log: a line as each request completes (gateway/request-log.ts), and errors, each with
    * the request id as `reqId` (the id the coordinator is sent as x-request-id). Nothing is logged without one.
    */
   readonly log?: Logger;
@@ -34,12 +35,9 @@ export interface GatewayDeps {
   readonly tokens?: ApiTokens;
   /** Rate limit and stream caps (gateway/limits.ts). @default the documented defaults */
   readonly limits?: GatewayLimits;
-  /** Fastify's request logging: a line when a request comes in and one when it is answered. @default true */
+  /** The request log: a line when a request is answered (gateway/request-log.ts). @default true */
   readonly logRequests?: boolean;
 }
-
-/** Probes scraped every few seconds: their request lines appear only at debug. */
-const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 const DEFAULT_LIMITS: GatewayLimits = { rateLimitMax: 60, rateLimitWindowMs: 60_000, maxEventStreams: 500, maxEventStreamsPerClient: 20 };
 const NO_TOKENS: ApiTokens = { enabled: false, readPolicy: 'open', verify: () => undefined, close: () => {} };
@@ -49,12 +47,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   const loggerInstance: FastifyBaseLogger | undefined = deps.log;
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: false }),
-    logController: new LogController({
-      // PIGRID_LOG_REQUESTS=false turns request lines off (docs/performance.md "REST" has what they cost); probes log
-      // only at debug.
-      disableRequestLogging: (request) =>
-        deps.logRequests === false || (PROBE_ROUTES.has(request.routeOptions.url ?? '') && !deps.log?.isLevelEnabled('debug')),
-    }),
+    // One line per request (gateway/request-log.ts); PIGRID_LOG_REQUESTS=false turns them off.
+    logController: new RequestLog(deps.logRequests !== false),
     bodyLimit: BODY_LIMIT_BYTES,
     // Routing and HTTP-parser refusals in our shape, quoting at most a short prefix of the input.
     frameworkErrors,

@@ -107,7 +107,8 @@ export class CalculationReads {
     }
   }
 
-  private known(id: string): ServedCalculation | undefined {
+  /** The calculation if the gateway already knows it (no call, no promise: the GET route's fast path); else undefined. */
+  known(id: string): ServedCalculation | undefined {
     const e = this.ended.get(id);
     if (e) {
       this.ended.delete(id);

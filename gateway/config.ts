@@ -29,7 +29,7 @@ export interface GatewayConfig {
   readonly k8sTimeoutMs: number;
   /** PIGRID_LOG_LEVEL (@default info) and PIGRID_LOG_FORMAT (@default json). */
   readonly log: LogSettings;
-  /** A log line per request received and answered (Fastify's request logging, at info). @default true */
+  /** A log line per request answered (gateway/request-log.ts). @default true */
   readonly logRequests: boolean;
 }
 

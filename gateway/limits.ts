@@ -30,8 +30,22 @@ export function readGatewayLimits(r: EnvReader): GatewayLimits {
   };
 }
 
-/** Rate limit on writes, keyed by principal (the auth hook runs first: the limit applies in preHandler). */
+/** Methods that never write: a route with only these gets no rate-limit hook. */
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/**
+ * Rate limit on writes, keyed by principal (the auth hook runs first: the limit applies in preHandler). A route whose
+ * methods only read is left out (`config.rateLimit: false`): every request to it would be allow-listed anyway, after
+ * an async key, allow-list and route look-up per request (docs/performance.md "REST").
+ */
 export function registerRateLimit(app: FastifyInstance, limits: GatewayLimits): void {
+  // Before the plugin's own onRoute hook, which reads the flag.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.every((m) => READ_METHODS.has(m)) && route.config?.rateLimit === undefined) {
+      route.config = { ...route.config, rateLimit: false };
+    }
+  });
   void app.register(rateLimit, {
     hook: 'preHandler',
     max: limits.rateLimitMax,

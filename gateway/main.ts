@@ -3,16 +3,32 @@
  */
 import { loadApiTokens } from '../shared/api-tokens.js';
 import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
-import { createLogger } from '../shared/logger.js';
+import { pino, type DestinationStream } from 'pino';
+import { createLogger, type LogSettings } from '../shared/logger.js';
 import { channelSecurity, loadTls } from '../shared/tls.js';
 import { buildApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
 import { createCoordinatorClient } from './coordinator-client.js';
 import { createKubeReader } from './k8s/kube-reader.js';
 
+/** Lines the log may hold while stdout is slower than the gateway; past this it drops lines instead of growing. */
+const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Where the gateway's JSON lines go: stdout, written asynchronously. The gateway logs a line per request (the
+ * request log, gateway/request-log.ts); a synchronous write per line stops the event loop whenever the reader of
+ * stdout (the container runtime, the local runner) falls behind and costs a system call per request. Lines logged
+ * while a write is in flight are written together by the next one, in order. pino writes what is left when the
+ * process exits (process.exit included). Human lines (PIGRID_LOG_FORMAT=pretty) stay synchronous.
+ */
+function logDestination(settings: LogSettings): DestinationStream | undefined {
+  if (settings.format !== 'json') return undefined;
+  return pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
+}
+
 export async function runGateway(shutdown: AbortSignal): Promise<void> {
   const config = loadGatewayConfig();
-  const log = createLogger('gateway', config.log);
+  const log = createLogger('gateway', config.log, {}, logDestination(config.log));
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'gateway', log);
   const tokens = loadApiTokens(config.auth, log);

@@ -3,7 +3,8 @@
  * Everything goes to the coordinator through its gRPC API. The schemas document the routes (gateway/openapi.ts); the
  * input is checked by the shared rules (shared/submit-rules.ts), never coerced.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { SubmitRequest } from '../../generated/proto/pigrid/v1/SubmitRequest.js';
 import { ErrorCode } from '../../shared/errors.js';
@@ -11,8 +12,9 @@ import { checkJsonSubmitBody, checkPageSize, type Mode } from '../../shared/subm
 import { modeToWire } from '../../shared/wire.js';
 import { cancelSchema, eventsSchema, getSchema, listSchema, submitSchema } from '../api-schemas.js';
 import { toCalculationJson } from '../calculation-json.js';
-import { CalculationReads } from '../calculation-reads.js';
+import { CalculationReads, type ServedCalculation } from '../calculation-reads.js';
 import type { CallMeta, CoordinatorClient } from '../coordinator-client.js';
+import { principalOf } from '../auth.js';
 import { HttpError, fromGrpcError, internalErrorBody } from '../http-errors.js';
 import type { StreamLimits } from '../limits.js';
 import { registerReadGauge } from '../metrics.js';
@@ -27,7 +29,7 @@ async function viaCoordinator<T>(fn: () => Promise<T>): Promise<T> {
 
 /** What the coordinator is told about a REST write: its id, its client's token (checked again there), its client. */
 function meta(request: FastifyRequest): CallMeta {
-  return { requestId: request.id, authorization: request.headers.authorization, client: request.principal || `ip:${request.ip}` };
+  return { requestId: request.id, authorization: request.headers.authorization, client: principalOf(request) };
 }
 
 export function registerCalculationRoutes(
@@ -70,13 +72,18 @@ export function registerCalculationRoutes(
   /**
    * Answered from what the gateway already knows (see CalculationReads). An ended calculation never changes: it is
    * served with a strong ETag and `immutable` caching; a running one with `no-cache` and an ETag that changes with it.
+   * A known calculation is answered synchronously (no promise on the hot path); only the first read of one waits.
    */
-  app.get<{ Params: { id: string } }>('/api/calculate/:id', { schema: getSchema }, async (request, reply) => {
-    const served = await reads.get(request.params.id, request.id, viaCoordinator);
+  const sendServed = (request: FastifyRequest, reply: FastifyReply, served: ServedCalculation): void => {
     reply.header('etag', served.etag);
     reply.header('cache-control', served.terminal ? 'public, max-age=31536000, immutable' : 'no-cache');
-    if (request.headers['if-none-match'] === served.etag) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(served.body);
+    if (request.headers['if-none-match'] === served.etag) reply.code(304).send();
+    else reply.type('application/json; charset=utf-8').send(served.body);
+  };
+  app.get<{ Params: { id: string } }>('/api/calculate/:id', { schema: getSchema }, (request, reply) => {
+    const known = reads.known(request.params.id);
+    if (known) return sendServed(request, reply, known);
+    return reads.get(request.params.id, request.id, viaCoordinator).then((served) => sendServed(request, reply, served));
   });
 
   app.post<{ Params: { id: string } }>('/api/calculate/:id/cancel', { schema: cancelSchema }, async (request) => {
@@ -96,10 +103,12 @@ export function registerCalculationRoutes(
    */
   app.get<{ Params: { id: string } }>('/api/calculate/:id/events', { schema: eventsSchema }, async (request, reply) => {
     const first = await reads.get(request.params.id, request.id, viaCoordinator);
-    const release = streamLimits?.open(request.principal || `ip:${request.ip}`) ?? (() => {});
+    const release = streamLimits?.open(principalOf(request)) ?? (() => {});
     reply.hijack();
     const res = reply.raw;
+    // A hijacked reply: the security headers the onRequest hook gave the reply are written here.
     res.writeHead(200, {
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',

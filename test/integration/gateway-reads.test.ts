@@ -1,7 +1,8 @@
 /**
  * Reads through a real gateway: an ended calculation carries a strong ETag and immutable caching and answers 304 to
  * a matching If-None-Match; a running one is `no-cache` and its ETag follows its progress; SSE and GET agree; every
- * SSE client of one calculation shares the gateway's one upstream Watch stream (its /metrics gauges say so).
+ * SSE client of one calculation shares the gateway's one upstream Watch stream (its /metrics gauges say so); the
+ * request log's lines all reach stdout, the last ones too.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../harness/cluster.js';
@@ -86,4 +87,26 @@ it('serves every SSE client of a running calculation from one upstream Watch, an
   }
   await until('the Watch to close', async () => ((await gauge('pigrid_gateway_upstream_watches')) === 0 ? true : undefined));
   expect(await gauge('pigrid_gateway_event_streams')).toBe(0);
+});
+
+it('writes one request line per answer to its asynchronous stdout, and its last lines before it exits', async () => {
+  const gateway = c.gateway!;
+  const before = gateway.records.filter((r) => r.msg === 'request completed').length;
+  const n = 200;
+  // Concurrent reads: their lines are logged while earlier ones are still being written.
+  const statuses = await Promise.all(
+    Array.from({ length: n }, (_, i) => fetch(`${c.url}/api/calculate/no-such-${i}`).then((r) => r.status)),
+  );
+  expect(statuses.every((s) => s === 404)).toBe(true);
+  await until('every request line', async () =>
+    gateway.records.filter((r) => r.msg === 'request completed').length >= before + n ? true : undefined,
+  );
+  const lines = gateway.records.filter((r) => r.msg === 'request completed' && String(r.url).startsWith('/api/calculate/no-such-'));
+  expect(lines).toHaveLength(n);
+  expect(new Set(lines.map((r) => r.reqId)).size).toBe(n);
+  expect(lines[0]).toMatchObject({ method: 'GET', statusCode: 404, client: 'ip:127.0.0.1' });
+  // Lines logged just before the process exits are not lost.
+  gateway.kill('SIGTERM');
+  expect(await gateway.exited).toBe(0);
+  expect(gateway.records.at(-1)?.msg).toBe('gateway stopped');
 });
