@@ -16,30 +16,9 @@ import { createKubeReader } from '../../gateway/k8s/kube-reader.js';
 import { dashboardHtml } from '../../gateway/routes/dashboard.js';
 import { helmetOptions, securityHeaders } from '../../gateway/security-headers.js';
 import type { ApiTokens } from '../../shared/api-tokens.js';
+import { calculationOutput } from '../fakes/calculation-output.js';
 
-function calc(id: string, status: Calculation__Output['status']): Calculation__Output {
-  return {
-    id,
-    status,
-    mode: 'MODE_DISTRIBUTED',
-    points: '1000',
-    pointsDone: '500',
-    progress: 0.5,
-    inside: '390',
-    seed: '1',
-    chunkSize: '100',
-    chunkCount: '10',
-    chunksDone: '5',
-    createdAtMs: '1',
-    error: '',
-    errorCode: '',
-    chunksReleased: '0',
-    duplicateResults: '0',
-    chunksVerified: '0',
-    chunksRecomputed: '0',
-    verifiedBy: [],
-  } as unknown as Calculation__Output;
-}
+const calc = (id: string, status: Calculation__Output['status']) => calculationOutput(id, status, 5);
 
 const down = () => Object.assign(new Error('down'), { code: 14, details: 'down', metadata: { get: () => [] } });
 const coordinator = {

@@ -27,6 +27,7 @@ import { REQUEST_ID_METADATA_KEY } from '../../shared/wire.js';
 import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
 import type { KernelPool } from '../../kernel/pool/kernel-pool.js';
 import { WorkerService } from '../../worker/worker-service.js';
+import { serveWorkerOnLoopback } from '../support/worker-on-loopback.js';
 
 const servers: PigridServer[] = [];
 const closers: (() => void)[] = [];
@@ -246,16 +247,8 @@ describe('worker Work handler', () => {
       new ChunkRunner(brokenPool),
       log,
     );
-    const contract = loadContract();
-    const server = await startGrpcServer({
-      service: 'worker',
-      host: '127.0.0.1',
-      port: 0,
-      register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
-    });
-    servers.push(server);
-    const client = new contract.worker.pigrid.v1.Worker(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
-    closers.push(() => client.close());
+    const { client, close } = await serveWorkerOnLoopback(service);
+    closers.push(() => void close());
 
     const stream = client.Work();
     closers.push(() => stream.cancel());

@@ -4,7 +4,6 @@
  * Leases (one older than batching) gets single ChunkResults only; one that sends a LeaseBatch gets every lease of it
  * answered exactly once, with the exact count, as ChunkResults or ResultBatches.
  */
-import * as grpc from '@grpc/grpc-js';
 import { afterAll, expect, it } from 'vitest';
 import type { ChunkResult__Output } from '../../generated/proto/pigrid/v1/ChunkResult.js';
 import type { CoordinatorMessage } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
@@ -12,10 +11,9 @@ import type { WorkerMessage__Output } from '../../generated/proto/pigrid/v1/Work
 import { countInside } from '../../kernel/index.js';
 import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
 import { createKernelPool } from '../../kernel/pool/kernel-pool.js';
-import { startGrpcServer } from '../../shared/grpc-server.js';
 import { createLogger } from '../../shared/logger.js';
-import { loadContract } from '../../shared/proto.js';
 import { WorkerService } from '../../worker/worker-service.js';
+import { serveWorkerOnLoopback } from '../support/worker-on-loopback.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -33,16 +31,8 @@ async function worker(): Promise<{
     new ChunkRunner(pool),
     createLogger('worker', { level: 'error' }),
   );
-  const contract = loadContract();
-  const server = await startGrpcServer({
-    service: 'worker',
-    host: '127.0.0.1',
-    port: 0,
-    register: (s) => s.addService(contract.worker.pigrid.v1.Worker.service, { Work: service.work }),
-  });
-  cleanups.push(() => server.close(500));
-  const client = new contract.worker.pigrid.v1.Worker(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
-  cleanups.push(() => client.close());
+  const { client, close } = await serveWorkerOnLoopback(service);
+  cleanups.push(close);
   return {
     talk() {
       const stream = client.Work();

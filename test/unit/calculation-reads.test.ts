@@ -7,30 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calculation.js';
 import { CalculationReads, type ServedCalculation } from '../../gateway/calculation-reads.js';
 import type { CoordinatorClient } from '../../gateway/coordinator-client.js';
+import { calculationOutput } from '../fakes/calculation-output.js';
 
-function calc(id: string, status: Calculation__Output['status'], chunksDone: number): Calculation__Output {
-  return {
-    id,
-    status,
-    mode: 'MODE_DISTRIBUTED',
-    points: '1000',
-    pointsDone: String(chunksDone * 100),
-    progress: chunksDone / 10,
-    inside: String(chunksDone * 78),
-    seed: '1',
-    chunkSize: '100',
-    chunkCount: '10',
-    chunksDone: String(chunksDone),
-    createdAtMs: '1',
-    error: '',
-    errorCode: '',
-    chunksReleased: '0',
-    duplicateResults: '0',
-    chunksVerified: '0',
-    chunksRecomputed: '0',
-    verifiedBy: [],
-  } as unknown as Calculation__Output;
-}
+const calc = calculationOutput;
 
 function fakeCoordinator(states: Map<string, Calculation__Output>) {
   const counts = { get: 0, watch: 0, stopped: 0 };
