@@ -9,6 +9,7 @@
  * again elsewhere to check it, and a disagreement is decided by further computations, the wrong worker quarantined.
  */
 import { CalculationRuntime, identityKey, type ChunkEntry } from './calculation-runtime.js';
+import { DeadlineList, type DeadlineLinks } from './deadline-list.js';
 import { IndexedHeap } from './indexed-heap.js';
 import { MemoryLeaseTokens } from './memory-lease-tokens.js';
 import { isTerminal, type CalculationRecord, type ChunkCommit } from './model.js';
@@ -34,7 +35,7 @@ import {
 } from './scheduler-types.js';
 import { WorkerRegistry, type Connection } from './worker-registry.js';
 
-interface Lease extends LeaseGrant {
+interface Lease extends LeaseGrant, DeadlineLinks<Lease> {
   readonly connId: string;
   readonly grantedAtMs: number;
   deadlineMs: number;
@@ -80,7 +81,7 @@ function fairer(a: CalculationRuntime, b: CalculationRuntime): boolean {
 }
 
 /**
- * Every event costs O(log n) in the size of the pool and of the lease table: leases expire from a deadline heap,
+ * Every event costs O(log n) or less in the size of the pool and of the lease table: leases expire from a deadline list,
  * free credits and idle workers are kept in sets, calculations with a backlog in a fair-share heap, calculations
  * with waiting checks in a set. Nothing scans all workers or all leases except status snapshots (on demand) and
  * quarantines (rare).
@@ -92,7 +93,7 @@ export class Scheduler {
   private readonly calcs = new Map<string, CalculationRuntime>();
   private readonly registry: WorkerRegistry;
   private readonly leases = new Map<string, Lease>();
-  private readonly deadlines = new IndexedHeap<Lease>((a, b) => a.deadlineMs < b.deadlineMs);
+  private readonly deadlines = new DeadlineList<Lease>();
   /** Calculations with chunks waiting to be leased, by fair share; `single` ones go to the local pool. */
   private readonly backlogged = {
     distributed: new IndexedHeap<CalculationRuntime>(fairer),
@@ -675,6 +676,9 @@ export class Scheduler {
       grantedAtMs: now,
       // The coordinator's own pool cannot silently vanish: its leases never lapse.
       deadlineMs: w.kind === 'local' ? Number.POSITIVE_INFINITY : now + ttlMs,
+      earlier: undefined,
+      later: undefined,
+      listed: false,
     };
     this.leases.set(leaseId, lease);
     if (lease.deadlineMs !== Number.POSITIVE_INFINITY) this.deadlines.upsert(lease);
@@ -760,7 +764,7 @@ export class Scheduler {
     this.touch(c);
   }
 
-  /** Takes a lease out of the lease table, the deadline heap and its connection. */
+  /** Takes a lease out of the lease table, the deadline list and its connection. */
   private forget(lease: Lease): void {
     this.leases.delete(lease.leaseId);
     this.deadlines.remove(lease);
