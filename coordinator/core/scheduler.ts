@@ -634,9 +634,9 @@ export class Scheduler {
       if (typical === undefined) continue;
       const threshold = Math.max(this.opts.stragglerMinMs, this.opts.stragglerFactor * typical);
       // c.leased is in lease order (a chunk leased again moves to the end): stop at the first young one.
-      for (const [index, set] of c.leased) {
-        if (set.size !== 1) continue;
-        const only = this.leases.get(set.values().next().value as string)!;
+      for (const [index, held] of c.leased) {
+        if (typeof held !== 'string') continue;
+        const only = this.leases.get(held)!;
         if (now - only.grantedAtMs < threshold) break;
         const holder = this.registry.get(only.connId)!;
         let helper: Connection | undefined;
@@ -757,9 +757,7 @@ export class Scheduler {
       // A check still pending after this answer (a dispute, or an answer that did not settle it) waits again.
       c.dropCheckLease(lease.chunkIndex, lease.leaseId);
     } else {
-      const set = c.leased.get(lease.chunkIndex);
-      set?.delete(lease.leaseId);
-      if (set && set.size === 0) c.leased.delete(lease.chunkIndex);
+      c.forgetLease(lease.chunkIndex, lease.leaseId);
     }
     this.touch(c);
   }
@@ -916,8 +914,8 @@ export class Scheduler {
       let pending = 0;
       for (let i = 0; i < c.rec.chunkCount; i++) {
         const e = c.committed.get(i);
-        const leased = c.leased.get(i);
-        if (leased) for (const l of leased) if (!this.leases.has(l)) out.push(`${id} chunk ${i}: lease ${l} is not live`);
+        const leased = c.leasesOfChunk(i);
+        for (const l of leased) if (!this.leases.has(l)) out.push(`${id} chunk ${i}: lease ${l} is not live`);
         if (e) {
           inside += e.inside;
           if (e.check !== 'none') {
@@ -926,10 +924,10 @@ export class Scheduler {
             if (!c.isCheckWaiting(i) && !(v && [...v].some((l) => this.leases.has(l))))
               out.push(`${id} chunk ${i}: check pending with no lease and not queued`);
           }
-        } else if (!(leased && leased.size > 0) && !c.isWaiting(i)) {
+        } else if (leased.length === 0 && !c.isWaiting(i)) {
           out.push(`${id} chunk ${i}: neither committed, leased nor waiting`);
         }
-        if (e && leased) out.push(`${id} chunk ${i}: committed but still in the leased table`);
+        if (e && c.leased.has(i)) out.push(`${id} chunk ${i}: committed but still in the leased table`);
       }
       if (inside !== c.rec.inside) out.push(`${id}: inside ${c.rec.inside} != sum of chunks ${inside}`);
       if (c.committed.size !== c.rec.chunksDone) out.push(`${id}: chunksDone ${c.rec.chunksDone} != ${c.committed.size}`);
