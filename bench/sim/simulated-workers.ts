@@ -5,7 +5,8 @@
  * announces lease batches and answers a LeaseBatch with one ResultBatch.
  *
  * Run as a process: `node dist/bench/sim/simulated-workers.js <count> [capacity]`; it prints one line
- * `addresses=<a,b,...>` when every server listens, and exits on SIGTERM or when stdin closes.
+ * `addresses=<a,b,...>` when every server listens, and exits on SIGTERM or when stdin closes, printing to stderr how
+ * many leases it received in how many messages.
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
@@ -29,7 +30,17 @@ function resultOf(l: Lease__Output): ChunkResult {
   };
 }
 
-export async function startSimulatedWorkers(count: number, capacity: number): Promise<{ addresses: string[]; close(): void }> {
+/** Messages carrying leases (a Lease or a LeaseBatch) the simulated workers received, and the leases in them. */
+export interface LeaseTraffic {
+  messages: number;
+  leases: number;
+}
+
+export async function startSimulatedWorkers(
+  count: number,
+  capacity: number,
+): Promise<{ addresses: string[]; traffic: LeaseTraffic; close(): void }> {
+  const traffic: LeaseTraffic = { messages: 0, leases: 0 };
   const service = loadContract().worker.pigrid.v1.Worker.service;
   const servers: grpc.Server[] = [];
   const addresses: string[] = [];
@@ -51,8 +62,15 @@ export async function startSimulatedWorkers(count: number, capacity: number): Pr
           },
         });
         call.on('data', (msg: CoordinatorMessage__Output) => {
-          if (msg.lease) call.write({ result: resultOf(msg.lease) });
-          else if (msg.leases) call.write({ results: { results: msg.leases.leases.map(resultOf) } });
+          if (msg.lease) {
+            traffic.messages += 1;
+            traffic.leases += 1;
+            call.write({ result: resultOf(msg.lease) });
+          } else if (msg.leases) {
+            traffic.messages += 1;
+            traffic.leases += msg.leases.leases.length;
+            call.write({ results: { results: msg.leases.leases.map(resultOf) } });
+          }
         });
         call.on('error', () => {});
         call.on('end', () => call.end());
@@ -66,6 +84,7 @@ export async function startSimulatedWorkers(count: number, capacity: number): Pr
   }
   return {
     addresses,
+    traffic,
     close() {
       for (const s of servers) s.forceShutdown();
     },
@@ -81,6 +100,11 @@ if (isMain) {
       process.stdout.write(`addresses=${sim.addresses.join(',')}\n`);
       const stop = () => {
         sim.close();
+        // Leases per message (one ResultBatch answers each): how well the coordinator's batching held at this pool size.
+        const { messages, leases } = sim.traffic;
+        process.stderr.write(
+          `simulated workers: ${leases} leases in ${messages} messages (${(leases / Math.max(1, messages)).toFixed(1)} per message)\n`,
+        );
         process.exit(0);
       };
       process.on('SIGTERM', stop);

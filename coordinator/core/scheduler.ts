@@ -9,6 +9,7 @@
  * again elsewhere to check it, and a disagreement is decided by further computations, the wrong worker quarantined.
  */
 import { CalculationRuntime, identityKey, type ChunkEntry } from './calculation-runtime.js';
+import { DeadlineList, type DeadlineLinks } from './deadline-list.js';
 import { IndexedHeap } from './indexed-heap.js';
 import { MemoryLeaseTokens } from './memory-lease-tokens.js';
 import { isTerminal, type CalculationRecord, type ChunkCommit } from './model.js';
@@ -34,7 +35,7 @@ import {
 } from './scheduler-types.js';
 import { WorkerRegistry, type Connection } from './worker-registry.js';
 
-interface Lease extends LeaseGrant {
+interface Lease extends LeaseGrant, DeadlineLinks<Lease> {
   readonly connId: string;
   readonly grantedAtMs: number;
   deadlineMs: number;
@@ -80,7 +81,7 @@ function fairer(a: CalculationRuntime, b: CalculationRuntime): boolean {
 }
 
 /**
- * Every event costs O(log n) in the size of the pool and of the lease table: leases expire from a deadline heap,
+ * Every event costs O(log n) or less in the size of the pool and of the lease table: leases expire from a deadline list,
  * free credits and idle workers are kept in sets, calculations with a backlog in a fair-share heap, calculations
  * with waiting checks in a set. Nothing scans all workers or all leases except status snapshots (on demand) and
  * quarantines (rare).
@@ -92,7 +93,7 @@ export class Scheduler {
   private readonly calcs = new Map<string, CalculationRuntime>();
   private readonly registry: WorkerRegistry;
   private readonly leases = new Map<string, Lease>();
-  private readonly deadlines = new IndexedHeap<Lease>((a, b) => a.deadlineMs < b.deadlineMs);
+  private readonly deadlines = new DeadlineList<Lease>();
   /** Calculations with chunks waiting to be leased, by fair share; `single` ones go to the local pool. */
   private readonly backlogged = {
     distributed: new IndexedHeap<CalculationRuntime>(fairer),
@@ -633,9 +634,9 @@ export class Scheduler {
       if (typical === undefined) continue;
       const threshold = Math.max(this.opts.stragglerMinMs, this.opts.stragglerFactor * typical);
       // c.leased is in lease order (a chunk leased again moves to the end): stop at the first young one.
-      for (const [index, set] of c.leased) {
-        if (set.size !== 1) continue;
-        const only = this.leases.get(set.values().next().value as string)!;
+      for (const [index, held] of c.leased) {
+        if (typeof held !== 'string') continue;
+        const only = this.leases.get(held)!;
         if (now - only.grantedAtMs < threshold) break;
         const holder = this.registry.get(only.connId)!;
         let helper: Connection | undefined;
@@ -675,6 +676,9 @@ export class Scheduler {
       grantedAtMs: now,
       // The coordinator's own pool cannot silently vanish: its leases never lapse.
       deadlineMs: w.kind === 'local' ? Number.POSITIVE_INFINITY : now + ttlMs,
+      earlier: undefined,
+      later: undefined,
+      listed: false,
     };
     this.leases.set(leaseId, lease);
     if (lease.deadlineMs !== Number.POSITIVE_INFINITY) this.deadlines.upsert(lease);
@@ -753,14 +757,12 @@ export class Scheduler {
       // A check still pending after this answer (a dispute, or an answer that did not settle it) waits again.
       c.dropCheckLease(lease.chunkIndex, lease.leaseId);
     } else {
-      const set = c.leased.get(lease.chunkIndex);
-      set?.delete(lease.leaseId);
-      if (set && set.size === 0) c.leased.delete(lease.chunkIndex);
+      c.forgetLease(lease.chunkIndex, lease.leaseId);
     }
     this.touch(c);
   }
 
-  /** Takes a lease out of the lease table, the deadline heap and its connection. */
+  /** Takes a lease out of the lease table, the deadline list and its connection. */
   private forget(lease: Lease): void {
     this.leases.delete(lease.leaseId);
     this.deadlines.remove(lease);
@@ -912,8 +914,8 @@ export class Scheduler {
       let pending = 0;
       for (let i = 0; i < c.rec.chunkCount; i++) {
         const e = c.committed.get(i);
-        const leased = c.leased.get(i);
-        if (leased) for (const l of leased) if (!this.leases.has(l)) out.push(`${id} chunk ${i}: lease ${l} is not live`);
+        const leased = c.leasesOfChunk(i);
+        for (const l of leased) if (!this.leases.has(l)) out.push(`${id} chunk ${i}: lease ${l} is not live`);
         if (e) {
           inside += e.inside;
           if (e.check !== 'none') {
@@ -922,10 +924,10 @@ export class Scheduler {
             if (!c.isCheckWaiting(i) && !(v && [...v].some((l) => this.leases.has(l))))
               out.push(`${id} chunk ${i}: check pending with no lease and not queued`);
           }
-        } else if (!(leased && leased.size > 0) && !c.isWaiting(i)) {
+        } else if (leased.length === 0 && !c.isWaiting(i)) {
           out.push(`${id} chunk ${i}: neither committed, leased nor waiting`);
         }
-        if (e && leased) out.push(`${id} chunk ${i}: committed but still in the leased table`);
+        if (e && c.leased.has(i)) out.push(`${id} chunk ${i}: committed but still in the leased table`);
       }
       if (inside !== c.rec.inside) out.push(`${id}: inside ${c.rec.inside} != sum of chunks ${inside}`);
       if (c.committed.size !== c.rec.chunksDone) out.push(`${id}: chunksDone ${c.rec.chunksDone} != ${c.committed.size}`);
