@@ -20,10 +20,10 @@ import { pathToFileURL } from 'node:url';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { stopAll } from '../harness/processes.js';
 import { submit, waitDone } from '../harness/rest.js';
-import { readFileSync } from 'node:fs';
 import { countInside, MAX_CHUNK_POINTS, warmUp } from '../kernel/index.js';
 import { ChunkRunner, type JobCallbacks } from '../kernel/pool/chunk-runner.js';
 import { createKernelPool, type KernelPool } from '../kernel/pool/kernel-pool.js';
+import { processCpuS } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface ChunkOverheadBenchOptions {
@@ -163,15 +163,6 @@ function kernelSpeed(): number {
     points = Math.min(MAX_CHUNK_POINTS, Math.round(rates[rates.length - 1] * 0.2));
   }
   return summarize(rates.slice(3)).median;
-}
-
-const CLOCK_TICKS_PER_S = 100;
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function processCpuS(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
 /** CPU seconds of the coordinator and the workers of a cluster so far. */

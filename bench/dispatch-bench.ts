@@ -9,12 +9,12 @@
  * run, leaving one .cpuprofile per run (and per pool thread) there.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { appRoot } from '../shared/paths.js';
 import { startProcess, stopAll, tempDbPath } from '../harness/processes.js';
 import { http, poolView, submit, until, waitDone } from '../harness/rest.js';
+import { processCpuS, processRssMb } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface DispatchRun {
@@ -31,22 +31,6 @@ export interface DispatchRun {
   readonly rssEndMb: number;
   /** GET /api/calculate/{id} through the gateway while the run was going, milliseconds. */
   readonly getMs: Summary;
-}
-
-const CLK_TCK = 100;
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** A process's resident set now (`VmRSS`) or at its peak (`VmHWM`), MB. */
-function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`))!;
-  return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
 async function startSimulator(count: number): Promise<{ addresses: string[]; stop(): void }> {
@@ -96,8 +80,8 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
       await until(`${n} workers connected`, async () => ((await poolView(url)).workers.length >= n ? true : undefined), 120_000, 250);
       // Warm up the path (JIT, prepared statements), then measure.
       await waitDone(url, (await submit(url, { points: 2000 * 1000, mode: 'distributed', seed: 1, chunk_size: 1000 })).id, 120_000);
-      const rssConnectedMb = rssMb(pid);
-      const cpu0 = cpuSeconds(pid);
+      const rssConnectedMb = processRssMb(pid);
+      const cpu0 = processCpuS(pid);
       const t0 = performance.now();
       const calc = await submit(url, { points: opts.chunks * 1000, mode: 'distributed', seed: 2, chunk_size: 1000 });
       const gets: number[] = [];
@@ -114,7 +98,7 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
       running = false;
       await prober;
       const wallS = (performance.now() - t0) / 1000;
-      const cpuS = cpuSeconds(pid) - cpu0;
+      const cpuS = processCpuS(pid) - cpu0;
       if (done.status !== 'completed') throw new Error(`dispatch run ended ${done.status}`);
       const seconds = (done.duration_ms ?? wallS * 1000) / 1000;
       out.push({
@@ -124,8 +108,8 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
         cpuUsPerChunk: (cpuS * 1e6) / opts.chunks,
         cpuShare: cpuS / wallS,
         rssConnectedMb,
-        rssPeakMb: rssMb(pid, 'VmHWM'),
-        rssEndMb: rssMb(pid),
+        rssPeakMb: processRssMb(pid, 'VmHWM'),
+        rssEndMb: processRssMb(pid),
         getMs: summarize(gets.length > 0 ? gets : [0]),
       });
     } finally {

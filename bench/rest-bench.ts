@@ -22,7 +22,6 @@
  * calculation is still running when the last one has connected.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +29,7 @@ import { startCluster } from '../harness/cluster.js';
 import { startProcess, stopAll, type Proc } from '../harness/processes.js';
 import { http, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
 import { appRoot } from '../shared/paths.js';
+import { processCpuS, processRssMb } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface RestBenchOptions {
@@ -134,16 +134,6 @@ function autocannon(url: string, connections: number, durationS: number, post = 
 }
 
 /** CPU time a process used so far, ms (utime + stime of /proc/<pid>/stat, in clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) / 1024;
-}
 
 async function gauge(url: string, name: string): Promise<number> {
   const r = await http(`${url}/metrics`);
@@ -208,9 +198,9 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
   worker.child.kill('SIGSTOP');
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const rssBeforeMb = rssMb(gateway.child.pid!);
+    const rssBeforeMb = processRssMb(gateway.child.pid!);
     let rssPeakMb = rssBeforeMb;
-    sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, rssMb(gateway.child.pid!))), 100);
+    sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, processRssMb(gateway.child.pid!))), 100);
     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
     const t0 = performance.now();
     const all: SseClient[] = [];
@@ -221,7 +211,7 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
       await Promise.all(batch.map((c) => c.first));
     }
     const connectMs = performance.now() - t0;
-    const rssConnectedMb = rssMb(gateway.child.pid!);
+    const rssConnectedMb = processRssMb(gateway.child.pid!);
     const upstreamWatches = await gauge(url, 'pigrid_gateway_upstream_watches');
     const eventStreams = await gauge(url, 'pigrid_gateway_event_streams');
     const t1 = performance.now();
@@ -230,7 +220,7 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
     worker.child.kill('SIGCONT');
     const results = await Promise.all(all.map((c) => c.done));
     const endMs = performance.now() - t1;
-    const rssAfterMb = rssMb(gateway.child.pid!);
+    const rssAfterMb = processRssMb(gateway.child.pid!);
     clearInterval(sampler);
     rssPeakMb = Math.max(rssPeakMb, rssConnectedMb, rssAfterMb);
     agent.destroy();
@@ -287,9 +277,9 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
       post: '/api/calculate',
     };
     const runOnce = async (gw: GatewayKind, t: Target, durationS: number) => {
-      const cpu0 = cpuMs(pids[gw]);
+      const cpu0 = processCpuS(pids[gw]);
       const r = await autocannon(`${urls[gw]}${path[t]}`, o.connections, durationS, t === 'post');
-      const cpuUs = ((cpuMs(pids[gw]) - cpu0) * 1000) / Math.max(1, r.requests.total);
+      const cpuUs = ((processCpuS(pids[gw]) - cpu0) * 1e6) / Math.max(1, r.requests.total);
       if (t === 'post') await drained(cluster.url, baseline);
       return { ...r, cpuUs };
     };
