@@ -3,43 +3,13 @@
  */
 import { loadApiTokens } from '../shared/api-tokens.js';
 import { exitOnUncaughtErrors, runCleanup, shutdownRequested } from '../shared/lifecycle.js';
-import { pino, type DestinationStream } from 'pino';
-import { createLogger, type Logger, type LogSettings } from '../shared/logger.js';
+import { createLogger } from '../shared/logger.js';
 import { channelSecurity, loadTls } from '../shared/tls.js';
 import { buildApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
+import { logDestination, reportDroppedLines } from './log-destination.js';
 import { createCoordinatorClient } from './coordinator-client.js';
 import { createKubeReader } from './k8s/kube-reader.js';
-
-/** Lines the log may hold while stdout is slower than the gateway; past this it drops lines (and says so) instead of growing. */
-const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
-
-/**
- * Where the gateway's JSON lines go: stdout, written asynchronously. The gateway logs a line per request (the
- * request log, gateway/request-log.ts); a synchronous write per line stops the event loop whenever the reader of
- * stdout (the container runtime, the local runner) falls behind and costs a system call per request. Lines logged
- * while a write is in flight are written together by the next one, in order. pino writes what is left when the
- * process exits (process.exit included). Human lines (PIGRID_LOG_FORMAT=pretty) stay synchronous.
- */
-function logDestination(settings: LogSettings): ReturnType<typeof pino.destination> | undefined {
-  if (settings.format !== 'json') return undefined;
-  return pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
-}
-
-/**
- * Lines dropped because stdout stayed behind by more than LOG_BUFFER_BYTES are not lost silently: a second after
- * the first drop, one warning says how many (through the same log, once it has room again).
- */
-function reportDroppedLines(destination: DestinationStream & NodeJS.EventEmitter, log: Logger): void {
-  let dropped = 0;
-  destination.on('drop', () => {
-    if (dropped++ > 0) return;
-    setTimeout(() => {
-      log.warn({ dropped, bufferBytes: LOG_BUFFER_BYTES }, 'stdout was too slow for the log: lines dropped');
-      dropped = 0;
-    }, 1_000).unref();
-  });
-}
 
 export async function runGateway(shutdown: AbortSignal): Promise<void> {
   const config = loadGatewayConfig();
