@@ -12,6 +12,12 @@
  * end of the event-loop turn (`setImmediate`), so the leases of one turn form one run; a lease for an idle thread is
  * posted at once.
  *
+ * The pace that sizes runs and the posting is the kernel's *unhindered* time per point: the fastest of the last few
+ * chunks, not their mean. A chunk's measured time is wall time, and on a loaded machine the thread is descheduled
+ * for part of it (a 1 ms chunk measures 3-5 ms); a mean would then read a 10 ms chunk as "long" (so it was posted one
+ * per thread, and the thread waited for the main thread after each chunk) and a run as 2-3 chunks instead of ~10.
+ * The fastest recent chunk is close to the kernel's CPU time, which is what the chunks actually cost the thread.
+ *
  * Every chunk of a posted run can still be withdrawn until a thread starts it, exactly (task-control.ts), so a
  * draining worker hands back precisely the chunks it has not started; a revoked chunk is skipped, or stopped if it
  * runs, without touching the rest of its run. The chunks of a run report their outcomes together when the run ends,
@@ -58,8 +64,8 @@ interface RunPlan {
   readonly full: boolean;
 }
 
-/** Weight of the newest chunk in the running mean of kernel time per point. */
-const PACE_WEIGHT = 0.2;
+/** Chunks whose fastest time per point is the pace: enough that one of them likely ran undisturbed under load. */
+const PACE_WINDOW = 16;
 
 export class ChunkRunner {
   private readonly pool: KernelPool;
@@ -73,7 +79,10 @@ export class ChunkRunner {
   private postedPoints = 0;
   private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
-  /** Running mean of kernel milliseconds per point; undefined until a chunk has completed. */
+  /** Kernel milliseconds per point of the last PACE_WINDOW chunks (a ring), and where the next one goes. */
+  private readonly paceSamples: number[] = [];
+  private paceNext = 0;
+  /** The fastest of paceSamples; undefined until a chunk has completed. */
   private msPerPoint: number | undefined;
 
   constructor(pool: KernelPool, options: ChunkRunnerOptions = {}) {
@@ -111,8 +120,9 @@ export class ChunkRunner {
 
   private observe(points: number, outcome: KernelOutcome): void {
     if (!(outcome.elapsedMs > 0) || points <= 0) return;
-    const sample = outcome.elapsedMs / points;
-    this.msPerPoint = this.msPerPoint === undefined ? sample : this.msPerPoint + PACE_WEIGHT * (sample - this.msPerPoint);
+    this.paceSamples[this.paceNext] = outcome.elapsedMs / points;
+    this.paceNext = (this.paceNext + 1) % PACE_WINDOW;
+    this.msPerPoint = Math.min(...this.paceSamples);
   }
 
   /** Chunks computing now (at most one per thread; posted chunks beyond the threads wait on them). */
