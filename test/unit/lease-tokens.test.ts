@@ -3,6 +3,7 @@
  * stay unique across refills of the nonce buffer.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHmacLeaseTokens } from '../../coordinator/lease-tokens.js';
 import { claimKey } from '../../coordinator/core/memory-lease-tokens.js';
@@ -59,5 +60,21 @@ describe('HMAC lease tokens', () => {
     for (let i = 0; i < 5000; i++) ids.add(tokens.mint(claim));
     expect(ids.size).toBe(5000);
     for (const id of [...ids].slice(-600)) expect(tokens.verify(id, claim)).toBe(true);
+  });
+
+  it('builds the claim exactly as JSON.stringify of its fields, whatever they hold', () => {
+    // Every UTF-16 code unit, lone surrogates included (JSON escapes those, and quotes, backslashes and controls).
+    const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: codeUnit }), fc.uuid());
+    const number = fc.oneof(fc.integer(), fc.double(), fc.constant(-0));
+    // A hostile or broken decode could hand over anything: the key must still be JSON's.
+    const anything = fc.oneof(text, number, fc.constant(undefined), fc.constant(null), fc.boolean());
+    fc.assert(
+      fc.property(fc.tuple(fc.oneof(text, anything), fc.oneof(number, anything), number, number, text, fc.oneof(text, anything)), (f) => {
+        const c = { calculationId: f[0], chunkIndex: f[1], seed: f[2], points: f[3], workerId: f[4], instanceId: f[5] } as LeaseClaim;
+        expect(claimKey(c)).toBe(JSON.stringify(f));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
