@@ -121,23 +121,20 @@ export function hmacSha256(key: Uint8Array, bytes: number): (message: string) =>
   };
 }
 
+/** Bytes an input buffer of {@link hmacSha256OfBytes} needs beyond its message: the padding is written in place. */
+export const HMAC_INPUT_SLACK = BLOCK + 8;
+
 /**
  * The same MAC written into `out` at `at` (`bytes` bytes): no allocation, for the lease minting path (a Buffer per
  * MAC, and its subarray, cost about as much as a compression).
  */
 export function hmacSha256Into(key: Uint8Array, bytes: number): (message: string, out: Uint8Array, at: number) => void {
-  if (key.length > BLOCK) throw new RangeError('an HMAC-SHA256 key longer than 64 bytes is hashed first; not supported here');
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > DIGEST) throw new RangeError('the MAC is 1 to 32 bytes');
-  const inner = padState(key, 0x36);
-  const outer = padState(key, 0x5c);
-  const state = new Int32Array(8);
-  const outerBlock = new Uint8Array(BLOCK);
-  pad(outerBlock, DIGEST);
+  const ofBytes = hmacSha256OfBytes(key, bytes);
   let buf = new Uint8Array(4 * BLOCK);
   return (message, out, at) => {
     // UTF-8 of the message; an ASCII one (every lease claim in practice) is copied byte for byte.
     let length = message.length;
-    if (buf.length < 3 * length + 2 * BLOCK) buf = new Uint8Array(3 * length + 2 * BLOCK);
+    if (buf.length < 3 * length + HMAC_INPUT_SLACK) buf = new Uint8Array(3 * length + HMAC_INPUT_SLACK);
     let ascii = true;
     for (let i = 0; i < length; i++) {
       const ch = message.charCodeAt(i);
@@ -148,9 +145,31 @@ export function hmacSha256Into(key: Uint8Array, bytes: number): (message: string
       buf[i] = ch;
     }
     if (!ascii) length = Buffer.from(buf.buffer, buf.byteOffset, buf.length).write(message, 0, 'utf8');
-    const end = pad(buf, length);
+    ofBytes(buf, length, out, at);
+  };
+}
+
+/**
+ * The MAC of the message already in `input[0, length)`, written into `out` at `at`: for a caller that writes its
+ * message as bytes (no string built, flattened and copied). `input` must hold {@link HMAC_INPUT_SLACK} bytes beyond
+ * the message; they are overwritten.
+ */
+export function hmacSha256OfBytes(
+  key: Uint8Array,
+  bytes: number,
+): (input: Uint8Array, length: number, out: Uint8Array, at: number) => void {
+  if (key.length > BLOCK) throw new RangeError('an HMAC-SHA256 key longer than 64 bytes is hashed first; not supported here');
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > DIGEST) throw new RangeError('the MAC is 1 to 32 bytes');
+  const inner = padState(key, 0x36);
+  const outer = padState(key, 0x5c);
+  const state = new Int32Array(8);
+  const outerBlock = new Uint8Array(BLOCK);
+  pad(outerBlock, DIGEST);
+  return (input, length, out, at) => {
+    if (input.length < length + HMAC_INPUT_SLACK) throw new RangeError('no room for the padding after the message');
+    const end = pad(input, length);
     state.set(inner);
-    for (let i = 0; i < end; i += BLOCK) compress(state, buf, i);
+    for (let i = 0; i < end; i += BLOCK) compress(state, input, i);
     writeState(state, DIGEST, outerBlock, 0);
     state.set(outer);
     compress(state, outerBlock, 0);

@@ -77,4 +77,27 @@ describe('HMAC lease tokens', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('macs exactly HMAC-SHA256(key, nonce + "\\n" + claim) for any claim, plain ASCII or not', () => {
+    const key = randomBytes(32);
+    const tokens = createHmacLeaseTokens(key);
+    const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+    const printable = fc.integer({ min: 0x1f, max: 0x80 }).map((u) => String.fromCharCode(u));
+    const text = fc.oneof(fc.uuid(), fc.string({ unit: printable, maxLength: 120 }), fc.string({ unit: codeUnit, maxLength: 40 }));
+    const number = fc.oneof(fc.nat(), fc.maxSafeNat(), fc.integer(), fc.double(), fc.constant(-0), fc.constant(2 ** 53));
+    fc.assert(
+      fc.property(text, number, number, number, text, text, (calculationId, chunkIndex, seed, points, workerId, instanceId) => {
+        const c: LeaseClaim = { calculationId, chunkIndex, seed, points, workerId, instanceId };
+        const id = tokens.mint(c);
+        const [nonce, mac] = id.split('.');
+        const expected = createHmac('sha256', key)
+          .update(`${nonce}\n${claimKey(c)}`)
+          .digest()
+          .subarray(0, 16);
+        expect(Buffer.from(mac, 'base64url')).toEqual(expected);
+        expect(tokens.verify(id, c)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
