@@ -73,15 +73,9 @@ function compress(state: Int32Array, block: Uint8Array, at: number): void {
   state[7] = (state[7] + h) | 0;
 }
 
-/** Writes the first `words` words of `state` big-endian into `out` at `at`. */
-function writeState(state: Int32Array, words: number, out: Uint8Array, at: number): void {
-  for (let i = 0; i < words; i++) {
-    const v = state[i];
-    out[at + 4 * i] = v >>> 24;
-    out[at + 4 * i + 1] = v >>> 16;
-    out[at + 4 * i + 2] = v >>> 8;
-    out[at + 4 * i + 3] = v;
-  }
+/** Writes the first `bytes` bytes of `state` (big-endian words) into `out` at `at`. */
+function writeState(state: Int32Array, bytes: number, out: Uint8Array, at: number): void {
+  for (let i = 0; i < bytes; i++) out[at + i] = state[i >> 2] >>> (24 - 8 * (i & 3));
 }
 
 /**
@@ -119,19 +113,28 @@ function padState(key: Uint8Array, fill: number): Int32Array {
  * `bytes` (1–32), as a new Buffer.
  */
 export function hmacSha256(key: Uint8Array, bytes: number): (message: string) => Buffer {
-  if (key.length > BLOCK) throw new RangeError('an HMAC-SHA256 key longer than 64 bytes is hashed first; not supported here');
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > DIGEST) throw new RangeError('the MAC is 1 to 32 bytes');
-  const words = Math.ceil(bytes / 4);
-  const inner = padState(key, 0x36);
-  const outer = padState(key, 0x5c);
-  const state = new Int32Array(8);
-  const outerBlock = new Uint8Array(BLOCK);
-  pad(outerBlock, DIGEST);
-  let buf = new Uint8Array(4 * BLOCK);
+  const into = hmacSha256Into(key, bytes);
   return (message) => {
+    const out = Buffer.allocUnsafe(bytes);
+    into(message, out, 0);
+    return out;
+  };
+}
+
+/** Bytes an input buffer of {@link hmacSha256OfBytes} needs beyond its message: the padding is written in place. */
+export const HMAC_INPUT_SLACK = BLOCK + 8;
+
+/**
+ * The same MAC written into `out` at `at` (`bytes` bytes): no allocation, for the lease minting path (a Buffer per
+ * MAC, and its subarray, cost about as much as a compression).
+ */
+export function hmacSha256Into(key: Uint8Array, bytes: number): (message: string, out: Uint8Array, at: number) => void {
+  const ofBytes = hmacSha256OfBytes(key, bytes);
+  let buf = new Uint8Array(4 * BLOCK);
+  return (message, out, at) => {
     // UTF-8 of the message; an ASCII one (every lease claim in practice) is copied byte for byte.
     let length = message.length;
-    if (buf.length < 3 * length + 2 * BLOCK) buf = new Uint8Array(3 * length + 2 * BLOCK);
+    if (buf.length < 3 * length + HMAC_INPUT_SLACK) buf = new Uint8Array(3 * length + HMAC_INPUT_SLACK);
     let ascii = true;
     for (let i = 0; i < length; i++) {
       const ch = message.charCodeAt(i);
@@ -142,14 +145,34 @@ export function hmacSha256(key: Uint8Array, bytes: number): (message: string) =>
       buf[i] = ch;
     }
     if (!ascii) length = Buffer.from(buf.buffer, buf.byteOffset, buf.length).write(message, 0, 'utf8');
-    const end = pad(buf, length);
+    ofBytes(buf, length, out, at);
+  };
+}
+
+/**
+ * The MAC of the message already in `input[0, length)`, written into `out` at `at`: for a caller that writes its
+ * message as bytes (no string built, flattened and copied). `input` must hold {@link HMAC_INPUT_SLACK} bytes beyond
+ * the message; they are overwritten.
+ */
+export function hmacSha256OfBytes(
+  key: Uint8Array,
+  bytes: number,
+): (input: Uint8Array, length: number, out: Uint8Array, at: number) => void {
+  if (key.length > BLOCK) throw new RangeError('an HMAC-SHA256 key longer than 64 bytes is hashed first; not supported here');
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > DIGEST) throw new RangeError('the MAC is 1 to 32 bytes');
+  const inner = padState(key, 0x36);
+  const outer = padState(key, 0x5c);
+  const state = new Int32Array(8);
+  const outerBlock = new Uint8Array(BLOCK);
+  pad(outerBlock, DIGEST);
+  return (input, length, out, at) => {
+    if (input.length < length + HMAC_INPUT_SLACK) throw new RangeError('no room for the padding after the message');
+    const end = pad(input, length);
     state.set(inner);
-    for (let at = 0; at < end; at += BLOCK) compress(state, buf, at);
-    writeState(state, 8, outerBlock, 0);
+    for (let i = 0; i < end; i += BLOCK) compress(state, input, i);
+    writeState(state, DIGEST, outerBlock, 0);
     state.set(outer);
     compress(state, outerBlock, 0);
-    const out = Buffer.allocUnsafe(4 * words);
-    writeState(state, words, out, 0);
-    return out.subarray(0, bytes);
+    writeState(state, bytes, out, at);
   };
 }

@@ -5,8 +5,34 @@
  */
 import type { LeaseClaim, LeaseTokens } from './scheduler-types.js';
 
+/**
+ * The claim as JSON: `JSON.stringify([calculationId, chunkIndex, seed, points, workerId, instanceId])`, byte for byte
+ * (lease MACs are computed over it, so ids minted by earlier versions still verify). Built by hand: stringifying
+ * the array cost ~1 µs per lease, a third of the MAC; a string that JSON would escape, or a field that is not what
+ * its type says, goes through JSON.stringify.
+ */
 export function claimKey(c: LeaseClaim): string {
-  return JSON.stringify([c.calculationId, c.chunkIndex, c.seed, c.points, c.workerId, c.instanceId]);
+  return `[${jsonString(c.calculationId)},${jsonNumber(c.chunkIndex)},${jsonNumber(c.seed)},${jsonNumber(c.points)},${jsonString(c.workerId)},${jsonString(c.instanceId)}]`;
+}
+
+/** JSON of a string that needs no escape (no quote, backslash, control character or surrogate): the string quoted. */
+function jsonString(s: string): string {
+  if (typeof s !== 'string') return jsonElement(s);
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch < 0x20 || ch === 0x22 || ch === 0x5c || (ch >= 0xd800 && ch <= 0xdfff)) return jsonElement(s);
+  }
+  return `"${s}"`;
+}
+
+/** JSON of a finite number is its string form; anything else (NaN, a string from a hostile decode) as JSON says. */
+function jsonNumber(n: number): string {
+  return typeof n === 'number' && Number.isFinite(n) ? `${n}` : jsonElement(n);
+}
+
+/** JSON of a value as an array element (where undefined reads `null`), as JSON.stringify writes it. */
+function jsonElement(v: unknown): string {
+  return JSON.stringify([v]).slice(1, -1);
 }
 
 export class MemoryLeaseTokens implements LeaseTokens {

@@ -24,14 +24,24 @@ export interface FoldedStoreStep extends StoreStep {
  *   not also updated.
  */
 export function storeStepOf(effects: readonly Effect[], inserts: readonly CalculationRecord[] = []): FoldedStoreStep {
-  const commits = new Map<string, ChunkCommit>();
+  const commits = new Map<number | string, ChunkCommit>();
+  // A chunk's key in the step: a number from the calculation's slot in this step and the chunk index, or (an index
+  // of 2^32 or more) the string `chunkKey`. Building and hashing that string per commit cost ~1 µs a chunk.
+  const slots = new Map<string, number>();
+  const key = (calculationId: string, chunkIndex: number): number | string => {
+    let slot = slots.get(calculationId);
+    if (slot === undefined) slots.set(calculationId, (slot = slots.size));
+    return Number.isInteger(chunkIndex) && chunkIndex >= 0 && chunkIndex < 2 ** 32 && slot < 2 ** 20
+      ? slot * 2 ** 32 + chunkIndex
+      : chunkKey(calculationId, chunkIndex);
+  };
   const uncommits: { calculationId: string; chunkIndex: number }[] = [];
   const quarantines: QuarantineRecord[] = [];
   const changed = new Map<string, Readonly<CalculationRecord>>();
   for (const e of effects) {
-    if (e.type === 'commit') commits.set(chunkKey(e.commit.calculationId, e.commit.chunkIndex), e.commit);
+    if (e.type === 'commit') commits.set(key(e.commit.calculationId, e.commit.chunkIndex), e.commit);
     else if (e.type === 'uncommit') {
-      commits.delete(chunkKey(e.calculationId, e.chunkIndex));
+      commits.delete(key(e.calculationId, e.chunkIndex));
       uncommits.push({ calculationId: e.calculationId, chunkIndex: e.chunkIndex });
     } else if (e.type === 'calculation') changed.set(e.calculation.id, e.calculation);
     else if (e.type === 'quarantined') quarantines.push(e.record);

@@ -164,6 +164,37 @@ export function leaseSerializer(fallback: Serialize): Serialize {
 /** Bit 53: varints at or above it are not read by hand (they may be negative int64 values). */
 const SAFE_LIMIT = 2 ** 53;
 
+/** The text {@link repeatedText} decoded last, and its bytes. */
+const lastTextBytes = Buffer.alloc(64);
+let lastTextLength = -1;
+let lastText = '';
+
+/**
+ * buf[start, end) as UTF-8, the same string as the previous call when the bytes are the same: the results of a
+ * batch name one calculation, and one string for all of them saves a decode per result and lets every map keyed
+ * by calculation id reuse its hash.
+ */
+function repeatedText(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length === lastTextLength) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (buf[start + i] !== lastTextBytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastText;
+  }
+  const text = buf.toString('utf8', start, end);
+  if (length <= lastTextBytes.length) {
+    buf.copy(lastTextBytes, 0, start, end);
+    lastTextLength = length;
+    lastText = text;
+  }
+  return text;
+}
+
 /**
  * Reads a ChunkResult occupying buf[start, end) into proto-loader's output shape, or returns undefined when the
  * bytes hold anything the fast path does not handle (the caller then decodes with proto-loader).
@@ -191,7 +222,7 @@ function decodeResult(buf: Buffer, start: number, end: number): ChunkResult__Out
     if (v >= SAFE_LIMIT) return undefined;
     if (field <= 2) {
       if ((tag & 7) !== 2 || at + v > end) return undefined;
-      const s = buf.toString('utf8', at, at + v);
+      const s = field === 1 ? buf.toString('utf8', at, at + v) : repeatedText(buf, at, at + v);
       at += v;
       if (field === 1) leaseId = s;
       else calculationId = s;

@@ -273,27 +273,88 @@ const COUNTERS_REFRESH_MS = 1000;
 /** Chunk rows per INSERT statement, largest first: a step's rows go out in as few statements as these sizes allow. */
 const CHUNK_ROWS_PER_STATEMENT = [64, 16, 4, 1] as const;
 const CHUNK_COLUMNS = 10;
+/**
+ * Rows per statement of a run: consecutive rows of one calculation, worker identity, check state and verifier (one
+ * worker's ResultBatch, typically). A run shorter than the smallest size goes out with the other rows.
+ */
+const RUN_ROWS_PER_STATEMENT = [64, 16] as const;
+/** The run's text columns, bound once per statement; then per row: chunk index, points, inside, elapsed, committed at. */
+const RUN_SHARED_COLUMNS = 5;
+const RUN_ROW_COLUMNS = 5;
+
+const sameRun = (a: ChunkCommit, b: ChunkCommit) =>
+  a.calculationId === b.calculationId &&
+  a.workerId === b.workerId &&
+  a.instanceId === b.instanceId &&
+  a.verifiedBy === b.verifiedBy &&
+  a.check === b.check;
 
 /**
  * Writes chunk rows with multi-row INSERTs: each statement run costs a fixed ~4 µs (bind, step, reset, the call into
  * C++) besides its rows, so 64 rows in one statement cost ~8 µs each against ~12 µs in 64 statements. Positional
  * parameters: binding named ones from an object costs about a quarter more per row.
+ *
+ * Binding is most of a row's cost, and text most of binding: better-sqlite3 converts each string to UTF-8 and SQLite
+ * copies it. Runs of rows that share their text columns (a worker's results in one ResultBatch: one calculation,
+ * one worker id and instance id, no check) bind those columns once per statement (`WITH s AS (VALUES …) INSERT …
+ * SELECT`), and the parameters go in as arguments (`run(...args)`), which better-sqlite3 reads without the
+ * element-by-element `Array::Get` an array argument costs. Both measured in a loop of 130-row transactions on this
+ * schema (WAL file, medians of 7 alternated runs): ~6.1 µs a row as before, ~5.1 with the arguments spread, ~4.4
+ * with runs as well.
  */
 function chunkWriter(db: Database.Database): (commits: readonly ChunkCommit[]) => void {
+  const columns = `calculation_id, chunk_index, points, inside, worker_id, instance_id, elapsed_ms, committed_at_ms, verified_by,
+        check_state`;
   const statements = CHUNK_ROWS_PER_STATEMENT.map((rows) => ({
     rows,
     args: new Array<unknown>(rows * CHUNK_COLUMNS),
     statement: db.prepare<unknown[]>(`
-      INSERT OR REPLACE INTO chunks (calculation_id, chunk_index, points, inside, worker_id, instance_id, elapsed_ms,
-        committed_at_ms, verified_by, check_state)
+      INSERT OR REPLACE INTO chunks (${columns})
       VALUES ${Array.from({ length: rows }, () => `(${Array.from({ length: CHUNK_COLUMNS }, () => '?').join(', ')})`).join(', ')}`),
   }));
-  return (commits) => {
-    let at = 0;
-    for (const { rows, args, statement } of statements) {
-      for (; commits.length - at >= rows; at += rows) {
+  const runStatements = RUN_ROWS_PER_STATEMENT.map((rows) => ({
+    rows,
+    args: new Array<unknown>(RUN_SHARED_COLUMNS + rows * RUN_ROW_COLUMNS),
+    statement: db.prepare<unknown[]>(`
+      WITH s (calculation_id, worker_id, instance_id, verified_by, check_state) AS (VALUES (?, ?, ?, ?, ?))
+      INSERT OR REPLACE INTO chunks (${columns})
+      SELECT s.calculation_id, r.column1, r.column2, r.column3, s.worker_id, s.instance_id, r.column4, r.column5,
+        s.verified_by, s.check_state
+      FROM s, (VALUES ${Array.from({ length: rows }, () => `(${Array.from({ length: RUN_ROW_COLUMNS }, () => '?').join(', ')})`).join(', ')}) AS r`),
+  }));
+  const minRun = RUN_ROWS_PER_STATEMENT[RUN_ROWS_PER_STATEMENT.length - 1];
+  /** Rows not in a long enough run, written 64, 16, 4 and 1 to a statement once the runs are out. */
+  const rest: ChunkCommit[] = [];
+  const writeRun = (commits: readonly ChunkCommit[], from: number, to: number): number => {
+    let at = from;
+    const first = commits[from];
+    for (const { rows, args, statement } of runStatements) {
+      for (; to - at >= rows; at += rows) {
+        args[0] = first.calculationId;
+        args[1] = first.workerId;
+        args[2] = first.instanceId;
+        args[3] = first.verifiedBy;
+        args[4] = first.check;
         for (let i = 0; i < rows; i++) {
           const c = commits[at + i];
+          const o = RUN_SHARED_COLUMNS + i * RUN_ROW_COLUMNS;
+          args[o] = c.chunkIndex;
+          args[o + 1] = c.points;
+          args[o + 2] = c.inside;
+          args[o + 3] = c.elapsedMs;
+          args[o + 4] = c.committedAtMs;
+        }
+        statement.run(...args);
+      }
+    }
+    return at;
+  };
+  const writeRest = () => {
+    let at = 0;
+    for (const { rows, args, statement } of statements) {
+      for (; rest.length - at >= rows; at += rows) {
+        for (let i = 0; i < rows; i++) {
+          const c = rest[at + i];
           const o = i * CHUNK_COLUMNS;
           args[o] = c.calculationId;
           args[o + 1] = c.chunkIndex;
@@ -306,9 +367,21 @@ function chunkWriter(db: Database.Database): (commits: readonly ChunkCommit[]) =
           args[o + 8] = c.verifiedBy;
           args[o + 9] = c.check;
         }
-        statement.run(args);
+        statement.run(...args);
       }
     }
+  };
+  return (commits) => {
+    rest.length = 0;
+    for (let from = 0; from < commits.length;) {
+      let to = from + 1;
+      while (to < commits.length && sameRun(commits[from], commits[to])) to++;
+      const written = to - from >= minRun ? writeRun(commits, from, to) : from;
+      for (let i = written; i < to; i++) rest.push(commits[i]);
+      from = to;
+    }
+    writeRest();
+    rest.length = 0;
   };
 }
 

@@ -3,6 +3,7 @@
  * stay unique across refills of the nonce buffer.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHmacLeaseTokens } from '../../coordinator/lease-tokens.js';
 import { claimKey } from '../../coordinator/core/memory-lease-tokens.js';
@@ -59,5 +60,44 @@ describe('HMAC lease tokens', () => {
     for (let i = 0; i < 5000; i++) ids.add(tokens.mint(claim));
     expect(ids.size).toBe(5000);
     for (const id of [...ids].slice(-600)) expect(tokens.verify(id, claim)).toBe(true);
+  });
+
+  it('builds the claim exactly as JSON.stringify of its fields, whatever they hold', () => {
+    // Every UTF-16 code unit, lone surrogates included (JSON escapes those, and quotes, backslashes and controls).
+    const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: codeUnit }), fc.uuid());
+    const number = fc.oneof(fc.integer(), fc.double(), fc.constant(-0));
+    // A hostile or broken decode could hand over anything: the key must still be JSON's.
+    const anything = fc.oneof(text, number, fc.constant(undefined), fc.constant(null), fc.boolean());
+    fc.assert(
+      fc.property(fc.tuple(fc.oneof(text, anything), fc.oneof(number, anything), number, number, text, fc.oneof(text, anything)), (f) => {
+        const c = { calculationId: f[0], chunkIndex: f[1], seed: f[2], points: f[3], workerId: f[4], instanceId: f[5] } as LeaseClaim;
+        expect(claimKey(c)).toBe(JSON.stringify(f));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('macs exactly HMAC-SHA256(key, nonce + "\\n" + claim) for any claim, plain ASCII or not', () => {
+    const key = randomBytes(32);
+    const tokens = createHmacLeaseTokens(key);
+    const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+    const printable = fc.integer({ min: 0x1f, max: 0x80 }).map((u) => String.fromCharCode(u));
+    const text = fc.oneof(fc.uuid(), fc.string({ unit: printable, maxLength: 120 }), fc.string({ unit: codeUnit, maxLength: 40 }));
+    const number = fc.oneof(fc.nat(), fc.maxSafeNat(), fc.integer(), fc.double(), fc.constant(-0), fc.constant(2 ** 53));
+    fc.assert(
+      fc.property(text, number, number, number, text, text, (calculationId, chunkIndex, seed, points, workerId, instanceId) => {
+        const c: LeaseClaim = { calculationId, chunkIndex, seed, points, workerId, instanceId };
+        const id = tokens.mint(c);
+        const [nonce, mac] = id.split('.');
+        const expected = createHmac('sha256', key)
+          .update(`${nonce}\n${claimKey(c)}`)
+          .digest()
+          .subarray(0, 16);
+        expect(Buffer.from(mac, 'base64url')).toEqual(expected);
+        expect(tokens.verify(id, c)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CalculationRecord } from '../../coordinator/core/model.js';
+import type { CalculationRecord, ChunkCommit } from '../../coordinator/core/model.js';
 import { storedCalculation, storedChunk } from '../fakes/store-fixtures.js';
 import type { CalculationStore } from '../../coordinator/core/store-port.js';
 import { createMemoryStore } from '../../coordinator/store/memory-store.js';
@@ -70,6 +70,40 @@ describe.each(stores)('%s store', (_name, make) => {
       ...commits.filter((_, i) => i % 2 === 0),
       ...commits.filter((_, i) => i % 2 === 1),
     ]);
+  });
+
+  // The SQLite adapter writes runs of rows that share their text columns (calculation, worker, instance, verifier,
+  // check) with those columns bound once: runs of every length around the statement sizes, broken by each column,
+  // between single rows, must land whole with their own per-row fields.
+  it('writes runs of rows sharing their text columns, and the rows between them, each with its own fields', () => {
+    const s = make();
+    s.insert(rec('a', 1));
+    s.insert(rec('b', 2));
+    const breaks: Partial<ChunkCommit>[] = [
+      {},
+      { calculationId: 'b' },
+      { workerId: 'w2' },
+      { instanceId: 'i2' },
+      { verifiedBy: 'v' },
+      { check: 'wanted' },
+    ];
+    const commits: ChunkCommit[] = [];
+    let index = 0;
+    for (const [k, length] of [15, 16, 17, 1, 64, 80, 2, 145, 1, 33].entries()) {
+      const shared = breaks[k % breaks.length];
+      for (let i = 0; i < length; i++, index++)
+        commits.push(
+          commit(shared.calculationId ?? 'a', index, 400 + (index % 500), {
+            ...shared,
+            points: 1000 - (index % 7),
+            elapsedMs: index * 3,
+            committedAtMs: 5000 + index,
+          }),
+        );
+    }
+    s.apply({ commits, calculations: [] });
+    const byIndex = (x: ChunkCommit, y: ChunkCommit) => x.chunkIndex - y.chunkIndex;
+    expect([...s.chunks('a'), ...s.chunks('b')].sort(byIndex)).toEqual([...commits].sort(byIndex));
   });
 
   // The SQLite adapter skips the row of a running calculation while only its chunks move: loadActive() still gives
