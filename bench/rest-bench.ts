@@ -3,9 +3,11 @@
  * two gateways on the same coordinator, one without request logging (the default) and one with it
  * (PIGRID_LOG_REQUESTS=true), measured alternately so both see the same machine.
  *
- * The load generator is autocannon, run as its own process (`autocannon --json`, a real HTTP client with its own
- * event loop; it shares the two cores with the gateway and the coordinator either way). Each round runs, on each
- * gateway, `connections` connections for `durationS` seconds against:
+ * The load generator runs as its own process (a real HTTP client with its own event loop; it shares the two cores
+ * with the gateway and the coordinator either way): for the GETs bench/http-load.ts (closed loop, keep-alive, one
+ * request per round trip, no pipelining, every answer read whole), which costs ~0.4× autocannon's CPU per request
+ * (docs/performance.md "Load generator"), and autocannon (`autocannon --json`) for the POSTs. Each round runs, on
+ * each gateway, `connections` connections for `durationS` seconds against:
  * - GET /healthz (the ceiling: the same HTTP stack with no calculation behind it);
  * - GET /api/calculate/{id} of a completed calculation (served from the gateway's memory with its ETag);
  * - GET /api/calculate/{id} of a running one (served from the latest snapshot of the gateway's shared Watch);
@@ -29,13 +31,14 @@ import { startCluster } from '../harness/cluster.js';
 import { startProcess, stopAll, type Proc } from '../harness/processes.js';
 import { http, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
 import { appRoot } from '../shared/paths.js';
+import type { HttpLoadResult } from './http-load.js';
 import { processCpuS, processRssMb } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface RestBenchOptions {
   /** Rounds; each runs every target on each gateway once. @default 3 */
   rounds: number;
-  /** Seconds of each autocannon run. @default 5 */
+  /** Seconds of each load-generator run. @default 5 */
   durationS: number;
   /** Concurrent connections of each run. @default 64 */
   connections: number;
@@ -57,6 +60,8 @@ export interface TargetFigures {
   p99Ms: Summary;
   /** Gateway CPU time (user + system) per request, µs: what a request costs whatever else runs on the machine. */
   gatewayCpuUs: Summary;
+  /** The load generator's own CPU time per request, µs (GETs: bench/http-load.ts; not measured for autocannon). */
+  generatorCpuUs?: Summary;
   /** Answers other than 2xx and connection errors, summed over the rounds. */
   non2xx: number;
   errors: number;
@@ -97,9 +102,41 @@ interface AutocannonJson {
   errors: number;
   timeouts: number;
   duration: number;
+  /** Set for bench/http-load.ts runs. */
+  generatorCpuUs?: number;
 }
 
 const AUTOCANNON = join(appRoot(), 'node_modules', 'autocannon', 'autocannon.js');
+const HTTP_LOAD = join(appRoot(), 'dist', 'bench', 'http-load.js');
+
+/** One bench/http-load.ts process against `url` (GET); its result in autocannon's shape. */
+function httpLoad(url: string, connections: number, durationS: number): Promise<AutocannonJson> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HTTP_LOAD, url, String(connections), String(durationS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`http-load exited ${code}: ${err}`));
+      try {
+        const r = JSON.parse(out) as HttpLoadResult;
+        resolve({
+          requests: { average: r.reqPerSecond, total: r.requests },
+          latency: { p50: r.p50Ms, p99: r.p99Ms },
+          non2xx: r.non2xx,
+          errors: r.errors,
+          timeouts: 0,
+          duration: r.durationS,
+          generatorCpuUs: r.cpuUsPerRequest,
+        });
+      } catch (e) {
+        reject(new Error(`http-load printed no JSON: ${(e as Error).message}\n${out}\n${err}`));
+      }
+    });
+  });
+}
 
 /** Raised bounds so the bench measures the HTTP path, not the limits (each is a documented env var). */
 const GATEWAY_ENV = {
@@ -278,7 +315,8 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
     };
     const runOnce = async (gw: GatewayKind, t: Target, durationS: number) => {
       const cpu0 = processCpuS(pids[gw]);
-      const r = await autocannon(`${urls[gw]}${path[t]}`, o.connections, durationS, t === 'post');
+      const url = `${urls[gw]}${path[t]}`;
+      const r = t === 'post' ? await autocannon(url, o.connections, durationS, true) : await httpLoad(url, o.connections, durationS);
       const cpuUs = ((processCpuS(pids[gw]) - cpu0) * 1e6) / Math.max(1, r.requests.total);
       if (t === 'post') await drained(cluster.url, baseline);
       return { ...r, cpuUs };
@@ -294,7 +332,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
           const r = await runOnce(gw, t, o.durationS);
           raw[gw][t].push(r);
           log(
-            `round ${round + 1} ${gw} ${t}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, gateway CPU ${r.cpuUs.toFixed(0)} µs/request, non-2xx ${r.non2xx}, errors ${r.errors}`,
+            `round ${round + 1} ${gw} ${t}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, gateway CPU ${r.cpuUs.toFixed(0)} µs/request${r.generatorCpuUs === undefined ? '' : `, generator CPU ${r.generatorCpuUs.toFixed(0)} µs/request`}, non-2xx ${r.non2xx}, errors ${r.errors}`,
           );
         }
       }
@@ -325,6 +363,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
                 p50Ms: summarize(rs.map((r) => r.latency.p50)),
                 p99Ms: summarize(rs.map((r) => r.latency.p99)),
                 gatewayCpuUs: summarize(rs.map((r) => r.cpuUs)),
+                ...(t === 'post' ? {} : { generatorCpuUs: summarize(rs.map((r) => r.generatorCpuUs ?? Number.NaN)) }),
                 non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
                 errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
               },
@@ -352,7 +391,7 @@ const range = (s: Summary, digits: number) => `${s.median.toFixed(digits)} (${s.
 export function formatRestBench(r: RestBenchResult): string {
   const o = r.options;
   const lines = [
-    `REST (autocannon in its own process, ${o.connections} connections x ${o.durationS} s, ${o.rounds} rounds; gateway, coordinator and autocannon share the machine;`,
+    `REST (load generator in its own process: bench/http-load.ts for GETs, autocannon for POSTs; ${o.connections} connections x ${o.durationS} s, ${o.rounds} rounds; gateway, coordinator and generator share the machine;`,
     '  median (min–max) over the rounds; limits raised: PIGRID_RATE_LIMIT_MAX, PIGRID_MAX_ACTIVE_CALCULATIONS, PIGRID_MAX_ACTIVE_PER_CLIENT, PIGRID_MAX_EVENT_STREAMS[_PER_CLIENT]):',
   ];
   for (const gw of GATEWAYS) {
@@ -360,8 +399,9 @@ export function formatRestBench(r: RestBenchResult): string {
     for (const t of TARGETS) {
       const f = r.figures[gw][t];
       const bad = f.non2xx + f.errors > 0 ? `  non-2xx ${f.non2xx}, errors ${f.errors}` : '';
+      const generator = f.generatorCpuUs ? `   generator CPU ${range(f.generatorCpuUs, 0)} µs/request` : '';
       lines.push(
-        `    ${LABELS[t]}  ${range(f.reqPerSecond, 0)} req/s   p50 ${range(f.p50Ms, 0)} ms   p99 ${range(f.p99Ms, 0)} ms   gateway CPU ${range(f.gatewayCpuUs, 0)} µs/request${bad}`,
+        `    ${LABELS[t]}  ${range(f.reqPerSecond, 0)} req/s   p50 ${range(f.p50Ms, 0)} ms   p99 ${range(f.p99Ms, 0)} ms   gateway CPU ${range(f.gatewayCpuUs, 0)} µs/request${generator}${bad}`,
       );
     }
   }

@@ -15,7 +15,7 @@ import { registerMetrics, registerMetricsRoute } from './metrics.js';
 import { registerOpenApi, registerOpenApiRoute, serializeWithoutSchema } from './openapi.js';
 import { registerCalculationRoutes } from './routes/calculations.js';
 import { registerRateLimit, StreamLimits, type GatewayLimits } from './limits.js';
-import { RequestLog } from './request-log.js';
+import { RequestLog, requestLogger } from './request-log.js';
 import { dashboardHtml, registerDashboard } from './routes/dashboard.js';
 import { registerK8sRoutes } from './routes/k8s-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -48,7 +48,9 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: false }),
     // One line per request (gateway/request-log.ts); PIGRID_LOG_REQUESTS=false turns them off.
-    logController: new RequestLog(deps.logRequests !== false),
+    logController: new RequestLog(deps.logRequests !== false, loggerInstance),
+    // Each request's logger is made when something logs through it (gateway/request-log.ts).
+    childLoggerFactory: requestLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Routing and HTTP-parser refusals in our shape, quoting at most a short prefix of the input.
     frameworkErrors,

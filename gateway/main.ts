@@ -14,8 +14,12 @@ import { createKubeReader } from './k8s/kube-reader.js';
 export async function runGateway(shutdown: AbortSignal): Promise<void> {
   const config = loadGatewayConfig();
   const destination = logDestination(config.log);
-  const log = createLogger('gateway', config.log, {}, destination);
-  if (destination) reportDroppedLines(destination, log);
+  const log = createLogger('gateway', config.log, {}, destination?.lines);
+  if (destination) {
+    reportDroppedLines(destination.writer, log);
+    // Registered after pino's own exit flush of the writer: the lines of the last turn follow it.
+    process.on('exit', () => destination.lines.flushSync());
+  }
   exitOnUncaughtErrors(log);
   const tls = loadTls(config.tls, 'gateway', log);
   const tokens = loadApiTokens(config.auth, log);
