@@ -4,9 +4,9 @@
  * (PIGRID_LOG_REQUESTS=true), measured alternately so both see the same machine.
  *
  * The load generator runs as its own process (a real HTTP client with its own event loop; it shares the two cores
- * with the gateway and the coordinator either way): for the GETs bench/http-load.ts (closed loop, keep-alive, one
- * request per round trip, no pipelining, every answer read whole), which costs ~0.4× autocannon's CPU per request
- * (docs/performance.md "Load generator"), and autocannon (`autocannon --json`) for the POSTs. Each round runs, on
+ * with the gateway and the coordinator either way): wrk when it is installed (Debian package `wrk`; C, about half the
+ * CPU per request of a Node client and a quarter of autocannon's, docs/performance.md "Load generator"), else
+ * autocannon (`autocannon --json`), and the report says which. Each round runs, on
  * each gateway, `connections` connections for `durationS` seconds against:
  * - GET /healthz (the ceiling: the same HTTP stack with no calculation behind it);
  * - GET /api/calculate/{id} of a completed calculation (served from the gateway's memory with its ETag);
@@ -31,9 +31,9 @@ import { startCluster } from '../harness/cluster.js';
 import { startProcess, stopAll, type Proc } from '../harness/processes.js';
 import { http, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
 import { appRoot } from '../shared/paths.js';
-import type { HttpLoadResult } from './http-load.js';
 import { processCpuS, processRssMb } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
+import { findWrk, runWrk } from './wrk-load.js';
 
 export interface RestBenchOptions {
   /** Rounds; each runs every target on each gateway once. @default 3 */
@@ -60,7 +60,7 @@ export interface TargetFigures {
   p99Ms: Summary;
   /** Gateway CPU time (user + system) per request, µs: what a request costs whatever else runs on the machine. */
   gatewayCpuUs: Summary;
-  /** The load generator's own CPU time per request, µs (GETs: bench/http-load.ts; not measured for autocannon). */
+  /** The load generator's own CPU time per request, µs (wrk; not measured for autocannon). */
   generatorCpuUs?: Summary;
   /** Answers other than 2xx and connection errors, summed over the rounds. */
   non2xx: number;
@@ -91,6 +91,8 @@ export interface SseFigures {
 
 export interface RestBenchResult {
   options: Omit<RestBenchOptions, 'log'>;
+  /** The load generator used: wrk when installed, else autocannon. */
+  generator: 'wrk' | 'autocannon';
   figures: Record<GatewayKind, Record<Target, TargetFigures>>;
   sse: SseFigures;
 }
@@ -102,40 +104,24 @@ interface AutocannonJson {
   errors: number;
   timeouts: number;
   duration: number;
-  /** Set for bench/http-load.ts runs. */
+  /** Set for wrk runs. */
   generatorCpuUs?: number;
 }
 
 const AUTOCANNON = join(appRoot(), 'node_modules', 'autocannon', 'autocannon.js');
-const HTTP_LOAD = join(appRoot(), 'dist', 'bench', 'http-load.js');
 
-/** One bench/http-load.ts process against `url` (GET); its result in autocannon's shape. */
-function httpLoad(url: string, connections: number, durationS: number): Promise<AutocannonJson> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HTTP_LOAD, url, String(connections), String(durationS)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`http-load exited ${code}: ${err}`));
-      try {
-        const r = JSON.parse(out) as HttpLoadResult;
-        resolve({
-          requests: { average: r.reqPerSecond, total: r.requests },
-          latency: { p50: r.p50Ms, p99: r.p99Ms },
-          non2xx: r.non2xx,
-          errors: r.errors,
-          timeouts: 0,
-          duration: r.durationS,
-          generatorCpuUs: r.cpuUsPerRequest,
-        });
-      } catch (e) {
-        reject(new Error(`http-load printed no JSON: ${(e as Error).message}\n${out}\n${err}`));
-      }
-    });
-  });
+/** One wrk run against `url`; its result in autocannon's shape. */
+async function wrkRun(wrk: string, url: string, connections: number, durationS: number, post = false): Promise<AutocannonJson> {
+  const r = await runWrk(wrk, url, connections, durationS, post ? { body: POST_BODY, contentType: 'application/json' } : undefined);
+  return {
+    requests: { average: r.reqPerSecond, total: r.requests },
+    latency: { p50: r.p50Ms, p99: r.p99Ms },
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: 0,
+    duration: r.durationS,
+    generatorCpuUs: r.cpuUsPerRequest,
+  };
 }
 
 /** Raised bounds so the bench measures the HTTP path, not the limits (each is a documented env var). */
@@ -283,6 +269,7 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
 export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promise<RestBenchResult> {
   const o: RestBenchOptions = { rounds: 3, durationS: 5, connections: 64, sseClients: 1000, ...opts };
   const log = o.log ?? (() => {});
+  const wrk = findWrk();
   const cluster = await startCluster({
     workers: 1,
     workerThreads: 1,
@@ -316,7 +303,9 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
     const runOnce = async (gw: GatewayKind, t: Target, durationS: number) => {
       const cpu0 = processCpuS(pids[gw]);
       const url = `${urls[gw]}${path[t]}`;
-      const r = t === 'post' ? await autocannon(url, o.connections, durationS, true) : await httpLoad(url, o.connections, durationS);
+      const r = wrk
+        ? await wrkRun(wrk, url, o.connections, durationS, t === 'post')
+        : await autocannon(url, o.connections, durationS, t === 'post');
       const cpuUs = ((processCpuS(pids[gw]) - cpu0) * 1e6) / Math.max(1, r.requests.total);
       if (t === 'post') await drained(cluster.url, baseline);
       return { ...r, cpuUs };
@@ -373,7 +362,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
       ]),
     ) as Record<GatewayKind, Record<Target, TargetFigures>>;
     const { log: _log, ...options } = o;
-    return { options, figures, sse };
+    return { options, generator: wrk ? 'wrk' : 'autocannon', figures, sse };
   } finally {
     await stopAll();
   }
@@ -391,7 +380,7 @@ const range = (s: Summary, digits: number) => `${s.median.toFixed(digits)} (${s.
 export function formatRestBench(r: RestBenchResult): string {
   const o = r.options;
   const lines = [
-    `REST (load generator in its own process: bench/http-load.ts for GETs, autocannon for POSTs; ${o.connections} connections x ${o.durationS} s, ${o.rounds} rounds; gateway, coordinator and generator share the machine;`,
+    `REST (load generator in its own process: ${r.generator === 'wrk' ? 'wrk' : 'autocannon (wrk not installed: apt-get install wrk)'}; ${o.connections} connections x ${o.durationS} s, ${o.rounds} rounds; gateway, coordinator and generator share the machine;`,
     '  median (min–max) over the rounds; limits raised: PIGRID_RATE_LIMIT_MAX, PIGRID_MAX_ACTIVE_CALCULATIONS, PIGRID_MAX_ACTIVE_PER_CLIENT, PIGRID_MAX_EVENT_STREAMS[_PER_CLIENT]):',
   ];
   for (const gw of GATEWAYS) {
