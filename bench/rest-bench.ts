@@ -352,7 +352,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
                 p50Ms: summarize(rs.map((r) => r.latency.p50)),
                 p99Ms: summarize(rs.map((r) => r.latency.p99)),
                 gatewayCpuUs: summarize(rs.map((r) => r.cpuUs)),
-                ...(t === 'post' ? {} : { generatorCpuUs: summarize(rs.map((r) => r.generatorCpuUs ?? Number.NaN)) }),
+                ...(rs.every((r) => r.generatorCpuUs !== undefined) ? { generatorCpuUs: summarize(rs.map((r) => r.generatorCpuUs!)) } : {}),
                 non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
                 errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
               },
