@@ -6,7 +6,8 @@
  * coordinator is busy (the API must stay responsive under dispatch load).
  *
  * PIGRID_BENCH_CPU_PROF_DIR=<dir> runs the coordinator under `node --cpu-prof` and stops it with SIGTERM after each
- * run, leaving one .cpuprofile per run (and per pool thread) there.
+ * run, leaving one .cpuprofile per run (and per pool thread) there. PIGRID_BENCH_COORDINATOR_NODE_ARGS (space-separated) adds
+ * node options to the coordinator (e.g. `--trace-gc`, or `--import=<file>` for a sampler).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -48,6 +49,7 @@ async function startSimulator(count: number): Promise<{ addresses: string[]; sto
 export async function runDispatchBench(opts: { workers: readonly number[]; chunks: number }): Promise<DispatchRun[]> {
   const out: DispatchRun[] = [];
   const profileDir = process.env.PIGRID_BENCH_CPU_PROF_DIR;
+  const extraArgs = (process.env.PIGRID_BENCH_COORDINATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   for (const n of opts.workers) {
     const sim = await startSimulator(n);
     let coordinatorProc: Awaited<ReturnType<typeof startProcess>> | undefined;
@@ -67,7 +69,7 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
         },
         60_000,
         Infinity,
-        profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+        [...extraArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
       );
       coordinatorProc = coordinator;
       const gateway = await startProcess('gateway', 'gateway', {

@@ -35,6 +35,17 @@ export interface LeaseSink {
 
 export type CalculationListener = (rec: CalculationRecord) => void;
 
+/**
+ * Worker events one group commit takes at most; the rest wait for the next one, a `setImmediate` later (after this
+ * step's leases went out and the sockets were read again). With 1,000 workers answering at once, one turn of the
+ * event loop read ~9,000 results and the step that took them all held every temporary it made (effects, record
+ * copies, grants, queued leases: ~40 MB) until it ended, through several scavenges: all promoted and swept later by
+ * full collections (coordinator-promoted bytes per chunk halved with a cap of 256, CPU per chunk −3 to −6 µs in
+ * `bench/service-bench.ts 1000 all`; docs/performance.md). The commit's fixed cost is shared by 1,024 results as well
+ * as by 9,000, and 2 workers' steps (≤ ~270 results) never reach the cap.
+ */
+export const MAX_STEP_EVENTS = 1024;
+
 export interface CoordinatorServiceDeps {
   readonly store: CalculationStore;
   readonly clock: Clock;
@@ -215,9 +226,9 @@ export class CoordinatorService {
     this.enqueue(connId, (effects) => this.scheduler.failure(connId, f, this.deps.clock.now(), effects));
   }
 
-  /** Periodic reconciliation: lease expiry, grants, straggler backups. */
+  /** Periodic reconciliation: lease expiry, grants, straggler backups (after at most MAX_STEP_EVENTS queued events). */
   tick(): void {
-    this.step(() => {});
+    this.step(() => {}, MAX_STEP_EVENTS);
   }
 
   /** Coordinator shutdown: refuses new calculations and leases nothing more; results still commit. */
@@ -282,7 +293,7 @@ export class CoordinatorService {
   private flush(): void {
     this.flushScheduled = false;
     try {
-      if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {});
+      if (this.pending.length > 0 || this.pendingInserts.length > 0) this.step(() => {}, MAX_STEP_EVENTS);
     } catch (err) {
       // A failed store write was reported to onStoreFailure (the process is stopping) and answered to the waiting
       // Submits; rethrown from this timer it would only reach the uncaught-error handler a second time.
@@ -291,10 +302,11 @@ export class CoordinatorService {
   }
 
   /**
-   * One scheduling step: queued worker events (in arrival order), the event, reconciliation, then persist, then
-   * send.
+   * One scheduling step: queued worker events (in arrival order, at most `limit` of them: the rest go to the next
+   * flush), the event, reconciliation, then persist, then send. A worker event (connect, disconnect, drain) takes the
+   * whole queue first, so it comes after everything that arrived before it.
    */
-  private step(event: (effects: Effect[]) => void): void {
+  private step(event: (effects: Effect[]) => void, limit = Infinity): void {
     const inserts = this.pendingInserts;
     this.pendingInserts = [];
     // Stopped by a failed write: worker events and ticks are dropped (already reported; the process is exiting).
@@ -304,9 +316,17 @@ export class CoordinatorService {
     }
     const effects: Effect[] = [];
     const queued = this.pending;
-    const conns = [...this.pendingConns];
-    this.pending = [];
-    this.pendingConns.clear();
+    let conns: string[] = [];
+    if (queued.length > limit) {
+      this.pending = queued.slice(limit);
+      queued.length = limit;
+      // Their connections are told `settled` once the queue is drained.
+      this.scheduleFlush();
+    } else {
+      conns = [...this.pendingConns];
+      this.pending = [];
+      this.pendingConns.clear();
+    }
     const now = this.deps.clock.now();
     for (const i of inserts) this.scheduler.addCalculation(i.rec, new Map(), now, effects);
     for (const q of queued) q(effects);

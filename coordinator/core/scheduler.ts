@@ -610,7 +610,7 @@ export class Scheduler {
       const free = this.registry.freeOf(kind);
       const heap = this.backlogged[mode];
       while (free.size > 0 && heap.size > 0) {
-        const w = free.values().next().value as Connection;
+        const w = free.first()!;
         const c = heap.peek()!;
         const index = c.take();
         if (index === undefined) {
@@ -686,7 +686,7 @@ export class Scheduler {
     c.leaseIds.add(leaseId);
     if (purpose === 'verify') c.addCheckLease(index, leaseId);
     else c.addLease(index, leaseId);
-    this.registry.refresh(w, now);
+    this.registry.granted(w, now);
     this.touch(c);
     if (c.rec.status === 'queued') {
       c.rec.status = 'running';
