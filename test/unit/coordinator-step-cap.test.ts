@@ -11,6 +11,20 @@ import { createMemoryStore } from '../../coordinator/store/memory-store.js';
 
 const turn = () => new Promise((r) => setImmediate(r));
 
+/** A coordinator service on `store`: one fixed clock, no verification, no prefetch, credits for 4,096 leases. */
+function serviceOn(store: ReturnType<typeof createMemoryStore>): CoordinatorService {
+  let n = 0;
+  return new CoordinatorService({
+    store,
+    clock: { now: () => 1_000 },
+    ids: { calculationId: () => `calc-${++n}`, leaseId: () => `lease-${++n}` },
+    seeds: { seed: () => 7 },
+    limits: { maxPoints: 1e13, maxChunks: 1e6, defaultChunkSize: 1e9 },
+    log: pino({ level: 'silent' }),
+    scheduler: { verifyRate: 0, verifyFirst: 0, maxWorkerCapacity: 4096, initialCredits: 4096, prefetch: 0, prefetchAheadMs: 0 },
+  });
+}
+
 describe('group commit size', () => {
   it(`commits a burst of results in steps of at most ${MAX_STEP_EVENTS}, in arrival order, each step's leases after its commit`, async () => {
     const store = createMemoryStore();
@@ -22,16 +36,7 @@ describe('group commit size', () => {
       log.push(`apply ${step.commits.length}`);
       for (const c of step.commits) committed.push(c.chunkIndex);
     };
-    let n = 0;
-    const service = new CoordinatorService({
-      store,
-      clock: { now: () => 1_000 },
-      ids: { calculationId: () => `calc-${++n}`, leaseId: () => `lease-${++n}` },
-      seeds: { seed: () => 7 },
-      limits: { maxPoints: 1e13, maxChunks: 1e6, defaultChunkSize: 1e9 },
-      log: pino({ level: 'silent' }),
-      scheduler: { verifyRate: 0, verifyFirst: 0, maxWorkerCapacity: 4096, initialCredits: 4096, prefetch: 0, prefetchAheadMs: 0 },
-    });
+    const service = serviceOn(store);
     const held: LeaseGrant[] = [];
     let settled = 0;
     const sink: LeaseSink = {
@@ -83,16 +88,7 @@ describe('group commit size', () => {
 
   it('a worker event after a burst comes after every result queued before it', async () => {
     const store = createMemoryStore();
-    let n = 0;
-    const service = new CoordinatorService({
-      store,
-      clock: { now: () => 1_000 },
-      ids: { calculationId: () => `calc-${++n}`, leaseId: () => `lease-${++n}` },
-      seeds: { seed: () => 7 },
-      limits: { maxPoints: 1e13, maxChunks: 1e6, defaultChunkSize: 1e9 },
-      log: pino({ level: 'silent' }),
-      scheduler: { verifyRate: 0, verifyFirst: 0, maxWorkerCapacity: 4096, initialCredits: 4096, prefetch: 0, prefetchAheadMs: 0 },
-    });
+    const service = serviceOn(store);
     const held: LeaseGrant[] = [];
     service.workerConnected(
       { connId: 'w', workerId: 'w', instanceId: 'i', address: 'a', kind: 'remote', capacity: 4096 },
