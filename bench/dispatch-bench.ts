@@ -79,7 +79,24 @@ export async function runDispatchBench(opts: { workers: readonly number[]; chunk
       });
       const url = gateway.ready.url;
       const pid = coordinator.child.pid!;
-      await until(`${n} workers connected`, async () => ((await poolView(url)).workers.length >= n ? true : undefined), 120_000, 250);
+      // While 1,000 links dial in, a status call may time out at the coordinator: poll again, and name the last
+      // such error if the workers never all connect.
+      let statusError = 'none';
+      await until(
+        `${n} workers connected`,
+        async () => {
+          try {
+            return (await poolView(url)).workers.length >= n ? true : undefined;
+          } catch (err) {
+            statusError = (err as Error).message;
+            return undefined;
+          }
+        },
+        120_000,
+        250,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message} (last status error: ${statusError})`);
+      });
       // Warm up the path (JIT, prepared statements), then measure.
       await waitDone(url, (await submit(url, { points: 2000 * 1000, mode: 'distributed', seed: 1, chunk_size: 1000 })).id, 120_000);
       const rssConnectedMb = processRssMb(pid);

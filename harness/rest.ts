@@ -45,14 +45,23 @@ export async function waitDone(base: string, id: string, timeoutMs = 60_000): Pr
   }
 }
 
-/** The coordinator's view of the pool, through the gateway. */
-export async function poolView(base: string): Promise<{
+export interface PoolView {
   workers: { id: string; address: string; in_flight: number; state: string; chunks_completed: number }[];
   leases_in_flight: number;
   backlog_chunks: number;
-}> {
+}
+
+/** The coordinator's view of the pool, through the gateway. */
+export async function poolView(base: string): Promise<PoolView> {
   const r = await http(`${base}/api/k8s/status`);
-  return r.json.coordinator;
+  const view = r.json.coordinator as { workers?: unknown; error?: { code: string; message: string } } | null;
+  // The gateway reports a failed ClusterStatus call in place of the view: say so instead of a TypeError later.
+  if (!view || !Array.isArray(view.workers)) {
+    throw new Error(
+      `no pool view from the coordinator: ${view?.error ? `${view.error.code}: ${view.error.message}` : JSON.stringify(view)}`,
+    );
+  }
+  return view as PoolView;
 }
 
 export async function until<T>(
