@@ -6,12 +6,21 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS_PER_S = 100;
 
+/** The fields of a /proc/<pid>/stat line after the command name (which is in parentheses and may contain spaces): [0] is field 3. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU seconds (user + system) the process has used so far. */
 export function processCpuS(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+/** CPU seconds (user + system) of the children a process waited for (cutime + cstime), from its stat line. */
+export function waitedChildrenCpuS(stat: string): number {
+  const fields = statFields(stat);
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_S;
 }
 
 /** The process's resident set now (`VmRSS`) or at its peak so far (`VmHWM`), MB. */

@@ -15,6 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitedChildrenCpuS } from './proc-stats.js';
 
 export interface LoadResult {
   requests: number;
@@ -63,7 +64,7 @@ export async function runWrk(
       : '';
     writeFileSync(script, request + DONE_HOOK);
     const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', '-s', script, url];
-    // The shell waits for wrk, then prints its own stat line: fields 16 and 17 are its waited-for children's CPU ticks.
+    // The shell waits for wrk, then prints its own stat line, whose cutime and cstime are wrk's CPU.
     const shell = '"$@"; code=$?; read -r stat < /proc/$$/stat; echo "STAT $stat"; exit $code';
     const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
       const child = spawn('bash', ['-c', shell, 'wrk', wrk, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,20 +80,17 @@ export async function runWrk(
     const stat = out.split('\n').find((line) => line.startsWith('STAT '));
     if (!json || !stat) throw new Error(`wrk printed no report:\n${out}\n${err}`);
     const r = JSON.parse(json) as { requests: number; durationUs: number; p50Us: number; p99Us: number; non2xx: number; errors: number };
-    // The comm field (2) is in parentheses and holds no spaces here ("bash"); fields 16, 17 follow.
-    const fields = stat.slice(5).split(' ');
-    const ticks = Number(fields[15]) + Number(fields[16]);
-    const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-    const durationS_ = r.durationUs / 1e6;
+    const cpuS = waitedChildrenCpuS(stat.slice('STAT '.length));
+    const elapsedS = r.durationUs / 1e6;
     return {
       requests: r.requests,
-      durationS: durationS_,
-      reqPerSecond: r.requests / durationS_,
+      durationS: elapsedS,
+      reqPerSecond: r.requests / elapsedS,
       p50Ms: r.p50Us / 1000,
       p99Ms: r.p99Us / 1000,
       non2xx: r.non2xx,
       errors: r.errors,
-      cpuUsPerRequest: ((ticks / clockTicks) * 1e6) / Math.max(1, r.requests),
+      cpuUsPerRequest: (cpuS * 1e6) / Math.max(1, r.requests),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
