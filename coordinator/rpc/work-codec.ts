@@ -208,18 +208,10 @@ function decodeResult(buf: Buffer, start: number, end: number): ChunkResult__Out
     const tag = buf[at++];
     const field = tag >> 3;
     if (tag >= 128 || field < 1 || field > 7) return undefined;
-    // Read one varint: a length (fields 1, 2) or a value (fields 3..7).
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      if (at >= end) return undefined;
-      const b = buf[at++];
-      v += (b & 127) * scale;
-      if (b < 128) break;
-      scale *= 128;
-      if (scale >= SAFE_LIMIT) return undefined;
-    }
-    if (v >= SAFE_LIMIT) return undefined;
+    // One varint: a length (fields 1, 2) or a value (fields 3..7).
+    const v = readVarint(buf, at, end);
+    if (v < 0) return undefined;
+    at = varintEnd;
     if (field <= 2) {
       if ((tag & 7) !== 2 || at + v > end) return undefined;
       const s = field === 1 ? buf.toString('utf8', at, at + v) : repeatedText(buf, at, at + v);
@@ -301,10 +293,12 @@ function decodeResultBatch(buf: Buffer, start: number, end: number): WorkerMessa
   const results: ChunkResult__Output[] = [];
   for (let at = start; at < end;) {
     const len = readVarint(buf, at + 1, end);
-    const r = decodeResult(buf, varintEnd, varintEnd + len);
+    // decodeResult reads varints too: keep where this entry's body starts.
+    const body = varintEnd;
+    const r = decodeResult(buf, body, body + len);
     if (!r) return undefined;
     results.push(r);
-    at = varintEnd + len;
+    at = body + len;
   }
   return { results: { results }, kind: 'results' };
 }
