@@ -11,6 +11,16 @@ import type { LeaseClaim } from '../../coordinator/core/scheduler-types.js';
 
 const claim: LeaseClaim = { calculationId: 'c1', chunkIndex: 7, seed: 42, points: 1000, workerId: 'w1', instanceId: 'i1' };
 
+/** The id's mac is HMAC-SHA256(key, nonce + "\n" + claim) truncated to 128 bits, computed by node:crypto. */
+function expectMacOf(id: string, key: Uint8Array, c: LeaseClaim): void {
+  const [nonce, mac] = id.split('.');
+  const expected = createHmac('sha256', key)
+    .update(`${nonce}\n${claimKey(c)}`)
+    .digest()
+    .subarray(0, 16);
+  expect(Buffer.from(mac, 'base64url')).toEqual(expected);
+}
+
 describe('HMAC lease tokens', () => {
   it('verifies an id for its own claim and for no other field value', () => {
     const tokens = createHmacLeaseTokens(randomBytes(32));
@@ -46,12 +56,7 @@ describe('HMAC lease tokens', () => {
   it('the mac is HMAC-SHA256(key, nonce + "\\n" + claim) truncated to 128 bits, as ids minted by earlier versions', () => {
     const key = randomBytes(32);
     const id = createHmacLeaseTokens(key).mint(claim);
-    const [nonce, mac] = id.split('.');
-    const expected = createHmac('sha256', key)
-      .update(`${nonce}\n${claimKey(claim)}`)
-      .digest()
-      .subarray(0, 16);
-    expect(Buffer.from(mac, 'base64url')).toEqual(expected);
+    expectMacOf(id, key, claim);
   });
 
   it('mints distinct ids for the same claim across many nonce-buffer refills', () => {
@@ -89,12 +94,7 @@ describe('HMAC lease tokens', () => {
       fc.property(text, number, number, number, text, text, (calculationId, chunkIndex, seed, points, workerId, instanceId) => {
         const c: LeaseClaim = { calculationId, chunkIndex, seed, points, workerId, instanceId };
         const id = tokens.mint(c);
-        const [nonce, mac] = id.split('.');
-        const expected = createHmac('sha256', key)
-          .update(`${nonce}\n${claimKey(c)}`)
-          .digest()
-          .subarray(0, 16);
-        expect(Buffer.from(mac, 'base64url')).toEqual(expected);
+        expectMacOf(id, key, c);
         expect(tokens.verify(id, c)).toBe(true);
       }),
       { numRuns: 3000 },
