@@ -10,6 +10,8 @@ export interface ChunkResult {
   'points'?: (number | string | Long);
   'inside'?: (number | string | Long);
   'elapsedMs'?: (number | string | Long);
+  'chunkCount'?: (number);
+  'spanInside'?: (number | string | Long)[];
 }
 
 export interface ChunkResult__Output {
@@ -20,4 +22,6 @@ export interface ChunkResult__Output {
   'points': (string);
   'inside': (string);
   'elapsedMs': (string);
+  'chunkCount': (number);
+  'spanInside': (string)[];
 }

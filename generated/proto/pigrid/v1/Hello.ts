@@ -10,6 +10,7 @@ export interface Hello {
   'streamVersion'?: (string);
   'instanceId'?: (string);
   'acceptsLeaseBatches'?: (boolean);
+  'acceptsChunkSpans'?: (boolean);
 }
 
 export interface Hello__Output {
@@ -21,4 +22,5 @@ export interface Hello__Output {
   'streamVersion': (string);
   'instanceId': (string);
   'acceptsLeaseBatches': (boolean);
+  'acceptsChunkSpans': (boolean);
 }

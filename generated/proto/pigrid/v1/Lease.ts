@@ -9,6 +9,7 @@ export interface Lease {
   'seed'?: (number | string | Long);
   'points'?: (number | string | Long);
   'ttlMs'?: (number | string | Long);
+  'chunkCount'?: (number);
 }
 
 export interface Lease__Output {
@@ -18,4 +19,5 @@ export interface Lease__Output {
   'seed': (string);
   'points': (string);
   'ttlMs': (string);
+  'chunkCount': (number);
 }
