@@ -232,6 +232,9 @@ function decodeResult(buf: Buffer, start: number, end: number): ChunkResult__Out
     points: String(ints[2]),
     inside: String(ints[3]),
     elapsedMs: String(ints[4]),
+    // Fields 8 and 9 (a span's count and hit counts) are not read here: such a result takes proto-loader's path.
+    chunkCount: 0,
+    spanInside: [],
   };
 }
 
