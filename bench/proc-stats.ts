@@ -17,6 +17,12 @@ export function processCpuS(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
+/** CPU seconds the process has used so far in user space and in the kernel, apart. */
+export function processCpuTimesS(pid: number): { user: number; system: number } {
+  const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S };
+}
+
 /** CPU seconds (user + system) of the children a process waited for (cutime + cstime), from its stat line. */
 export function waitedChildrenCpuS(stat: string): number {
   const fields = statFields(stat);

@@ -1,6 +1,7 @@
 /**
  * Builds the gateway's Fastify app without listening, so tests can `inject()` or listen on port 0.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiTokens } from '../shared/api-tokens.js';
 import { ErrorCode } from '../shared/errors.js';
@@ -19,6 +20,8 @@ import { RequestLog, requestLogger } from './request-log.js';
 import { dashboardHtml, registerDashboard } from './routes/dashboard.js';
 import { registerK8sRoutes } from './routes/k8s-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { CalculationReads } from './calculation-reads.js';
+import { wireAnswer, wirePath, type WireAnswer } from './wire-reads.js';
 
 /** Largest request body accepted. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -42,13 +45,39 @@ export interface GatewayDeps {
 const DEFAULT_LIMITS: GatewayLimits = { rateLimitMax: 60, rateLimitWindowMs: 60_000, maxEventStreams: 500, maxEventStreamsPerClient: 20 };
 const NO_TOKENS: ApiTokens = { enabled: false, readPolicy: 'open', verify: () => undefined, close: () => {} };
 
+/** Fastify's own request ids (`req-1`, `req-2`, …, base 36), from one counter the wire path shares. */
+function requestIds(): () => string {
+  let next = 0;
+  return () => {
+    next = (next + 1) & 0x7fffffff;
+    return `req-${next.toString(36)}`;
+  };
+}
+
+/** Fastify's keep-alive timeout, which it sets on a server it makes itself (a serverFactory's server gets it here). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   // Typed as Fastify's logger interface, so the app and the route plugins share the default FastifyInstance type.
   const loggerInstance: FastifyBaseLogger | undefined = deps.log;
+  const requestLog = new RequestLog(deps.logRequests !== false, loggerInstance);
+  const genReqId = requestIds();
+  // Fastify's handler until the routes exist; then the wire path in front of it (gateway/wire-reads.ts).
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = () => {};
+  let fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void = () => {};
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: false }),
+    genReqId,
+    serverFactory: (handler) => {
+      handle = fastifyHandler = handler;
+      const server = createServer((req, res) => handle(req, res));
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
     // One line per request (gateway/request-log.ts); PIGRID_LOG_REQUESTS=false turns them off.
-    logController: new RequestLog(deps.logRequests !== false, loggerInstance),
+    logController: requestLog,
     // Each request's logger is made when something logs through it (gateway/request-log.ts).
     childLoggerFactory: requestLogger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -61,7 +90,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   installJsonParser(app);
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const html = dashboardHtml();
-  registerSecurityHeaders(app, html);
+  const security = registerSecurityHeaders(app, html);
   registerAuth(app, deps.tokens ?? NO_TOKENS);
   registerRateLimit(app, limits);
   // After the edge hooks (so /docs gets them too), before the routes (gateway/openapi.ts).
@@ -93,6 +122,31 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   );
 
   const metrics = registerMetrics(app);
+  const reads = new CalculationReads(deps.coordinator);
+  const answers = new WeakMap<object, WireAnswer>();
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  const tokens = deps.tokens ?? NO_TOKENS;
+  handle = wirePath(
+    {
+      known: (id) => {
+        const served = reads.known(id);
+        if (served === undefined) return undefined;
+        let answer = answers.get(served);
+        if (answer === undefined) answers.set(served, (answer = wireAnswer(security, served)));
+        return answer;
+      },
+      readsOpen: !tokens.enabled || tokens.readPolicy === 'open',
+      genReqId,
+      latency: metrics.latency,
+      log: requestLog,
+      closing: () => closing,
+    },
+    fastifyHandler,
+  );
   // Every route is added in a plugin that loads after @fastify/swagger and the rate limit (registered above), so their
   // onRoute hooks see it: a route added to `app` directly here would be missing from /openapi.json and unlimited.
   void app.register(async (documented) => {
@@ -106,10 +160,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
         return reply.code(503).send({ status: 'not ready', reason: 'the coordinator does not answer' });
       }
     });
-    registerMetricsRoute(documented, metrics);
+    registerMetricsRoute(documented, metrics.registry);
     registerOpenApiRoute(documented);
     registerDashboard(documented);
-    registerCalculationRoutes(documented, deps.coordinator, new StreamLimits(limits), metrics);
+    registerCalculationRoutes(documented, deps.coordinator, new StreamLimits(limits), metrics.registry, reads);
   });
   // Its own scope: the Kubernetes routes serialise their 200 bodies by their schemas (gateway/k8s/k8s-schemas.ts).
   void app.register(async (k8s) =>

@@ -94,8 +94,14 @@ export class RouteLatencyHistogram {
   }
 }
 
+/** The gateway's registry and the latency histogram in it (which the wire path, gateway/wire-reads.ts, also observes). */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly latency: RouteLatencyHistogram;
+}
+
 /** The latency histogram, observed for every answer (a root hook, so 404s count as route `unmatched`). */
-export function registerMetrics(app: FastifyInstance): Registry {
+export function registerMetrics(app: FastifyInstance): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pigrid_gateway_' });
   const latency = new RouteLatencyHistogram(
@@ -110,7 +116,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
     latency.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  return registry;
+  return { registry, latency };
 }
 
 /** `GET /metrics`: the registry in Prometheus text format. */

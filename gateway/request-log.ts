@@ -22,11 +22,13 @@ const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metr
 
 export class RequestLog extends LogController {
   private readonly log: FastifyBaseLogger | undefined;
+  private readonly enabled: boolean;
 
   /** `log`: the gateway's logger, which the request lines go through (none: Fastify's logger is off, no lines). */
   constructor(enabled: boolean, log?: FastifyBaseLogger) {
     super({ disableRequestLogging: !enabled });
     this.log = log;
+    this.enabled = enabled;
   }
 
   /** Nothing as a request comes in: its one line is written when it completes. */
@@ -34,19 +36,29 @@ export class RequestLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.log === undefined || this.isLogDisabled(request)) return;
-    // `reqId` first: the same line the request's own logger (bound to it) would write.
-    const fields = {
-      reqId: request.id,
-      method: request.method,
-      url: request.url,
-      statusCode: reply.statusCode,
-      responseTime: reply.elapsedTime,
-      client: principalOf(request),
-    };
-    if (error) this.log.error({ ...fields, err: error }, 'request errored');
-    else if (PROBE_ROUTES.has(request.routeOptions.url ?? '')) this.log.debug(fields, 'request completed');
-    else this.log.info(fields, 'request completed');
+    if (error) this.log.error({ ...fields(request, reply), err: error }, 'request errored');
+    else if (PROBE_ROUTES.has(request.routeOptions.url ?? '')) this.log.debug(fields(request, reply), 'request completed');
+    else this.line(request.id, request.method, request.url, reply.statusCode, reply.elapsedTime, principalOf(request));
   }
+
+  /** The line of a request answered without error on a route that is not a probe (also written by gateway/wire-reads.ts). */
+  line(reqId: string, method: string, url: string, statusCode: number, responseTime: number, client: string): void {
+    if (this.log === undefined || !this.enabled) return;
+    // `reqId` first: the same line the request's own logger (bound to it) would write.
+    this.log.info({ reqId, method, url, statusCode, responseTime, client }, 'request completed');
+  }
+}
+
+/** A request line's fields, `reqId` first: the same line the request's own logger (bound to it) would write. */
+function fields(request: FastifyRequest, reply: FastifyReply) {
+  return {
+    reqId: request.id,
+    method: request.method,
+    url: request.url,
+    statusCode: reply.statusCode,
+    responseTime: reply.elapsedTime,
+    client: principalOf(request),
+  };
 }
 
 type LogArgs = Parameters<FastifyBaseLogger['info']>;

@@ -67,11 +67,12 @@ export function securityHeaders(dashboardHtml: string): Readonly<Record<string, 
   return Object.freeze(headers);
 }
 
-/** Sends {@link securityHeaders} with every answer of `app`. */
-export function registerSecurityHeaders(app: FastifyInstance, dashboardHtml: string): void {
+/** Sends {@link securityHeaders} with every answer of `app`; returns them (the wire path sends them too). */
+export function registerSecurityHeaders(app: FastifyInstance, dashboardHtml: string): Readonly<Record<string, string>> {
   const headers = securityHeaders(dashboardHtml);
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();
   });
+  return headers;
 }

@@ -37,10 +37,10 @@ export function registerCalculationRoutes(
   coordinator: CoordinatorClient,
   streamLimits?: StreamLimits,
   metrics?: Registry,
+  reads: CalculationReads = new CalculationReads(coordinator),
 ): void {
   // Open event streams end when the gateway shuts down, so close() never waits on a client that never leaves.
   const streams = new Set<() => void>();
-  const reads = new CalculationReads(coordinator);
   if (metrics) {
     registerReadGauge(
       metrics,
