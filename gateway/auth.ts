@@ -75,5 +75,7 @@ export function registerAuth(app: FastifyInstance, tokens: ApiTokens): void {
   app.decorateRequest('principal', '');
   if (!tokens.enabled) return;
   // A callback hook, not an async one: no promise per request.
-  app.addHook('onRequest', (request, _reply, done) => done(check(request, tokens)));
+  app.addHook('onRequest', function checkAuth(request, _reply, done) {
+    done(check(request, tokens));
+  });
 }

@@ -112,7 +112,7 @@ export function registerMetrics(app: FastifyInstance): GatewayMetrics {
   // The Registry reads a metric through get/getForPromString/reset only.
   registry.registerMetric(latency as unknown as Metric);
   // A callback hook, not an async one: no promise per request.
-  app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', function observeLatency(request, reply, done) {
     latency.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });

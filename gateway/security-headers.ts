@@ -70,7 +70,8 @@ export function securityHeaders(dashboardHtml: string): Readonly<Record<string, 
 /** Sends {@link securityHeaders} with every answer of `app`; returns them (the wire path sends them too). */
 export function registerSecurityHeaders(app: FastifyInstance, dashboardHtml: string): Readonly<Record<string, string>> {
   const headers = securityHeaders(dashboardHtml);
-  app.addHook('onRequest', (_request, reply, done) => {
+  // Named: the hooks of GET /api/calculate/:id are listed by name in test/integration/gateway-wire-reads.test.ts.
+  app.addHook('onRequest', function sendSecurityHeaders(_request, reply, done) {
     reply.headers(headers);
     done();
   });
