@@ -8,7 +8,8 @@
  * CPU per request of a Node client and a quarter of autocannon's, docs/performance.md "Load generator"), else
  * autocannon (`autocannon --json`), and the report says which. Each round runs, on
  * each gateway, `connections` connections for `durationS` seconds against:
- * - GET /healthz (the ceiling: the same HTTP stack with no calculation behind it);
+ * - GET /healthz (Fastify's full path, hooks and security headers with nothing behind them; a known calculation's GET
+ *   takes the shorter wire path, gateway/wire-reads.ts, so it is no ceiling for GETs);
  * - GET /api/calculate/{id} of a completed calculation (served from the gateway's memory with its ETag);
  * - GET /api/calculate/{id} of a running one (served from the latest snapshot of the gateway's shared Watch);
  * - POST /api/calculate of small single-mode calculations (a gRPC Submit each, stored by the coordinator's group
@@ -369,7 +370,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
 }
 
 const LABELS: Record<Target, string> = {
-  healthz: 'GET /healthz (ceiling)        ',
+  healthz: 'GET /healthz (Fastify path)   ',
   getCompleted: 'GET /api/calculate/{id} ended  ',
   getRunning: 'GET /api/calculate/{id} running',
   post: 'POST /api/calculate (single)   ',

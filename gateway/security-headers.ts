@@ -9,7 +9,8 @@
  * hands that one object to Fastify's reply. Running helmet's eleven middlewares per request (each a validated
  * `setHeader` on the raw response, which also sends Fastify's own headers down Node's slower `writeHead` path) was
  * 6.9 % of the gateway's busy time on cached GETs; @fastify/helmet also parsed the policy again on every request
- * (docs/performance.md "REST"). A route that hijacks its reply (the event stream) writes {@link FastifyReply.getHeaders} itself.
+ * (docs/performance.md "REST"). A route that hijacks its reply (the event stream) writes {@link FastifyReply.getHeaders} itself;
+ * the wire path (gateway/wire-reads.ts) prebuilds them into its header lines.
  */
 import helmet, { type HelmetOptions } from 'helmet';
 import { createHash } from 'node:crypto';

@@ -73,6 +73,8 @@ export function registerCalculationRoutes(
    * Answered from what the gateway already knows (see CalculationReads). An ended calculation never changes: it is
    * served with a strong ETag and `immutable` caching; a running one with `no-cache` and an ETag that changes with it.
    * A known calculation is answered synchronously (no promise on the hot path); only the first read of one waits.
+   * Over a socket, a known calculation's plain GET does not reach this route at all: gateway/wire-reads.ts answers it
+   * the same way before Fastify (what this route sends, it must send too: test/integration/gateway-wire-reads.test.ts).
    */
   const sendServed = (request: FastifyRequest, reply: FastifyReply, served: ServedCalculation): void => {
     reply.header('etag', served.etag);
