@@ -3,8 +3,8 @@
  * ChunkRunner on a 2-thread pool as single-chunk leases and as spans, the way a worker holds them (completed leases
  * replaced together at the next turn, as leases answering one batch of results would arrive). Each variant runs in
  * this process on its own pool, alternated round by round with the bare kernel (one long task per thread), and is
- * read as CPU: the whole process (`process.cpuUsage`) and the main thread alone (`/proc/self/task/<pid>/stat`, 10 ms
- * ticks), per chunk beyond the bare kernel's CPU for the same points.
+ * read as CPU: the whole process (`process.cpuUsage`) and the main thread alone (`/proc/self/task/<pid>/schedstat`,
+ * nanoseconds), per chunk beyond the bare kernel's CPU for the same points.
  *
  *   node dist/bench/span-runner-bench.js [--rounds 6] [--ms 2000] [--span 50] [--before /work/main/dist]
  *
@@ -36,11 +36,9 @@ const SINGLES_PER_THREAD = 17;
 /** Spans held per thread. */
 const SPANS_PER_THREAD = 2;
 
-/** CPU seconds of the main thread (its /proc task stat: utime + stime, 10 ms ticks). */
+/** CPU seconds of the main thread: the first field of its /proc schedstat, nanoseconds on the CPU. */
 function mainThreadCpuS(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
 }
 
 const processCpuS = () => {

@@ -4,6 +4,7 @@
  * is answered by one ChunkResult whose span_inside is, entry by entry, what single-chunk leases of the same indices
  * give and what the kernel gives called directly; a failure, a revocation and a drain concern the whole span.
  */
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, expect, it } from 'vitest';
 import type { ChunkFailure__Output } from '../../generated/proto/pigrid/v1/ChunkFailure.js';
 import type { ChunkResult__Output } from '../../generated/proto/pigrid/v1/ChunkResult.js';
@@ -14,8 +15,11 @@ import { until } from '../../harness/rest.js';
 import { countInside } from '../../kernel/index.js';
 import { ChunkRunner } from '../../kernel/pool/chunk-runner.js';
 import { createKernelPool, type PoolTask } from '../../kernel/pool/kernel-pool.js';
+import { startGrpcServer } from '../../shared/grpc-server.js';
 import { createLogger } from '../../shared/logger.js';
+import { loadContract } from '../../shared/proto.js';
 import { MAX_LEASE_CHUNKS } from '../../shared/wire.js';
+import { WorkSession, type WorkCall } from '../../worker/work-session.js';
 import { WorkerService } from '../../worker/worker-service.js';
 import { serveWorkerOnLoopback } from '../support/worker-on-loopback.js';
 
@@ -245,4 +249,55 @@ it('sends a span result whose stream has closed on the next stream', async () =>
   const span = (await answered(second.seen, ['span'])).get('span')!;
   expect(span).toMatchObject({ chunkIndex: '30', chunkCount: 3 });
   expect(span.spanInside.map(Number)).toEqual([30, 31, 32].map((i) => direct(i, MEDIUM)));
+});
+
+it('bounds a ResultBatch by chunks, not results: span results share batches up to 4,096 chunks, a larger span goes alone', async () => {
+  const contract = loadContract();
+  const server = await startGrpcServer({
+    service: 'worker',
+    host: '127.0.0.1',
+    port: 0,
+    register: (srv) =>
+      srv.addService(contract.worker.pigrid.v1.Worker.service, {
+        Work: (call: WorkCall) => {
+          const session = new WorkSession(
+            call,
+            { lease: () => {}, revoke: () => {}, closed: () => {} },
+            createLogger('worker', { level: 'error' }),
+          );
+          call.on('data', () => {
+            // Results completing in one turn, after a LeaseBatch: 2 + 2,000 + 2,000 + 5,000 + 1 + 96 + 1,000 chunks.
+            const sizes = [0, 0, 2_000, 2_000, 5_000, 0, 96, 1_000];
+            sizes.forEach((n, i) =>
+              session.sendResult({
+                leaseId: `r${i}`,
+                calculationId: 'c',
+                chunkIndex: i,
+                seed: 1,
+                points: 1000,
+                inside: n,
+                elapsedMs: 0,
+                chunkCount: n,
+                spanInside: Array<number>(n).fill(1),
+              }),
+            );
+          });
+        },
+      }),
+  });
+  const client = new contract.worker.pigrid.v1.Worker(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  cleanups.push(async () => {
+    client.close();
+    await server.close(500);
+  });
+  const stream = client.Work();
+  cleanups.push(() => stream.cancel());
+  stream.on('error', () => {});
+  const messages: WorkerMessage__Output[] = [];
+  stream.on('data', (m: WorkerMessage__Output) => messages.push(m));
+  stream.write({ leases: { leases: [] } });
+  await until('every result', () => resultsIn(messages).length === 8, 10_000, 20);
+  const shape = messages.map((m) => (m.result ? [m.result.leaseId] : m.results!.results.map((r) => r.leaseId)));
+  expect(shape).toEqual([['r0', 'r1', 'r2', 'r3'], ['r4'], ['r5', 'r6', 'r7']]);
+  expect(resultsIn(messages).map((r) => r.spanInside.length)).toEqual([0, 0, 2_000, 2_000, 5_000, 0, 96, 1_000]);
 });
