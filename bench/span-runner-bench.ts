@@ -6,7 +6,7 @@
  * read as CPU: the whole process (`process.cpuUsage`) and the main thread alone (`/proc/self/task/<pid>/schedstat`,
  * nanoseconds), per chunk beyond the bare kernel's CPU for the same points.
  *
- *   node dist/bench/span-runner-bench.js [--rounds 6] [--ms 2000] [--span 50] [--before /work/main/dist]
+ *   node dist/bench/span-runner-bench.js [--rounds 6] [--ms 2000] [--span 50] [--before /work/main/dist] [--no-spans]
  *
  * `--before <dist>` adds that build's runner fed single leases (it may not know spans), for a before/after comparison
  * in the same minutes.
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   };
   if (beforeDist) add('before: single leases', await loadBuild(beforeDist), 1, THREADS * SINGLES_PER_THREAD);
   add('after: single leases', after, 1, THREADS * SINGLES_PER_THREAD);
-  add(`after: spans of ${spanChunks}`, after, spanChunks, THREADS * SPANS_PER_THREAD);
+  if (!process.argv.includes('--no-spans')) add(`after: spans of ${spanChunks}`, after, spanChunks, THREADS * SPANS_PER_THREAD);
   try {
     // Warm every pool (threads started, kernels JIT-compiled) before measuring.
     await Promise.all(

@@ -75,9 +75,9 @@ interface Held {
   /** The first chunk (offset in the job) never posted yet. */
   next: number;
   /** Chunks withdrawn from a thread and to be posted again before `next` (a drain that found the job started). */
-  readonly again: number[];
-  /** Its chunks posted to the pool and not yet settled. */
-  readonly posted: Set<Entry>;
+  again?: number[];
+  /** Its chunks posted to the pool so far (those still in the runner's `posted` are live). */
+  readonly posted: Entry[];
   /** Each chunk's count once computed, by offset. */
   readonly inside: number[];
   computed: number;
@@ -116,7 +116,7 @@ interface RunPlan {
 const PACE_WINDOW = 16;
 
 /** Chunks of a job not posted yet. */
-const unposted = (h: Held) => h.again.length + h.count - h.next;
+const unposted = (h: Held) => (h.again?.length ?? 0) + h.count - h.next;
 
 /** Chunks a job covers (see {@link ChunkJob.chunkCount}). */
 export function chunksOf(job: ChunkJob): number {
@@ -222,9 +222,8 @@ export class ChunkRunner {
       cb,
       count,
       next: 0,
-      again: [],
-      posted: new Set(),
-      inside: new Array<number>(count).fill(0),
+      posted: [],
+      inside: new Array<number>(count),
       computed: 0,
       elapsedMs: 0,
       kernel: '',
@@ -326,7 +325,7 @@ export class ChunkRunner {
     while (run.length < count) {
       const held = this.waiting[0];
       const n = Math.min(unposted(held), count - run.length);
-      for (let i = 0; i < n; i++) run.push({ held, offset: held.again.length > 0 ? held.again.shift()! : held.next++ });
+      for (let i = 0; i < n; i++) run.push({ held, offset: held.again?.length ? held.again.shift()! : held.next++ });
       if (unposted(held) === 0) this.waiting.shift();
     }
     return run;
@@ -344,17 +343,15 @@ export class ChunkRunner {
       const points = held.job.points;
       entry.task = tasks[i];
       this.posted.add(entry);
-      held.posted.add(entry);
+      held.posted.push(entry);
       this.postedPoints += points;
       entry.task.outcome
         .then(
           (result) => {
             this.observe(points, result);
-            held.posted.delete(entry);
             if (this.posted.delete(entry)) this.computed(entry, result);
           },
           (err: Error & { code?: string }) => {
-            held.posted.delete(entry);
             if (this.posted.delete(entry)) {
               this.fail(held, { code: err.code ?? KernelErrorCode.ERROR, message: err.message });
             } else if (entry.abortedAt !== undefined && held.reportStop) {
@@ -414,7 +411,7 @@ export class ChunkRunner {
    */
   private withdrawAll(h: Held): boolean {
     if (h.computed > 0) return false;
-    const live = [...h.posted].filter((e) => this.posted.has(e));
+    const live = h.posted.filter((e) => this.posted.has(e));
     if (live.some((e) => e.task?.started)) return false;
     const withdrawn: Entry[] = [];
     for (const e of live) {
@@ -425,7 +422,7 @@ export class ChunkRunner {
       // A thread began this one in the meantime: the job runs, so the chunks just withdrawn are to be computed again.
       for (const w of withdrawn) {
         this.posted.delete(w);
-        h.again.push(w.offset);
+        (h.again ??= []).push(w.offset);
       }
       if (withdrawn.length > 0 && !this.waiting.includes(h)) this.waiting.unshift(h);
       return false;
