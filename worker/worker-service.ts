@@ -240,7 +240,7 @@ export class WorkerService {
     const chunks = outcome.chunkInside.length;
     this.metrics?.chunks.inc({ outcome: 'completed' }, chunks);
     this.metrics?.samples.inc(job.points * chunks);
-    // Per chunk: a span's chunks are timed one by one, but reported as one sum.
+    // Once per chunk, at their mean: the runner reports a span's kernel time as one sum.
     for (let i = 0; i < chunks; i++) this.metrics?.chunkDuration.observe(outcome.elapsedMs / chunks / 1000);
     const result = {
       leaseId: job.leaseId,
