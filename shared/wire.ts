@@ -15,6 +15,13 @@ import type { Mode } from './submit-rules.js';
  */
 export const MAX_RESULT_BATCH = 4096;
 
+/**
+ * Work stream: the most chunks one Lease may cover (Lease.chunk_count). A worker answers a longer span with a
+ * ChunkFailure (KERNEL_INVALID_INPUT) without computing it. At most 65,536 counts of up to 5 bytes each keep a span's
+ * ChunkResult far below the 4 MB message limit, and what a worker allocates for one lease small.
+ */
+export const MAX_LEASE_CHUNKS = 65_536;
+
 /** Request metadata: the caller's request id (the gateway's REST request id), logged with unexpected errors. */
 export const REQUEST_ID_METADATA_KEY = 'x-request-id';
 /** Trailing metadata of an error answer: its catalogue code (docs/errors.md). */

@@ -27,6 +27,9 @@ export interface SessionHandlers {
 
 let nextSessionId = 1;
 
+/** Chunks a result answers: its span's, else one. */
+const chunksIn = (r: ChunkResult): number => Math.max(1, r.spanInside?.length ?? 0);
+
 export class WorkSession {
   readonly id = nextSessionId++;
   readonly peer: string;
@@ -87,12 +90,20 @@ export class WorkSession {
   }
 
   /**
-   * Writes the queued results: one as a ChunkResult, more as ResultBatches of at most MAX_RESULT_BATCH. Each stays
-   * queued until written, so a failed write (which closes the session) hands it over with the rest as unsent.
+   * Writes the queued results: one as a ChunkResult, more as ResultBatches of at most MAX_RESULT_BATCH chunks (a span
+   * result counts its chunks, so a batch of spans stays as small as a batch of single results; a larger span goes
+   * alone). Each stays queued until written, so a failed write (which closes the session) hands it over with the rest
+   * as unsent.
    */
   private flushResults(): void {
     while (this.open && this.pendingResults.length > 0) {
-      const batch = this.pendingResults.slice(0, MAX_RESULT_BATCH);
+      let n = 1;
+      let chunks = chunksIn(this.pendingResults[0]);
+      while (n < this.pendingResults.length && chunks + chunksIn(this.pendingResults[n]) <= MAX_RESULT_BATCH) {
+        chunks += chunksIn(this.pendingResults[n]);
+        n++;
+      }
+      const batch = this.pendingResults.slice(0, n);
       if (!this.write(batch.length === 1 ? { result: batch[0] } : { results: { results: batch } })) return;
       this.pendingResults = this.pendingResults.slice(batch.length);
     }

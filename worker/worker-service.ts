@@ -7,8 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { WorkerMessage } from '../generated/proto/pigrid/v1/WorkerMessage.js';
 import { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { ChunkJob, ChunkRunner } from '../kernel/pool/chunk-runner.js';
-import type { KernelOutcome } from '../kernel/pool/kernel-pool.js';
+import { chunksOf, type ChunkJob, type ChunkRunner, type JobOutcome } from '../kernel/pool/chunk-runner.js';
+import { MAX_LEASE_CHUNKS } from '../shared/wire.js';
 import type { WorkerMetrics } from './metrics.js';
 import { WorkSession, type WorkCall } from './work-session.js';
 
@@ -70,6 +70,7 @@ export class WorkerService {
             chunkIndex: Number(l.chunkIndex),
             seed: l.seed,
             points: Number(l.points),
+            chunkCount: l.chunkCount,
           };
           try {
             this.onLease(s, job);
@@ -81,7 +82,8 @@ export class WorkerService {
           try {
             for (const id of ids) {
               this.owner.delete(id);
-              if (this.runner.revoke(id)) this.metrics?.chunks.inc({ outcome: 'revoked' });
+              const job = this.runner.job(id);
+              if (job && this.runner.revoke(id)) this.metrics?.chunks.inc({ outcome: 'revoked' }, chunksOf(job));
             }
             this.log.info({ count: ids.length, reason }, 'leases revoked');
             this.observe();
@@ -107,6 +109,7 @@ export class WorkerService {
         version: this.opts.version,
         draining: this.stateValue !== 'RUNNING',
         acceptsLeaseBatches: true,
+        acceptsChunkSpans: true,
       },
     });
     // Over TLS: which coordinator certificate opened it (rotation shows as a new serial).
@@ -127,7 +130,7 @@ export class WorkerService {
     );
     this.owner.delete(job.leaseId);
     session.leases.delete(job.leaseId);
-    this.metrics?.chunks.inc({ outcome: 'failed' });
+    this.metrics?.chunks.inc({ outcome: 'failed' }, Math.max(1, job.chunkCount ?? 1));
     session.send({
       failure: {
         leaseId: job.leaseId,
@@ -189,12 +192,20 @@ export class WorkerService {
       });
       return;
     }
+    const count = job.chunkCount ?? 0;
+    if (!Number.isInteger(count) || count < 0 || count > MAX_LEASE_CHUNKS) {
+      this.refuse(session, job, `a lease covers 1..${MAX_LEASE_CHUNKS} chunks (chunk_count ${count})`);
+      return;
+    }
     this.owner.set(job.leaseId, session);
-    this.log.debug({ leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex }, 'lease accepted');
+    this.log.debug(
+      { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, chunkCount: count },
+      'lease accepted',
+    );
     this.runner.enqueue(job, {
       done: (j, outcome) => this.onDone(j, outcome),
       failed: (j, err) => {
-        this.metrics?.chunks.inc({ outcome: 'failed' });
+        this.metrics?.chunks.inc({ outcome: 'failed' }, chunksOf(j));
         this.log.error({ leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, err }, 'chunk failed');
         this.deliver(j, {
           failure: { leaseId: j.leaseId, calculationId: j.calculationId, chunkIndex: j.chunkIndex, code: err.code, message: err.message },
@@ -209,10 +220,28 @@ export class WorkerService {
     this.observe();
   }
 
-  private onDone(job: ChunkJob, outcome: KernelOutcome): void {
-    this.metrics?.chunks.inc({ outcome: 'completed' });
-    this.metrics?.samples.inc(job.points);
-    this.metrics?.chunkDuration.observe(outcome.elapsedMs / 1000);
+  /** A lease this worker will not compute (malformed): answered at once as failed, with the kernel's input code. */
+  private refuse(session: WorkSession, job: ChunkJob, why: string): void {
+    this.log.warn({ leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, why }, 'lease refused');
+    session.leases.delete(job.leaseId);
+    this.metrics?.chunks.inc({ outcome: 'failed' });
+    session.send({
+      failure: {
+        leaseId: job.leaseId,
+        calculationId: job.calculationId,
+        chunkIndex: job.chunkIndex,
+        code: ErrorCode.KERNEL_INVALID_INPUT,
+        message: why,
+      },
+    });
+  }
+
+  private onDone(job: ChunkJob, outcome: JobOutcome): void {
+    const chunks = outcome.chunkInside.length;
+    this.metrics?.chunks.inc({ outcome: 'completed' }, chunks);
+    this.metrics?.samples.inc(job.points * chunks);
+    // Once per chunk, at their mean: the runner reports a span's kernel time as one sum.
+    for (let i = 0; i < chunks; i++) this.metrics?.chunkDuration.observe(outcome.elapsedMs / chunks / 1000);
     const result = {
       leaseId: job.leaseId,
       calculationId: job.calculationId,
@@ -221,6 +250,9 @@ export class WorkerService {
       points: job.points,
       inside: outcome.inside,
       elapsedMs: Math.round(outcome.elapsedMs),
+      // Echoed as granted (0 or 1 for one chunk); the counts only for a span.
+      chunkCount: job.chunkCount ?? 0,
+      spanInside: chunks > 1 ? [...outcome.chunkInside] : [],
     };
     // On the granting stream it may join the other results of this turn in one ResultBatch.
     if (this.release(job)?.sendResult(result)) return;

@@ -22,6 +22,14 @@
  * draining worker hands back precisely the chunks it has not started; a revoked chunk is skipped, or stopped if it
  * runs, without touching the rest of its run. The chunks of a run report their outcomes together when the run ends,
  * in one turn (the worker can send those results as one batch).
+ *
+ * A job may be a **span**: a lease of `chunkCount` consecutive chunks (docs/performance.md, "Chunk spans (worker)").
+ * Its chunks are chunks like any other here: they wait in order, are cut into runs by the same pace (a run may end in
+ * the middle of a span, or hold the end of one span and the start of the next), go to whichever thread is free, and
+ * each is computed by the same kernel call as a lease of that one chunk. Only the bookkeeping is per job: the job's
+ * outcome (every chunk's count, in chunk order) is reported once its last chunk is computed; a kernel failure of any
+ * chunk fails the job and withdraws the rest of it; a revocation withdraws every chunk of it not started and stops
+ * the running ones; a drain hands back a job whole only if none of its chunks has started, and otherwise finishes it.
  */
 import { KernelErrorCode } from '../kernel-errors.js';
 import type { KernelOutcome, KernelPool, PoolTask } from './kernel-pool.js';
@@ -29,21 +37,61 @@ import type { KernelOutcome, KernelPool, PoolTask } from './kernel-pool.js';
 export interface ChunkJob {
   readonly leaseId: string;
   readonly calculationId: string;
+  /** The job's (first) chunk. */
   readonly chunkIndex: number;
   readonly seed: string;
+  /** Points of each of its chunks. */
   readonly points: number;
+  /**
+   * Chunks the job covers: chunkIndex, chunkIndex + 1, ..., chunkIndex + chunkCount - 1 (a span), each of `points`
+   * points with its own random stream. Absent, 0 or 1: one chunk. A non-integer or negative count is a RangeError.
+   */
+  readonly chunkCount?: number;
+}
+
+/** A job computed: every chunk of it. */
+export interface JobOutcome extends KernelOutcome {
+  /** Points inside, all its chunks together. */
+  readonly inside: number;
+  /** Kernel time of all its chunks, summed (a span's chunks may have run on several threads at once). */
+  readonly elapsedMs: number;
+  /** Each chunk's count, in chunk order: one entry for a job of one chunk. */
+  readonly chunkInside: readonly number[];
 }
 
 export interface JobCallbacks {
-  done(job: ChunkJob, outcome: KernelOutcome): void;
+  done(job: ChunkJob, outcome: JobOutcome): void;
+  /** A chunk of the job failed (the first to report); the rest of the job has been withdrawn or stopped. */
   failed(job: ChunkJob, err: { code: string; message: string }): void;
-  /** A revoked running chunk has stopped, `ms` after the revocation. */
+  /** A revoked job's running chunk has stopped, `ms` after the revocation (once per job). */
   aborted?(job: ChunkJob, ms: number): void;
 }
 
-interface Entry {
+/** A job taken on and not yet answered. */
+interface Held {
   readonly job: ChunkJob;
   readonly cb: JobCallbacks;
+  readonly count: number;
+  /** The first chunk (offset in the job) never posted yet. */
+  next: number;
+  /** Chunks withdrawn from a thread and to be posted again before `next` (a drain that found the job started). */
+  again?: number[];
+  /** Its chunks posted to the pool so far (those still in the runner's `posted` are live). */
+  readonly posted: Entry[];
+  /** Each chunk's count once computed, by offset. */
+  readonly inside: number[];
+  computed: number;
+  elapsedMs: number;
+  kernel: string;
+  /** Revoked (or aborted) while held: the first of its running chunks to stop reports `aborted`. */
+  reportStop: boolean;
+}
+
+/** One chunk of a job, posted to the pool. */
+interface Entry {
+  readonly held: Held;
+  /** Its offset in the job: chunk index job.chunkIndex + offset. */
+  readonly offset: number;
   task?: PoolTask;
   abortedAt?: number;
 }
@@ -67,13 +115,26 @@ interface RunPlan {
 /** Chunks whose fastest time per point is the pace: enough that one of them likely ran undisturbed under load. */
 const PACE_WINDOW = 16;
 
+/** Chunks of a job not posted yet. */
+const unposted = (h: Held) => (h.again?.length ?? 0) + h.count - h.next;
+
+/** Chunks a job covers (see {@link ChunkJob.chunkCount}). */
+export function chunksOf(job: ChunkJob): number {
+  const n = job.chunkCount ?? 1;
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`chunk runner: chunkCount must be an integer >= 0 (got ${n})`);
+  return Math.max(1, n);
+}
+
 export class ChunkRunner {
   private readonly pool: KernelPool;
   private readonly postAheadMs: number;
   private readonly runMs: number;
-  private readonly waiting: Entry[] = [];
-  /** Posted to the pool: running, or waiting on a thread. */
-  private readonly posted = new Map<string, Entry>();
+  /** Jobs held (taken on, not answered), by lease id. */
+  private readonly jobs = new Map<string, Held>();
+  /** Jobs with chunks not yet posted, in order: their chunks are "the waiting chunks". */
+  private readonly waiting: Held[] = [];
+  /** Chunks posted to the pool for jobs still held: running, or waiting on a thread. */
+  private readonly posted = new Set<Entry>();
   /** Pool tasks (runs) not yet ended, and the points of their chunks. */
   private postedRuns = 0;
   private postedPoints = 0;
@@ -95,16 +156,25 @@ export class ChunkRunner {
   private planRun(): RunPlan {
     const pace = this.msPerPoint;
     if (pace === undefined) return { count: 1, ms: undefined, full: false };
-    const max = Math.min(this.waiting.length, this.pool.chunksPerTask);
-    let ms = pace * this.waiting[0].job.points;
-    let count = 1;
-    while (count < max) {
-      const next = pace * this.waiting[count].job.points;
-      if (ms + next > this.runMs) return { count, ms, full: true };
-      ms += next;
-      count++;
+    const max = this.pool.chunksPerTask;
+    let count = 0;
+    let ms = 0;
+    // Per job rather than per chunk: a span's chunks all take the same time.
+    for (const h of this.waiting) {
+      const each = pace * h.job.points;
+      let n = Math.min(unposted(h), max - count);
+      if (count === 0) {
+        count = 1;
+        ms = each;
+        n--;
+      }
+      const fit = Math.max(0, Math.min(n, each > 0 ? Math.floor((this.runMs - ms) / each) : n));
+      count += fit;
+      ms += fit * each;
+      if (fit < n) return { count, ms, full: true };
+      if (count === max) break;
     }
-    return { count, ms, full: count === this.pool.chunksPerTask || ms >= this.runMs };
+    return { count, ms, full: count === max || ms >= this.runMs };
   }
 
   /** Whether to post `run` now, given what the threads already have. */
@@ -130,20 +200,101 @@ export class ChunkRunner {
     return Math.min(this.posted.size, this.pool.threads);
   }
 
-  /** Leases held: posted plus waiting. */
+  /** Jobs (leases) held: running, posted or waiting. */
   get heldCount(): number {
-    return this.posted.size + this.waiting.length;
+    return this.jobs.size;
   }
 
-  /** Takes a chunk on. A pool failure to post it to an idle thread at once throws here; later ones fail the chunk. */
+  /** The held job with this lease id. */
+  job(leaseId: string): ChunkJob | undefined {
+    return this.jobs.get(leaseId)?.job;
+  }
+
+  /**
+   * Takes a job on (a lease id already held is ignored). A pool failure to post its first run to an idle thread at
+   * once throws here, and the job is not held; later ones fail the job.
+   */
   enqueue(job: ChunkJob, cb: JobCallbacks): void {
-    if (this.posted.has(job.leaseId) || this.waiting.some((e) => e.job.leaseId === job.leaseId)) return;
-    const entry: Entry = { job, cb };
-    if (this.waiting.length === 0 && this.postedRuns < this.pool.threads) {
-      this.post([entry]);
-      return;
+    if (this.jobs.has(job.leaseId)) return;
+    const count = chunksOf(job);
+    const h: Held = {
+      job,
+      cb,
+      count,
+      next: 0,
+      posted: [],
+      inside: new Array<number>(count),
+      computed: 0,
+      elapsedMs: 0,
+      kernel: '',
+      reportStop: false,
+    };
+    const idle = this.waiting.length === 0 && this.postedRuns < this.pool.threads;
+    this.jobs.set(job.leaseId, h);
+    this.waiting.push(h);
+    if (idle) {
+      try {
+        this.post(this.takeRun(this.planRun().count));
+      } catch (err) {
+        this.jobs.delete(job.leaseId);
+        this.unwait(h);
+        throw err;
+      }
+      if (this.waiting.length === 0) return;
     }
-    this.waiting.push(entry);
+    this.schedulePump();
+  }
+
+  /**
+   * Drops a job: its chunks not started are removed (waiting here or on a thread), its running ones stopped (the
+   * kernel stops at its next poll). Returns whether it was held.
+   */
+  revoke(leaseId: string): boolean {
+    const h = this.jobs.get(leaseId);
+    if (!h) return false;
+    h.reportStop = true;
+    this.drop(h);
+    return true;
+  }
+
+  /**
+   * Removes and returns every job none of whose chunks has started, including those posted to a thread that has not
+   * begun them. A job with a chunk started (or computed) stays, and is finished.
+   */
+  takeWaiting(): ChunkJob[] {
+    const jobs: ChunkJob[] = [];
+    for (const h of [...this.jobs.values()]) {
+      if (!this.withdrawAll(h)) continue;
+      this.jobs.delete(h.job.leaseId);
+      this.unwait(h);
+      jobs.push(h.job);
+    }
+    this.notifyIdle();
+    if (this.waiting.length > 0) this.schedulePump();
+    return jobs;
+  }
+
+  /** Aborts every job still held (their running chunks stopped, the rest withdrawn) and returns them. */
+  abortRunning(): ChunkJob[] {
+    const held = [...this.jobs.values()];
+    for (const h of held) {
+      h.reportStop = true;
+      this.drop(h);
+    }
+    return held.map((h) => h.job);
+  }
+
+  /** Resolves once no chunk is posted or waiting. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private get idle(): boolean {
+    return this.posted.size === 0 && this.waiting.length === 0;
+  }
+
+  private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
@@ -152,103 +303,65 @@ export class ChunkRunner {
     });
   }
 
-  /**
-   * Drops a lease: removed if not started (waiting here or on a thread), stopped if running (the kernel stops at its
-   * next poll). Returns whether it was held.
-   */
-  revoke(leaseId: string): boolean {
-    const i = this.waiting.findIndex((e) => e.job.leaseId === leaseId);
-    if (i >= 0) {
-      this.waiting.splice(i, 1);
-      return true;
-    }
-    const entry = this.posted.get(leaseId);
-    if (!entry) return false;
-    this.posted.delete(leaseId);
-    if (!entry.task?.withdraw()) {
-      entry.abortedAt = performance.now();
-      entry.task?.abort();
-    }
-    this.notifyIdle();
-    return true;
-  }
-
-  /** Removes and returns every job not yet started, including those posted to a thread that has not begun them. */
-  takeWaiting(): ChunkJob[] {
-    const jobs = this.waiting.splice(0).map((e) => e.job);
-    for (const [id, e] of this.posted) {
-      if (e.task?.withdraw()) {
-        this.posted.delete(id);
-        jobs.push(e.job);
-      }
-    }
-    this.notifyIdle();
-    return jobs;
-  }
-
-  /** Aborts everything posted and returns those jobs. */
-  abortRunning(): ChunkJob[] {
-    const entries = [...this.posted.values()];
-    this.posted.clear();
-    for (const e of entries) {
-      e.abortedAt = performance.now();
-      e.task?.abort();
-    }
-    this.notifyIdle();
-    return entries.map((e) => e.job);
-  }
-
-  /** Resolves once no chunk is posted. */
-  whenIdle(): Promise<void> {
-    if (this.posted.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /** Posts runs from the front of the waiting chunks while the threads should get more; a pool failure fails the run. */
+  /** Posts runs from the front of the waiting chunks while the threads should get more; a pool failure fails the run's jobs. */
   private pump(): void {
     while (this.waiting.length > 0) {
       const plan = this.planRun();
       if (!this.mayPost(plan)) return;
-      const run = this.waiting.splice(0, plan.count);
+      const run = this.takeRun(plan.count);
       try {
         this.post(run);
       } catch (err) {
         // The Error itself (with its stack) goes to the callback, for the worker to log.
         const error = Object.assign(err instanceof Error ? err : new Error(String(err)), { code: KernelErrorCode.ERROR });
-        for (const e of run) e.cb.failed(e.job, error);
+        for (const h of new Set(run.map((e) => e.held))) this.fail(h, error);
       }
     }
   }
 
+  /** Takes `count` chunks from the front of the waiting chunks. */
+  private takeRun(count: number): Entry[] {
+    const run: Entry[] = [];
+    while (run.length < count) {
+      const held = this.waiting[0];
+      const n = Math.min(unposted(held), count - run.length);
+      for (let i = 0; i < n; i++) run.push({ held, offset: held.again?.length ? held.again.shift()! : held.next++ });
+      if (unposted(held) === 0) this.waiting.shift();
+    }
+    return run;
+  }
+
   /** Posts chunks as one pool task (throws if the pool cannot take it; nothing is recorded then). */
   private post(run: Entry[]): void {
-    const tasks = this.pool.start(run.map(({ job }) => ({ seed: job.seed, chunkIndex: job.chunkIndex, points: job.points })));
+    const tasks = this.pool.start(
+      run.map(({ held: { job }, offset }) => ({ seed: job.seed, chunkIndex: job.chunkIndex + offset, points: job.points })),
+    );
     this.postedRuns++;
     let pending = run.length;
     run.forEach((entry, i) => {
+      const { held } = entry;
+      const points = held.job.points;
       entry.task = tasks[i];
-      this.posted.set(entry.job.leaseId, entry);
-      this.postedPoints += entry.job.points;
+      this.posted.add(entry);
+      held.posted.push(entry);
+      this.postedPoints += points;
       entry.task.outcome
         .then(
           (result) => {
-            this.observe(entry.job.points, result);
-            if (this.posted.get(entry.job.leaseId) === entry) {
-              this.posted.delete(entry.job.leaseId);
-              entry.cb.done(entry.job, result);
-            }
+            this.observe(points, result);
+            if (this.posted.delete(entry)) this.computed(entry, result);
           },
           (err: Error & { code?: string }) => {
-            if (this.posted.get(entry.job.leaseId) === entry) {
-              this.posted.delete(entry.job.leaseId);
-              entry.cb.failed(entry.job, { code: err.code ?? KernelErrorCode.ERROR, message: err.message });
-            } else if (entry.abortedAt !== undefined) {
-              entry.cb.aborted?.(entry.job, performance.now() - entry.abortedAt);
+            if (this.posted.delete(entry)) {
+              this.fail(held, { code: err.code ?? KernelErrorCode.ERROR, message: err.message });
+            } else if (entry.abortedAt !== undefined && held.reportStop) {
+              held.reportStop = false;
+              held.cb.aborted?.(held.job, performance.now() - entry.abortedAt);
             }
           },
         )
         .finally(() => {
-          this.postedPoints -= entry.job.points;
+          this.postedPoints -= points;
           if (--pending === 0) {
             this.postedRuns--;
             this.pump();
@@ -258,8 +371,73 @@ export class ChunkRunner {
     });
   }
 
+  /** A chunk of a held job is computed; the job is done with its last. */
+  private computed(entry: Entry, result: KernelOutcome): void {
+    const h = entry.held;
+    h.inside[entry.offset] = result.inside;
+    h.elapsedMs += result.elapsedMs;
+    h.kernel = result.kernel;
+    if (++h.computed < h.count) return;
+    this.jobs.delete(h.job.leaseId);
+    let inside = 0;
+    for (const n of h.inside) inside += n;
+    h.cb.done(h.job, { inside, elapsedMs: h.elapsedMs, kernel: h.kernel, chunkInside: h.inside });
+  }
+
+  /** A chunk of a held job failed: the rest of it is dropped and the job failed. */
+  private fail(h: Held, err: { code: string; message: string }): void {
+    if (this.jobs.get(h.job.leaseId) !== h) return;
+    this.drop(h);
+    h.cb.failed(h.job, err);
+  }
+
+  /** Forgets a held job: its waiting chunks removed, its posted ones withdrawn, or stopped if they run. */
+  private drop(h: Held): void {
+    this.jobs.delete(h.job.leaseId);
+    this.unwait(h);
+    for (const e of h.posted) {
+      if (!this.posted.delete(e)) continue;
+      if (!e.task?.withdraw()) {
+        e.abortedAt = performance.now();
+        e.task?.abort();
+      }
+    }
+    this.notifyIdle();
+  }
+
+  /**
+   * Withdraws every chunk of a job none of whose chunks has started: true then. Otherwise the job stays whole (chunks
+   * withdrawn before a thread was found to have started another are posted again) and false.
+   */
+  private withdrawAll(h: Held): boolean {
+    if (h.computed > 0) return false;
+    const live = h.posted.filter((e) => this.posted.has(e));
+    if (live.some((e) => e.task?.started)) return false;
+    const withdrawn: Entry[] = [];
+    for (const e of live) {
+      if (e.task?.withdraw()) {
+        withdrawn.push(e);
+        continue;
+      }
+      // A thread began this one in the meantime: the job runs, so the chunks just withdrawn are to be computed again.
+      for (const w of withdrawn) {
+        this.posted.delete(w);
+        (h.again ??= []).push(w.offset);
+      }
+      if (withdrawn.length > 0 && !this.waiting.includes(h)) this.waiting.unshift(h);
+      return false;
+    }
+    for (const e of withdrawn) this.posted.delete(e);
+    return true;
+  }
+
+  private unwait(h: Held): void {
+    const i = this.waiting.indexOf(h);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
   private notifyIdle(): void {
-    if (this.posted.size > 0) return;
+    if (!this.idle) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
