@@ -297,7 +297,12 @@ export class Scheduler {
         return;
       }
       if (count === 1 && spanInside.length > 0) {
-        this.reject(w, 'lease_mismatch', `lease ${r.leaseId} covers one chunk; the result carries ${spanInside.length} span counts`, effects);
+        this.reject(
+          w,
+          'lease_mismatch',
+          `lease ${r.leaseId} covers one chunk; the result carries ${spanInside.length} span counts`,
+          effects,
+        );
         this.penalise(w, now, effects);
         return;
       }
@@ -1075,7 +1080,8 @@ export class Scheduler {
         for (const l of leased) {
           const lease = this.leases.get(l);
           if (!lease) out.push(`${id} chunk ${i}: lease ${l} is not live`);
-          else if (i < lease.chunkIndex || i >= lease.chunkIndex + lease.chunkCount) out.push(`${id} chunk ${i}: indexed to lease ${l}, which does not cover it`);
+          else if (i < lease.chunkIndex || i >= lease.chunkIndex + lease.chunkCount)
+            out.push(`${id} chunk ${i}: indexed to lease ${l}, which does not cover it`);
         }
         if (e) {
           inside += e.inside;

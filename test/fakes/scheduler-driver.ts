@@ -443,7 +443,9 @@ export class SchedulerWorld {
       r = { ...r, inside: trueInside(r.calculationId, r.seed, r.chunkIndex, r.points) };
       if (g.chunkCount > 1) {
         // The true counts of the chunks the (altered) result names, so that only the altered field is wrong.
-        const spanInside = Array.from({ length: g.chunkCount }, (_, i) => trueInside(r!.calculationId, r!.seed, r!.chunkIndex + i, r!.points));
+        const spanInside = Array.from({ length: g.chunkCount }, (_, i) =>
+          trueInside(r!.calculationId, r!.seed, r!.chunkIndex + i, r!.points),
+        );
         r = { ...r, spanInside, inside: spanInside.reduce((a, b) => a + b, 0) };
       }
       if (e.how === 'out-of-range') r = { ...r, inside: e.k % 2 === 0 ? r.points + 1 : -1 };
@@ -455,7 +457,14 @@ export class SchedulerWorld {
   private forgedSpan(g: LeaseGrant, how: 'span-count' | 'span-sum' | 'span-entry', k: number): ResultReport {
     const truth = Array.from({ length: g.chunkCount }, (_, i) => trueInside(g.calculationId, g.seed, g.chunkIndex + i, g.points));
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    const base = { leaseId: g.leaseId, calculationId: g.calculationId, chunkIndex: g.chunkIndex, seed: g.seed, points: g.points, elapsedMs: 1 };
+    const base = {
+      leaseId: g.leaseId,
+      calculationId: g.calculationId,
+      chunkIndex: g.chunkIndex,
+      seed: g.seed,
+      points: g.points,
+      elapsedMs: 1,
+    };
     if (how === 'span-count') {
       const spanInside = [...truth, 0];
       return { ...base, chunkCount: spanInside.length, spanInside, inside: sum(spanInside) };
@@ -506,7 +515,7 @@ export class SchedulerWorld {
         const what = `${genuine ? 'genuine' : 'forged'} result ${JSON.stringify(r)} from ${w.name} on ${connId}`;
         if (!genuine || quarantined) {
           if (!types.has('rejected')) this.fail_(`${what} was not rejected`);
-        if (count > 1 || counts.length > 0) this.stats['forged:span'] = (this.stats['forged:span'] ?? 0) + 1;
+          if (count > 1 || counts.length > 0) this.stats['forged:span'] = (this.stats['forged:span'] ?? 0) + 1;
           for (const t of ['commit', 'uncommit', 'quarantined', 'late', 'duplicate', 'verification', 'mismatch'] as const) {
             if (types.has(t)) this.fail_(`${what} caused a '${t}' effect`);
           }
@@ -523,7 +532,9 @@ export class SchedulerWorld {
             const stored = this.store.committedInside(r.calculationId, index);
             const reported = count === 1 ? r.inside : counts[i];
             if (this.config.expect.exact && completed && !isLiar(w.behaviour) && stored !== reported) {
-              this.fail_(`${what}: late honest copy ${reported} of chunk ${index} disagrees with the stored ${stored} of a completed calculation`);
+              this.fail_(
+                `${what}: late honest copy ${reported} of chunk ${index} disagrees with the stored ${stored} of a completed calculation`,
+              );
             }
           });
         } else {

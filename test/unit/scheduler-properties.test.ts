@@ -72,7 +72,12 @@ const spec = (b: fc.Arbitrary<Behaviour>): fc.Arbitrary<WorkerSpec> =>
 /** Worker 0 is honest; up to two more value-honest workers; `liars` liars inserted anywhere after worker 0. */
 function population(maxLiars: number): fc.Arbitrary<WorkerSpec[]> {
   return fc
-    .tuple(capacity, spans, fc.array(spec(valueHonest), { maxLength: 2 }), fc.array(fc.tuple(spec(liar), fc.nat()), { maxLength: maxLiars }))
+    .tuple(
+      capacity,
+      spans,
+      fc.array(spec(valueHonest), { maxLength: 2 }),
+      fc.array(fc.tuple(spec(liar), fc.nat()), { maxLength: maxLiars }),
+    )
     .map(([cap0, spans0, others, liars]) => {
       const rest = [...others];
       for (const [l, at] of liars) rest.splice(at % (rest.length + 1), 0, l);
