@@ -243,16 +243,23 @@ export class CoordinatorService {
    * change the result.
    */
   private checkLateResult(connId: string, r: ResultReport): void {
-    const committed = this.deps.store.committedInside(r.calculationId, r.chunkIndex);
-    const fields = { connId, calculationId: r.calculationId, chunkIndex: r.chunkIndex };
-    if (committed === undefined) {
-      this.deps.log.info(fields, 'late result for a chunk that was never committed: dropped');
-    } else if (committed === r.inside) {
-      this.deps.metrics?.duplicateResults.inc();
-      this.deps.log.info(fields, 'late result matches the committed chunk');
-    } else {
-      this.deps.metrics?.resultMismatches.inc();
-      this.deps.log.error({ ...fields, committed, reported: r.inside }, 'RESULT MISMATCH: a late copy of a committed chunk disagrees');
+    // A span's result is compared chunk by chunk (the scheduler checked its shape before it got here).
+    const span = r.spanInside !== undefined && r.spanInside.length > 0 ? r.spanInside : undefined;
+    const count = span ? span.length : 1;
+    for (let i = 0; i < count; i++) {
+      const chunkIndex = r.chunkIndex + i;
+      const reported = span ? span[i] : r.inside;
+      const committed = this.deps.store.committedInside(r.calculationId, chunkIndex);
+      const fields = { connId, calculationId: r.calculationId, chunkIndex };
+      if (committed === undefined) {
+        this.deps.log.info(fields, 'late result for a chunk that was never committed: dropped');
+      } else if (committed === reported) {
+        this.deps.metrics?.duplicateResults.inc();
+        this.deps.log.info(fields, 'late result matches the committed chunk');
+      } else {
+        this.deps.metrics?.resultMismatches.inc();
+        this.deps.log.error({ ...fields, committed, reported }, 'RESULT MISMATCH: a late copy of a committed chunk disagrees');
+      }
     }
   }
 
