@@ -203,6 +203,7 @@ describe('span results', () => {
     const firsts = late.flatMap((x) => (x.type === 'commit' && x.first ? [x.commit.chunkIndex] : []));
     expect(firsts).toEqual([1, 2, 3, 4, 5]);
     expect(grants(late)).toEqual([]);
+    expect(s.calculation('a')!.chunksDone).toBe(6);
   });
 
   it('a failed span counts a failure for each of its chunks', () => {
