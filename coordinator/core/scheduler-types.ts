@@ -66,7 +66,10 @@ export interface SchedulerOptions {
    * scheduling step per span. @default 50 ms
    */
   readonly spanTargetMs: number;
-  /** Most chunks one lease covers; 1 turns spans off. @default 1024 */
+  /**
+   * Most chunks one lease covers; 1 turns spans off. The coordinator's setting is capped at 100,000: a span result
+   * carries a count per chunk (up to ~5 bytes each) and must stay well under gRPC's 4 MB message limit. @default 1024
+   */
   readonly maxSpanChunks: number;
 }
 
