@@ -188,8 +188,9 @@ export class CalculationRuntime {
     if (sample) this.noteChunkMs(entry.elapsedMs);
   }
 
-  /** One measurement of the kernel time of a chunk (a span's time divided by its chunks). */
+  /** One measurement of the kernel time of a chunk (a span's time divided by its chunks); a time no clock gives is ignored. */
   noteChunkMs(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
     this.recentDurationsMs[this.nextDuration] = ms;
     this.nextDuration = (this.nextDuration + 1) % RECENT_DURATIONS;
     this.typicalMs = undefined;
