@@ -1,13 +1,17 @@
 /**
  * Dispatch benchmark: the coordinator alone against N simulated workers over real gRPC (bench/sim/simulated-workers.ts,
- * in their own process, answering every lease at once), 1,000-point chunks, verification off so every lease is one
- * chunk. For each N it prints chunks leased+committed per second, coordinator CPU per chunk, coordinator RSS once the
- * workers are connected, at its peak and at the end, and the latency of GET /api/calculate/{id} through the gateway while the
- * coordinator is busy (the API must stay responsive under dispatch load).
+ * in their own process, answering every lease at once), 1,000-point chunks, verification off. The simulated workers
+ * accept chunk spans, so a lease may cover several chunks; `spans: false` starts the coordinator with
+ * PIGRID_MAX_SPAN_CHUNKS=1 (every lease one chunk, as before spans). For each N it prints chunks leased+committed per
+ * second, leases per second and mean chunks per lease (from the coordinator's pigrid_leases_granted_total), coordinator
+ * CPU per chunk, coordinator RSS once the workers are connected, at its peak and at the end, and the latency of GET
+ * /api/calculate/{id} through the gateway while the coordinator is busy (the API must stay responsive under dispatch
+ * load).
  *
  * PIGRID_BENCH_CPU_PROF_DIR=<dir> runs the coordinator under `node --cpu-prof` and stops it with SIGTERM after each
  * run, leaving one .cpuprofile per run (and per pool thread) there. PIGRID_BENCH_COORDINATOR_NODE_ARGS (space-separated) adds
- * node options to the coordinator (e.g. `--trace-gc`, or `--import=<file>` for a sampler).
+ * node options to the coordinator (e.g. `--trace-gc`, or `--import=<file>` for a sampler). PIGRID_BENCH_COORDINATOR_ROOT=<dir>
+ * runs the coordinator of another checkout's build (<dir>/dist/main.js; e.g. the main branch, for before/after runs).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -20,8 +24,13 @@ import { summarize, type Summary } from './stats.js';
 
 export interface DispatchRun {
   readonly workers: number;
+  /** Spans on (the default settings) or off (PIGRID_MAX_SPAN_CHUNKS=1). */
+  readonly spans: boolean;
   readonly chunks: number;
   readonly chunksPerSecond: number;
+  /** Leases granted during the run (any purpose), per second, and chunks per lease. */
+  readonly leasesPerSecond: number;
+  readonly chunksPerLease: number;
   /** Coordinator CPU (user + system) per committed chunk, microseconds. */
   readonly cpuUsPerChunk: number;
   /** Coordinator CPU share of one core during the run. */
@@ -46,100 +55,129 @@ async function startSimulator(count: number): Promise<{ addresses: string[]; sto
   return { addresses: line.slice('addresses='.length).split(','), stop: () => child.kill('SIGTERM') };
 }
 
-export async function runDispatchBench(opts: { workers: readonly number[]; chunks: number }): Promise<DispatchRun[]> {
+/** Leases the coordinator granted so far (pigrid_leases_granted_total, every purpose). */
+async function leasesGranted(metricsAddress: string): Promise<number> {
+  const text = (await http(`http://${metricsAddress}/metrics`)).text;
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('pigrid_leases_granted_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+/**
+ * `spans`: which settings to run each pool size with: spans on (the defaults), off (PIGRID_MAX_SPAN_CHUNKS=1), or
+ * both, on then off for each size (alternated, so they share the minute's machine load). @default ['on']
+ */
+export async function runDispatchBench(opts: {
+  workers: readonly number[];
+  chunks: number;
+  spans?: readonly ('on' | 'off')[];
+}): Promise<DispatchRun[]> {
   const out: DispatchRun[] = [];
+  for (const n of opts.workers) for (const mode of opts.spans ?? ['on']) out.push(await runOne(n, opts.chunks, mode === 'on'));
+  return out;
+}
+
+async function runOne(n: number, chunks: number, spans: boolean): Promise<DispatchRun> {
   const profileDir = process.env.PIGRID_BENCH_CPU_PROF_DIR;
   const extraArgs = (process.env.PIGRID_BENCH_COORDINATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  for (const n of opts.workers) {
-    const sim = await startSimulator(n);
-    let coordinatorProc: Awaited<ReturnType<typeof startProcess>> | undefined;
-    try {
-      const coordinator = await startProcess(
-        'coordinator',
-        'coordinator',
-        {
-          PIGRID_GRPC_PORT: '0',
-          PIGRID_DB_PATH: tempDbPath(),
-          PIGRID_WORKERS: sim.addresses.join(','),
-          PIGRID_THREADS: '1',
-          PIGRID_VERIFY_RATE: '0',
-          PIGRID_VERIFY_FIRST: '0',
-          // The simulated workers serve plaintext: this bench measures dispatch, not TLS.
-          PIGRID_INSECURE: 'true',
-        },
-        60_000,
-        Infinity,
-        [...extraArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
-      );
-      coordinatorProc = coordinator;
-      const gateway = await startProcess('gateway', 'gateway', {
-        PIGRID_HTTP_PORT: '0',
-        PIGRID_COORDINATOR: coordinator.ready.grpc,
+  const otherRoot = process.env.PIGRID_BENCH_COORDINATOR_ROOT;
+  const sim = await startSimulator(n);
+  let coordinatorProc: Awaited<ReturnType<typeof startProcess>> | undefined;
+  try {
+    const coordinator = await startProcess(
+      'coordinator',
+      'coordinator',
+      {
+        PIGRID_GRPC_PORT: '0',
+        PIGRID_DB_PATH: tempDbPath(),
+        PIGRID_WORKERS: sim.addresses.join(','),
+        PIGRID_THREADS: '1',
+        PIGRID_VERIFY_RATE: '0',
+        PIGRID_VERIFY_FIRST: '0',
+        // The simulated workers serve plaintext: this bench measures dispatch, not TLS.
         PIGRID_INSECURE: 'true',
-      });
-      const url = gateway.ready.url;
-      const pid = coordinator.child.pid!;
-      // While 1,000 links dial in, a status call may time out at the coordinator: poll again, and name the last
-      // such error if the workers never all connect.
-      let statusError = 'none';
-      await until(
-        `${n} workers connected`,
-        async () => {
-          try {
-            return (await poolView(url)).workers.length >= n ? true : undefined;
-          } catch (err) {
-            statusError = (err as Error).message;
-            return undefined;
-          }
-        },
-        120_000,
-        250,
-      ).catch((err: Error) => {
-        throw new Error(`${err.message} (last status error: ${statusError})`);
-      });
-      // Warm up the path (JIT, prepared statements), then measure.
-      await waitDone(url, (await submit(url, { points: 2000 * 1000, mode: 'distributed', seed: 1, chunk_size: 1000 })).id, 120_000);
-      const rssConnectedMb = processRssMb(pid);
-      const cpu0 = processCpuS(pid);
-      const t0 = performance.now();
-      const calc = await submit(url, { points: opts.chunks * 1000, mode: 'distributed', seed: 2, chunk_size: 1000 });
-      const gets: number[] = [];
-      let running = true;
-      const prober = (async () => {
-        while (running) {
-          const t = performance.now();
-          await http(`${url}/api/calculate/${calc.id}`);
-          gets.push(performance.now() - t);
-          await new Promise((r) => setTimeout(r, 20));
+        // Scraped before and after the measured run (leases granted).
+        PIGRID_METRICS_PORT: '0',
+        ...(spans ? {} : { PIGRID_MAX_SPAN_CHUNKS: '1' }),
+      },
+      60_000,
+      Infinity,
+      [...extraArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      otherRoot ? join(otherRoot, 'dist', 'main.js') : undefined,
+    );
+    coordinatorProc = coordinator;
+    const gateway = await startProcess('gateway', 'gateway', {
+      PIGRID_HTTP_PORT: '0',
+      PIGRID_COORDINATOR: coordinator.ready.grpc,
+      PIGRID_INSECURE: 'true',
+    });
+    const url = gateway.ready.url;
+    const pid = coordinator.child.pid!;
+    // While 1,000 links dial in, a status call may time out at the coordinator: poll again, and name the last
+    // such error if the workers never all connect.
+    let statusError = 'none';
+    await until(
+      `${n} workers connected`,
+      async () => {
+        try {
+          return (await poolView(url)).workers.length >= n ? true : undefined;
+        } catch (err) {
+          statusError = (err as Error).message;
+          return undefined;
         }
-      })();
-      const done = await waitDone(url, calc.id, 600_000);
-      running = false;
-      await prober;
-      const wallS = (performance.now() - t0) / 1000;
-      const cpuS = processCpuS(pid) - cpu0;
-      if (done.status !== 'completed') throw new Error(`dispatch run ended ${done.status}`);
-      const seconds = (done.duration_ms ?? wallS * 1000) / 1000;
-      out.push({
-        workers: n,
-        chunks: opts.chunks,
-        chunksPerSecond: opts.chunks / seconds,
-        cpuUsPerChunk: (cpuS * 1e6) / opts.chunks,
-        cpuShare: cpuS / wallS,
-        rssConnectedMb,
-        rssPeakMb: processRssMb(pid, 'VmHWM'),
-        rssEndMb: processRssMb(pid),
-        getMs: summarize(gets.length > 0 ? gets : [0]),
-      });
-    } finally {
-      sim.stop();
-      if (profileDir && coordinatorProc) {
-        // A profile is written only on a clean exit.
-        coordinatorProc.kill('SIGTERM');
-        await coordinatorProc.exited;
+      },
+      120_000,
+      250,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (last status error: ${statusError})`);
+    });
+    // Warm up the path (JIT, prepared statements), then measure.
+    await waitDone(url, (await submit(url, { points: 2000 * 1000, mode: 'distributed', seed: 1, chunk_size: 1000 })).id, 120_000);
+    const rssConnectedMb = processRssMb(pid);
+    const leases0 = await leasesGranted(coordinator.ready.metrics);
+    const cpu0 = processCpuS(pid);
+    const t0 = performance.now();
+    const calc = await submit(url, { points: chunks * 1000, mode: 'distributed', seed: 2, chunk_size: 1000 });
+    const gets: number[] = [];
+    let running = true;
+    const prober = (async () => {
+      while (running) {
+        const t = performance.now();
+        await http(`${url}/api/calculate/${calc.id}`);
+        gets.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
       }
-      await stopAll();
+    })();
+    const done = await waitDone(url, calc.id, 600_000);
+    running = false;
+    await prober;
+    const wallS = (performance.now() - t0) / 1000;
+    const cpuS = processCpuS(pid) - cpu0;
+    const leases = (await leasesGranted(coordinator.ready.metrics)) - leases0;
+    if (done.status !== 'completed') throw new Error(`dispatch run ended ${done.status}`);
+    const seconds = (done.duration_ms ?? wallS * 1000) / 1000;
+    return {
+      workers: n,
+      spans,
+      chunks,
+      chunksPerSecond: chunks / seconds,
+      leasesPerSecond: leases / seconds,
+      chunksPerLease: chunks / Math.max(1, leases),
+      cpuUsPerChunk: (cpuS * 1e6) / chunks,
+      cpuShare: cpuS / wallS,
+      rssConnectedMb,
+      rssPeakMb: processRssMb(pid, 'VmHWM'),
+      rssEndMb: processRssMb(pid),
+      getMs: summarize(gets.length > 0 ? gets : [0]),
+    };
+  } finally {
+    sim.stop();
+    if (profileDir && coordinatorProc) {
+      // A profile is written only on a clean exit.
+      coordinatorProc.kill('SIGTERM');
+      await coordinatorProc.exited;
     }
+    await stopAll();
   }
-  return out;
 }

@@ -12,7 +12,9 @@
  *     alternated in one run (bench/chunk-overhead-bench.ts).
  * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers, 250 SSE clients), --skip-kernel,
  * --skip-pipeline, --skip-verification, --skip-dispatch, --skip-native, --skip-rest, --skip-small-chunks;
- * --dispatch-workers=2,1000 and --dispatch-chunks=50000 pick the dispatch pool sizes and run length.
+ * --dispatch-workers=2,1000 and --dispatch-chunks=50000 pick the dispatch pool sizes and run length;
+ * --dispatch-spans=off runs the dispatch bench with chunk spans off (PIGRID_MAX_SPAN_CHUNKS=1), --dispatch-spans=on,off
+ * both, alternated per pool size (default on).
  */
 import { formatChunkOverheadBench, runChunkOverheadBench } from './chunk-overhead-bench.js';
 import { formatKernelBench, runKernelBench } from './kernel-bench.js';
@@ -28,6 +30,10 @@ const quick = args.has('--quick');
 const valueOf = (name: string) => [...args].find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 const dispatchWorkers = valueOf('--dispatch-workers')?.split(',').map(Number);
 const dispatchChunks = Number(valueOf('--dispatch-chunks') ?? (quick ? 20_000 : 100_000));
+const dispatchSpans = (valueOf('--dispatch-spans') ?? 'on').split(',').map((v) => {
+  if (v !== 'on' && v !== 'off') throw new Error(`--dispatch-spans takes on, off or on,off; got ${v}`);
+  return v;
+});
 
 /** Median and spread; durations in ms print as plain numbers, rates with k/M/G. */
 const spread = (s: Summary, unit: string) => {
@@ -68,12 +74,12 @@ function formatDetection(label: string, runs: readonly DetectionRun[]): string {
 function formatDispatch(runs: readonly DispatchRun[]): string {
   const rows = runs.map(
     (r) =>
-      `  ${String(r.workers).padStart(5)}  ${fmt(r.chunksPerSecond).padStart(9)}/s  ${r.cpuUsPerChunk.toFixed(0).padStart(6)} µs  ${(r.cpuShare * 100).toFixed(0).padStart(4)}%  ` +
+      `  ${String(r.workers).padStart(5)}  ${(r.spans ? 'on' : 'off').padEnd(3)}  ${fmt(r.chunksPerSecond).padStart(9)}/s  ${fmt(r.leasesPerSecond).padStart(9)}/s  ${r.chunksPerLease.toFixed(1).padStart(6)}  ${r.cpuUsPerChunk.toFixed(0).padStart(6)} µs  ${(r.cpuShare * 100).toFixed(0).padStart(4)}%  ` +
       `${r.rssConnectedMb.toFixed(0).padStart(5)} → ${r.rssPeakMb.toFixed(0).padStart(4)} → ${r.rssEndMb.toFixed(0).padStart(4)} MB   p50 ${r.getMs.median.toFixed(1)} ms, p95 ${r.getMs.p95.toFixed(1)} ms, p99 ${r.getMs.p99.toFixed(1)} ms, max ${r.getMs.max.toFixed(1)} ms`,
   );
   return [
     `dispatch (simulated workers answering at once, 1,000-point chunks, ${runs[0]?.chunks ?? 0} chunks per run, verification off):`,
-    '  workers  chunks/s    CPU/chunk  CPU   RSS connected → peak → end   GET /api/calculate/{id} during the run',
+    '  workers  spans  chunks/s    leases/s  chunks/lease  CPU/chunk  CPU   RSS connected → peak → end   GET /api/calculate/{id} during the run',
     ...rows,
   ].join('\n');
 }
@@ -102,7 +108,11 @@ async function main(): Promise<void> {
     );
   }
   if (!args.has('--skip-dispatch')) {
-    const d = await runDispatchBench({ workers: dispatchWorkers ?? (quick ? [2, 10, 100] : [2, 10, 100, 1000]), chunks: dispatchChunks });
+    const d = await runDispatchBench({
+      workers: dispatchWorkers ?? (quick ? [2, 10, 100] : [2, 10, 100, 1000]),
+      chunks: dispatchChunks,
+      spans: dispatchSpans,
+    });
     process.stdout.write(`\n${formatDispatch(d)}\n`);
   }
   if (!args.has('--skip-native')) {

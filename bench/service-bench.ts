@@ -6,7 +6,8 @@
  *
  * `node dist/bench/service-bench.js <workers> <one|all> <chunks>`: `one` answers one lease per event-loop turn (each
  * step commits one result), `all` answers every outstanding lease in one turn, with the Work stream's batches (the
- * leases a turn grants one worker in one LeaseBatch, answered by one ResultBatch). Prints one JSON line.
+ * leases a turn grants one worker in one LeaseBatch, answered by one ResultBatch). A fourth argument `spans` makes
+ * the workers accept chunk spans (answered with one count per chunk). Prints one JSON line.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -32,7 +33,7 @@ export interface ServiceBenchRun {
 
 const quiet = pino({ level: 'silent' });
 
-export async function runServiceBench(workers: number, mode: 'one' | 'all', chunks: number): Promise<ServiceBenchRun> {
+export async function runServiceBench(workers: number, mode: 'one' | 'all', chunks: number, spans = false): Promise<ServiceBenchRun> {
   const work = loadContract().worker.pigrid.v1.Worker.service.Work;
   const encode = leaseSerializer(work.requestSerialize);
   const decode = resultDeserializer(work.responseDeserialize);
@@ -70,6 +71,7 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
       kind: 'remote' as const,
       capacity: 8,
       draining: false,
+      acceptsSpans: spans,
     };
     service.workerConnected(hello, {
       grant: (_c, l) => {
@@ -83,6 +85,7 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
           seed: l.seed,
           points: l.points,
           ttlMs: l.ttlMs,
+          ...(l.chunkCount > 1 ? { chunkCount: l.chunkCount } : {}),
         });
       },
       revoke() {},
@@ -95,7 +98,17 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
       // The workers' side (not measured): read the leases, write results (one ResultBatch per LeaseBatch).
       const answers = (mode === 'all' ? wire.splice(0) : wire.splice(0, 1)).map(([connId, buf]) => {
         const msg = work.requestDeserialize(buf);
-        const results = (msg.lease ? [msg.lease] : msg.leases!.leases).map((l) => ({ ...l, ttlMs: undefined, inside: 700, elapsedMs: 0 }));
+        const results = (msg.lease ? [msg.lease] : msg.leases!.leases).map((l) =>
+          l.chunkCount > 1
+            ? {
+                ...l,
+                ttlMs: undefined,
+                inside: 700 * l.chunkCount,
+                elapsedMs: 0,
+                spanInside: Array.from({ length: l.chunkCount }, () => 700),
+              }
+            : { ...l, ttlMs: undefined, chunkCount: undefined, inside: 700, elapsedMs: 0 },
+        );
         const answer = results.length === 1 ? { result: results[0] } : { results: { results } };
         return [connId, work.responseSerialize(answer)] as const;
       });
@@ -118,9 +131,9 @@ export async function runServiceBench(workers: number, mode: 'one' | 'all', chun
 }
 
 if (process.argv[1]?.endsWith('service-bench.js')) {
-  const [workers = '2', mode = 'all', chunks = '10000'] = process.argv.slice(2);
+  const [workers = '2', mode = 'all', chunks = '10000', spans] = process.argv.slice(2);
   if (mode !== 'one' && mode !== 'all') throw new Error('mode must be one or all');
-  runServiceBench(Number(workers), mode, Number(chunks)).then(
+  runServiceBench(Number(workers), mode, Number(chunks), spans === 'spans').then(
     (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
     (err: Error) => {
       process.stderr.write(`service bench failed: ${err.stack ?? err.message}\n`);

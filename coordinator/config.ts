@@ -82,6 +82,8 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     initialCredits: r.int('PIGRID_INITIAL_CREDITS', D.initialCredits, 1, 4096),
     backoffMinMs: r.int('PIGRID_BACKOFF_MIN_MS', D.backoffMinMs, 1, 3_600_000),
     backoffMaxMs: r.int('PIGRID_BACKOFF_MAX_MS', D.backoffMaxMs, 1, 3_600_000),
+    spanTargetMs: r.int('PIGRID_SPAN_TARGET_MS', D.spanTargetMs, 1, 3_600_000),
+    maxSpanChunks: r.int('PIGRID_MAX_SPAN_CHUNKS', D.maxSpanChunks, 1, 100_000),
     chunkSize: r.int('PIGRID_CHUNK_SIZE', 2_000_000_000, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
     maxPoints: r.int('PIGRID_MAX_POINTS', 10_000_000_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxChunks: r.int('PIGRID_MAX_CHUNKS', 1_000_000, 1, 100_000_000),

@@ -42,7 +42,10 @@ export type CalculationListener = (rec: CalculationRecord) => void;
  * copies, grants, queued leases: ~40 MB) until it ended, through several scavenges: all promoted and swept later by
  * full collections (coordinator-promoted bytes per chunk halved with a cap of 256, CPU per chunk −3 to −6 µs in
  * `bench/service-bench.ts 1000 all`; docs/performance.md). The commit's fixed cost is shared by 1,024 results as well
- * as by 9,000, and 2 workers' steps (≤ ~270 results) never reach the cap.
+ * as by 9,000, and 2 workers' steps (≤ ~270 results) never reach the cap. A span result counts as many events as it
+ * has chunks (each becomes a commit, a record copy and a row): with 1,000 simulated workers answering spans of ~9
+ * chunks, a cap in results let a step carry ~10,000 chunks, and the coordinator's CPU per chunk went from 65 to 110 µs,
+ * its RSS peak from 311 to 487 MB and GET p95 to 5 s (docs/performance.md, "Chunk spans (coordinator)").
  */
 export const MAX_STEP_EVENTS = 1024;
 
@@ -73,6 +76,8 @@ export class CoordinatorService {
   private readonly listeners = new Map<string, Set<CalculationListener>>();
   /** Worker events waiting for the next group commit, and the connections they came from. */
   private pending: ((effects: Effect[]) => void)[] = [];
+  /** The weight of each pending event towards MAX_STEP_EVENTS: 1, or a span result's chunk count. */
+  private pendingWeights: number[] = [];
   /** Submitted calculations waiting for the next group commit. */
   private pendingInserts: { rec: CalculationRecord; resolve: (r: CalculationRecord) => void; reject: (err: unknown) => void }[] = [];
   private readonly pendingConns = new Set<string>();
@@ -216,9 +221,10 @@ export class CoordinatorService {
     if (effects.length > 0) this.step((e) => e.push(...effects));
   }
 
-  /** A result: queued for the group commit of this event-loop turn. */
+  /** A result: queued for the group commit of this event-loop turn (a span weighs its chunks). */
   result(connId: string, r: ResultReport): void {
-    this.enqueue(connId, (effects) => this.scheduler.result(connId, r, this.deps.clock.now(), effects));
+    const chunks = r.spanInside?.length ?? 0;
+    this.enqueue(connId, (effects) => this.scheduler.result(connId, r, this.deps.clock.now(), effects), chunks > 1 ? chunks : 1);
   }
 
   /** A failure or a handed-back lease: queued for the group commit of this event-loop turn. */
@@ -243,16 +249,23 @@ export class CoordinatorService {
    * change the result.
    */
   private checkLateResult(connId: string, r: ResultReport): void {
-    const committed = this.deps.store.committedInside(r.calculationId, r.chunkIndex);
-    const fields = { connId, calculationId: r.calculationId, chunkIndex: r.chunkIndex };
-    if (committed === undefined) {
-      this.deps.log.info(fields, 'late result for a chunk that was never committed: dropped');
-    } else if (committed === r.inside) {
-      this.deps.metrics?.duplicateResults.inc();
-      this.deps.log.info(fields, 'late result matches the committed chunk');
-    } else {
-      this.deps.metrics?.resultMismatches.inc();
-      this.deps.log.error({ ...fields, committed, reported: r.inside }, 'RESULT MISMATCH: a late copy of a committed chunk disagrees');
+    // A span's result is compared chunk by chunk (the scheduler checked its shape before it got here).
+    const span = r.spanInside !== undefined && r.spanInside.length > 0 ? r.spanInside : undefined;
+    const count = span ? span.length : 1;
+    for (let i = 0; i < count; i++) {
+      const chunkIndex = r.chunkIndex + i;
+      const reported = span ? span[i] : r.inside;
+      const committed = this.deps.store.committedInside(r.calculationId, chunkIndex);
+      const fields = { connId, calculationId: r.calculationId, chunkIndex };
+      if (committed === undefined) {
+        this.deps.log.info(fields, 'late result for a chunk that was never committed: dropped');
+      } else if (committed === reported) {
+        this.deps.metrics?.duplicateResults.inc();
+        this.deps.log.info(fields, 'late result matches the committed chunk');
+      } else {
+        this.deps.metrics?.resultMismatches.inc();
+        this.deps.log.error({ ...fields, committed, reported }, 'RESULT MISMATCH: a late copy of a committed chunk disagrees');
+      }
     }
   }
 
@@ -278,8 +291,9 @@ export class CoordinatorService {
    * Group commit: every result and failure that arrives in one turn of the event loop goes into one scheduling step
    * (one SQLite transaction); the leases it frees are sent after that commit (persist before send).
    */
-  private enqueue(connId: string, event: (effects: Effect[]) => void): void {
+  private enqueue(connId: string, event: (effects: Effect[]) => void, weight = 1): void {
     this.pending.push(event);
+    this.pendingWeights.push(weight);
     this.pendingConns.add(connId);
     this.scheduleFlush();
   }
@@ -302,9 +316,9 @@ export class CoordinatorService {
   }
 
   /**
-   * One scheduling step: queued worker events (in arrival order, at most `limit` of them: the rest go to the next
-   * flush), the event, reconciliation, then persist, then send. A worker event (connect, disconnect, drain) takes the
-   * whole queue first, so it comes after everything that arrived before it.
+   * One scheduling step: queued worker events (in arrival order, weighing at most `limit` together, and at least one
+   * event: the rest go to the next flush), the event, reconciliation, then persist, then send. A worker event
+   * (connect, disconnect, drain) takes the whole queue first, so it comes after everything that arrived before it.
    */
   private step(event: (effects: Effect[]) => void, limit = Infinity): void {
     const inserts = this.pendingInserts;
@@ -316,15 +330,18 @@ export class CoordinatorService {
     }
     const effects: Effect[] = [];
     const queued = this.pending;
+    const cut = this.stepCut(limit);
     let conns: string[] = [];
-    if (queued.length > limit) {
-      this.pending = queued.slice(limit);
-      queued.length = limit;
+    if (cut < queued.length) {
+      this.pending = queued.slice(cut);
+      this.pendingWeights = this.pendingWeights.slice(cut);
+      queued.length = cut;
       // Their connections are told `settled` once the queue is drained.
       this.scheduleFlush();
     } else {
       conns = [...this.pendingConns];
       this.pending = [];
+      this.pendingWeights = [];
       this.pendingConns.clear();
     }
     const now = this.deps.clock.now();
@@ -349,6 +366,18 @@ export class CoordinatorService {
       i.resolve(this.scheduler.calculation(i.rec.id) ?? i.rec);
     }
     for (const connId of conns) this.sinks.get(connId)?.settled?.(connId);
+  }
+
+  /** How many queued events the next step takes: as many as fit in `limit` by weight, at least one. */
+  private stepCut(limit: number): number {
+    const weights = this.pendingWeights;
+    if (limit === Infinity) return weights.length;
+    let total = 0;
+    for (let i = 0; i < weights.length; i++) {
+      total += weights[i];
+      if (total > limit) return Math.max(1, i);
+    }
+    return weights.length;
   }
 
   private apply(effects: readonly Effect[], inserts: readonly CalculationRecord[] = []): void {

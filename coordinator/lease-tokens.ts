@@ -1,6 +1,6 @@
 /**
  * Lease ids as capabilities: `<nonce>.<mac>`, where mac = HMAC-SHA256(key, nonce + claim) truncated to 128 bits and
- * the claim is (calculation, chunk, seed, points, worker id, instance id). The key is made once and kept in the
+ * the claim is (calculation, chunk, seed, points, worker id, instance id[, chunk count of a span]). The key is made once and kept in the
  * database, so a restarted coordinator recognises every lease it granted before (a worker's outbox is adopted) and
  * no worker can make one up or reuse one for another chunk. No lease table is written: a grant costs no I/O.
  */
@@ -50,6 +50,8 @@ function writePlainMessage(buf: Uint8Array, nonce: string, c: LeaseClaim): numbe
   at = writePlainInteger(buf, at, c.points);
   at = writePlainString(buf, at, c.workerId);
   at = writePlainString(buf, at, c.instanceId);
+  // A span's count is a seventh element; a claim of one chunk is written exactly as before spans.
+  if (c.chunkCount !== undefined && c.chunkCount !== 1) at = writePlainInteger(buf, at, c.chunkCount);
   if (at < 0) return -1;
   buf[at - 1] = 0x5d; // the last field's comma becomes ]
   return at;

@@ -108,6 +108,8 @@ function serviceFor(
       initialCredits: config.initialCredits,
       backoffMinMs: config.backoffMinMs,
       backoffMaxMs: config.backoffMaxMs,
+      spanTargetMs: config.spanTargetMs,
+      maxSpanChunks: config.maxSpanChunks,
     },
     // Which chunks are checked must not be predictable by a worker.
     random: () => randomInt(0, 2 ** 47) / 2 ** 47,

@@ -1,8 +1,8 @@
 /**
  * A misbehaving worker for integration tests: a real gRPC server on 127.0.0.1:0 speaking pigrid.v1.Worker, whose
  * answers to leases follow one chosen {@link Behaviour} (wrong counts, results naming other chunks, forged lease ids,
- * hoarding, handing everything back, replaying results to a restarted coordinator, oversized result batches), with
- * or without lease batches. It is not a flag in the product: the coordinator must defend itself against exactly this
+ * hoarding, handing everything back, replaying results to a restarted coordinator, oversized result batches, span
+ * results that lie in one chunk), with or without lease batches and chunk spans. It is not a flag in the product: the coordinator must defend itself against exactly this
  * peer. Correct counts come from the project's kernel, in-process, so keep chunks small. Every stream, lease and message is counted in `stats`, so a test can prove the
  * misbehaviour really happened.
  */
@@ -54,7 +54,13 @@ export type Behaviour =
    * hello with draining=true (so it is leased nothing), then the genuine results under their original lease ids,
    * then one forged result (random lease id, count off by +5) for chunk `forgeChunk` of the same calculation.
    */
-  | { kind: 'replay'; forgeChunk: number };
+  | { kind: 'replay'; forgeChunk: number }
+  /**
+   * Needs `spans`. Leases of one chunk answered correctly; every span lease answered with one chunk's count off by +1:
+   * `entry` keeps the sum consistent with the wrong entry (a well-formed lie only a second computation can catch),
+   * `sum` sends correct entries with an inside one more than their sum (malformed: to be refused whole).
+   */
+  | { kind: 'span-lie'; how: 'entry' | 'sum' };
 
 export interface HostileStats {
   /** Work streams a coordinator opened. */
@@ -80,6 +86,9 @@ export interface HostileStats {
   /** LeaseBatch messages received, and ResultBatch messages sent (oversized ones included). */
   leaseBatches: number;
   resultBatches: number;
+  /** Leases of several chunks received, and span results sent with a lie in them. */
+  spanLeases: number;
+  spanLies: number;
 }
 
 export interface HostileWorkerOptions {
@@ -98,6 +107,13 @@ export interface HostileWorkerOptions {
    * any LeaseBatch was seen. @default neither: single messages only, like a worker older than batching
    */
   batches?: 'announce' | 'unannounced';
+  /**
+   * The hello sets accepts_chunk_spans: the coordinator may lease it several chunks at once. `honest`, `wrong`,
+   * `wrong-every`, `forge` and `span-lie` answer a span with one result carrying each chunk's count (the behaviour
+   * applied to each chunk); the other behaviours are meant for leases of one chunk.
+   * @default false: leases of one chunk only
+   */
+  spans?: boolean;
   /**
    * The server's TLS files (mutual TLS, client certificate required), or 'plaintext' for a coordinator started with
    * PIGRID_INSECURE=true. @default a test-CA certificate naming `workerId`
@@ -123,21 +139,40 @@ interface Held {
 }
 
 const chunkOf = (l: Lease__Output) => Number(l.chunkIndex);
-const correct = (l: Lease__Output, chunk = chunkOf(l)) => countInside(BigInt(l.seed), chunk, Number(l.points));
+const countOf = (l: Lease__Output) => Math.max(1, l.chunkCount);
+const correctOne = (l: Lease__Output, chunk: number) => countInside(BigInt(l.seed), chunk, Number(l.points));
+/** The correct count of each chunk of the lease (one for a lease of one chunk). */
+const correctSpan = (l: Lease__Output) => Array.from({ length: countOf(l) }, (_, i) => correctOne(l, chunkOf(l) + i));
+/** The correct inside of the lease's chunk (or chunk `chunk`), or of its whole span. */
+const correct = (l: Lease__Output, chunk?: number) =>
+  chunk !== undefined || countOf(l) === 1 ? correctOne(l, chunk ?? chunkOf(l)) : correctSpan(l).reduce((a, b) => a + b, 0);
 const lookalike = (id: string) => id.slice(0, -1) + (id.endsWith('0') ? '1' : '0');
 
-function resultMsg(l: Lease__Output, inside: number, over: { leaseId?: string; chunkIndex?: number } = {}): WorkerMessage {
-  return {
-    result: {
-      leaseId: over.leaseId ?? l.leaseId,
-      calculationId: l.calculationId,
-      chunkIndex: over.chunkIndex ?? chunkOf(l),
-      seed: l.seed,
-      points: l.points,
-      inside,
-      elapsedMs: 1,
-    },
+function resultMsg(
+  l: Lease__Output,
+  inside: number,
+  over: { leaseId?: string; chunkIndex?: number; spanInside?: number[] } = {},
+): WorkerMessage {
+  const result: ChunkResult = {
+    leaseId: over.leaseId ?? l.leaseId,
+    calculationId: l.calculationId,
+    chunkIndex: over.chunkIndex ?? chunkOf(l),
+    seed: l.seed,
+    points: l.points,
+    inside,
+    elapsedMs: 1,
   };
+  if (over.spanInside) {
+    result.chunkCount = over.spanInside.length;
+    result.spanInside = over.spanInside;
+    result.elapsedMs = over.spanInside.length;
+  }
+  return { result };
+}
+
+/** The result of a span lease whose chunk counts are `counts` (inside their sum plus `sumOffset`). */
+function spanResultMsg(l: Lease__Output, counts: number[], sumOffset = 0): WorkerMessage {
+  return resultMsg(l, counts.reduce((a, b) => a + b, 0) + sumOffset, { spanInside: counts });
 }
 
 export async function startHostileWorker(opts: HostileWorkerOptions): Promise<HostileWorker> {
@@ -157,6 +192,8 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
     replayed: 0,
     leaseBatches: 0,
     resultBatches: 0,
+    spanLeases: 0,
+    spanLies: 0,
   };
   const held = new Map<string, Held>();
   const everLeased = new Set<string>(); // `${calculation}/${chunk}` this worker was granted
@@ -190,10 +227,20 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
 
   /** What the behaviour does with one fresh lease on stream number `stream`. */
   function onLease(l: Lease__Output, stream: number, send: (m: WorkerMessage) => void): void {
-    const answer = (inside: number) => {
+    const span = countOf(l) > 1;
+    if (span) stats.spanLeases += 1;
+    /** Answers with the correct count + `offset` (for a span: each chunk's count + `offset`). */
+    const answer = (offset: number) => {
       stats.results += 1;
-      if (inside !== correct(l)) stats.wrong += 1;
-      send(resultMsg(l, inside));
+      if (offset !== 0) stats.wrong += 1;
+      if (span)
+        send(
+          spanResultMsg(
+            l,
+            correctSpan(l).map((v) => v + offset),
+          ),
+        );
+      else send(resultMsg(l, correct(l) + offset));
     };
     /** Hands the lease back, as a draining worker does. */
     const handBack = (message: string) => {
@@ -204,11 +251,21 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
     };
     switch (b.kind) {
       case 'honest':
-        return answer(correct(l));
+        return answer(0);
       case 'wrong':
-        return answer(correct(l) + b.offset);
+        return answer(b.offset);
       case 'wrong-every':
-        return answer(correct(l) + ((stats.results + 1) % b.every === 0 ? 1 : 0));
+        return answer((stats.results + 1) % b.every === 0 ? 1 : 0);
+      case 'span-lie': {
+        if (!span) return answer(0);
+        const counts = correctSpan(l);
+        stats.results += 1;
+        stats.wrong += 1;
+        stats.spanLies += 1;
+        if (b.how === 'sum') return send(spanResultMsg(l, counts, 1));
+        counts[Math.floor(counts.length / 2)] += 1;
+        return send(spanResultMsg(l, counts));
+      }
       case 'misaddressed': {
         const other = chunkOf(l) > 0 ? chunkOf(l) - 1 : 1;
         stats.misaddressed += 1;
@@ -216,7 +273,7 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
       }
       case 'forge':
         forge(l, b.chunkCount, b.perLease, send);
-        return answer(correct(l));
+        return answer(0);
       case 'return-all':
         return handBack('no thanks');
       case 'oversized': {
@@ -292,7 +349,7 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
       const out = batched ? (m: WorkerMessage) => (m.result ? batched.push(m.result) : send(m)) : send;
       for (const lease of leases) {
         stats.grants += 1;
-        everLeased.add(`${lease.calculationId}/${chunkOf(lease)}`);
+        for (let i = 0; i < countOf(lease); i++) everLeased.add(`${lease.calculationId}/${chunkOf(lease) + i}`);
         const ttl = Number(lease.ttlMs);
         if (ttl > 0 && heartbeatIntervalMs(ttl) < beatMs) {
           beatMs = heartbeatIntervalMs(ttl);
@@ -324,6 +381,7 @@ export async function startHostileWorker(opts: HostileWorkerOptions): Promise<Ho
           version: 'hostile',
           streamVersion: STREAM_VERSION,
           acceptsLeaseBatches: opts.batches === 'announce',
+          acceptsChunkSpans: opts.spans === true,
         },
       });
       schedule();

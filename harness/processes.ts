@@ -47,12 +47,14 @@ export async function startProcess(
   maxLines = Infinity,
   /** Extra node options before the script, e.g. `--cpu-prof` for a benchmark's profile. */
   nodeArgs: readonly string[] = [],
+  /** The build to run (its dist/main.js), e.g. another checkout's for a before/after benchmark. @default this one */
+  main = MAIN,
 ): Promise<Proc> {
   const tls =
     env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined
       ? {}
       : await componentTlsEnv(component, env.PIGRID_WORKER_ID ?? name);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, component], {
+  const child = spawn(process.execPath, [...nodeArgs, main, component], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -2,11 +2,12 @@
  * Many simulated workers in one process, for the dispatch benchmark: each is a real pigrid.v1.Worker gRPC server on
  * its own loopback port that says hello and answers every lease at once with the chunk's true hit count (tiny
  * chunks: the kernel costs microseconds), so what is measured is the coordinator's scheduling, storage and gRPC. It
- * announces lease batches and answers a LeaseBatch with one ResultBatch.
+ * announces lease batches and answers a LeaseBatch with one ResultBatch, and announces chunk spans and answers a
+ * span lease with one result carrying each chunk's true count (computed the way a single chunk's is).
  *
  * Run as a process: `node dist/bench/sim/simulated-workers.js <count> [capacity]`; it prints one line
  * `addresses=<a,b,...>` when every server listens, and exits on SIGTERM or when stdin closes, printing to stderr how
- * many leases it received in how many messages.
+ * many leases (and chunks) it received in how many messages.
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
@@ -17,30 +18,38 @@ import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessag
 import { loadContract } from '../../shared/proto.js';
 import { countInside, STREAM_VERSION } from '../../kernel/index.js';
 
-/** The true result of a lease, computed at once. */
-function resultOf(l: Lease__Output): ChunkResult {
-  return {
+/** The true result of a lease, computed at once: for a span, each chunk's count and their sum. */
+function resultOf(l: Lease__Output, traffic: LeaseTraffic): ChunkResult {
+  const first = Number(l.chunkIndex);
+  const count = Math.max(1, l.chunkCount);
+  traffic.chunks += count;
+  const result: ChunkResult = {
     leaseId: l.leaseId,
     calculationId: l.calculationId,
     chunkIndex: l.chunkIndex,
     seed: l.seed,
     points: l.points,
-    inside: countInside(BigInt(l.seed), Number(l.chunkIndex), Number(l.points)),
+    inside: countInside(BigInt(l.seed), first, Number(l.points)),
     elapsedMs: 0,
   };
+  if (count === 1) return result;
+  const spanInside: number[] = [];
+  for (let i = 0; i < count; i++) spanInside.push(countInside(BigInt(l.seed), first + i, Number(l.points)));
+  return { ...result, chunkCount: count, spanInside, inside: spanInside.reduce((a, b) => a + b, 0) };
 }
 
-/** Messages carrying leases (a Lease or a LeaseBatch) the simulated workers received, and the leases in them. */
+/** Messages carrying leases (a Lease or a LeaseBatch) the simulated workers received, the leases and the chunks in them. */
 export interface LeaseTraffic {
   messages: number;
   leases: number;
+  chunks: number;
 }
 
 export async function startSimulatedWorkers(
   count: number,
   capacity: number,
 ): Promise<{ addresses: string[]; traffic: LeaseTraffic; close(): void }> {
-  const traffic: LeaseTraffic = { messages: 0, leases: 0 };
+  const traffic: LeaseTraffic = { messages: 0, leases: 0, chunks: 0 };
   const service = loadContract().worker.pigrid.v1.Worker.service;
   const servers: grpc.Server[] = [];
   const addresses: string[] = [];
@@ -59,17 +68,18 @@ export async function startSimulatedWorkers(
             streamVersion: STREAM_VERSION,
             version: 'bench',
             acceptsLeaseBatches: true,
+            acceptsChunkSpans: true,
           },
         });
         call.on('data', (msg: CoordinatorMessage__Output) => {
           if (msg.lease) {
             traffic.messages += 1;
             traffic.leases += 1;
-            call.write({ result: resultOf(msg.lease) });
+            call.write({ result: resultOf(msg.lease, traffic) });
           } else if (msg.leases) {
             traffic.messages += 1;
             traffic.leases += msg.leases.leases.length;
-            call.write({ results: { results: msg.leases.leases.map(resultOf) } });
+            call.write({ results: { results: msg.leases.leases.map((l) => resultOf(l, traffic)) } });
           }
         });
         call.on('error', () => {});
@@ -101,9 +111,9 @@ if (isMain) {
       const stop = () => {
         sim.close();
         // Leases per message (one ResultBatch answers each): how well the coordinator's batching held at this pool size.
-        const { messages, leases } = sim.traffic;
+        const { messages, leases, chunks } = sim.traffic;
         process.stderr.write(
-          `simulated workers: ${leases} leases in ${messages} messages (${(leases / Math.max(1, messages)).toFixed(1)} per message)\n`,
+          `simulated workers: ${leases} leases (${chunks} chunks) in ${messages} messages (${(leases / Math.max(1, messages)).toFixed(1)} per message)\n`,
         );
         process.exit(0);
       };

@@ -53,7 +53,11 @@ export class CalculationRuntime {
   /** chunk index → when its pending check began. */
   private readonly checkSinceMs = new Map<number, number>();
   private pending = 0;
+  /** Kernel time per chunk of recent results, a ring of RECENT_DURATIONS; `next` is where the next one goes. */
   private readonly recentDurationsMs: number[] = [];
+  private nextDuration = 0;
+  /** Their median, or undefined when a new duration came in since it was last computed. */
+  private typicalMs: number | undefined;
 
   constructor(rec: CalculationRecord, committed: ReadonlyMap<number, ChunkCommit> = new Map(), now = 0) {
     this.rec = rec;
@@ -90,6 +94,24 @@ export class CalculationRuntime {
 
   pointsOf(index: number): number {
     return chunkPoints(this.rec.points, this.rec.chunkSize, index);
+  }
+
+  /**
+   * After `take()` returned `first`: takes the waiting chunks right after it, as long as they have the same points,
+   * until the span holds `max` chunks; returns its length (1 when none follows). O(length): a chunk taken from the
+   * requeue list leaves its entry there, and `take()` skips it like any entry of a chunk leased since.
+   */
+  takeFollowing(first: number, max: number): number {
+    const points = this.pointsOf(first);
+    let n = 1;
+    for (; n < max; n++) {
+      const j = first + n;
+      if (j >= this.rec.chunkCount || this.committed.has(j) || this.leased.has(j) || this.pointsOf(j) !== points) break;
+      // Contiguous from `first` (below nextFresh): j is either requeued or exactly the next fresh chunk.
+      if (j >= this.nextFresh) this.nextFresh = j + 1;
+      else this.queued.delete(j);
+    }
+    return n;
   }
 
   /** Takes the next chunk to lease: returned chunks first, then fresh ones in order. */
@@ -153,15 +175,25 @@ export class CalculationRuntime {
     return true;
   }
 
-  /** Records a chunk's first hit count (the caller checked it is not committed yet). */
-  commit(index: number, entry: ChunkEntry): void {
+  /**
+   * Records a chunk's first hit count (the caller checked it is not committed yet). `sample`: its time counts towards
+   * the typical chunk time (a span's chunks do not: the span is one sample, see {@link noteChunkMs}).
+   */
+  commit(index: number, entry: ChunkEntry, sample = true): void {
     this.committed.set(index, entry);
     this.leased.delete(index);
     this.rec.inside += entry.inside;
     this.rec.pointsDone += this.pointsOf(index);
     this.rec.chunksDone += 1;
-    this.recentDurationsMs.push(entry.elapsedMs);
-    if (this.recentDurationsMs.length > RECENT_DURATIONS) this.recentDurationsMs.shift();
+    if (sample) this.noteChunkMs(entry.elapsedMs);
+  }
+
+  /** One measurement of the kernel time of a chunk (a span's time divided by its chunks); a time no clock gives is ignored. */
+  noteChunkMs(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.recentDurationsMs[this.nextDuration] = ms;
+    this.nextDuration = (this.nextDuration + 1) % RECENT_DURATIONS;
+    this.typicalMs = undefined;
   }
 
   /** Replaces a committed chunk's value (a dispute decided against it). */
@@ -248,8 +280,12 @@ export class CalculationRuntime {
   /** Median kernel time of recent chunks, or undefined before the first result. */
   typicalChunkMs(): number | undefined {
     if (this.recentDurationsMs.length === 0) return undefined;
-    const sorted = [...this.recentDurationsMs].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
+    // Computed again only after a new measurement: span sizing asks at every grant.
+    if (this.typicalMs === undefined) {
+      const sorted = [...this.recentDurationsMs].sort((a, b) => a - b);
+      this.typicalMs = sorted[Math.floor(sorted.length / 2)];
+    }
+    return this.typicalMs;
   }
 
   private settle(index: number): void {

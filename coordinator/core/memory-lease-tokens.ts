@@ -7,12 +7,14 @@ import type { LeaseClaim, LeaseTokens } from './scheduler-types.js';
 
 /**
  * The claim as JSON: `JSON.stringify([calculationId, chunkIndex, seed, points, workerId, instanceId])`, byte for byte
- * (lease MACs are computed over it, so ids minted by earlier versions still verify). Built by hand: stringifying
+ * (lease MACs are computed over it, so ids minted by earlier versions still verify); a span's claim (chunkCount
+ * other than 1) appends its count as a seventh element, so a claim of one chunk reads exactly as before spans. Built by hand: stringifying
  * the array cost ~1 µs per lease, a third of the MAC; a string that JSON would escape, or a field that is not what
  * its type says, goes through JSON.stringify.
  */
 export function claimKey(c: LeaseClaim): string {
-  return `[${jsonString(c.calculationId)},${jsonNumber(c.chunkIndex)},${jsonNumber(c.seed)},${jsonNumber(c.points)},${jsonString(c.workerId)},${jsonString(c.instanceId)}]`;
+  const count = c.chunkCount === undefined || c.chunkCount === 1 ? '' : `,${jsonNumber(c.chunkCount)}`;
+  return `[${jsonString(c.calculationId)},${jsonNumber(c.chunkIndex)},${jsonNumber(c.seed)},${jsonNumber(c.points)},${jsonString(c.workerId)},${jsonString(c.instanceId)}${count}]`;
 }
 
 /** JSON of a string that needs no escape (no quote, backslash, control character or surrogate): the string quoted. */

@@ -60,6 +60,17 @@ export interface SchedulerOptions {
   readonly backoffMinMs: number;
   /** Longest such pause. @default 30000 ms */
   readonly backoffMaxMs: number;
+  /**
+   * Chunk spans: a primary lease to a remote worker that accepts spans covers about this much kernel time (at the
+   * calculation's typical chunk time), so chunks much shorter than a round trip cost one lease, one result and one
+   * scheduling step per span. @default 50 ms
+   */
+  readonly spanTargetMs: number;
+  /**
+   * Most chunks one lease covers; 1 turns spans off. The coordinator's setting is capped at 100,000: a span result
+   * carries a count per chunk (up to ~5 bytes each) and must stay well under gRPC's 4 MB message limit. @default 1024
+   */
+  readonly maxSpanChunks: number;
 }
 
 /** The one place the scheduler's defaults are written (the coordinator's config reads them from here). */
@@ -77,6 +88,8 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = Object.freeze({
   initialCredits: 2,
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
+  spanTargetMs: 50,
+  maxSpanChunks: 1024,
 });
 
 /** What a worker is asked to compute. */
@@ -88,6 +101,8 @@ export interface LeaseGrant {
   readonly points: number;
   readonly ttlMs: number;
   readonly purpose: LeasePurpose;
+  /** Consecutive chunks the lease covers, from chunkIndex, each of `points` points (1 but for a span). */
+  readonly chunkCount: number;
 }
 
 /** What a lease id vouches for: the grant's fields and the worker it was granted to. */
@@ -98,6 +113,8 @@ export interface LeaseClaim {
   readonly points: number;
   readonly workerId: string;
   readonly instanceId: string;
+  /** Chunks the lease covers; absent means 1 (and a claim of 1 is written exactly as one without it). */
+  readonly chunkCount?: number;
 }
 
 /**
@@ -118,8 +135,13 @@ export interface ResultReport {
   readonly chunkIndex: number;
   readonly seed: number;
   readonly points: number;
+  /** For a span, the sum of spanInside. */
   readonly inside: number;
   readonly elapsedMs: number;
+  /** The lease's chunk count as the worker echoes it; absent or 0 means 1. */
+  readonly chunkCount?: number;
+  /** For a span: each chunk's hit count, in chunk order (exactly chunkCount entries). Absent or empty for one chunk. */
+  readonly spanInside?: readonly number[];
 }
 
 export interface FailureReport {

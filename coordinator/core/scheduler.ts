@@ -57,6 +57,8 @@ export interface WorkerHello {
   readonly kind: WorkerKind;
   readonly capacity: number;
   readonly draining?: boolean;
+  /** The worker's hello set accepts_chunk_spans (remote workers only). */
+  readonly acceptsSpans?: boolean;
 }
 
 /** A small deterministic generator (mulberry32), so a scheduler without a random port is reproducible. */
@@ -69,6 +71,28 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** "chunk 7" or "chunks 7..56", for messages. */
+function spanText(first: number, count: number): string {
+  return count === 1 ? `chunk ${first}` : `chunks ${first}..${first + count - 1}`;
+}
+
+/** Why a hit count cannot be a chunk's (not a safe integer in 0..points), or undefined when it can. */
+function wrongInside(inside: number, points: number): string | undefined {
+  return Number.isSafeInteger(inside) && inside >= 0 && inside <= points ? undefined : `has inside=${inside}, outside 0..${points}`;
+}
+
+/** Why a span result cannot answer a span of `count` chunks, or undefined when it can: checked whole, before any commit. */
+function wrongSpan(r: ResultReport, count: number, spanInside: readonly number[]): string | undefined {
+  if (spanInside.length !== count) return `carries ${spanInside.length} span counts for ${count} chunks`;
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const wrong = wrongInside(spanInside[i], r.points);
+    if (wrong !== undefined) return `${wrong} at chunk ${r.chunkIndex + i}`;
+    sum += spanInside[i];
+  }
+  return sum === r.inside ? undefined : `has inside=${r.inside}, but its span counts sum to ${sum}`;
 }
 
 /** Fair share: fewest chunks in flight first, then oldest, then by id (a total order). */
@@ -103,6 +127,10 @@ export class Scheduler {
   private readonly checksWaiting = new Set<CalculationRuntime>();
   private lastNow = 0;
   private granting = true;
+  /** While the chunks of one span result are recorded: they share one pace sample and one duration sample. */
+  private spanResult = false;
+  /** Rewards given while recording the current span result. */
+  private spanRewards = 0;
 
   constructor(ports: SchedulerPorts, opts: Partial<SchedulerOptions> = {}) {
     this.opts = Object.freeze({ ...DEFAULT_SCHEDULER_OPTIONS, ...opts });
@@ -230,15 +258,20 @@ export class Scheduler {
       return;
     }
     this.alive(w, effects);
+    // The count the result claims (0 or absent: one chunk). A span is checked whole before anything is recorded.
+    const count = r.chunkCount === undefined || r.chunkCount === 0 ? 1 : r.chunkCount;
+    const spanInside = r.spanInside ?? [];
     if (live) {
       if (
         lease.calculationId !== r.calculationId ||
         lease.chunkIndex !== r.chunkIndex ||
         lease.seed !== r.seed ||
-        lease.points !== r.points
+        lease.points !== r.points ||
+        lease.chunkCount !== count ||
+        (count === 1 && spanInside.length > 0)
       ) {
-        const said = `chunk ${r.chunkIndex} of ${r.calculationId} (seed ${r.seed}, ${r.points} points)`;
-        const granted = `chunk ${lease.chunkIndex} of ${lease.calculationId} (seed ${lease.seed}, ${lease.points} points)`;
+        const said = `${spanText(r.chunkIndex, count)} of ${r.calculationId} (seed ${r.seed}, ${r.points} points${spanInside.length > 0 ? `, ${spanInside.length} span counts` : ''})`;
+        const granted = `${spanText(lease.chunkIndex, lease.chunkCount)} of ${lease.calculationId} (seed ${lease.seed}, ${lease.points} points)`;
         this.release(lease, 'invalid_result', effects);
         this.reject(w, 'lease_mismatch', `lease ${r.leaseId} was granted for ${granted}; the result names ${said}`, effects);
         this.penalise(w, now, effects);
@@ -252,25 +285,32 @@ export class Scheduler {
         points: r.points,
         workerId: w.workerId,
         instanceId: w.instanceId,
+        chunkCount: count,
       };
       if (typeof r.leaseId !== 'string' || r.leaseId === '' || !this.tokens.verify(r.leaseId, claim)) {
         this.reject(
           w,
           'unknown_lease',
-          `lease ${JSON.stringify(String(r.leaseId).slice(0, 80))} was not granted to this worker for chunk ${r.chunkIndex} of ${r.calculationId}`,
+          `lease ${JSON.stringify(String(r.leaseId).slice(0, 80))} was not granted to this worker for ${spanText(r.chunkIndex, count)} of ${r.calculationId}`,
           effects,
         );
         return;
       }
+      if (count === 1 && spanInside.length > 0) {
+        this.reject(
+          w,
+          'lease_mismatch',
+          `lease ${r.leaseId} covers one chunk; the result carries ${spanInside.length} span counts`,
+          effects,
+        );
+        this.penalise(w, now, effects);
+        return;
+      }
     }
-    if (!Number.isSafeInteger(r.inside) || r.inside < 0 || r.inside > r.points) {
+    const wrong = count === 1 ? wrongInside(r.inside, r.points) : wrongSpan(r, count, spanInside);
+    if (wrong !== undefined) {
       if (lease) this.release(lease, 'invalid_result', effects);
-      this.reject(
-        w,
-        'invalid_result',
-        `result for chunk ${r.chunkIndex} of ${r.calculationId} has inside=${r.inside}, outside 0..${r.points}`,
-        effects,
-      );
+      this.reject(w, 'invalid_result', `result for ${spanText(r.chunkIndex, count)} of ${r.calculationId} ${wrong}`, effects);
       this.penalise(w, now, effects);
       return;
     }
@@ -282,7 +322,53 @@ export class Scheduler {
       effects.push({ type: 'late', connId, report: r });
       return;
     }
-    this.record(c, r.chunkIndex, r.inside, r.elapsedMs, w, now, effects);
+    if (count === 1) this.record(c, r.chunkIndex, r.inside, r.elapsedMs, w, now, effects);
+    else this.recordSpan(c, r, spanInside, w, now, effects);
+  }
+
+  /**
+   * A genuine span result: each chunk is recorded as its own result (commit, duplicate compare, check selection,
+   * votes), the span is one sample of the typical chunk time and one result in the worker's pace. Stops when the
+   * worker is quarantined by one of its own chunks (the rest is not trusted), and hands what is left to the `late`
+   * path when the calculation completed on the way (the remaining chunks are then committed copies to compare).
+   */
+  private recordSpan(
+    c: CalculationRuntime,
+    r: ResultReport,
+    spanInside: readonly number[],
+    w: Connection,
+    now: number,
+    effects: Effect[],
+  ): void {
+    const count = spanInside.length;
+    const perChunkMs = r.elapsedMs / count;
+    c.noteChunkMs(perChunkMs);
+    this.spanResult = true;
+    this.spanRewards = 0;
+    try {
+      for (let i = 0; i < count; i++) {
+        if (w.trust.quarantine !== undefined) return;
+        if (!this.calcs.has(c.rec.id)) {
+          const rest = spanInside.slice(i);
+          const report: ResultReport = {
+            ...r,
+            chunkIndex: r.chunkIndex + i,
+            chunkCount: rest.length,
+            spanInside: rest,
+            inside: rest.reduce((a, b) => a + b, 0),
+          };
+          effects.push({ type: 'late', connId: w.connId, report });
+          return;
+        }
+        this.record(c, r.chunkIndex + i, spanInside[i], perChunkMs, w, now, effects);
+      }
+    } finally {
+      this.spanResult = false;
+      if (this.spanRewards > 0) {
+        this.registry.paced(w, now);
+        this.registry.refresh(w, now);
+      }
+    }
   }
 
   /** A chunk could not be computed, or was handed back. The worker is backed off; kernel errors are retried a bounded number of times. */
@@ -297,13 +383,18 @@ export class Scheduler {
     if (!w.draining) this.penalise(w, now, effects);
     const c = this.calcs.get(lease.calculationId);
     if (!c || returned || lease.purpose === 'verify') return;
-    const attempts = (c.failures.get(lease.chunkIndex) ?? 0) + 1;
-    c.failures.set(lease.chunkIndex, attempts);
-    if (attempts >= this.opts.maxChunkAttempts) {
-      this.finish(c, 'failed', now, effects, {
-        code: 'CHUNK_FAILED',
-        message: `chunk ${lease.chunkIndex} failed ${attempts} times; last error ${f.code}: ${f.message}`,
-      });
+    // A span's failure is a failure of each of its chunks not committed since.
+    for (let index = lease.chunkIndex; index < lease.chunkIndex + lease.chunkCount; index++) {
+      if (c.committed.has(index)) continue;
+      const attempts = (c.failures.get(index) ?? 0) + 1;
+      c.failures.set(index, attempts);
+      if (attempts >= this.opts.maxChunkAttempts) {
+        this.finish(c, 'failed', now, effects, {
+          code: 'CHUNK_FAILED',
+          message: `chunk ${index} failed ${attempts} times; last error ${f.code}: ${f.message}`,
+        });
+        return;
+      }
     }
   }
 
@@ -396,7 +487,7 @@ export class Scheduler {
       verifiedBy: null,
       check: 'none',
     };
-    c.commit(index, entry);
+    c.commit(index, entry, !this.spanResult);
     w.chunksCompleted += 1;
     this.reward(w);
     // The coordinator's own pool is trusted; a remote worker's result is checked: always while it is new, then a
@@ -617,9 +708,26 @@ export class Scheduler {
           heap.remove(c); // cannot happen while the invariant holds: backlog > 0 means a chunk waits
           continue;
         }
-        this.grant(w, c, index, 'primary', now, effects);
+        const count = w.acceptsSpans ? c.takeFollowing(index, this.spanChunks(c)) : 1;
+        this.grant(w, c, index, 'primary', now, effects, count);
       }
     }
+  }
+
+  /**
+   * How many chunks a span granted now may cover (before the contiguity and same-points rule of takeFollowing): about
+   * spanTargetMs of kernel time at the typical chunk time (1 while it is unknown), at most maxSpanChunks, and at most
+   * the backlog over twice the capacity of the ready remote workers - guided self-scheduling: spans shrink as the
+   * calculation nears its end, so the last chunks are spread over every thread instead of one long span. O(1).
+   */
+  private spanChunks(c: CalculationRuntime): number {
+    const max = this.opts.maxSpanChunks;
+    if (max <= 1) return 1;
+    const typical = c.typicalChunkMs();
+    if (typical === undefined) return 1;
+    const byTime = typical > 0 ? Math.floor(this.opts.spanTargetMs / typical) : max;
+    const byBacklog = Math.ceil(c.backlog() / (2 * Math.max(1, this.registry.readyRemoteCapacity)));
+    return Math.max(1, Math.min(max, byTime, byBacklog));
   }
 
   /**
@@ -634,26 +742,40 @@ export class Scheduler {
       if (typical === undefined) continue;
       const threshold = Math.max(this.opts.stragglerMinMs, this.opts.stragglerFactor * typical);
       // c.leased is in lease order (a chunk leased again moves to the end): stop at the first young one.
-      for (const [index, held] of c.leased) {
+      for (const [, held] of c.leased) {
         if (typeof held !== 'string') continue;
         const only = this.leases.get(held)!;
         if (now - only.grantedAtMs < threshold) break;
         const holder = this.registry.get(only.connId)!;
+        // A backup of a span covers the same span: only a worker that accepts spans can take it.
+        const span = only.chunkCount > 1;
         let helper: Connection | undefined;
         for (const w of this.registry.idle) {
-          if (w.key !== holder.key) {
+          if (w.key !== holder.key && (!span || w.acceptsSpans)) {
             helper = w;
             break;
           }
         }
-        if (!helper) break;
-        this.grant(helper, c, index, 'backup', now, effects);
+        if (!helper) {
+          if (span) continue;
+          break;
+        }
+        this.grant(helper, c, only.chunkIndex, 'backup', now, effects, only.chunkCount);
         if (this.registry.idle.size === 0) return;
       }
     }
   }
 
-  private grant(w: Connection, c: CalculationRuntime, index: number, purpose: LeasePurpose, now: number, effects: Effect[]): void {
+  /** Grants `chunkCount` chunks from `index` (taken from the queue, or a copy of what a lease holds) as one lease. */
+  private grant(
+    w: Connection,
+    c: CalculationRuntime,
+    index: number,
+    purpose: LeasePurpose,
+    now: number,
+    effects: Effect[],
+    chunkCount = 1,
+  ): void {
     const ttlMs = this.opts.leaseTtlMs;
     const points = c.pointsOf(index);
     const leaseId = this.tokens.mint({
@@ -663,6 +785,7 @@ export class Scheduler {
       points,
       workerId: w.workerId,
       instanceId: w.instanceId,
+      chunkCount,
     });
     const lease: Lease = {
       leaseId,
@@ -672,6 +795,7 @@ export class Scheduler {
       points,
       ttlMs,
       purpose,
+      chunkCount,
       connId: w.connId,
       grantedAtMs: now,
       // The coordinator's own pool cannot silently vanish: its leases never lapse.
@@ -685,7 +809,11 @@ export class Scheduler {
     w.leases.add(leaseId);
     c.leaseIds.add(leaseId);
     if (purpose === 'verify') c.addCheckLease(index, leaseId);
-    else c.addLease(index, leaseId);
+    else if (chunkCount === 1) c.addLease(index, leaseId);
+    else {
+      // Every chunk of the span maps to the lease (a backup copy's chunks committed since are not leased any more).
+      for (let i = index; i < index + chunkCount; i++) if (!c.committed.has(i)) c.addLease(i, leaseId);
+    }
     this.registry.granted(w, now);
     this.touch(c);
     if (c.rec.status === 'queued') {
@@ -694,7 +822,7 @@ export class Scheduler {
       effects.push({ type: 'calculation', calculation: { ...c.rec } });
     }
     // Built field by field: an object rest (`{ connId, ...grant } = lease`) copied through a slow generic path.
-    const grant: LeaseGrant = { leaseId, calculationId: c.rec.id, chunkIndex: index, seed: c.rec.seed, points, ttlMs, purpose };
+    const grant: LeaseGrant = { leaseId, calculationId: c.rec.id, chunkIndex: index, seed: c.rec.seed, points, ttlMs, purpose, chunkCount };
     effects.push({ type: 'grant', connId: w.connId, lease: grant });
   }
 
@@ -757,7 +885,7 @@ export class Scheduler {
       // A check still pending after this answer (a dispute, or an answer that did not settle it) waits again.
       c.dropCheckLease(lease.chunkIndex, lease.leaseId);
     } else {
-      c.forgetLease(lease.chunkIndex, lease.leaseId);
+      for (let i = lease.chunkIndex; i < lease.chunkIndex + lease.chunkCount; i++) c.forgetLease(i, lease.leaseId);
     }
     this.touch(c);
   }
@@ -780,10 +908,18 @@ export class Scheduler {
     if (!c) return;
     c.leaseIds.delete(lease.leaseId);
     if (lease.purpose === 'verify') c.dropCheckLease(lease.chunkIndex, lease.leaseId);
-    else if (c.dropLease(lease.chunkIndex, lease.leaseId)) {
-      c.rec.chunksReleased += 1;
-      effects.push({ type: 'released', calculationId: c.rec.id, chunkIndex: lease.chunkIndex, reason });
-      effects.push({ type: 'calculation', calculation: { ...c.rec } });
+    else {
+      // Every chunk of a span not committed (and not held by another lease) goes back: one `released` each.
+      let released = 0;
+      for (let i = lease.chunkIndex; i < lease.chunkIndex + lease.chunkCount; i++) {
+        if (!c.dropLease(i, lease.leaseId)) continue;
+        released += 1;
+        effects.push({ type: 'released', calculationId: c.rec.id, chunkIndex: i, reason });
+      }
+      if (released > 0) {
+        c.rec.chunksReleased += released;
+        effects.push({ type: 'calculation', calculation: { ...c.rec } });
+      }
     }
     this.touch(c);
   }
@@ -809,7 +945,8 @@ export class Scheduler {
 
   /** Credits are earned per identity: every stream of that worker can use the new credit. */
   private reward(w: Connection): void {
-    this.registry.rewarded(w, this.lastNow);
+    this.spanRewards += 1;
+    this.registry.rewarded(w, this.lastNow, !this.spanResult);
     for (const same of this.registry.withWorkerId(w.workerId)) if (same.key === w.key) this.registry.refresh(same, this.lastNow);
   }
 
@@ -882,6 +1019,30 @@ export class Scheduler {
   }
 
   /**
+   * A lease's span: one chunk unless it is a primary or backup lease of a remote worker that accepts spans, at most
+   * maxSpanChunks (a backup copies its original's), inside its calculation, every chunk of the same points, and every
+   * chunk of it not committed indexed to it.
+   */
+  private spanViolations(lease: Lease, w: Connection | undefined): string[] {
+    const out: string[] = [];
+    const n = lease.chunkCount;
+    if (!Number.isSafeInteger(n) || n < 1) return [`lease ${lease.leaseId} covers ${n} chunks`];
+    if (n === 1) return out;
+    if (lease.purpose === 'verify') out.push(`verify lease ${lease.leaseId} covers ${n} chunks`);
+    if (w && !w.acceptsSpans) out.push(`lease ${lease.leaseId} of ${n} chunks went to ${w.connId}, which does not accept spans`);
+    if (n > this.opts.maxSpanChunks) out.push(`lease ${lease.leaseId} covers ${n} chunks, over maxSpanChunks`);
+    const c = this.calcs.get(lease.calculationId);
+    if (!c) return out;
+    if (lease.chunkIndex + n > c.rec.chunkCount) out.push(`lease ${lease.leaseId} runs past the last chunk of ${c.rec.id}`);
+    for (let i = lease.chunkIndex; i < lease.chunkIndex + n; i++) {
+      if (c.pointsOf(i) !== lease.points) out.push(`lease ${lease.leaseId}: chunk ${i} has other points than the span`);
+      if (!c.committed.has(i) && !c.leasesOfChunk(i).includes(lease.leaseId))
+        out.push(`lease ${lease.leaseId}: chunk ${i} of its span is neither committed nor indexed to it`);
+    }
+    return out;
+  }
+
+  /**
    * The scheduler's invariants, as a list of violations (empty when they hold). Tests call it after every step:
    * every chunk of an active calculation is committed, waiting to be leased, or held by a live lease; every lease
    * belongs to a connected stream; a pending check waits for a lease or has one; the counters match the chunks.
@@ -904,6 +1065,7 @@ export class Scheduler {
       const w = this.registry.get(lease.connId);
       if (!w) out.push(`lease ${lease.leaseId} belongs to ${lease.connId}, which is not connected`);
       else if (!w.leases.has(lease.leaseId)) out.push(`lease ${lease.leaseId} is missing from ${lease.connId}'s set`);
+      out.push(...this.spanViolations(lease, w));
     }
     for (const w of this.registry.connections.values()) {
       for (const id of w.leases) if (!this.leases.has(id)) out.push(`${w.connId} holds unknown lease ${id}`);
@@ -915,7 +1077,12 @@ export class Scheduler {
       for (let i = 0; i < c.rec.chunkCount; i++) {
         const e = c.committed.get(i);
         const leased = c.leasesOfChunk(i);
-        for (const l of leased) if (!this.leases.has(l)) out.push(`${id} chunk ${i}: lease ${l} is not live`);
+        for (const l of leased) {
+          const lease = this.leases.get(l);
+          if (!lease) out.push(`${id} chunk ${i}: lease ${l} is not live`);
+          else if (i < lease.chunkIndex || i >= lease.chunkIndex + lease.chunkCount)
+            out.push(`${id} chunk ${i}: indexed to lease ${l}, which does not cover it`);
+        }
         if (e) {
           inside += e.inside;
           if (e.check !== 'none') {

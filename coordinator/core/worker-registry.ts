@@ -32,6 +32,8 @@ export interface Connection {
   readonly trust: Trust;
   /** Announced capacity, capped by maxWorkerCapacity. */
   readonly capacity: number;
+  /** Its hello set accepts_chunk_spans: a primary lease may cover several chunks. */
+  readonly acceptsSpans: boolean;
   readonly connectedAtMs: number;
   draining: boolean;
   /** A lease of it expired; it gets nothing until it sends something again. */
@@ -59,6 +61,8 @@ export interface Connection {
   inIdle: boolean;
   inUsable: boolean;
   inBackoffs: boolean;
+  /** Counted in {@link WorkerRegistry.readyRemoteCapacity}. */
+  inReady: boolean;
 }
 
 /** The connections of one kind with a free credit, least recently granted first (read-only view). */
@@ -159,6 +163,8 @@ export class WorkerRegistry {
   /** Remote connections neither draining nor quarantined. */
   readonly usableRemote = new Set<Connection>();
   private readonly backoffs = new IndexedHeap<Connection>((a, b) => a.backoffUntilMs < b.backoffUntilMs);
+  /** Capacity of the remote connections in state `ready` (as of their last refresh): span sizing divides by it. */
+  private readyCapacity = 0;
 
   constructor(opts: SchedulerOptions) {
     this.opts = opts;
@@ -167,6 +173,11 @@ export class WorkerRegistry {
   /** Connections of a kind with a free credit, least recently granted first. */
   freeOf(kind: WorkerKind): FreeRing {
     return this.free[kind];
+  }
+
+  /** Capacity of the ready remote connections, kept by {@link refresh}. */
+  get readyRemoteCapacity(): number {
+    return this.readyCapacity;
   }
 
   /** Connections that announced this worker id. */
@@ -198,6 +209,11 @@ export class WorkerRegistry {
         c.inUsable = usable;
         if (usable) this.usableRemote.add(c);
         else this.usableRemote.delete(c);
+      }
+      const ready = this.state(c, now) === 'ready';
+      if (ready !== c.inReady) {
+        c.inReady = ready;
+        this.readyCapacity += ready ? c.capacity : -c.capacity;
       }
     }
     if (c.backoffUntilMs > now) {
@@ -234,9 +250,11 @@ export class WorkerRegistry {
     this.idle.delete(c);
     this.usableRemote.delete(c);
     this.backoffs.remove(c);
+    if (c.inReady) this.readyCapacity -= c.capacity;
     c.inIdle = false;
     c.inUsable = false;
     c.inBackoffs = false;
+    c.inReady = false;
     const same = this.byWorkerId.get(c.workerId);
     same?.delete(c);
     if (same && same.size === 0) this.byWorkerId.delete(c.workerId);
@@ -253,7 +271,11 @@ export class WorkerRegistry {
         out.push(`${c.connId}: index membership flags wrong`);
       if (c.kind === 'remote' && (!c.draining && c.trust.quarantine === undefined) !== this.usableRemote.has(c))
         out.push(`${c.connId}: usable index wrong`);
+      if (c.inReady !== (c.kind === 'remote' && this.state(c, now) === 'ready')) out.push(`${c.connId}: ready flag wrong`);
     }
+    let ready = 0;
+    for (const c of this.connections.values()) if (c.inReady) ready += c.capacity;
+    if (ready !== this.readyCapacity) out.push(`ready remote capacity counts ${this.readyCapacity}, is ${ready}`);
     for (const kind of ['remote', 'local'] as const) {
       let n = 0;
       let prev: Connection | undefined;
@@ -269,7 +291,16 @@ export class WorkerRegistry {
   }
 
   add(
-    w: { connId: string; workerId: string; instanceId: string; address: string; kind: WorkerKind; capacity: number; draining: boolean },
+    w: {
+      connId: string;
+      workerId: string;
+      instanceId: string;
+      address: string;
+      kind: WorkerKind;
+      capacity: number;
+      draining: boolean;
+      acceptsSpans?: boolean;
+    },
     now: number,
   ): Connection {
     const cap =
@@ -284,6 +315,8 @@ export class WorkerRegistry {
       address: w.address,
       kind: w.kind,
       capacity: Number.isFinite(cap) ? cap : 0,
+      // The coordinator's own pool computes one chunk per lease.
+      acceptsSpans: w.kind === 'remote' && w.acceptsSpans === true,
       connectedAtMs: now,
       draining: w.draining,
       unresponsive: false,
@@ -297,6 +330,7 @@ export class WorkerRegistry {
       inIdle: false,
       inUsable: false,
       inBackoffs: false,
+      inReady: false,
     };
     this.connections.set(conn.connId, conn);
     let same = this.byWorkerId.get(conn.workerId);
@@ -363,8 +397,27 @@ export class WorkerRegistry {
     return this.credits(c) - c.leases.size;
   }
 
-  /** An accepted result: one more credit (up to capacity), the backoff is over, and its pace is updated. */
-  rewarded(c: Connection, now: number): void {
+  /**
+   * An accepted result: one more credit (up to capacity), the backoff is over, and (`pace`) its pace is updated. The
+   * chunks of one span result are rewarded with `pace` false and the span paced once ({@link paced}): the pace is
+   * that of results (leases), not chunks, since prefetch counts leases.
+   */
+  rewarded(c: Connection, now: number, pace = true): void {
+    if (pace) this.notePace(c, now);
+    const t = c.trust;
+    t.earned = Math.min(Math.max(c.capacity, 1), t.earned + 1);
+    this.updatePrefetch(c);
+    c.backoffMs = 0;
+    c.backoffUntilMs = 0;
+  }
+
+  /** One result (a span's) counted in the connection's pace. */
+  paced(c: Connection, now: number): void {
+    this.notePace(c, now);
+    this.updatePrefetch(c);
+  }
+
+  private notePace(c: Connection, now: number): void {
     if (c.paceWindowStartMs === undefined) {
       c.paceWindowStartMs = now;
       c.paceWindowResults = 0;
@@ -380,13 +433,13 @@ export class WorkerRegistry {
         c.paceWindowResults = results;
       }
     }
-    const t = c.trust;
-    t.earned = Math.min(Math.max(c.capacity, 1), t.earned + 1);
+  }
+
+  private updatePrefetch(c: Connection): void {
+    const earned = c.trust.earned;
     // It shrinks only as leases come back, so a connection never holds more than its credits.
-    const beyondCapacity = c.leases.size - Math.min(c.capacity, t.earned);
-    c.prefetch = Math.max(this.pacedPrefetch(c, t.earned), beyondCapacity);
-    c.backoffMs = 0;
-    c.backoffUntilMs = 0;
+    const beyondCapacity = c.leases.size - Math.min(c.capacity, earned);
+    c.prefetch = Math.max(this.pacedPrefetch(c, earned), beyondCapacity);
   }
 
   /** A lease handed back or failed, or a bad result: no new lease for a while, twice as long each time. */

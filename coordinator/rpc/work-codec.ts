@@ -59,6 +59,13 @@ function plainInt(v: unknown): v is number | undefined {
   return v === undefined || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
 }
 
+/** An int32 field the fast path writes: a non-negative integer below 2^31 (or absent). A negative one takes 10 bytes. */
+function plainInt32(v: unknown): v is number | undefined {
+  return v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < INT32_LIMIT);
+}
+
+const INT32_LIMIT = 2 ** 31;
+
 function fastLease(l: Lease): boolean {
   return (
     (l.leaseId === undefined || typeof l.leaseId === 'string') &&
@@ -66,7 +73,8 @@ function fastLease(l: Lease): boolean {
     plainInt(l.chunkIndex) &&
     plainInt(l.seed) &&
     plainInt(l.points) &&
-    plainInt(l.ttlMs)
+    plainInt(l.ttlMs) &&
+    plainInt32(l.chunkCount)
   );
 }
 
@@ -85,7 +93,8 @@ function leaseBodySize(l: Lease): number | undefined {
   let body = 0;
   if (id !== undefined) body += 1 + varintSize(id.length) + id.length;
   if (calc !== undefined) body += 1 + varintSize(calc.length) + calc.length;
-  for (const v of [l.chunkIndex, l.seed, l.points, l.ttlMs] as (number | undefined)[]) if (v !== undefined) body += 1 + varintSize(v);
+  for (const v of [l.chunkIndex, l.seed, l.points, l.ttlMs, l.chunkCount] as (number | undefined)[])
+    if (v !== undefined) body += 1 + varintSize(v);
   return body;
 }
 
@@ -103,7 +112,8 @@ function writeLeaseBody(buf: Buffer, at: number, l: Lease): number {
     at = writeVarint(buf, at, calc.length);
     at += buf.write(calc, at, 'latin1');
   }
-  const ints = [l.chunkIndex, l.seed, l.points, l.ttlMs] as (number | undefined)[];
+  // Fields 3..7; chunk_count (7) is present only in a span's lease (the Work link leaves it out for one chunk).
+  const ints = [l.chunkIndex, l.seed, l.points, l.ttlMs, l.chunkCount] as (number | undefined)[];
   for (let i = 0; i < ints.length; i++) {
     const v = ints[i];
     if (v === undefined) continue;
@@ -195,20 +205,27 @@ function repeatedText(buf: Buffer, start: number, end: number): string {
   return text;
 }
 
+/** Field 9 of ChunkResult (span_inside, repeated int64): packed (one length-delimited run) or one varint per entry. */
+const SPAN_PACKED_TAG = LEN(9);
+const SPAN_ENTRY_TAG = VARINT(9);
+
 /**
  * Reads a ChunkResult occupying buf[start, end) into proto-loader's output shape, or returns undefined when the
- * bytes hold anything the fast path does not handle (the caller then decodes with proto-loader).
+ * bytes hold anything the fast path does not handle (the caller then decodes with proto-loader). A span's
+ * span_inside may come packed or unpacked (both are valid proto3, and a decoder must take either), or both mixed:
+ * the entries are appended in the order they come, as protobufjs does.
  */
 function decodeResult(buf: Buffer, start: number, end: number): ChunkResult__Output | undefined {
   let leaseId = '';
   let calculationId = '';
-  const ints = [0, 0, 0, 0, 0];
+  const ints = [0, 0, 0, 0, 0, 0];
+  let spanInside: string[] | undefined;
   let at = start;
   while (at < end) {
     const tag = buf[at++];
     const field = tag >> 3;
-    if (tag >= 128 || field < 1 || field > 7) return undefined;
-    // One varint: a length (fields 1, 2) or a value (fields 3..7).
+    if (tag >= 128 || field < 1 || field > 9) return undefined;
+    // One varint: a length (fields 1, 2, packed 9) or a value (fields 3..8, unpacked 9).
     const v = readVarint(buf, at, end);
     if (v < 0) return undefined;
     at = varintEnd;
@@ -218,8 +235,22 @@ function decodeResult(buf: Buffer, start: number, end: number): ChunkResult__Out
       at += v;
       if (field === 1) leaseId = s;
       else calculationId = s;
+    } else if (tag === SPAN_ENTRY_TAG) {
+      (spanInside ??= []).push(String(v));
+    } else if (tag === SPAN_PACKED_TAG) {
+      const runEnd = at + v;
+      if (runEnd > end) return undefined;
+      spanInside ??= [];
+      while (at < runEnd) {
+        const entry = readVarint(buf, at, runEnd);
+        if (entry < 0) return undefined;
+        spanInside.push(String(entry));
+        at = varintEnd;
+      }
     } else {
       if ((tag & 7) !== 0) return undefined;
+      // chunk_count is an int32: a value protobufjs would wrap (2^31 and up) is left to it.
+      if (field === 8 && v >= INT32_LIMIT) return undefined;
       ints[field - 3] = v;
     }
   }
@@ -232,9 +263,8 @@ function decodeResult(buf: Buffer, start: number, end: number): ChunkResult__Out
     points: String(ints[2]),
     inside: String(ints[3]),
     elapsedMs: String(ints[4]),
-    // Fields 8 and 9 (a span's count and hit counts) are not read here: such a result takes proto-loader's path.
-    chunkCount: 0,
-    spanInside: [],
+    chunkCount: ints[5],
+    spanInside: spanInside ?? [],
   };
 }
 
@@ -348,9 +378,12 @@ export function workerClientConstructor(): WorkerClientConstructor {
   return fastClient;
 }
 
-/** A ChunkResult off the wire as the scheduler takes it (int64 fields arrive as strings or numbers). */
+/**
+ * A ChunkResult off the wire as the scheduler takes it (int64 fields arrive as strings or numbers). A span's count
+ * and hit counts are passed only when present: a result of one chunk stays the object it was before spans.
+ */
 export function resultReportOf(r: ChunkResult__Output): ResultReport {
-  return {
+  const report: ResultReport = {
     leaseId: r.leaseId,
     calculationId: r.calculationId,
     chunkIndex: Number(r.chunkIndex),
@@ -359,4 +392,7 @@ export function resultReportOf(r: ChunkResult__Output): ResultReport {
     inside: Number(r.inside),
     elapsedMs: Number(r.elapsedMs),
   };
+  const spanInside = r.spanInside;
+  if (r.chunkCount === 0 && (spanInside === undefined || spanInside.length === 0)) return report;
+  return { ...report, chunkCount: r.chunkCount, spanInside: (spanInside ?? []).map(Number) };
 }

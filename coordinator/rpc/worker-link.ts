@@ -48,6 +48,8 @@ export class WorkerLink implements LeaseSink {
   private workerId: string | undefined;
   /** The worker's hello announced accepts_lease_batches. */
   private batches = false;
+  /** The worker's hello announced accepts_chunk_spans (the scheduler leases spans to no other worker). */
+  private spans = false;
   /** Leases granted in this turn of the event loop, sent together by {@link sendLeases} at its end. */
   private pendingLeases: Lease[] = [];
   private backoffMs = BACKOFF_MIN_MS;
@@ -89,14 +91,27 @@ export class WorkerLink implements LeaseSink {
    * their step was committed, so persist-before-send holds for the batch as for each lease.
    */
   grant(_connId: string, lease: LeaseGrant): void {
-    this.pendingLeases.push({
+    const wire: Lease = {
       leaseId: lease.leaseId,
       calculationId: lease.calculationId,
       chunkIndex: lease.chunkIndex,
       seed: lease.seed,
       points: lease.points,
       ttlMs: lease.ttlMs,
-    });
+    };
+    // chunk_count only on a span: a lease of one chunk is the message it was before spans, byte for byte.
+    if (lease.chunkCount > 1) {
+      if (!this.spans) {
+        // Cannot happen: the scheduler grants spans only to workers whose hello accepted them. Unsent, it expires.
+        this.log.error(
+          { leaseId: lease.leaseId, chunkCount: lease.chunkCount },
+          'span lease for a worker that does not accept spans: not sent',
+        );
+        return;
+      }
+      wire.chunkCount = lease.chunkCount;
+    }
+    this.pendingLeases.push(wire);
     if (this.pendingLeases.length === 1) queueMicrotask(this.sendLeases);
   }
 
@@ -186,6 +201,7 @@ export class WorkerLink implements LeaseSink {
       this.connId = `${this.address}#${++connCounter}`;
       this.workerId = who.workerId;
       this.batches = msg.hello.acceptsLeaseBatches === true;
+      this.spans = msg.hello.acceptsChunkSpans === true;
       this.backoffMs = BACKOFF_MIN_MS;
       // A worker whose kernel computes another random stream would break exactness: keep it, lease it nothing.
       const compatible = msg.hello.streamVersion === STREAM_VERSION;
@@ -204,6 +220,7 @@ export class WorkerLink implements LeaseSink {
           kind: 'remote',
           capacity: msg.hello.capacity,
           draining: msg.hello.draining || !this.wanted || !compatible,
+          acceptsSpans: this.spans,
         },
         this,
       );
@@ -288,6 +305,7 @@ export class WorkerLink implements LeaseSink {
     // Leases queued for the lost stream were released with it.
     this.pendingLeases = [];
     this.batches = false;
+    this.spans = false;
     this.log.info({ why }, 'worker stream lost');
     this.coordinator.workerDisconnected(connId);
   }

@@ -48,6 +48,8 @@ interface SimWorker {
   readonly behaviour: Behaviour;
   readonly kind: 'remote' | 'local';
   readonly capacity: number;
+  /** Announces accepts_chunk_spans. */
+  readonly spans: boolean;
   instanceId: string;
   generation: number;
   /** Streams up, oldest first. */
@@ -110,6 +112,7 @@ export class SchedulerWorld {
       behaviour: spec.behaviour,
       kind: 'remote' as const,
       capacity: spec.capacity,
+      spans: spec.spans === true,
       instanceId: `w${i}-p0`,
       generation: 0,
       conns: [],
@@ -125,6 +128,8 @@ export class SchedulerWorld {
       behaviour: 'honest',
       kind: 'local',
       capacity: 2,
+      // The coordinator's own pool is never offered spans, even if it claimed to take them.
+      spans: true,
       instanceId: '',
       generation: 0,
       conns: [],
@@ -241,7 +246,15 @@ export class SchedulerWorld {
     this.byConn.set(connId, w);
     this.step((fx) =>
       this.scheduler.connectWorker(
-        { connId, workerId: w.workerId, instanceId: w.instanceId, address: w.name, kind: w.kind, capacity: w.capacity },
+        {
+          connId,
+          workerId: w.workerId,
+          instanceId: w.instanceId,
+          address: w.name,
+          kind: w.kind,
+          capacity: w.capacity,
+          acceptsSpans: w.spans,
+        },
         this.now,
         fx,
       ),
@@ -297,7 +310,7 @@ export class SchedulerWorld {
 
   /** Computes a lease (rightly or not, per behaviour) and sends the result, or keeps it until a stream is up. */
   private compute(w: SimWorker, lease: Held): void {
-    const r: ResultReport = {
+    let r: ResultReport = {
       leaseId: lease.leaseId,
       calculationId: lease.calculationId,
       chunkIndex: lease.chunkIndex,
@@ -306,6 +319,16 @@ export class SchedulerWorld {
       inside: reportedInside(w.behaviour, key(w), lease),
       elapsedMs: 10 + (lease.chunkIndex % 7),
     };
+    if (lease.chunkCount > 1) {
+      // A span: every chunk computed (or lied about) on its own, the inside their sum, the time all of theirs.
+      const spanInside: number[] = [];
+      let elapsedMs = 0;
+      for (let i = lease.chunkIndex; i < lease.chunkIndex + lease.chunkCount; i++) {
+        spanInside.push(reportedInside(w.behaviour, key(w), lease, i));
+        elapsedMs += 10 + (i % 7);
+      }
+      r = { ...r, chunkCount: lease.chunkCount, spanInside, inside: spanInside.reduce((a, b) => a + b, 0), elapsedMs };
+    }
     w.sent.push(r);
     const connId = w.conns.includes(lease.connId) ? lease.connId : w.conns.at(-1);
     if (connId) this.send(w, r, connId);
@@ -318,8 +341,11 @@ export class SchedulerWorld {
     w.held = w.held.filter((l) => l !== lease);
     w.frozen = false;
     if (code !== LEASE_RETURNED && lease.purpose !== 'verify') {
-      const chunk = `${lease.calculationId}/${lease.chunkIndex}`;
-      this.kernelFailures.set(chunk, (this.kernelFailures.get(chunk) ?? 0) + 1);
+      // A span's failure is one of each of its chunks.
+      for (let i = lease.chunkIndex; i < lease.chunkIndex + lease.chunkCount; i++) {
+        const chunk = `${lease.calculationId}/${i}`;
+        this.kernelFailures.set(chunk, (this.kernelFailures.get(chunk) ?? 0) + 1);
+      }
     }
     this.step((fx) => this.scheduler.failure(lease.connId, { leaseId: lease.leaseId, code, message: 'simulated' }, this.now, fx));
   }
@@ -395,6 +421,11 @@ export class SchedulerWorld {
         inside: 0,
         elapsedMs: 1,
       };
+      if (e.how === 'span-count' || e.how === 'span-sum' || e.how === 'span-entry') {
+        this.send(w, this.forgedSpan(g, e.how, e.k), connId);
+        return;
+      }
+      if (g.chunkCount > 1) r = { ...r, chunkCount: g.chunkCount };
       if (e.how === 'altered') {
         if (e.field === 'calc')
           r = {
@@ -410,9 +441,42 @@ export class SchedulerWorld {
         else r = { ...r, points: g.points + 1 };
       }
       r = { ...r, inside: trueInside(r.calculationId, r.seed, r.chunkIndex, r.points) };
+      if (g.chunkCount > 1) {
+        // The true counts of the chunks the (altered) result names, so that only the altered field is wrong.
+        const spanInside = Array.from({ length: g.chunkCount }, (_, i) =>
+          trueInside(r!.calculationId, r!.seed, r!.chunkIndex + i, r!.points),
+        );
+        r = { ...r, spanInside, inside: spanInside.reduce((a, b) => a + b, 0) };
+      }
       if (e.how === 'out-of-range') r = { ...r, inside: e.k % 2 === 0 ? r.points + 1 : -1 };
     }
     this.send(w, r, connId);
+  }
+
+  /** A span result for one of its own grants that is malformed in exactly one way (see the forge event). */
+  private forgedSpan(g: LeaseGrant, how: 'span-count' | 'span-sum' | 'span-entry', k: number): ResultReport {
+    const truth = Array.from({ length: g.chunkCount }, (_, i) => trueInside(g.calculationId, g.seed, g.chunkIndex + i, g.points));
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const base = {
+      leaseId: g.leaseId,
+      calculationId: g.calculationId,
+      chunkIndex: g.chunkIndex,
+      seed: g.seed,
+      points: g.points,
+      elapsedMs: 1,
+    };
+    if (how === 'span-count') {
+      const spanInside = [...truth, 0];
+      return { ...base, chunkCount: spanInside.length, spanInside, inside: sum(spanInside) };
+    }
+    if (how === 'span-sum') {
+      // A lease of one chunk: a span count where none belongs (otherwise a plain, right result).
+      if (g.chunkCount === 1) return { ...base, spanInside: truth, inside: truth[0] };
+      return { ...base, chunkCount: g.chunkCount, spanInside: truth, inside: sum(truth) + 1 + (k % 2) };
+    }
+    const spanInside = [...truth];
+    spanInside[k % spanInside.length] = k % 2 === 0 ? g.points + 1 : -1;
+    return { ...base, chunkCount: g.chunkCount, spanInside, inside: sum(spanInside) };
   }
 
   /** Sends one result on a stream and checks what the scheduler made of it. */
@@ -420,6 +484,9 @@ export class SchedulerWorld {
     if (!connId) return;
     w.frozen = false;
     const g = this.grants.get(r.leaseId);
+    const count = r.chunkCount === undefined || r.chunkCount === 0 ? 1 : r.chunkCount;
+    const counts = r.spanInside ?? [];
+    const inRange = (v: number) => Number.isSafeInteger(v) && v >= 0 && v <= r.points;
     const genuine =
       g !== undefined &&
       g.key === key(w) &&
@@ -427,12 +494,14 @@ export class SchedulerWorld {
       g.grant.chunkIndex === r.chunkIndex &&
       g.grant.seed === r.seed &&
       g.grant.points === r.points &&
-      Number.isSafeInteger(r.inside) &&
-      r.inside >= 0 &&
-      r.inside <= r.points;
+      g.grant.chunkCount === count &&
+      (count === 1
+        ? counts.length === 0 && inRange(r.inside)
+        : counts.length === count && counts.every(inRange) && counts.reduce((a, b) => a + b, 0) === r.inside);
     const quarantined = this.quarantined.has(key(w));
     const active = this.scheduler.calculation(r.calculationId) !== undefined;
-    const committed = this.store.committedInside(r.calculationId, r.chunkIndex) !== undefined;
+    const chunks = Array.from({ length: count }, (_, i) => r.chunkIndex + i);
+    const uncommitted = chunks.filter((i) => this.store.committedInside(r.calculationId, i) === undefined);
     const before = this.countersOfActive();
     let after = before;
     this.step(
@@ -446,6 +515,7 @@ export class SchedulerWorld {
         const what = `${genuine ? 'genuine' : 'forged'} result ${JSON.stringify(r)} from ${w.name} on ${connId}`;
         if (!genuine || quarantined) {
           if (!types.has('rejected')) this.fail_(`${what} was not rejected`);
+          if (count > 1 || counts.length > 0) this.stats['forged:span'] = (this.stats['forged:span'] ?? 0) + 1;
           for (const t of ['commit', 'uncommit', 'quarantined', 'late', 'duplicate', 'verification', 'mismatch'] as const) {
             if (types.has(t)) this.fail_(`${what} caused a '${t}' effect`);
           }
@@ -453,19 +523,29 @@ export class SchedulerWorld {
           return;
         }
         if (types.has('rejected')) this.fail_(`${what} from a worker in good standing was rejected`);
+        if (count > 1) this.stats['result:span'] = (this.stats['result:span'] ?? 0) + 1;
         if (!active) {
           if (!types.has('late') || types.has('commit')) this.fail_(`${what} for an ended calculation: want a 'late' effect and no commit`);
-          // The engine compares a late copy with the stored one: an exact result must not raise a false alarm.
-          const stored = this.store.committedInside(r.calculationId, r.chunkIndex);
+          // The engine compares a late copy with the stored one, chunk by chunk: an exact result must not raise a false alarm.
           const completed = this.store.get(r.calculationId)?.status === 'completed';
-          if (this.config.expect.exact && completed && !isLiar(w.behaviour) && stored !== r.inside) {
-            this.fail_(`${what}: late honest copy ${r.inside} disagrees with the stored ${stored} of a completed calculation`);
+          chunks.forEach((index, i) => {
+            const stored = this.store.committedInside(r.calculationId, index);
+            const reported = count === 1 ? r.inside : counts[i];
+            if (this.config.expect.exact && completed && !isLiar(w.behaviour) && stored !== reported) {
+              this.fail_(
+                `${what}: late honest copy ${reported} of chunk ${index} disagrees with the stored ${stored} of a completed calculation`,
+              );
+            }
+          });
+        } else {
+          // Every chunk of it that was not committed is adopted, unless one of its own chunks got the worker quarantined.
+          const quarantinedNow = fx.some((x) => x.type === 'quarantined' && key(x.record) === key(w));
+          for (const index of uncommitted) {
+            const adopted = fx.some(
+              (x) => x.type === 'commit' && x.first && x.commit.calculationId === r.calculationId && x.commit.chunkIndex === index,
+            );
+            if (!adopted && !quarantinedNow) this.fail_(`${what}: uncommitted chunk ${index} was not committed`);
           }
-        } else if (!committed) {
-          const adopted = fx.some(
-            (x) => x.type === 'commit' && x.first && x.commit.calculationId === r.calculationId && x.commit.chunkIndex === r.chunkIndex,
-          );
-          if (!adopted) this.fail_(`${what} for an uncommitted chunk was not committed`);
         }
       },
     );
@@ -500,6 +580,10 @@ export class SchedulerWorld {
               ? `grant:${e.lease.purpose}`
               : e.type;
       this.stats[name] = (this.stats[name] ?? 0) + 1;
+      if (e.type === 'grant' && e.lease.chunkCount > 1) {
+        this.stats[`grant:${e.lease.purpose}:span`] = (this.stats[`grant:${e.lease.purpose}:span`] ?? 0) + 1;
+        this.stats['grant:spanChunks'] = (this.stats['grant:spanChunks'] ?? 0) + e.lease.chunkCount;
+      }
     }
     this.persist(effects);
     this.deliver(effects);

@@ -25,6 +25,8 @@ export interface WorkerSpec {
    * posing as an honest worker). Identities are (worker id, instance id), so both are scheduled on their own.
    */
   readonly sameIdAs?: number;
+  /** Its hello sets accepts_chunk_spans: its primary leases may cover several chunks, answered with span counts. */
+  readonly spans?: boolean;
 }
 
 /** Which of the properties this population must satisfy (see the test file). */
@@ -74,13 +76,15 @@ export type SimEvent =
   /**
    * A forged result, sent by the first non-honest worker from w on: an invented lease id, a lease id granted to another
    * identity, one of its own lease ids with another calculation, chunk, seed or points, or one of its own with a hit
-   * count outside 0..points.
+   * count outside 0..points. Span forgeries misuse one of its own lease ids: `span-count` claims one chunk more than
+   * the lease (with a count for it), `span-sum` reports an inside that is not the sum of the span counts (on a lease
+   * of one chunk: span counts where none belong), `span-entry` one span count outside 0..points (the sum matching).
    */
   | {
       readonly t: 'forge';
       readonly w: number;
       readonly k: number;
-      readonly how: 'invented' | 'stolen' | 'altered' | 'out-of-range';
+      readonly how: 'invented' | 'stolen' | 'altered' | 'out-of-range' | 'span-count' | 'span-sum' | 'span-entry';
       readonly field: 'calc' | 'chunk' | 'seed' | 'points';
     }
   | { readonly t: 'cancel'; readonly k: number }
@@ -167,7 +171,7 @@ export function parseEvent(text: string): SimEvent {
 export function describeEffect(e: Effect): string {
   switch (e.type) {
     case 'grant':
-      return `grant ${e.lease.purpose} ${e.lease.leaseId} ${e.lease.calculationId}/${e.lease.chunkIndex} -> ${e.connId}`;
+      return `grant ${e.lease.purpose} ${e.lease.leaseId} ${e.lease.calculationId}/${e.lease.chunkIndex}${e.lease.chunkCount > 1 ? `+${e.lease.chunkCount}` : ''} -> ${e.connId}`;
     case 'revoke':
       return `revoke ${e.leaseIds.join(',')} on ${e.connId} (${e.reason})`;
     case 'commit':
@@ -189,7 +193,7 @@ export function describeEffect(e: Effect): string {
     case 'worker':
       return `worker ${e.connId} ${e.event}`;
     case 'late':
-      return `late ${e.report.calculationId}/${e.report.chunkIndex} on ${e.connId}`;
+      return `late ${e.report.calculationId}/${e.report.chunkIndex}${(e.report.chunkCount ?? 1) > 1 ? `+${e.report.chunkCount}` : ''} on ${e.connId}`;
   }
 }
 
@@ -206,8 +210,13 @@ export function trueInside(calculationId: string, seed: number, chunkIndex: numb
   return hash(`${calculationId}/${seed}/${chunkIndex}`) % (points + 1);
 }
 
-/** What a worker of this behaviour reports for a lease (`who`: its identity key). */
-export function reportedInside(b: Behaviour, who: string, g: LeaseGrant): number {
+/**
+ * What a worker of this behaviour reports for one chunk of a lease (`who`: its identity key), the lease's first chunk
+ * unless `chunkIndex` names another chunk of its span. A liar lies per chunk: a span answered by a sometimes-liar
+ * lies in some of its entries only, with a sum that matches them.
+ */
+export function reportedInside(b: Behaviour, who: string, lease: LeaseGrant, chunkIndex = lease.chunkIndex): number {
+  const g = { ...lease, chunkIndex };
   const t = trueInside(g.calculationId, g.seed, g.chunkIndex, g.points);
   if (b === 'wild-liar') return (t + 1 + (hash(`${who}/${g.chunkIndex}`) % g.points)) % (g.points + 1);
   const wrong = (t + 1) % (g.points + 1);

@@ -384,3 +384,53 @@ it('speaks both protocols at once: single Leases to a worker that does not annou
   for (const id of ['old-12', 'batching-12']) expect(committed.filter((c) => c.worker_id === id).length, id).toBeGreaterThanOrEqual(1);
   expect(await coordinatorMetric(g, 'pigrid_results_rejected_total'), 'rejected, all reasons').toBe(0);
 });
+
+it.each<[string, Record<string, string>]>([
+  ['on', {}],
+  ['off (PIGRID_MAX_SPAN_CHUNKS=1)', { PIGRID_MAX_SPAN_CHUNKS: '1' }],
+])(
+  'chunk spans %s: a worker that accepts spans gets leases of several chunks only when they are on; the result is exact',
+  async (mode, env) => {
+    const real = await startWorker(`real-span-${env.PIGRID_MAX_SPAN_CHUNKS ?? 'on'}`, 1);
+    const spanner = await hostile({
+      workerId: `spanner-${env.PIGRID_MAX_SPAN_CHUNKS ?? 'on'}`,
+      capacity: 2,
+      behaviour: { kind: 'honest' },
+      spans: true,
+    });
+    const g = await startGrid([real.ready.grpc, spanner.address], env);
+
+    const { want, dist } = await runBoth(g, { points: 100 * 1_000_000, seed: 113, chunk_size: 1_000_000 });
+    expectExact(dist, want);
+    if (mode === 'on') expect(spanner.stats.spanLeases, 'span leases received').toBeGreaterThanOrEqual(1);
+    else expect(spanner.stats.spanLeases, 'span leases received').toBe(0);
+    expect(spanner.stats.results).toBeGreaterThanOrEqual(1);
+  },
+);
+
+it('quarantines a worker whose well-formed span results lie in one chunk (caught by verification); the result stays exact', async () => {
+  const real = await startWorker('real-14', 1);
+  const liar = await hostile({ workerId: 'span-liar-14', capacity: 2, behaviour: { kind: 'span-lie', how: 'entry' }, spans: true });
+  const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_VERIFY_RATE: '1' });
+
+  const { want, dist } = await runBoth(g, { points: 100 * 1_000_000, seed: 114, chunk_size: 1_000_000 });
+  expect(liar.stats.spanLies, 'span results with a lie sent').toBeGreaterThanOrEqual(1);
+  expectExact(dist, want);
+  await g.coordinator.waitFor(logLine('worker quarantined', { workerId: 'span-liar-14' }), 5_000);
+  expect((await clusterStatus(g)).quarantined.map((q) => q.workerId)).toContain('span-liar-14');
+});
+
+it('refuses whole a span result whose inside is not the sum of its chunk counts (invalid_result); the result stays exact', async () => {
+  const real = await startWorker('real-15', 1);
+  const liar = await hostile({ workerId: 'span-sum-15', capacity: 2, behaviour: { kind: 'span-lie', how: 'sum' }, spans: true });
+  const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_BACKOFF_MIN_MS: '50', PIGRID_BACKOFF_MAX_MS: '200' });
+
+  const { want, dist } = await runBoth(g, { points: 100 * 1_000_000, seed: 115, chunk_size: 1_000_000 });
+  expect(liar.stats.spanLies, 'malformed span results sent').toBeGreaterThanOrEqual(1);
+  expectExact(dist, want);
+  await g.coordinator.waitFor(logLine('result rejected', { workerId: 'span-sum-15', reason: 'invalid_result' }), 5_000);
+  expect(
+    await coordinatorMetric(g, 'pigrid_results_rejected_total', { reason: 'invalid_result' }),
+    'rejected{invalid_result}',
+  ).toBeGreaterThanOrEqual(liar.stats.spanLies);
+});

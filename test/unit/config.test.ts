@@ -45,6 +45,17 @@ describe('coordinator config', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('reads the chunk-span settings: defaults from the core, 1 chunk turns spans off, 0 is refused', () => {
+    const d = loadCoordinatorConfig({ ...PLAINTEXT });
+    expect([d.spanTargetMs, d.maxSpanChunks]).toEqual([DEFAULT_SCHEDULER_OPTIONS.spanTargetMs, DEFAULT_SCHEDULER_OPTIONS.maxSpanChunks]);
+    const c = loadCoordinatorConfig({ ...PLAINTEXT, PIGRID_SPAN_TARGET_MS: '200', PIGRID_MAX_SPAN_CHUNKS: '1' });
+    expect([c.spanTargetMs, c.maxSpanChunks]).toEqual([200, 1]);
+    expect(problemsOf(() => loadCoordinatorConfig({ ...PLAINTEXT, PIGRID_SPAN_TARGET_MS: '0', PIGRID_MAX_SPAN_CHUNKS: '0' }))).toEqual([
+      'PIGRID_SPAN_TARGET_MS must be an integer from 1 to 3600000; got "0"',
+      'PIGRID_MAX_SPAN_CHUNKS must be an integer from 1 to 100000; got "0"',
+    ]);
+  });
+
   it('reads worker addresses and DNS settings in the forms discovery uses', () => {
     const c = loadCoordinatorConfig({
       ...PLAINTEXT,

@@ -104,4 +104,34 @@ describe('group commit size', () => {
     expect(after.chunksDone).toBe(chunks);
     expect(after.chunksReleased).toBe(0);
   });
+
+  it('counts a span result as many events as it has chunks', async () => {
+    const store = createMemoryStore();
+    let steps = 0;
+    const apply = store.apply.bind(store);
+    store.apply = (step: StoreStep) => {
+      apply(step);
+      steps += 1;
+    };
+    const service = serviceOn(store);
+    const sink: LeaseSink = { grant: () => {}, revoke: () => {} };
+    service.workerConnected({ connId: 'w', workerId: 'w', instanceId: 'i', address: 'a', kind: 'remote', capacity: 1 }, sink);
+    await turn();
+    steps = 0;
+    // Four results of MAX_STEP_EVENTS / 2 chunks each (refused as unknown leases, after the step takes them): two steps.
+    const spanInside = Array.from({ length: MAX_STEP_EVENTS / 2 }, () => 1);
+    const r = { calculationId: 'c', chunkIndex: 0, seed: 7, points: 10, inside: spanInside.length, elapsedMs: 1, spanInside };
+    for (let i = 0; i < 4; i++) service.result('w', { ...r, leaseId: `forged-${i}`, chunkCount: spanInside.length });
+    while (steps < 2) await turn();
+    await turn();
+    expect(steps).toBe(2);
+    // A span larger than the cap still goes, alone.
+    steps = 0;
+    const big = Array.from({ length: 2 * MAX_STEP_EVENTS }, () => 1);
+    service.result('w', { ...r, leaseId: 'forged-big', chunkCount: big.length, spanInside: big, inside: big.length });
+    service.result('w', { ...r, leaseId: 'forged-next' });
+    while (steps < 2) await turn();
+    await turn();
+    expect(steps).toBe(2);
+  });
 });

@@ -37,6 +37,26 @@ describe('HMAC lease tokens', () => {
       expect(tokens.verify(id, { ...claim, ...changed })).toBe(false);
   });
 
+  it('a span claim vouches for its chunk count; a claim of one chunk is the same with or without chunkCount', () => {
+    const key = randomBytes(32);
+    const tokens = createHmacLeaseTokens(key);
+    // chunkCount 1 writes exactly the six-element claim of earlier versions: ids minted before spans still verify.
+    expect(claimKey({ ...claim, chunkCount: 1 })).toBe(claimKey(claim));
+    expect(claimKey({ ...claim, chunkCount: 50 })).toBe(JSON.stringify(['c1', 7, 42, 1000, 'w1', 'i1', 50]));
+    const single = tokens.mint(claim);
+    expect(tokens.verify(single, { ...claim, chunkCount: 1 })).toBe(true);
+    expect(tokens.verify(single, { ...claim, chunkCount: 2 })).toBe(false);
+    const span = tokens.mint({ ...claim, chunkCount: 50 });
+    expectMacOf(span, key, { ...claim, chunkCount: 50 });
+    expect(tokens.verify(span, { ...claim, chunkCount: 50 })).toBe(true);
+    for (const count of [undefined, 1, 49, 51, 0]) expect(tokens.verify(span, { ...claim, chunkCount: count })).toBe(false);
+    // The string path (a field JSON escapes) agrees with the byte path.
+    const odd = { ...claim, workerId: 'w"1', chunkCount: 3 };
+    const oddId = tokens.mint(odd);
+    expectMacOf(oddId, key, odd);
+    expect(tokens.verify(oddId, { ...odd, chunkCount: 4 })).toBe(false);
+  });
+
   it('refuses ids minted under another key, and malformed ids', () => {
     const tokens = createHmacLeaseTokens(randomBytes(32));
     const other = createHmacLeaseTokens(randomBytes(32));

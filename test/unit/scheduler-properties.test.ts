@@ -59,22 +59,29 @@ const BASE_OPTIONS = {
 // ---- populations --------------------------------------------------------------------------------------------------
 
 const capacity = fc.integer({ min: 1, max: 3 });
+/** Whether a worker announces accepts_chunk_spans (then its primary leases may cover several chunks). */
+const spans = fc.boolean();
 const valueHonest = fc.constantFrom<Behaviour>('honest', 'flaky', 'forger');
 const liar = fc.constantFrom<Behaviour>('liar', 'sometimes-liar', 'wild-liar');
 /** Other workers may announce capacity 0, and sometimes worker 0's id (another process under the same id). */
 const spec = (b: fc.Arbitrary<Behaviour>): fc.Arbitrary<WorkerSpec> =>
   fc
-    .record({ behaviour: b, capacity: fc.integer({ min: 0, max: 3 }), alias: fc.nat(5) })
+    .record({ behaviour: b, capacity: fc.integer({ min: 0, max: 3 }), alias: fc.nat(5), spans })
     .map(({ alias, ...s }) => (alias === 0 ? { ...s, sameIdAs: 0 } : s));
 
 /** Worker 0 is honest; up to two more value-honest workers; `liars` liars inserted anywhere after worker 0. */
 function population(maxLiars: number): fc.Arbitrary<WorkerSpec[]> {
   return fc
-    .tuple(capacity, fc.array(spec(valueHonest), { maxLength: 2 }), fc.array(fc.tuple(spec(liar), fc.nat()), { maxLength: maxLiars }))
-    .map(([cap0, others, liars]) => {
+    .tuple(
+      capacity,
+      spans,
+      fc.array(spec(valueHonest), { maxLength: 2 }),
+      fc.array(fc.tuple(spec(liar), fc.nat()), { maxLength: maxLiars }),
+    )
+    .map(([cap0, spans0, others, liars]) => {
       const rest = [...others];
       for (const [l, at] of liars) rest.splice(at % (rest.length + 1), 0, l);
-      return [{ behaviour: 'honest' as const, capacity: cap0 }, ...rest];
+      return [{ behaviour: 'honest' as const, capacity: cap0, spans: spans0 }, ...rest];
     });
 }
 
@@ -82,6 +89,12 @@ const common = {
   prefetch: fc.integer({ min: 0, max: 1 }),
   initialCredits: fc.integer({ min: 1, max: 3 }),
   verifyFirst: fc.integer({ min: 0, max: 2 }),
+  /**
+   * Chunk spans: the simulated chunks take 10-16 ms, so a 50 ms target makes spans of up to 3-5 chunks (fewer as a
+   * calculation's backlog runs out) and 1000 ms as long as the backlog allows; maxSpanChunks 1 turns them off.
+   */
+  spanTargetMs: fc.constantFrom(50, 1000),
+  maxSpanChunks: fc.constantFrom(1, 3, 1024),
   /** Either kernel failures can fail a calculation (2 attempts) or they never can. */
   killable: fc.boolean(),
   /** In the drain phase liars either fall silent or keep answering (wrongly). */
@@ -163,7 +176,15 @@ const event: fc.Arbitrary<SimEvent> = fc
         t: fc.constant('forge' as const),
         w,
         k,
-        how: fc.constantFrom('invented' as const, 'stolen' as const, 'altered' as const, 'out-of-range' as const),
+        how: fc.constantFrom(
+          'invented' as const,
+          'stolen' as const,
+          'altered' as const,
+          'out-of-range' as const,
+          'span-count' as const,
+          'span-sum' as const,
+          'span-entry' as const,
+        ),
         field: fc.constantFrom('calc' as const, 'chunk' as const, 'seed' as const, 'points' as const),
       }),
     },
@@ -176,6 +197,17 @@ const event: fc.Arbitrary<SimEvent> = fc
         short: fc.integer({ min: 0, max: 99 }),
         // One in five is single-mode (computed by the local pool only); shrinks towards distributed.
         single: fc.nat(4).map((n) => n === 4),
+        seed: fc.nat(1000),
+      }),
+    },
+    // A longer calculation, so that spans of several chunks form (they shrink with the backlog) and straggle.
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant('submit' as const),
+        chunks: fc.integer({ min: 13, max: 40 }),
+        short: fc.integer({ min: 0, max: 99 }),
+        single: fc.constant(false),
         seed: fc.nat(1000),
       }),
     },

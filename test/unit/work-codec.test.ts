@@ -32,8 +32,10 @@ const int64 = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 31 }),
   fc.maxSafeInteger().filter((v) => v >= 0),
 );
+/** int32 values the fast path writes and reads: 0..2^31-1. */
+const int32 = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }));
 const leaseArb = fc.record(
-  { leaseId: ascii, calculationId: ascii, chunkIndex: int64, seed: int64, points: int64, ttlMs: int64 },
+  { leaseId: ascii, calculationId: ascii, chunkIndex: int64, seed: int64, points: int64, ttlMs: int64, chunkCount: int32 },
   { requiredKeys: [] },
 );
 const resultArb = fc.record(
@@ -45,6 +47,8 @@ const resultArb = fc.record(
     points: int64,
     inside: int64,
     elapsedMs: int64,
+    chunkCount: int32,
+    spanInside: fc.array(int64, { maxLength: 40 }),
   },
   { requiredKeys: [] },
 );
@@ -148,7 +152,7 @@ describe('result batch decoding', () => {
   it.each<[string, Buffer]>([
     ['a negative int64 in one entry', work.responseSerialize({ results: { results: [entry, { leaseId: 'x', inside: -5 }] } })],
     ['an unknown field beside the entries', withEntryAfter([(9 << 3) | 0, 1])],
-    ['an entry with an unknown field', withEntryAfter([(1 << 3) | 2, 2, (9 << 3) | 0, 1])],
+    ['an entry with an unknown field', withEntryAfter([(1 << 3) | 2, 2, (12 << 3) | 0, 1])],
     ['a truncated entry', withEntryAfter([(1 << 3) | 2, 5, 0])],
     ['a batch followed by a heartbeat', Buffer.concat([batch, work.responseSerialize({ heartbeat: { leaseIds: ['a'] } })])],
     ['two batches (merged by protobuf)', Buffer.concat([batch, batch])],
@@ -162,12 +166,12 @@ function bodyOf(buf: Buffer): Buffer {
   return buf.subarray(at);
 }
 
-/** Writes `v` as a varint at the start of `buf`; returns its length. */
+/** Writes `v` (a safe non-negative integer) as a varint at the start of `buf`; returns its length. */
 function writeLength(buf: Buffer, v: number): number {
   let at = 0;
   while (v >= 128) {
-    buf[at++] = (v & 127) | 128;
-    v >>>= 7;
+    buf[at++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
   }
   buf[at++] = v;
   return at;
@@ -216,11 +220,42 @@ describe('result decoding', () => {
     ['a failure', work.responseSerialize({ failure: { leaseId: 'a', code: 'KERNEL_ERROR', message: 'm' } })],
     ['a negative int64', work.responseSerialize({ result: { leaseId: 'x', inside: -5 } })],
     ['an int64 beyond 2^53', work.responseSerialize({ result: { leaseId: 'x', seed: '18014398509481984' } })],
-    ['an unknown field inside the result', withFieldsAfter([(9 << 3) | 0, 1])],
+    ['an unknown field inside the result', withFieldsAfter([(12 << 3) | 0, 1])],
+    ['a negative chunk_count', work.responseSerialize({ result: { leaseId: 'x', chunkCount: -1 } })],
+    ['a chunk_count beyond int32 (wrapped by protobufjs)', withFieldsAfter([(8 << 3) | 0, 0x80, 0x80, 0x80, 0x80, 0x08])],
+    ['a negative span count', work.responseSerialize({ result: { leaseId: 'x', chunkCount: 2, spanInside: [1, -1] } })],
+    ['a packed span run cut short', withFieldsAfter([(9 << 3) | 2, 3, 1, 2])],
+    ['a span count with the wrong wire type', withFieldsAfter([(9 << 3) | 5, 1, 2, 3, 4])],
     ['a field with the wrong wire type', withFieldsAfter([(3 << 3) | 2, 1, 65])],
     ['a result followed by a heartbeat', Buffer.concat([result, work.responseSerialize({ heartbeat: { leaseIds: ['a'] } })])],
     ['two results (merged by protobuf)', Buffer.concat([result, result])],
   ])('leaves %s to proto-loader, with the same outcome', (_name, buf) => expectSameOutcome(buf));
+
+  it('reads span counts packed, unpacked, or both mixed, as proto-loader does, without calling it', () => {
+    const fallback = counted(work.responseDeserialize);
+    const deserialize = resultDeserializer(fallback.f);
+    fc.assert(
+      fc.property(resultArb, fc.array(fc.tuple(int64, fc.boolean()), { minLength: 1, maxLength: 20 }), (r, entries) => {
+        // The result without span counts, then each count as an unpacked field or a packed run of one.
+        const head = bodyOf(work.responseSerialize({ result: { ...r, spanInside: [] } }));
+        const tail: number[] = [];
+        for (const [v, packed] of entries) {
+          const varint = Buffer.alloc(10);
+          const n = writeLength(varint, v);
+          if (packed) tail.push((9 << 3) | 2, n, ...varint.subarray(0, n));
+          else tail.push((9 << 3) | 0, ...varint.subarray(0, n));
+        }
+        const body = Buffer.concat([head, Buffer.from(tail)]);
+        const len = Buffer.alloc(4);
+        const buf = Buffer.concat([Buffer.from([(2 << 3) | 2]), len.subarray(0, writeLength(len, body.length)), body]);
+        const decoded = work.responseDeserialize(buf);
+        expect(decoded.result?.spanInside).toEqual(entries.map(([v]) => String(v)));
+        expect(deserialize(buf)).toStrictEqual(decoded);
+      }),
+      runs,
+    );
+    expect(fallback.calls()).toBe(0);
+  });
 
   it('hands a truncated result to proto-loader, which refuses it', () => {
     const fallback = counted(work.responseDeserialize);

@@ -1,0 +1,231 @@
+/**
+ * Chunk spans in the scheduler: how many chunks a lease covers (the span-size rule), who gets spans, how a span
+ * result is checked whole before each chunk is recorded, and how a span lease ends (expiry, failure, backup).
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryLeaseTokens } from '../../coordinator/core/memory-lease-tokens.js';
+import { newCalculationRecord } from '../../coordinator/core/model.js';
+import { Scheduler } from '../../coordinator/core/scheduler.js';
+import type { Effect, LeaseGrant, ResultReport, SchedulerOptions } from '../../coordinator/core/scheduler-types.js';
+
+type Grant = Extract<Effect, { type: 'grant' }>;
+
+/** The hit count the fake kernel computes for a chunk. */
+const truth = (index: number, points: number) => Math.floor(points * 0.78) - (index % 3);
+
+function setup(opts: Partial<SchedulerOptions> = {}) {
+  const tokens = new MemoryLeaseTokens();
+  const s = new Scheduler(
+    { ids: { calculationId: () => 'c', leaseId: () => 'l' }, tokens },
+    { leaseTtlMs: 1000, prefetch: 0, prefetchAheadMs: 0, verifyRate: 0, verifyFirst: 0, initialCredits: 64, backoffMinMs: 0, ...opts },
+  );
+  let now = 0;
+  const step = (fn: (e: Effect[]) => void = () => {}, at = now) => {
+    now = at;
+    const e: Effect[] = [];
+    fn(e);
+    s.tick(now, e);
+    expect(s.violations()).toEqual([]);
+    return e;
+  };
+  const grants = (e: Effect[]) => e.filter((x): x is Grant => x.type === 'grant').map((g) => ({ ...g.lease, connId: g.connId }));
+  const connect = (connId: string, capacity: number, acceptsSpans = true, kind: 'remote' | 'local' = 'remote') =>
+    grants(step((e) => s.connectWorker({ connId, workerId: connId, address: connId, kind, capacity, acceptsSpans }, now, e)));
+  /** The honest result of a lease (a span result for a span), with `change` applied. */
+  const report = (l: LeaseGrant, change: Partial<ResultReport> = {}): ResultReport => {
+    const counts = Array.from({ length: l.chunkCount }, (_, i) => truth(l.chunkIndex + i, l.points));
+    const base: ResultReport = {
+      leaseId: l.leaseId,
+      calculationId: l.calculationId,
+      chunkIndex: l.chunkIndex,
+      seed: l.seed,
+      points: l.points,
+      inside: counts.reduce((a, b) => a + b, 0),
+      elapsedMs: 10 * l.chunkCount,
+      ...(l.chunkCount > 1 ? { chunkCount: l.chunkCount, spanInside: counts } : {}),
+    };
+    return { ...base, ...change };
+  };
+  const answer = (connId: string, l: LeaseGrant, change: Partial<ResultReport> = {}, at = now) =>
+    step((e) => s.result(connId, report(l, change), at, e), at);
+  return { s, step, grants, connect, answer, report, tokens, now: () => now };
+}
+
+/** A distributed calculation of `chunks` chunks of 1000 points (the last one `short` points shorter). */
+const calc = (id: string, chunks: number, short = 0) =>
+  newCalculationRecord({ id, mode: 'distributed', points: chunks * 1000 - short, seed: 7, chunkSize: 1000, createdAtMs: 0 });
+
+describe('span size', () => {
+  it('is 1 until the typical chunk time is known, then spanTargetMs of chunks, shrinking with the backlog', () => {
+    // 10 ms chunks, 50 ms target: 5 chunks per span while the backlog is large.
+    const { s, connect, answer, grants } = setup({ spanTargetMs: 50 });
+    s.addCalculation(calc('a', 200));
+    const first = connect('w1', 1);
+    expect(first.map((g) => g.chunkCount)).toEqual([1]);
+    const sizes: number[] = [];
+    let held = grants(answer('w1', first[0], {}, 1));
+    for (let t = 2; held.length > 0; t++) {
+      sizes.push(held[0].chunkCount);
+      held = grants(answer('w1', held[0], {}, t));
+    }
+    // min(50 ms / 10 ms, ceil(backlog / (2 x 1 thread))): 5 while at least 9 chunks wait, then halving to the end.
+    const expected: number[] = [];
+    for (let backlog = 199; backlog > 0; backlog -= expected.at(-1)!) expected.push(Math.min(5, Math.ceil(backlog / 2)));
+    expect(sizes).toEqual(expected);
+    expect(sizes.slice(-4)).toEqual([5, 2, 1, 1]);
+    expect(s.calculation('a')).toBeUndefined();
+  });
+
+  it('divides the backlog by twice the capacity of the ready remote workers', () => {
+    const { s, connect, answer } = setup({ spanTargetMs: 1000 });
+    s.addCalculation(calc('a', 1000));
+    const [g1] = connect('w1', 1);
+    // Known typical time (10 ms): 100 chunks by time; backlog 999 over 2 x (1 + 4) threads: 100.
+    connect('w2', 4, false);
+    const e = answer('w1', g1, {}, 1);
+    const next = e.filter((x): x is Grant => x.type === 'grant').map((g) => g.lease);
+    expect(next.map((l) => l.chunkCount)).toEqual([Math.ceil(999 / 10)]);
+  });
+
+  it('never crosses into the short last chunk: it goes alone', () => {
+    const { s, connect, answer, grants } = setup({ spanTargetMs: 1000 });
+    s.addCalculation(calc('a', 6, 1));
+    const [g] = connect('w1', 1);
+    const next = grants(answer('w1', g, {}, 1));
+    // Backlog 5 over 2 threads: up to 3, from chunk 1: chunks 1..3.
+    expect(next.map((l) => [l.chunkIndex, l.chunkCount])).toEqual([[1, 3]]);
+    const after = grants(answer('w1', next[0], {}, 2));
+    expect(after.map((l) => [l.chunkIndex, l.chunkCount])).toEqual([[4, 1]]);
+    const last = grants(answer('w1', after[0], {}, 3));
+    expect(last.map((l) => [l.chunkIndex, l.chunkCount, l.points])).toEqual([[5, 1, 999]]);
+  });
+
+  it('is always 1 for workers without accepts_chunk_spans, the local pool, verify leases, and maxSpanChunks 1', () => {
+    for (const [accepts, kind, opts] of [
+      [false, 'remote', {}],
+      [true, 'local', {}],
+      [true, 'remote', { maxSpanChunks: 1 }],
+    ] as const) {
+      const { s, connect, answer, grants } = setup({ spanTargetMs: 1000, ...opts });
+      s.addCalculation(kind === 'local' ? { ...calc('a', 50), mode: 'single' } : calc('a', 50));
+      let held = connect('w1', 2, accepts, kind);
+      for (let t = 1; held.length > 0; t++) {
+        for (const l of held) expect(l.chunkCount).toBe(1);
+        const [l, ...rest] = held;
+        held = [...rest, ...grants(answer('w1', l, {}, t))];
+      }
+    }
+    // Every result checked: the checks are leases of one chunk, also for chunks committed by a span.
+    const { s, connect, answer, grants } = setup({ spanTargetMs: 1000, verifyRate: 1 });
+    s.addCalculation(calc('a', 40));
+    const [g] = connect('w1', 1);
+    const [span] = grants(answer('w1', g, {}, 1));
+    expect(span.chunkCount).toBeGreaterThan(1);
+    answer('w1', span, {}, 2);
+    // A second worker takes the checks of the span's chunks first: each a lease of one chunk.
+    const checks = connect('w2', 4, true).filter((l) => l.purpose === 'verify');
+    expect(checks.length).toBe(4);
+    for (const l of checks) expect(l.chunkCount).toBe(1);
+  });
+});
+
+describe('span results', () => {
+  /** A worker holding a span lease of 5 chunks (chunks 1..5), the first chunk already committed. */
+  function withSpan(opts: Partial<SchedulerOptions> = {}, chunks = 200) {
+    const t = setup({ spanTargetMs: 50, ...opts });
+    t.s.addCalculation(calc('a', chunks));
+    const [g] = t.connect('w1', 1);
+    const [span] = t.grants(t.answer('w1', g, {}, 1));
+    expect([span.chunkIndex, span.chunkCount]).toEqual([1, 5]);
+    return { ...t, span };
+  }
+
+  it('a good span result commits each chunk as its own result', () => {
+    const { s, answer, span } = withSpan();
+    const e = answer('w1', span, {}, 2);
+    const commits = e.flatMap((x) => (x.type === 'commit' && x.first ? [x.commit] : []));
+    expect(commits.map((c) => [c.chunkIndex, c.inside, c.elapsedMs])).toEqual([1, 2, 3, 4, 5].map((i) => [i, truth(i, 1000), 10]));
+    expect(s.calculation('a')!.chunksDone).toBe(6);
+  });
+
+  it.each<[string, (l: LeaseGrant, r: ResultReport) => Partial<ResultReport>, string]>([
+    ['a count other than the lease', (l, r) => ({ chunkCount: 6, spanInside: [...r.spanInside!, 0], inside: r.inside }), 'lease_mismatch'],
+    ['no count (a one-chunk answer)', (l, r) => ({ chunkCount: 0, spanInside: [], inside: r.spanInside![0] }), 'lease_mismatch'],
+    ['an inside that is not the sum', (l, r) => ({ inside: r.inside + 1 }), 'invalid_result'],
+    ['too few span counts', (l, r) => ({ spanInside: r.spanInside!.slice(1), inside: r.inside - r.spanInside![0] }), 'invalid_result'],
+    [
+      'a span count above points',
+      (l, r) => ({ spanInside: [l.points + 1, ...r.spanInside!.slice(1)], inside: r.inside - r.spanInside![0] + l.points + 1 }),
+      'invalid_result',
+    ],
+    [
+      'a negative span count',
+      (l, r) => ({ spanInside: [...r.spanInside!.slice(0, 4), -1], inside: r.inside - r.spanInside![4] - 1 }),
+      'invalid_result',
+    ],
+    [
+      'a fractional span count',
+      (l, r) => ({ spanInside: [0.5, ...r.spanInside!.slice(1)], inside: r.inside - r.spanInside![0] + 0.5 }),
+      'invalid_result',
+    ],
+  ])('a span result with %s is refused whole, every chunk goes back, the worker backs off', (_, change, reason) => {
+    const { s, answer, report, span } = withSpan({ backoffMinMs: 100 });
+    const e = answer('w1', span, change(span, report(span)), 2);
+    expect(e.filter((x) => x.type === 'rejected').map((x) => (x as { reason: string }).reason)).toEqual([reason]);
+    expect(e.some((x) => x.type === 'commit')).toBe(false);
+    expect(e.flatMap((x) => (x.type === 'released' ? [[x.chunkIndex, x.reason]] : []))).toEqual(
+      [1, 2, 3, 4, 5].map((i) => [i, 'invalid_result']),
+    );
+    expect(s.calculation('a')!.chunksDone).toBe(1);
+    expect(s.calculation('a')!.chunksReleased).toBe(5);
+  });
+
+  it('a result for a lease of one chunk that carries span counts is a lease mismatch', () => {
+    const { s, connect, answer, report } = setup({ backoffMinMs: 100 });
+    s.addCalculation(calc('a', 10));
+    const [g] = connect('w1', 1);
+    const e = answer('w1', g, { spanInside: [report(g).inside] });
+    expect(e.flatMap((x) => (x.type === 'rejected' ? [x.reason] : []))).toEqual(['lease_mismatch']);
+    expect(e.some((x) => x.type === 'commit')).toBe(false);
+  });
+
+  it('a span lease that expires sends every chunk back; its late result still verifies with its count, and only with it', () => {
+    const { s, step, answer, span, grants } = withSpan();
+    const e = step(() => {}, 2 + 1000);
+    expect(e.flatMap((x) => (x.type === 'released' ? [[x.chunkIndex, x.reason]] : []))).toEqual([1, 2, 3, 4, 5].map((i) => [i, 'expired']));
+    expect(e.some((x) => x.type === 'revoke' && x.leaseIds.includes(span.leaseId))).toBe(true);
+    // Its count altered: no lease of this worker vouches for that claim.
+    const forged = answer('w1', span, { chunkCount: 4, spanInside: [1, 2, 3, 4], inside: 10 }, 1003);
+    expect(forged.flatMap((x) => (x.type === 'rejected' ? [x.reason] : []))).toEqual(['unknown_lease']);
+    // The genuine late copy commits the chunks no one else did (nobody holds them now: the worker is unresponsive).
+    const late = answer('w1', span, {}, 1004);
+    expect(late.filter((x) => x.type === 'rejected')).toEqual([]);
+    const firsts = late.flatMap((x) => (x.type === 'commit' && x.first ? [x.commit.chunkIndex] : []));
+    expect(firsts).toEqual([1, 2, 3, 4, 5]);
+    expect(grants(late)).toEqual([]);
+    expect(s.calculation('a')!.chunksDone).toBe(6);
+  });
+
+  it('a failed span counts a failure for each of its chunks', () => {
+    const { s, step, span } = withSpan({ maxChunkAttempts: 1 });
+    const e = step((fx) => s.failure('w1', { leaseId: span.leaseId, code: 'KERNEL_ERROR', message: 'boom' }, 2, fx), 2);
+    const ended = e.flatMap((x) => (x.type === 'calculation' && x.calculation.status === 'failed' ? [x.calculation] : []));
+    expect(ended[0]?.error).toMatch(/^chunk 1 failed 1 times/);
+  });
+
+  it('a straggling span gets a backup copy of the same span, from a worker that accepts spans', () => {
+    const { s, step, connect, answer, grants, span } = withSpan({ stragglerMinMs: 100, stragglerFactor: 1, leaseTtlMs: 10_000 }, 12);
+    // Nothing else waits once the rest is leased (to a worker that does not take spans and answers nothing).
+    expect(connect('w3', 64, false)).toHaveLength(6);
+    connect('w2', 1, true);
+    const e = step(() => s.heartbeat('w1', [span.leaseId], 500), 500);
+    const backups = grants(e).filter((l) => l.purpose === 'backup');
+    const copy = backups.find((l) => l.chunkIndex === span.chunkIndex);
+    expect(copy).toMatchObject({ chunkIndex: 1, chunkCount: 5, connId: 'w2' });
+    // The copy answers first: every chunk commits; the original then is five duplicates.
+    const first = answer('w2', copy!, {}, 501);
+    expect(first.filter((x) => x.type === 'commit' && x.first).length).toBe(5);
+    const second = answer('w1', span, {}, 502);
+    expect(second.filter((x) => x.type === 'duplicate').length).toBe(5);
+  });
+});
