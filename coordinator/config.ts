@@ -8,6 +8,7 @@ import { DEFAULT_HOST, DEFAULT_PORTS, EnvReader } from '../shared/config.js';
 import { usableCpus } from '../shared/cpu-count.js';
 import type { LogSettings } from '../shared/logger.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/submit-rules.js';
+import { MAX_LEASE_CHUNKS } from '../shared/wire.js';
 import { DEFAULT_SCHEDULER_OPTIONS as D, type SchedulerOptions } from './core/scheduler-types.js';
 import { checkDnsName, checkDnsServer, checkPortName, checkWorkerAddress } from '../shared/host-port.js';
 
@@ -83,7 +84,8 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     backoffMinMs: r.int('PIGRID_BACKOFF_MIN_MS', D.backoffMinMs, 1, 3_600_000),
     backoffMaxMs: r.int('PIGRID_BACKOFF_MAX_MS', D.backoffMaxMs, 1, 3_600_000),
     spanTargetMs: r.int('PIGRID_SPAN_TARGET_MS', D.spanTargetMs, 1, 3_600_000),
-    maxSpanChunks: r.int('PIGRID_MAX_SPAN_CHUNKS', D.maxSpanChunks, 1, 100_000),
+    // Workers refuse a lease of more chunks than MAX_LEASE_CHUNKS: a coordinator may not be configured to send one.
+    maxSpanChunks: r.int('PIGRID_MAX_SPAN_CHUNKS', D.maxSpanChunks, 1, MAX_LEASE_CHUNKS),
     chunkSize: r.int('PIGRID_CHUNK_SIZE', 2_000_000_000, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
     maxPoints: r.int('PIGRID_MAX_POINTS', 10_000_000_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxChunks: r.int('PIGRID_MAX_CHUNKS', 1_000_000, 1, 100_000_000),

@@ -360,7 +360,9 @@ export class Scheduler {
           effects.push({ type: 'late', connId: w.connId, report });
           return;
         }
-        this.record(c, r.chunkIndex + i, spanInside[i], perChunkMs, w, now, effects);
+        // Stored per chunk as whole milliseconds: the chunks table's elapsed_ms is an INTEGER column (a fractional
+        // value stopped the coordinator with SQLITE_CONSTRAINT_DATATYPE); the typical time above keeps the fraction.
+        this.record(c, r.chunkIndex + i, spanInside[i], Math.round(perChunkMs), w, now, effects);
       }
     } finally {
       this.spanResult = false;

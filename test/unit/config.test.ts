@@ -52,7 +52,7 @@ describe('coordinator config', () => {
     expect([c.spanTargetMs, c.maxSpanChunks]).toEqual([200, 1]);
     expect(problemsOf(() => loadCoordinatorConfig({ ...PLAINTEXT, PIGRID_SPAN_TARGET_MS: '0', PIGRID_MAX_SPAN_CHUNKS: '0' }))).toEqual([
       'PIGRID_SPAN_TARGET_MS must be an integer from 1 to 3600000; got "0"',
-      'PIGRID_MAX_SPAN_CHUNKS must be an integer from 1 to 100000; got "0"',
+      'PIGRID_MAX_SPAN_CHUNKS must be an integer from 1 to 65536; got "0"',
     ]);
   });
 

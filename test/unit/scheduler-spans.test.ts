@@ -148,6 +148,14 @@ describe('span results', () => {
     expect(s.calculation('a')!.chunksDone).toBe(6);
   });
 
+  it('commits each chunk of a span with whole milliseconds (the store keeps elapsed_ms as an INTEGER)', () => {
+    const { answer, span } = withSpan();
+    // 5 chunks in 23 ms: 4.6 ms each, stored as 5.
+    const e = answer('w1', span, { elapsedMs: 23 }, 2);
+    const commits = e.flatMap((x) => (x.type === 'commit' && x.first ? [x.commit] : []));
+    expect(commits.map((c) => c.elapsedMs)).toEqual([5, 5, 5, 5, 5]);
+  });
+
   it.each<[string, (l: LeaseGrant, r: ResultReport) => Partial<ResultReport>, string]>([
     ['a count other than the lease', (l, r) => ({ chunkCount: 6, spanInside: [...r.spanInside!, 0], inside: r.inside }), 'lease_mismatch'],
     ['no count (a one-chunk answer)', (l, r) => ({ chunkCount: 0, spanInside: [], inside: r.spanInside![0] }), 'lease_mismatch'],
