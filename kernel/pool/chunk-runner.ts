@@ -109,9 +109,10 @@ export interface ChunkRunnerOptions {
   readonly runMs?: number;
   /**
    * Longest run of one span's chunks alone, in measured kernel time: such a run delays no other lease's result (the
-   * span's own waits for its last chunk anyway), so it may exceed `runMs` and save pool tasks, but it takes no more
-   * than an equal share per thread of the work posted and waiting (so one span still keeps every thread busy), and stays under
-   * `postAheadMs` (so each thread still has its next run posted). @default 20 ms
+   * span's own waits for its last chunk anyway), so it may exceed `runMs` and save pool tasks (each costs the main
+   * thread ~0.1-0.5 ms: docs/performance.md). A span is cut into equal such runs, each no more than an equal share per
+   * thread of the work posted and waiting (so one span still keeps every thread busy); each thread still has its next
+   * run posted. @default 50 ms
    */
   readonly spanRunMs?: number;
 }
@@ -173,7 +174,7 @@ export class ChunkRunner {
     this.pool = pool;
     this.postAheadMs = options.postAheadMs ?? 25;
     this.runMs = options.runMs ?? 10;
-    this.spanRunMs = Math.max(this.runMs, options.spanRunMs ?? 20);
+    this.spanRunMs = Math.max(this.runMs, options.spanRunMs ?? 50);
   }
 
   /**
@@ -186,10 +187,18 @@ export class ChunkRunner {
     const max = this.pool.chunksPerTask;
     let count = 0;
     let ms = 0;
+    // A run of the first waiting span's chunks alone, in equal pieces of at most spanRunMs.
+    const front = this.waiting[0];
+    if (front !== undefined && front.count > 1) {
+      const each = pace * front.job.points;
+      const total = unposted(front);
+      const pieces = Math.max(1, Math.ceil((total * each) / this.spanLimit(pace) - 1e-9));
+      const take = Math.min(max, Math.ceil(total / pieces));
+      if (take * each > this.runMs) return { count: take, ms: take * each, full: true };
+    }
     // Per job rather than per chunk: a span's chunks all take the same time.
     for (const h of this.waiting) {
       const each = pace * h.job.points;
-      const limit = count === 0 && h.count > 1 ? this.spanLimit(pace) : this.runMs;
       let n = Math.min(unposted(h), max - count);
       if (count === 0) {
         count = 1;
@@ -197,7 +206,7 @@ export class ChunkRunner {
         n--;
       }
       // (The epsilon: a chunk that fits exactly is not lost to rounding.)
-      const fit = Math.max(0, Math.min(n, each > 0 ? Math.floor((limit - ms) / each + 1e-9) : n));
+      const fit = Math.max(0, Math.min(n, each > 0 ? Math.floor((this.runMs - ms) / each + 1e-9) : n));
       count += fit;
       ms += fit * each;
       if (fit < n) return { count, ms, full: true };
@@ -223,7 +232,9 @@ export class ChunkRunner {
     if (this.postedRuns >= threads * tasksPerThread) return false;
     if (this.postedRuns < threads) return true;
     if (run.ms === undefined) return this.postedRuns < 2 * threads;
-    if (run.ms >= this.postAheadMs) return false;
+    // A chunk this long goes only to a thread without a next run, so further leases go to whichever is free first; a
+    // run of several (span) chunks is the one run the thread has next.
+    if (run.count === 1 && run.ms >= this.postAheadMs) return false;
     if (this.postedRuns < 2 * threads) return true;
     return run.full && this.postedPoints * this.msPerPoint! < threads * this.postAheadMs;
   }

@@ -160,7 +160,7 @@ it('keeps both threads of a two-thread worker on one span and still reports ever
   const w = await worker(2);
   const s = w.talk();
   await s.hello;
-  // A first chunk gives the runner its pace, so the span goes in runs of about 10 ms.
+  // A first chunk gives the runner its pace, so the span goes in runs of about equal length, one per thread at least.
   s.send({ lease: lease('pace', 999, 0, 4_000_000) });
   await answered(s.seen, ['pace']);
   const before = w.runs.length;
@@ -168,7 +168,9 @@ it('keeps both threads of a two-thread worker on one span and still reports ever
   const span = (await answered(s.seen, ['span'])).get('span')!;
   expect(span.spanInside.map(Number)).toEqual(Array.from({ length: 60 }, (_, i) => direct(i, 4_000_000)));
   const runs = w.runs.slice(before);
-  expect(runs.length).toBeGreaterThanOrEqual(3);
+  expect(runs.length).toBeGreaterThanOrEqual(2);
+  // No run holds most of the span: it is shared between the threads.
+  expect(Math.max(...runs.map((r) => r.tasks.length))).toBeLessThanOrEqual(40);
   // A second run was posted while the first had not ended: one for each thread.
   expect(runs[1].others).toBeGreaterThanOrEqual(1);
   expect(runs.flatMap((r) => r.tasks)).toHaveLength(60);
