@@ -21,12 +21,14 @@
  * Every chunk of a posted run can still be withdrawn until a thread starts it, exactly (task-control.ts), so a
  * draining worker hands back precisely the chunks it has not started; a revoked chunk is skipped, or stopped if it
  * runs, without touching the rest of its run. The chunks of a run report their outcomes together when the run ends,
- * in one turn (the worker can send those results as one batch).
+ * in one turn (the worker can send those results as one batch), through one promise per run.
  *
  * A job may be a **span**: a lease of `chunkCount` consecutive chunks (docs/performance.md, "Chunk spans (worker)").
  * Its chunks are chunks like any other here: they wait in order, are cut into runs by the same pace (a run may end in
  * the middle of a span, or hold the end of one span and the start of the next), go to whichever thread is free, and
- * each is computed by the same kernel call as a lease of that one chunk. Only the bookkeeping is per job: the job's
+ * each is computed by the same kernel call as a lease of that one chunk. Only a run of one span's chunks alone may be
+ * longer than `runMs`: up to `spanRunMs`, cut in equal runs and no more than each thread's share of the work (it
+ * delays no other lease's result, and saves pool tasks, the main thread's largest cost per chunk). Only the bookkeeping is per job: the job's
  * outcome (every chunk's count, in chunk order) is reported once its last chunk is computed; a kernel failure of any
  * chunk fails the job and withdraws the rest of it; a revocation withdraws every chunk of it not started and stops
  * the running ones; a drain hands back a job whole only if none of its chunks has started, and otherwise finishes it.

@@ -6,8 +6,11 @@
  * Each thread is given up to `tasksPerThread` tasks at once, so it starts its next task the moment one ends instead
  * of waiting for the main thread (which may be busy with gRPC, or not scheduled on a loaded machine) to post it; and a
  * task is a run of up to `chunksPerTask` chunks, so short chunks do not each pay a task's round trip (piscina's
- * postTask, the thread's message handling: ~100 µs). Each chunk of a run keeps its own control slot, outcome and
- * error: it can be withdrawn until it starts and stopped while it runs, without touching the rest of its run.
+ * postTask, the thread's message handling: ~100 µs, several times that while the kernel threads keep both cores busy).
+ * Each chunk of a run keeps its own control slot, count and error: it can be withdrawn until it starts and stopped while
+ * it runs, without touching the rest of its run. But the run settles as a whole, with one message from its thread and
+ * one promise here carrying every chunk's count and time in flat arrays: per-chunk promises and objects were most of
+ * the main thread's remaining cost per chunk (docs/performance.md, "Chunk spans (worker)").
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
