@@ -194,8 +194,10 @@ export class ChunkRunner {
     if (front !== undefined && front.count > 1) {
       const each = pace * front.job.points;
       const total = unposted(front);
-      const pieces = Math.max(1, Math.ceil((total * each) / this.spanLimit(pace) - 1e-9));
-      const take = Math.min(max, Math.ceil(total / pieces));
+      const limit = this.spanLimit(pace);
+      const pieces = Math.max(1, Math.ceil((total * each) / limit - 1e-9));
+      // Never over the limit (rounding up to equal pieces could pass it when chunks are long).
+      const take = Math.min(max, Math.ceil(total / pieces), Math.max(1, Math.floor(limit / each + 1e-9)));
       if (take * each > this.runMs) return { count: take, ms: take * each, full: true };
     }
     // Per job rather than per chunk: a span's chunks all take the same time.

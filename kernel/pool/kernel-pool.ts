@@ -153,8 +153,8 @@ export function createKernelPool(threads: number, options: KernelPoolOptions = {
   const chunksPerTask = options.chunksPerTask ?? 64;
   const stopGraceMs = options.stopGraceMs ?? 1000;
   // A block of slots per run, taken until the run settles (withdrawn chunks included): room for twice the runs the
-  // threads may hold at once, and 64 more (single-chunk runs from `run`).
-  const control = new TaskControl(64 + 2 * threads * tasksPerThread, chunksPerTask);
+  // threads may hold at once, and 256 more (e.g. single chunks from `run`).
+  const control = new TaskControl(256 + 2 * threads * tasksPerThread, chunksPerTask);
   const pool = new Piscina<PiRun, PiRunResult>({
     filename: taskFile(),
     minThreads: threads,

@@ -292,3 +292,22 @@ it('lets a run exceed runMs only with one span alone, and never beyond an equal 
   expect(r.done.get('long')?.chunkInside).toEqual(expectedCounts(100, 100));
   for (let i = 0; i < 12; i++) expect(r.done.get(`one${i}`)?.chunkInside).toEqual([countOf(300 + i)]);
 });
+
+it('never makes a span run longer than spanRunMs, even when equal pieces would round it up', async () => {
+  const { pool, runs } = scriptedPool(1);
+  const runner = new ChunkRunner(pool);
+  await pace(runner, runs);
+  const before = runs.length;
+  const r = recorder();
+  // Chunks of 20 ms (20 x POINTS at the 1 ms pace), five of them: two equal pieces would be 3 + 2 chunks, 60 ms.
+  runner.enqueue({ ...span('s', 0, 5), points: 20 * POINTS }, r.cb);
+  await turns();
+  while (unfinished(runs).length > 0) {
+    for (const c of unfinished(runs)[0]) c.finish(20);
+    await turns();
+  }
+  const lengths = runs.slice(before).map((run) => run.length);
+  expect(Math.max(...lengths) * 20).toBeLessThanOrEqual(50);
+  expect(lengths.reduce((a, b) => a + b)).toBe(5);
+  expect(r.done.get('s')?.chunkInside).toEqual(expectedCounts(0, 5));
+});
