@@ -6,10 +6,12 @@
  * read as CPU: the whole process (`process.cpuUsage`) and the main thread alone (`/proc/self/task/<pid>/schedstat`,
  * nanoseconds), per chunk beyond the bare kernel's CPU for the same points.
  *
- *   node dist/bench/span-runner-bench.js [--rounds 6] [--ms 2000] [--span 50] [--before /work/main/dist] [--no-spans]
+ *   node dist/bench/span-runner-bench.js [--rounds 6] [--ms 2000] [--span 50] [--before /work/main/dist] [--before-spans]
+ *     [--no-spans] [--no-singles]
  *
  * `--before <dist>` adds that build's runner fed single leases (it may not know spans), for a before/after comparison
- * in the same minutes.
+ * in the same minutes; with `--before-spans` also fed spans (a build that knows them). `--no-singles` and `--no-spans`
+ * leave out the variants fed single leases and spans.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -165,9 +167,15 @@ async function main(): Promise<void> {
     const runner = new build.ChunkRunner(pool);
     variants.push({ name, pool: real, run: (seed) => feed(runner, chunks, chunk, perLease, held, seed), tasks });
   };
-  if (beforeDist) add('before: single leases', await loadBuild(beforeDist), 1, THREADS * SINGLES_PER_THREAD);
-  add('after: single leases', after, 1, THREADS * SINGLES_PER_THREAD);
-  if (!process.argv.includes('--no-spans')) add(`after: spans of ${spanChunks}`, after, spanChunks, THREADS * SPANS_PER_THREAD);
+  const singles = !process.argv.includes('--no-singles');
+  const spans = !process.argv.includes('--no-spans');
+  const before = beforeDist ? await loadBuild(beforeDist) : undefined;
+  if (before && singles) add('before: single leases', before, 1, THREADS * SINGLES_PER_THREAD);
+  if (before && spans && process.argv.includes('--before-spans')) {
+    add(`before: spans of ${spanChunks}`, before, spanChunks, THREADS * SPANS_PER_THREAD);
+  }
+  if (singles) add('after: single leases', after, 1, THREADS * SINGLES_PER_THREAD);
+  if (spans) add(`after: spans of ${spanChunks}`, after, spanChunks, THREADS * SPANS_PER_THREAD);
   try {
     // Warm every pool (threads started, kernels JIT-compiled) before measuring.
     await Promise.all(

@@ -21,18 +21,20 @@
  * Every chunk of a posted run can still be withdrawn until a thread starts it, exactly (task-control.ts), so a
  * draining worker hands back precisely the chunks it has not started; a revoked chunk is skipped, or stopped if it
  * runs, without touching the rest of its run. The chunks of a run report their outcomes together when the run ends,
- * in one turn (the worker can send those results as one batch).
+ * in one turn (the worker can send those results as one batch), through one promise per run.
  *
  * A job may be a **span**: a lease of `chunkCount` consecutive chunks (docs/performance.md, "Chunk spans (worker)").
  * Its chunks are chunks like any other here: they wait in order, are cut into runs by the same pace (a run may end in
  * the middle of a span, or hold the end of one span and the start of the next), go to whichever thread is free, and
- * each is computed by the same kernel call as a lease of that one chunk. Only the bookkeeping is per job: the job's
+ * each is computed by the same kernel call as a lease of that one chunk. Only a run of one span's chunks alone may be
+ * longer than `runMs`: up to `spanRunMs`, cut in equal runs and no more than each thread's share of the work (it
+ * delays no other lease's result, and saves pool tasks, the main thread's largest cost per chunk). Only the bookkeeping is per job: the job's
  * outcome (every chunk's count, in chunk order) is reported once its last chunk is computed; a kernel failure of any
  * chunk fails the job and withdraws the rest of it; a revocation withdraws every chunk of it not started and stops
  * the running ones; a drain hands back a job whole only if none of its chunks has started, and otherwise finishes it.
  */
 import { KernelErrorCode } from '../kernel-errors.js';
-import type { KernelOutcome, KernelPool, PoolTask } from './kernel-pool.js';
+import type { KernelOutcome, KernelPool, KernelTask, PoolRun, RunOutcome } from './kernel-pool.js';
 
 export interface ChunkJob {
   readonly leaseId: string;
@@ -87,20 +89,41 @@ interface Held {
   reportStop: boolean;
 }
 
-/** One chunk of a job, posted to the pool. */
+/** Consecutive chunks of one job, posted to the pool in one run. */
 interface Entry {
   readonly held: Held;
-  /** Its offset in the job: chunk index job.chunkIndex + offset. */
+  /** Offset in the job of its first chunk: chunk index job.chunkIndex + offset. */
   readonly offset: number;
-  task?: PoolTask;
+  readonly count: number;
+  /** Position of its first chunk in the run. */
+  readonly at: number;
+  readonly run: PoolRun;
+  /** Its chunks withdrawn by a drain that then found the job started, by position in the entry: posted again elsewhere. */
+  pulled?: boolean[];
+  /** Its chunks (positions in the entry) asked to stop when the job was dropped, and when. */
+  stopped?: number[];
   abortedAt?: number;
 }
-
 export interface ChunkRunnerOptions {
   /** Work posted ahead to each thread, in measured kernel time. @default 25 ms */
   readonly postAheadMs?: number;
   /** Measured kernel time of the chunks one pool task computes in a row (at most the pool's `chunksPerTask`). @default 10 ms */
   readonly runMs?: number;
+  /**
+   * Longest run of one span's chunks alone, in measured kernel time: such a run delays no other lease's result (the
+   * span's own waits for its last chunk anyway), so it may exceed `runMs` and save pool tasks (each costs the main
+   * thread ~0.1-0.5 ms: docs/performance.md). A span is cut into equal such runs, each no more than an equal share per
+   * thread of the work posted and waiting (so one span still keeps every thread busy); each thread still has its next
+   * run posted. @default 50 ms
+   */
+  readonly spanRunMs?: number;
+}
+
+/** Consecutive chunks of one job taken for a run. */
+interface Piece {
+  readonly held: Held;
+  readonly offset: number;
+  readonly count: number;
 }
 
 /** The next run to post from the front of the waiting chunks. */
@@ -129,12 +152,15 @@ export class ChunkRunner {
   private readonly pool: KernelPool;
   private readonly postAheadMs: number;
   private readonly runMs: number;
+  private readonly spanRunMs: number;
   /** Jobs held (taken on, not answered), by lease id. */
   private readonly jobs = new Map<string, Held>();
   /** Jobs with chunks not yet posted, in order: their chunks are "the waiting chunks". */
   private readonly waiting: Held[] = [];
   /** Chunks posted to the pool for jobs still held: running, or waiting on a thread. */
   private readonly posted = new Set<Entry>();
+  /** Chunks of the live entries in `posted`. */
+  private postedChunks = 0;
   /** Pool tasks (runs) not yet ended, and the points of their chunks. */
   private postedRuns = 0;
   private postedPoints = 0;
@@ -150,15 +176,30 @@ export class ChunkRunner {
     this.pool = pool;
     this.postAheadMs = options.postAheadMs ?? 25;
     this.runMs = options.runMs ?? 10;
+    this.spanRunMs = Math.max(this.runMs, options.spanRunMs ?? 50);
   }
 
-  /** The longest run at the front of the waiting chunks that fits in `runMs` (always at least one chunk). */
+  /**
+   * The longest run at the front of the waiting chunks that fits in `runMs`, or in `spanRunMs` if it holds chunks of
+   * one span only (always at least one chunk).
+   */
   private planRun(): RunPlan {
     const pace = this.msPerPoint;
     if (pace === undefined) return { count: 1, ms: undefined, full: false };
     const max = this.pool.chunksPerTask;
     let count = 0;
     let ms = 0;
+    // A run of the first waiting span's chunks alone, in equal pieces of at most spanRunMs.
+    const front = this.waiting[0];
+    if (front !== undefined && front.count > 1) {
+      const each = pace * front.job.points;
+      const total = unposted(front);
+      const limit = this.spanLimit(pace);
+      const pieces = Math.max(1, Math.ceil((total * each) / limit - 1e-9));
+      // Never over the limit (rounding up to equal pieces could pass it when chunks are long).
+      const take = Math.min(max, Math.ceil(total / pieces), Math.max(1, Math.floor(limit / each + 1e-9)));
+      if (take * each > this.runMs) return { count: take, ms: take * each, full: true };
+    }
     // Per job rather than per chunk: a span's chunks all take the same time.
     for (const h of this.waiting) {
       const each = pace * h.job.points;
@@ -168,7 +209,8 @@ export class ChunkRunner {
         ms = each;
         n--;
       }
-      const fit = Math.max(0, Math.min(n, each > 0 ? Math.floor((this.runMs - ms) / each) : n));
+      // (The epsilon: a chunk that fits exactly is not lost to rounding.)
+      const fit = Math.max(0, Math.min(n, each > 0 ? Math.floor((this.runMs - ms) / each + 1e-9) : n));
       count += fit;
       ms += fit * each;
       if (fit < n) return { count, ms, full: true };
@@ -177,27 +219,33 @@ export class ChunkRunner {
     return { count, ms, full: count === max || ms >= this.runMs };
   }
 
+  /** How long a run of the first waiting span's chunks alone may be: see {@link ChunkRunnerOptions.spanRunMs}. */
+  private spanLimit(pace: number): number {
+    // The threads' share of the work posted (not yet ended) and waiting.
+    let waitingMs = this.postedPoints * pace;
+    for (const h of this.waiting) {
+      waitingMs += unposted(h) * pace * h.job.points;
+      if (waitingMs >= this.spanRunMs * this.pool.threads) return this.spanRunMs;
+    }
+    return Math.max(this.runMs, waitingMs / this.pool.threads);
+  }
+
   /** Whether to post `run` now, given what the threads already have. */
   private mayPost(run: RunPlan): boolean {
     const { threads, tasksPerThread } = this.pool;
     if (this.postedRuns >= threads * tasksPerThread) return false;
     if (this.postedRuns < threads) return true;
     if (run.ms === undefined) return this.postedRuns < 2 * threads;
-    if (run.ms >= this.postAheadMs) return false;
+    // A chunk this long goes only to a thread without a next run, so further leases go to whichever is free first; a
+    // run of several (span) chunks is the one run the thread has next.
+    if (run.count === 1 && run.ms >= this.postAheadMs) return false;
     if (this.postedRuns < 2 * threads) return true;
     return run.full && this.postedPoints * this.msPerPoint! < threads * this.postAheadMs;
   }
 
-  private observe(points: number, outcome: KernelOutcome): void {
-    if (!(outcome.elapsedMs > 0) || points <= 0) return;
-    this.paceSamples[this.paceNext] = outcome.elapsedMs / points;
-    this.paceNext = (this.paceNext + 1) % PACE_WINDOW;
-    this.msPerPoint = Math.min(...this.paceSamples);
-  }
-
   /** Chunks computing now (at most one per thread; posted chunks beyond the threads wait on them). */
   get runningCount(): number {
-    return Math.min(this.posted.size, this.pool.threads);
+    return Math.min(this.postedChunks, this.pool.threads);
   }
 
   /** Jobs (leases) held: running, posted or waiting. */
@@ -314,74 +362,117 @@ export class ChunkRunner {
       } catch (err) {
         // The Error itself (with its stack) goes to the callback, for the worker to log.
         const error = Object.assign(err instanceof Error ? err : new Error(String(err)), { code: KernelErrorCode.ERROR });
-        for (const h of new Set(run.map((e) => e.held))) this.fail(h, error);
+        for (const h of new Set(run.map((p) => p.held))) this.fail(h, error);
       }
     }
   }
 
-  /** Takes `count` chunks from the front of the waiting chunks. */
-  private takeRun(count: number): Entry[] {
-    const run: Entry[] = [];
-    while (run.length < count) {
+  /** Takes `count` chunks from the front of the waiting chunks, as pieces of consecutive chunks of one job. */
+  private takeRun(count: number): Piece[] {
+    const run: Piece[] = [];
+    let taken = 0;
+    while (taken < count) {
       const held = this.waiting[0];
-      const n = Math.min(unposted(held), count - run.length);
-      for (let i = 0; i < n; i++) run.push({ held, offset: held.again?.length ? held.again.shift()! : held.next++ });
+      const n = Math.min(unposted(held), count - taken);
+      let k = 0;
+      // Chunks a drain withdrew and gave back go first, one by one (rare).
+      for (; k < n && held.again?.length; k++) run.push({ held, offset: held.again.shift()!, count: 1 });
+      if (k < n) {
+        run.push({ held, offset: held.next, count: n - k });
+        held.next += n - k;
+      }
+      taken += n;
       if (unposted(held) === 0) this.waiting.shift();
     }
     return run;
   }
 
   /** Posts chunks as one pool task (throws if the pool cannot take it; nothing is recorded then). */
-  private post(run: Entry[]): void {
-    const tasks = this.pool.start(
-      run.map(({ held: { job }, offset }) => ({ seed: job.seed, chunkIndex: job.chunkIndex + offset, points: job.points })),
-    );
+  private post(pieces: Piece[]): void {
+    const tasks: KernelTask[] = pieces.map(({ held: { job }, offset, count }) => ({
+      seed: job.seed,
+      chunkIndex: job.chunkIndex + offset,
+      points: job.points,
+      count,
+    }));
+    const run = this.pool.start(tasks);
     this.postedRuns++;
-    let pending = run.length;
-    run.forEach((entry, i) => {
-      const { held } = entry;
-      const points = held.job.points;
-      entry.task = tasks[i];
+    let points = 0;
+    let at = 0;
+    const entries = pieces.map(({ held, offset, count }): Entry => {
+      const entry: Entry = { held, offset, count, at, run };
+      at += count;
+      points += count * held.job.points;
       this.posted.add(entry);
+      this.postedChunks += count;
       held.posted.push(entry);
-      this.postedPoints += points;
-      entry.task.outcome
-        .then(
-          (result) => {
-            this.observe(points, result);
-            if (this.posted.delete(entry)) this.computed(entry, result);
-          },
-          (err: Error & { code?: string }) => {
-            if (this.posted.delete(entry)) {
-              this.fail(held, { code: err.code ?? KernelErrorCode.ERROR, message: err.message });
-            } else if (entry.abortedAt !== undefined && held.reportStop) {
-              held.reportStop = false;
-              held.cb.aborted?.(held.job, performance.now() - entry.abortedAt);
-            }
-          },
-        )
-        .finally(() => {
-          this.postedPoints -= points;
-          if (--pending === 0) {
-            this.postedRuns--;
-            this.pump();
-          }
-          this.notifyIdle();
-        });
+      return entry;
+    });
+    this.postedPoints += points;
+    void run.outcome.then((outcome) => {
+      this.postedRuns--;
+      this.postedPoints -= points;
+      this.ended(entries, outcome);
+      this.pump();
+      this.notifyIdle();
     });
   }
 
+  /** A run has ended: each of its entries' chunks is recorded for its job, if the job is still held. */
+  private ended(entries: readonly Entry[], o: RunOutcome): void {
+    // The pace: every computed chunk's time per point, then the fastest of the window.
+    for (const e of entries) {
+      for (let k = 0; k < e.count; k++) {
+        const i = e.at + k;
+        if (o.errors?.[i] === undefined && o.elapsedMs[i] > 0) this.sample(o.elapsedMs[i] / e.held.job.points);
+      }
+    }
+    if (this.paceSamples.length > 0) this.msPerPoint = Math.min(...this.paceSamples);
+    for (const e of entries) {
+      const h = e.held;
+      if (!this.posted.delete(e)) {
+        // Dropped: report the stop of a running chunk (once per job) if one of those asked to stop did stop.
+        if (e.abortedAt !== undefined && h.reportStop && e.stopped?.some((k) => o.errors?.[e.at + k] !== undefined)) {
+          h.reportStop = false;
+          h.cb.aborted?.(h.job, performance.now() - e.abortedAt);
+        }
+        continue;
+      }
+      this.postedChunks -= this.liveChunks(e);
+      for (let k = 0; k < e.count; k++) {
+        if (e.pulled?.[k]) continue;
+        const i = e.at + k;
+        const error: (Error & { code?: string }) | undefined = o.errors?.[i];
+        if (error !== undefined) {
+          this.fail(h, { code: error.code ?? KernelErrorCode.ERROR, message: error.message });
+          break;
+        }
+        this.computed(h, e.offset + k, o.inside[i], o.elapsedMs[i], o.kernel);
+      }
+    }
+  }
+
+  private sample(msPerPoint: number): void {
+    this.paceSamples[this.paceNext] = msPerPoint;
+    this.paceNext = (this.paceNext + 1) % PACE_WINDOW;
+  }
+
+  private liveChunks(e: Entry): number {
+    let n = e.count;
+    if (e.pulled) for (const p of e.pulled) if (p) n--;
+    return n;
+  }
+
   /** A chunk of a held job is computed; the job is done with its last. */
-  private computed(entry: Entry, result: KernelOutcome): void {
-    const h = entry.held;
-    h.inside[entry.offset] = result.inside;
-    h.elapsedMs += result.elapsedMs;
-    h.kernel = result.kernel;
+  private computed(h: Held, offset: number, inside: number, elapsedMs: number, kernel: string): void {
+    h.inside[offset] = inside;
+    h.elapsedMs += elapsedMs;
+    h.kernel = kernel;
     if (++h.computed < h.count) return;
     this.jobs.delete(h.job.leaseId);
-    let inside = 0;
-    for (const n of h.inside) inside += n;
-    h.cb.done(h.job, { inside, elapsedMs: h.elapsedMs, kernel: h.kernel, chunkInside: h.inside });
+    let sum = 0;
+    for (const n of h.inside) sum += n;
+    h.cb.done(h.job, { inside: sum, elapsedMs: h.elapsedMs, kernel: h.kernel, chunkInside: h.inside });
   }
 
   /** A chunk of a held job failed: the rest of it is dropped and the job failed. */
@@ -397,9 +488,12 @@ export class ChunkRunner {
     this.unwait(h);
     for (const e of h.posted) {
       if (!this.posted.delete(e)) continue;
-      if (!e.task?.withdraw()) {
-        e.abortedAt = performance.now();
-        e.task?.abort();
+      this.postedChunks -= this.liveChunks(e);
+      for (let k = 0; k < e.count; k++) {
+        if (e.pulled?.[k] || e.run.withdraw(e.at + k)) continue;
+        e.abortedAt ??= performance.now();
+        (e.stopped ??= []).push(k);
+        e.run.abort(e.at + k);
       }
     }
     this.notifyIdle();
@@ -412,23 +506,34 @@ export class ChunkRunner {
   private withdrawAll(h: Held): boolean {
     if (h.computed > 0) return false;
     const live = h.posted.filter((e) => this.posted.has(e));
-    if (live.some((e) => e.task?.started)) return false;
-    const withdrawn: Entry[] = [];
-    for (const e of live) {
-      if (e.task?.withdraw()) {
-        withdrawn.push(e);
-        continue;
+    const each = (f: (e: Entry, k: number) => boolean): boolean =>
+      live.every((e) => {
+        for (let k = 0; k < e.count; k++) if (!e.pulled?.[k] && !f(e, k)) return false;
+        return true;
+      });
+    if (!each((e, k) => !e.run.started(e.at + k))) return false;
+    const withdrawn: [Entry, number][] = [];
+    const all = each((e, k) => {
+      if (!e.run.withdraw(e.at + k)) return false;
+      withdrawn.push([e, k]);
+      return true;
+    });
+    if (all) {
+      for (const e of live) {
+        this.posted.delete(e);
+        this.postedChunks -= this.liveChunks(e);
       }
-      // A thread began this one in the meantime: the job runs, so the chunks just withdrawn are to be computed again.
-      for (const w of withdrawn) {
-        this.posted.delete(w);
-        (h.again ??= []).push(w.offset);
-      }
-      if (withdrawn.length > 0 && !this.waiting.includes(h)) this.waiting.unshift(h);
-      return false;
+      return true;
     }
-    for (const e of withdrawn) this.posted.delete(e);
-    return true;
+    // A thread began one in the meantime: the job runs, so the chunks just withdrawn are to be computed again.
+    for (const [e, k] of withdrawn) {
+      (e.pulled ??= new Array<boolean>(e.count).fill(false))[k] = true;
+      this.postedChunks--;
+      (h.again ??= []).push(e.offset + k);
+      if (this.liveChunks(e) === 0) this.posted.delete(e);
+    }
+    if (withdrawn.length > 0 && !this.waiting.includes(h)) this.waiting.unshift(h);
+    return false;
   }
 
   private unwait(h: Held): void {

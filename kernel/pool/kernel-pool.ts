@@ -6,8 +6,11 @@
  * Each thread is given up to `tasksPerThread` tasks at once, so it starts its next task the moment one ends instead
  * of waiting for the main thread (which may be busy with gRPC, or not scheduled on a loaded machine) to post it; and a
  * task is a run of up to `chunksPerTask` chunks, so short chunks do not each pay a task's round trip (piscina's
- * postTask, the thread's message handling: ~100 µs). Each chunk of a run keeps its own control slot, outcome and
- * error: it can be withdrawn until it starts and stopped while it runs, without touching the rest of its run.
+ * postTask, the thread's message handling: ~100 µs, several times that while the kernel threads keep both cores busy).
+ * Each chunk of a run keeps its own control slot, count and error: it can be withdrawn until it starts and stopped while
+ * it runs, without touching the rest of its run. But the run settles as a whole, with one message from its thread and
+ * one promise here carrying every chunk's count and time in flat arrays: per-chunk promises and objects were most of
+ * the main thread's remaining cost per chunk (docs/performance.md, "Chunk spans (worker)").
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,11 +21,15 @@ import { isSerializedKernelError, rebuildKernelError } from '../kernel-errors.js
 import type { PiRun, PiRunResult, PiTask } from './pi-task.js';
 import { SlotState, TaskControl } from './task-control.js';
 
-/** One chunk for a pool thread. The seed travels as a decimal string (it may exceed 2^53 in the kernel API). */
+/** One chunk for a pool thread, or (with `count`) consecutive chunks. The seed travels as a decimal string (it may exceed 2^53 in the kernel API). */
 export interface KernelTask {
   readonly seed: string;
+  /** The (first) chunk. */
   readonly chunkIndex: number;
+  /** Points of each chunk. */
   readonly points: number;
+  /** Consecutive chunks from chunkIndex, each of `points` points: a piece of a span. @default 1 */
+  readonly count?: number;
 }
 
 export interface KernelOutcome {
@@ -31,24 +38,40 @@ export interface KernelOutcome {
   readonly kernel: string;
 }
 
-/** A chunk posted to the pool, alone or in a run ({@link KernelPool.start}). */
-export interface PoolTask {
+/** The outcome of a run: one entry per chunk in each array, in the run's order. */
+export interface RunOutcome {
+  /** KERNEL_NAME of the kernel that computed its chunks ('' if the thread died before reporting any). */
+  readonly kernel: string;
+  /** Each chunk's count; meaningless where `errors` has an entry. */
+  readonly inside: readonly number[];
+  /** Each chunk's kernel time in milliseconds; meaningless where `errors` has an entry. */
+  readonly elapsedMs: readonly number[];
   /**
-   * Settles when its run's pool task has ended, with the chunk's own outcome: computed, failed (its own kernel error),
-   * withdrawn or stopped (code `KERNEL_ABORTED`), or its thread died while computing it. The chunks of one run settle
-   * together, in one turn of the event loop.
+   * Present when some chunk was not computed: its error (its own kernel error, `KERNEL_ABORTED` when withdrawn or
+   * stopped, or the error its thread died of), undefined for the computed ones.
    */
-  readonly outcome: Promise<KernelOutcome>;
-  /** A thread has begun it (it may have finished since). */
-  readonly started: boolean;
-  /** Withdraws the chunk if no thread has started it: true then, and it never runs (the rest of its run still does). */
-  withdraw(): boolean;
+  readonly errors?: readonly (Error | undefined)[];
+}
+
+/** A run posted to the pool ({@link KernelPool.start}): its chunks are addressed by their position in the run. */
+export interface PoolRun {
+  /** Chunks in the run. */
+  readonly size: number;
   /**
-   * Stops the chunk: withdrawn if not started, else the kernel stops at its next poll (every 2^24 points) and the thread
-   * goes on with the rest of the run; a thread still in the chunk `stopGraceMs` later is terminated (and replaced).
-   * Idempotent.
+   * Settles (never rejects) once every chunk of the run has an outcome: when its pool task has ended, or, if its thread
+   * died, once the chunks posted again have. One settlement for the whole run, in one turn of the event loop.
    */
-  abort(): void;
+  readonly outcome: Promise<RunOutcome>;
+  /** A thread has begun chunk `i` (it may have finished since). */
+  started(i: number): boolean;
+  /** Withdraws chunk `i` if no thread has started it: true then, and it never runs (the rest of the run still does). */
+  withdraw(i: number): boolean;
+  /**
+   * Stops chunk `i`: withdrawn if not started, else the kernel stops at its next poll (every 2^24 points) and the
+   * thread goes on with the rest of the run; a thread still in the chunk `stopGraceMs` later is terminated (and
+   * replaced). Idempotent.
+   */
+  abort(i: number): void;
 }
 
 export interface KernelPoolOptions {
@@ -71,11 +94,11 @@ export interface KernelPool {
   /** See {@link KernelPoolOptions.chunksPerTask}. */
   readonly chunksPerTask: number;
   /**
-   * Posts a run of 1..chunksPerTask chunks as one pool task: one thread computes them in order. Returns one
-   * {@link PoolTask} per chunk, in the run's order.
+   * Posts a run of 1..chunksPerTask chunks (counting each task's `count`) as one pool task: one thread computes them in
+   * order. Chunk positions in the returned run follow the tasks, a task of `count` k taking k positions.
    */
-  start(run: readonly KernelTask[]): PoolTask[];
-  /** Runs one chunk; an aborted `signal` aborts it as {@link PoolTask.abort} does. */
+  start(run: readonly KernelTask[]): PoolRun;
+  /** Runs one chunk; an aborted `signal` aborts it as {@link PoolRun.abort} does. */
   run(task: KernelTask, signal?: AbortSignal): Promise<KernelOutcome>;
   /** Busy fraction of the threads since start, 0..1. */
   utilization(): number;
@@ -97,17 +120,30 @@ function taskFile(): string {
 /** Times a run whose thread died is posted again with the chunks that still need a thread (see `post` below). */
 const MAX_REPOSTS = 3;
 
-/** A chunk of a posted run, as the main thread tracks it. */
-interface RunChunk {
-  readonly task: Required<PiTask>;
-  readonly resolve: (outcome: KernelOutcome) => void;
-  readonly reject: (err: Error) => void;
-  /** Its slot's state when it settled (the slot is released then); undefined while pending. */
-  settledState?: number;
-  withdrawn: boolean;
-  /** abort() was called: if its thread dies, it is not posted again. */
-  stopping: boolean;
-  stopTimer?: NodeJS.Timeout;
+/** Per-chunk flags of a posted run. */
+const WITHDRAWN = 1;
+const STOPPING = 2;
+const SETTLED = 4;
+
+/** A posted run, as the main thread tracks it: per-chunk state in flat arrays, one promise for the run. */
+interface Run {
+  /** The run's chunks, one entry per chunk (from the tasks' counts). */
+  readonly seeds: readonly string[];
+  readonly chunkIndexes: readonly number[];
+  readonly points: readonly number[];
+  /** Slot of chunk 0 (chunk k has `first + k`). */
+  readonly first: number;
+  readonly flags: Uint8Array;
+  readonly inside: number[];
+  readonly elapsedMs: number[];
+  errors?: (Error | undefined)[];
+  kernel: string;
+  /** Chunks without an outcome yet. */
+  pending: number;
+  /** Slot states when the run settled (its block is released then); undefined while pending. */
+  final?: Int32Array;
+  stopTimers?: Map<number, NodeJS.Timeout>;
+  readonly resolve: (outcome: RunOutcome) => void;
 }
 
 const isStartedState = (state: number) => state === SlotState.STARTED || state === SlotState.STOP || state === SlotState.DONE;
@@ -116,8 +152,9 @@ export function createKernelPool(threads: number, options: KernelPoolOptions = {
   const tasksPerThread = options.tasksPerThread ?? 32;
   const chunksPerTask = options.chunksPerTask ?? 64;
   const stopGraceMs = options.stopGraceMs ?? 1000;
-  // Slots stay taken until a chunk settles, withdrawn ones included: room for twice what the threads may hold at once.
-  const control = new TaskControl(4096 + 2 * threads * tasksPerThread * chunksPerTask);
+  // A block of slots per run, taken until the run settles (withdrawn chunks included): room for twice the runs the
+  // threads may hold at once, and 256 more (e.g. single chunks from `run`).
+  const control = new TaskControl(256 + 2 * threads * tasksPerThread, chunksPerTask);
   const pool = new Piscina<PiRun, PiRunResult>({
     filename: taskFile(),
     minThreads: threads,
@@ -137,100 +174,152 @@ export function createKernelPool(threads: number, options: KernelPoolOptions = {
     if (thread) void thread.terminate();
   };
 
-  const settle = (c: RunChunk, outcome: KernelOutcome | Error) => {
-    clearTimeout(c.stopTimer);
-    c.settledState = control.state(c.task.slot);
-    control.release(c.task.slot);
-    if (outcome instanceof Error) c.reject(outcome);
-    else c.resolve(outcome);
+  /** Chunk i of `r` has its outcome (already in r.inside / r.errors); the run settles with its last. */
+  const settled = (r: Run, i: number) => {
+    r.flags[i] |= SETTLED;
+    const timer = r.stopTimers?.get(i);
+    if (timer !== undefined) clearTimeout(timer);
+    if (--r.pending > 0) return;
+    const final = new Int32Array(r.flags.length);
+    for (let k = 0; k < final.length; k++) final[k] = control.state(r.first + k);
+    r.final = final;
+    control.release(r.first);
+    r.resolve({ kernel: r.kernel, inside: r.inside, elapsedMs: r.elapsedMs, errors: r.errors });
+  };
+
+  const failChunk = (r: Run, i: number, error: Error) => {
+    (r.errors ??= new Array<Error | undefined>(r.flags.length))[i] = error;
+    settled(r, i);
   };
 
   /** Not begun by the thread that died, or finished there with an outcome that died with it (computed again: same count). */
-  const needsThread = (c: RunChunk) => {
-    const state = control.state(c.task.slot);
-    return state === SlotState.QUEUED || (state === SlotState.DONE && !c.stopping);
+  const needsThread = (r: Run, i: number) => {
+    const state = control.state(r.first + i);
+    return state === SlotState.QUEUED || (state === SlotState.DONE && (r.flags[i] & STOPPING) === 0);
+  };
+
+  /** The tasks for chunks `at` of a run: consecutive chunks (same seed and points) go as one task with a count. */
+  const tasksFor = (r: Run, at: readonly number[]): PiTask[] => {
+    const tasks: PiTask[] = [];
+    for (let j = 0; j < at.length;) {
+      const i = at[j];
+      let n = 1;
+      while (
+        j + n < at.length &&
+        at[j + n] === i + n &&
+        r.chunkIndexes[i + n] === r.chunkIndexes[i] + n &&
+        r.seeds[i + n] === r.seeds[i] &&
+        r.points[i + n] === r.points[i]
+      ) {
+        n++;
+      }
+      tasks.push({ seed: r.seeds[i], chunkIndex: r.chunkIndexes[i], points: r.points[i], count: n, slot: r.first + i });
+      j += n;
+    }
+    return tasks;
   };
 
   /**
-   * Posts chunks as one pool task and settles each with its own outcome when it ends. If its thread dies (terminated
-   * for a chunk that would not stop, or crashed), the chunk it was in fails with that error and the chunks that still
-   * need a thread are posted again.
+   * Posts chunks `at` of a run as one pool task and records each one's outcome when it ends. If its thread dies
+   * (terminated for a chunk that would not stop, or crashed), the chunk it was in fails with that error and the chunks
+   * that still need a thread are posted again.
    */
-  const post = (chunks: RunChunk[], reposts: number): void => {
-    pool.run({ chunks: chunks.map((c) => c.task) }).then(
-      ({ outcomes }) =>
-        chunks.forEach((c, i) => {
-          const o = outcomes[i];
-          settle(c, o.kind === 'done' ? { inside: o.inside, elapsedMs: o.elapsedMs, kernel: o.kernel } : rebuildKernelError(o.error));
-        }),
+  const post = (r: Run, at: readonly number[], reposts: number): void => {
+    pool.run({ chunks: tasksFor(r, at) }).then(
+      (result) => {
+        r.kernel = result.kernel;
+        at.forEach((i, j) => {
+          const error = result.errors?.[j];
+          if (error) {
+            failChunk(r, i, rebuildKernelError(error));
+          } else {
+            r.inside[i] = result.inside[j];
+            r.elapsedMs[i] = result.elapsedMs[j];
+            settled(r, i);
+          }
+        });
+      },
       (err: unknown) => {
         const serialized = isSerializedKernelError(err);
         const error = serialized ? rebuildKernelError(err) : err instanceof Error ? err : new Error(String(err));
         const retry = !serialized && !destroying && reposts < MAX_REPOSTS;
-        const again: RunChunk[] = [];
-        for (const c of chunks) {
-          if (retry && needsThread(c)) again.push(c);
-          else settle(c, error);
+        const again: number[] = [];
+        for (const i of at) {
+          if (retry && needsThread(r, i)) again.push(i);
+          else failChunk(r, i, error);
         }
-        for (const c of again) control.queue(c.task.slot);
-        if (again.length > 0) post(again, reposts + 1);
+        for (const i of again) control.queue(r.first + i);
+        if (again.length > 0) post(r, again, reposts + 1);
       },
     );
   };
 
-  const track = (task: KernelTask, slot: number): { chunk: RunChunk; handle: PoolTask } => {
-    let resolve!: (outcome: KernelOutcome) => void;
-    let reject!: (err: Error) => void;
-    const outcome = new Promise<KernelOutcome>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const c: RunChunk = {
-      task: { seed: task.seed, chunkIndex: task.chunkIndex, points: task.points, slot },
-      resolve,
-      reject,
-      withdrawn: false,
-      stopping: false,
+  const handle = (r: Run, outcome: Promise<RunOutcome>): PoolRun => {
+    const withdraw = (i: number) => {
+      if ((r.flags[i] & WITHDRAWN) !== 0) return true;
+      if ((r.flags[i] & SETTLED) !== 0 || !control.withdraw(r.first + i)) return false;
+      r.flags[i] |= WITHDRAWN;
+      return true;
     };
-    const withdraw = () => (c.withdrawn ||= c.settledState === undefined && control.withdraw(slot));
-    const handle: PoolTask = {
+    return {
+      size: r.flags.length,
       outcome,
-      get started() {
-        return isStartedState(c.settledState ?? control.state(slot));
-      },
+      started: (i) => isStartedState(r.final ? r.final[i] : control.state(r.first + i)),
       withdraw,
-      abort() {
-        if (c.settledState !== undefined || withdraw() || c.stopping) return;
-        c.stopping = true;
+      abort(i) {
+        if ((r.flags[i] & (SETTLED | STOPPING)) !== 0 || withdraw(i)) return;
+        r.flags[i] |= STOPPING;
+        const slot = r.first + i;
         if (!control.requestStop(slot)) return;
         // The thread marks the chunk DONE when its kernel call ends; still STOP after the grace: the kernel is stuck.
-        c.stopTimer = setTimeout(() => {
-          if (control.state(slot) === SlotState.STOP) terminateThread(control.thread(slot));
-        }, stopGraceMs);
+        (r.stopTimers ??= new Map()).set(
+          i,
+          setTimeout(() => {
+            if (control.state(slot) === SlotState.STOP) terminateThread(control.thread(slot));
+          }, stopGraceMs),
+        );
       },
     };
-    return { chunk: c, handle };
   };
 
-  const start = (run: readonly KernelTask[]): PoolTask[] => {
-    if (run.length < 1 || run.length > chunksPerTask) {
-      throw new RangeError(`kernel pool: a run has 1..${chunksPerTask} chunks (got ${run.length})`);
+  const start = (run: readonly KernelTask[]): PoolRun => {
+    let size = 0;
+    for (const t of run) size += t.count ?? 1;
+    if (size < 1 || size > chunksPerTask) {
+      throw new RangeError(`kernel pool: a run has 1..${chunksPerTask} chunks (got ${size})`);
     }
-    const slots: number[] = [];
-    for (let i = 0; i < run.length; i++) {
-      const slot = control.acquire();
-      if (slot === undefined) {
-        for (const s of slots) control.release(s);
-        throw new Error('kernel pool: every task control slot is in use');
+    const first = control.acquire(size);
+    if (first === undefined) throw new Error('kernel pool: every task control slot is in use');
+    const seeds: string[] = [];
+    const chunkIndexes: number[] = [];
+    const points: number[] = [];
+    for (const t of run) {
+      for (let k = 0; k < (t.count ?? 1); k++) {
+        seeds.push(t.seed);
+        chunkIndexes.push(t.chunkIndex + k);
+        points.push(t.points);
       }
-      slots.push(slot);
     }
-    const tracked = run.map((task, i) => track(task, slots[i]));
+    let resolve!: (outcome: RunOutcome) => void;
+    const outcome = new Promise<RunOutcome>((res) => (resolve = res));
+    const r: Run = {
+      seeds,
+      chunkIndexes,
+      points,
+      first,
+      flags: new Uint8Array(size),
+      inside: new Array<number>(size).fill(0),
+      elapsedMs: new Array<number>(size).fill(0),
+      kernel: '',
+      pending: size,
+      resolve,
+    };
     post(
-      tracked.map((t) => t.chunk),
+      r,
+      Array.from({ length: size }, (_, i) => i),
       0,
     );
-    return tracked.map((t) => t.handle);
+    return handle(r, outcome);
   };
 
   return {
@@ -239,10 +328,14 @@ export function createKernelPool(threads: number, options: KernelPoolOptions = {
     chunksPerTask,
     start,
     run(task, signal) {
-      const [t] = start([task]);
-      if (signal?.aborted) t.abort();
-      else signal?.addEventListener('abort', () => t.abort(), { once: true });
-      return t.outcome;
+      const r = start([{ seed: task.seed, chunkIndex: task.chunkIndex, points: task.points }]);
+      if (signal?.aborted) r.abort(0);
+      else signal?.addEventListener('abort', () => r.abort(0), { once: true });
+      return r.outcome.then((o) => {
+        const error = o.errors?.[0];
+        if (error) throw error;
+        return { inside: o.inside[0], elapsedMs: o.elapsedMs[0], kernel: o.kernel };
+      });
     },
     utilization() {
       return pool.utilization;

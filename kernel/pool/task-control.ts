@@ -1,7 +1,7 @@
 /**
  * Shared-memory control of the chunks a kernel pool has posted to its threads: one slot per chunk in a
  * SharedArrayBuffer that the main thread and every pool thread see. A pool task carries a run of chunks, each with its
- * own slot. A thread claims a chunk before running it (QUEUED -> STARTED, with its threadId beside it) and marks it
+ * own slot (a run takes a block of consecutive slots). A thread claims a chunk before running it (QUEUED -> STARTED, with its threadId beside it) and marks it
  * DONE when the kernel call is over (computed, failed or stopped); the main thread withdraws a chunk nobody has
  * started (QUEUED -> WITHDRAWN, the thread then skips it and goes on with the rest of its run) or asks a started one
  * to stop (STARTED -> STOP, the kernel polls it between pieces of 2^24 points). Compare-and-swap on both sides makes
@@ -19,25 +19,31 @@ const FIELDS = 2;
 
 export class TaskControl {
   readonly buffer: SharedArrayBuffer;
+  /** Slots per block: a pool task (run) takes one block, its chunk k slot `block + k`. */
+  readonly blockSize: number;
   private readonly cells: Int32Array;
   private readonly free: number[];
 
-  constructor(slots: number) {
-    this.buffer = new SharedArrayBuffer(slots * FIELDS * Int32Array.BYTES_PER_ELEMENT);
+  constructor(blocks: number, blockSize: number) {
+    this.blockSize = blockSize;
+    this.buffer = new SharedArrayBuffer(blocks * blockSize * FIELDS * Int32Array.BYTES_PER_ELEMENT);
     this.cells = new Int32Array(this.buffer);
-    this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+    this.free = Array.from({ length: blocks }, (_, i) => (blocks - 1 - i) * blockSize);
   }
 
-  /** A slot for a new chunk (QUEUED), or undefined when all are in use. */
-  acquire(): number | undefined {
-    const slot = this.free.pop();
-    if (slot !== undefined) this.queue(slot);
-    return slot;
+  /**
+   * A block for a run of `count` chunks (1..blockSize), its first `count` slots QUEUED: the first slot, or undefined
+   * when every block is in use.
+   */
+  acquire(count: number): number | undefined {
+    const first = this.free.pop();
+    if (first !== undefined) for (let k = 0; k < count; k++) this.queue(first + k);
+    return first;
   }
 
-  /** Gives a slot back once its chunk has settled (no thread refers to it any more). */
-  release(slot: number): void {
-    this.free.push(slot);
+  /** Gives a block back once its run has settled (no thread refers to its slots any more). */
+  release(first: number): void {
+    this.free.push(first);
   }
 
   state(slot: number): number {

@@ -6,8 +6,9 @@
 import { afterEach, expect, it } from 'vitest';
 import { countInside } from '../../kernel/index.js';
 import { ChunkRunner, type ChunkJob, type JobCallbacks } from '../../kernel/pool/chunk-runner.js';
-import { createKernelPool, type KernelPool, type KernelPoolOptions, type PoolTask } from '../../kernel/pool/kernel-pool.js';
+import { createKernelPool, type KernelPool, type KernelPoolOptions } from '../../kernel/pool/kernel-pool.js';
 import { until } from '../../harness/rest.js';
+import { chunksOfRun, type PoolChunk } from '../support/pool-chunks.js';
 
 const LONG = 4_000_000_000; // over a second of one core with any kernel
 const SHORT = 1_000_000;
@@ -16,12 +17,12 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.destroy()));
 });
 
-/** A real one-thread pool that also remembers the runs it was given (each a list of chunk tasks). */
-function pool(options: KernelPoolOptions = {}): { pool: KernelPool; tasks: PoolTask[]; runs: PoolTask[][] } {
+/** A real one-thread pool that also remembers the runs it was given (each a list of its chunks). */
+function pool(options: KernelPoolOptions = {}): { pool: KernelPool; tasks: PoolChunk[]; runs: PoolChunk[][] } {
   const real = createKernelPool(1, options);
   pools.push(real);
-  const tasks: PoolTask[] = [];
-  const runs: PoolTask[][] = [];
+  const tasks: PoolChunk[] = [];
+  const runs: PoolChunk[][] = [];
   return {
     tasks,
     runs,
@@ -32,8 +33,9 @@ function pool(options: KernelPoolOptions = {}): { pool: KernelPool; tasks: PoolT
       chunksPerTask: real.chunksPerTask,
       start: (run) => {
         const posted = real.start(run);
-        runs.push(posted);
-        tasks.push(...posted);
+        const chunks = chunksOfRun(posted);
+        runs.push(chunks);
+        tasks.push(...chunks);
         return posted;
       },
     },

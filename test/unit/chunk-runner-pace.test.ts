@@ -5,38 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { ChunkRunner, type ChunkJob } from '../../kernel/pool/chunk-runner.js';
-import type { KernelOutcome, KernelPool, KernelTask, PoolTask } from '../../kernel/pool/kernel-pool.js';
-
-interface ScriptedChunk {
-  readonly task: KernelTask;
-  /** Ends the chunk as computed in `elapsedMs` of kernel time. */
-  finish(elapsedMs: number): void;
-}
-
-/** A one-thread pool that records each run and lets the test end its chunks. */
-function scriptedPool(): { pool: KernelPool; runs: ScriptedChunk[][] } {
-  const runs: ScriptedChunk[][] = [];
-  const pool: KernelPool = {
-    threads: 1,
-    tasksPerThread: 32,
-    chunksPerTask: 64,
-    start(run) {
-      const chunks = run.map((task) => {
-        let resolve!: (o: KernelOutcome) => void;
-        const outcome = new Promise<KernelOutcome>((res) => (resolve = res));
-        const handle: PoolTask = { outcome, started: false, withdraw: () => false, abort: () => {} };
-        return { task, handle, finish: (elapsedMs: number) => resolve({ inside: 0, elapsedMs, kernel: 'scripted' }) };
-      });
-      runs.push(chunks);
-      return chunks.map((c) => c.handle);
-    },
-    run: () => Promise.reject(new Error('not used')),
-    utilization: () => 0,
-    close: () => Promise.resolve(),
-    destroy: () => Promise.resolve(),
-  };
-  return { pool, runs };
-}
+import { scriptedPool, type ScriptedChunk } from '../support/scripted-pool.js';
 
 const POINTS = 1_000_000;
 const job = (i: number): ChunkJob => ({ leaseId: `l${i}`, calculationId: 'c', chunkIndex: i, seed: '7', points: POINTS });

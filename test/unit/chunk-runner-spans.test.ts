@@ -7,89 +7,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { ChunkRunner, type ChunkJob, type JobCallbacks, type JobOutcome } from '../../kernel/pool/chunk-runner.js';
-import type { KernelOutcome, KernelPool, KernelTask, PoolTask } from '../../kernel/pool/kernel-pool.js';
-
-type ChunkState = 'queued' | 'started' | 'withdrawn' | 'settled';
-
-interface ScriptedChunk {
-  readonly task: KernelTask;
-  state: ChunkState;
-  aborted: boolean;
-  /** Ends the chunk as computed in `elapsedMs` of kernel time; its count is {@link countOf} its index. */
-  finish(elapsedMs?: number): void;
-  fail(code: string): void;
-  /** What `withdraw` answers while the chunk is queued (false: a thread claims it at that very moment). */
-  loseWithdrawRace: boolean;
-}
-
-/** A deterministic stand-in for the kernel's count, different for every chunk index. */
-const countOf = (chunkIndex: number) => 1000 + chunkIndex * 7;
-
-/** A pool of `threads` threads that records each run and lets the test start, end or fail its chunks. */
-function scriptedPool(threads = 1): { pool: KernelPool; runs: ScriptedChunk[][] } {
-  const runs: ScriptedChunk[][] = [];
-  const pool: KernelPool = {
-    threads,
-    tasksPerThread: 32,
-    chunksPerTask: 64,
-    start(run) {
-      const chunks = run.map((task) => {
-        let resolve!: (o: KernelOutcome) => void;
-        let reject!: (e: Error) => void;
-        const outcome = new Promise<KernelOutcome>((res, rej) => {
-          resolve = res;
-          reject = rej;
-        });
-        const c: ScriptedChunk & { handle: PoolTask } = {
-          task,
-          state: 'queued',
-          aborted: false,
-          loseWithdrawRace: false,
-          finish(elapsedMs = 1) {
-            if (c.state === 'settled' || c.state === 'withdrawn') return;
-            c.state = 'settled';
-            resolve({ inside: countOf(task.chunkIndex), elapsedMs, kernel: 'scripted' });
-          },
-          fail(code) {
-            c.state = 'settled';
-            reject(Object.assign(new Error(`chunk ${task.chunkIndex} failed`), { code }));
-          },
-          handle: {
-            outcome,
-            get started() {
-              return c.state === 'started' || c.state === 'settled';
-            },
-            withdraw() {
-              if (c.state !== 'queued') return false;
-              if (c.loseWithdrawRace) {
-                c.state = 'started';
-                return false;
-              }
-              c.state = 'withdrawn';
-              reject(Object.assign(new Error('withdrawn'), { code: 'KERNEL_ABORTED' }));
-              return true;
-            },
-            abort() {
-              c.aborted = true;
-              if (!c.handle.withdraw() && c.state === 'started') {
-                c.state = 'settled';
-                reject(Object.assign(new Error('stopped'), { code: 'KERNEL_ABORTED' }));
-              }
-            },
-          },
-        };
-        return c;
-      });
-      runs.push(chunks);
-      return chunks.map((c) => c.handle);
-    },
-    run: () => Promise.reject(new Error('not used')),
-    utilization: () => 0,
-    close: () => Promise.resolve(),
-    destroy: () => Promise.resolve(),
-  };
-  return { pool, runs };
-}
+import { countOf, scriptedPool, type ScriptedChunk } from '../support/scripted-pool.js';
 
 const POINTS = 1_000_000;
 const span = (id: string, chunkIndex: number, chunkCount: number): ChunkJob => ({
@@ -137,7 +55,7 @@ async function pace(runner: ChunkRunner, runs: ScriptedChunk[][], ms = 1): Promi
 const unfinished = (runs: ScriptedChunk[][]) => runs.filter((r) => r.some((c) => c.state === 'queued' || c.state === 'started'));
 const expectedCounts = (from: number, count: number) => Array.from({ length: count }, (_, i) => countOf(from + i));
 
-it('feeds one thread two spans of fifty 1 ms chunks as runs of ten, always with the next run posted: one pool task per ten chunks', async () => {
+it('feeds one thread two spans of fifty 1 ms chunks as one run each (spanRunMs 50 ms), always with the next run posted', async () => {
   const { pool, runs } = scriptedPool(1);
   const runner = new ChunkRunner(pool);
   await pace(runner, runs);
@@ -151,7 +69,7 @@ it('feeds one thread two spans of fifty 1 ms chunks as runs of ten, always with 
     const open = unfinished(runs);
     // The thread's next run is already on it whenever more than the running one is left: it never waits for this thread.
     const left = 100 - finished;
-    if (left > 10) expect(open.length).toBeGreaterThanOrEqual(2);
+    if (left > open[0].length) expect(open.length).toBeGreaterThanOrEqual(2);
     // Posted ahead, but not everything at once: about postAheadMs (25 ms) per thread beyond the running run.
     expect(open.length).toBeLessThanOrEqual(3);
     for (const c of open[0]) c.finish(1);
@@ -159,7 +77,8 @@ it('feeds one thread two spans of fifty 1 ms chunks as runs of ten, always with 
     await turns();
   }
   const spanRuns = runs.slice(before);
-  expect(spanRuns.map((run) => run.length)).toEqual(Array<number>(10).fill(10));
+  // A run of one span's chunks alone may take spanRunMs (50 ms): one pool task per span here.
+  expect(spanRuns.map((run) => run.length)).toEqual([50, 50]);
   expect(spanRuns.flat().map((c) => c.task.chunkIndex)).toEqual(Array.from({ length: 100 }, (_, i) => i));
   expect(r.done.get('a')?.chunkInside).toEqual(expectedCounts(0, 50));
   expect(r.done.get('b')?.chunkInside).toEqual(expectedCounts(50, 50));
@@ -217,7 +136,7 @@ it('fails a span once when one of its chunks fails, and withdraws the rest of it
       .flat()
       .filter((c) => ofS(c) && c.state === 'settled')
       .map((c) => c.task.chunkIndex),
-  ).toEqual(expectedCounts(0, 10).map((_, i) => i));
+  ).toEqual(first.map((_, i) => i));
   expect(r.done.get('t')?.chunkInside).toEqual(expectedCounts(60, 5));
   expect(runner.heldCount).toBe(0);
   await runner.whenIdle();
@@ -288,7 +207,7 @@ it('keeps on drain a span some of whose chunks are computed, even with none runn
   await pace(runner, runs);
   const before = runs.length;
   const r = recorder();
-  runner.enqueue(span('s', 0, 20), r.cb);
+  runner.enqueue(span('s', 0, 100), r.cb);
   await turns();
   const [first, second] = runs.slice(before);
   for (const c of first) c.finish();
@@ -297,7 +216,7 @@ it('keeps on drain a span some of whose chunks are computed, even with none runn
   expect(runner.takeWaiting()).toEqual([]);
   for (const c of second) c.finish();
   await turns();
-  expect(r.done.get('s')?.chunkInside).toEqual(expectedCounts(0, 20));
+  expect(r.done.get('s')?.chunkInside).toEqual(expectedCounts(0, 100));
 });
 
 it('computes every chunk of every job exactly once and reports each job once, in chunk order (random jobs, threads, pace, end order)', async () => {
@@ -340,4 +259,55 @@ it('computes every chunk of every job exactly once and reports each job once, in
     ),
     { numRuns: 60 },
   );
+});
+
+it('lets a run exceed runMs only with one span alone, and never beyond an equal share per thread of the waiting chunks', async () => {
+  const { pool, runs } = scriptedPool(2);
+  const runner = new ChunkRunner(pool);
+  await pace(runner, runs);
+  const before = runs.length;
+  const r = recorder();
+  // A lone span of 30 chunks: 15 for each thread (more than runMs), both busy at once, not 20 on one and 10 on the other.
+  runner.enqueue(span('lone', 0, 30), r.cb);
+  await turns();
+  expect(runs.slice(before).map((run) => run.length)).toEqual([15, 15]);
+  for (const run of unfinished(runs)) for (const c of run) c.finish(1);
+  await turns();
+  // Singles behind a span: the span's tail and the singles share a run of at most runMs (10 chunks).
+  const next = runs.length;
+  runner.enqueue(span('long', 100, 100), r.cb);
+  for (let i = 0; i < 12; i++)
+    runner.enqueue({ leaseId: `one${i}`, calculationId: 'c', chunkIndex: 300 + i, seed: '7', points: POINTS }, r.cb);
+  while (unfinished(runs).length > 0) {
+    for (const c of unfinished(runs)[0]) c.finish(1);
+    await turns();
+  }
+  const lengths = runs.slice(next).map((run) => run.length);
+  for (const run of runs.slice(next)) {
+    const jobs = new Set(run.map((c) => (c.task.chunkIndex < 300 ? 'long' : String(c.task.chunkIndex))));
+    if (run.length > 10) expect([...jobs]).toEqual(['long']);
+  }
+  expect(lengths.filter((n) => n > 10).length).toBeGreaterThan(0);
+  expect(Math.max(...lengths)).toBeLessThanOrEqual(50);
+  expect(r.done.get('long')?.chunkInside).toEqual(expectedCounts(100, 100));
+  for (let i = 0; i < 12; i++) expect(r.done.get(`one${i}`)?.chunkInside).toEqual([countOf(300 + i)]);
+});
+
+it('never makes a span run longer than spanRunMs, even when equal pieces would round it up', async () => {
+  const { pool, runs } = scriptedPool(1);
+  const runner = new ChunkRunner(pool);
+  await pace(runner, runs);
+  const before = runs.length;
+  const r = recorder();
+  // Chunks of 20 ms (20 x POINTS at the 1 ms pace), five of them: two equal pieces would be 3 + 2 chunks, 60 ms.
+  runner.enqueue({ ...span('s', 0, 5), points: 20 * POINTS }, r.cb);
+  await turns();
+  while (unfinished(runs).length > 0) {
+    for (const c of unfinished(runs)[0]) c.finish(20);
+    await turns();
+  }
+  const lengths = runs.slice(before).map((run) => run.length);
+  expect(Math.max(...lengths) * 20).toBeLessThanOrEqual(50);
+  expect(lengths.reduce((a, b) => a + b)).toBe(5);
+  expect(r.done.get('s')?.chunkInside).toEqual(expectedCounts(0, 5));
 });

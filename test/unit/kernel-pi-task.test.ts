@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countInside, isSerializedKernelError, KERNEL_NAME, rebuildKernelError } from '../../kernel/index.js';
-import piRun, { type PiChunkOutcome, type PiTask } from '../../kernel/pool/pi-task.js';
+import piRun, { outcomesOf, type PiChunkOutcome, type PiTask } from '../../kernel/pool/pi-task.js';
 
 function thrownBy(run: () => unknown): unknown {
   try {
@@ -12,7 +12,7 @@ function thrownBy(run: () => unknown): unknown {
 }
 
 /** The outcome of a run of one chunk. */
-const one = (task: PiTask): PiChunkOutcome => piRun({ chunks: [task] }).outcomes[0];
+const one = (task: PiTask): PiChunkOutcome => outcomesOf(piRun({ chunks: [task] }))[0];
 
 describe('pi-task: the piscina task contract', () => {
   it('computes a chunk from a decimal seed string and times the kernel call', () => {
@@ -63,8 +63,7 @@ describe('pi-task: the piscina task contract', () => {
       { seed: '7', chunkIndex: 1, points: 0 },
       { seed: '8', chunkIndex: 2, points: 50_000 },
     ];
-    const { outcomes } = piRun({ chunks: run });
-    expect(outcomes).toMatchObject([
+    expect(outcomesOf(piRun({ chunks: run }))).toMatchObject([
       { kind: 'done', inside: countInside(7n, 0, 100_000) },
       { kind: 'failed', error: { code: 'KERNEL_INVALID_INPUT' } },
       { kind: 'done', inside: countInside(8n, 2, 50_000) },
