@@ -151,7 +151,7 @@ const threadCpuS = () => {
  * Kernel samples per second of CPU time on one thread (this one, same kernel as the pool threads): CPU time rather
  * than wall time, so other load on the shared machine does not shrink the chunk sizes.
  */
-function kernelSpeed(): number {
+export function kernelSpeed(): number {
   warmUp();
   let points = 1 << 24;
   const rates: number[] = [];

@@ -16,9 +16,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { countInside, warmUp } from '../kernel/index.js';
 import type { ChunkJob, ChunkRunner, JobCallbacks } from '../kernel/pool/chunk-runner.js';
 import type { KernelPool } from '../kernel/pool/kernel-pool.js';
+import { kernelSpeed } from './chunk-overhead-bench.js';
 import { summarize } from './stats.js';
 
 interface Build {
@@ -129,19 +129,8 @@ async function bareKernel(pool: KernelPool, points: number, seed: number): Promi
   await Promise.all([lane(Math.ceil(points / 2)), lane(Math.floor(points / 2))]);
 }
 
-/** Points one thread computes in about 1 ms of CPU. */
-function oneMsChunk(): number {
-  warmUp();
-  let points = 1 << 22;
-  const rates: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const t0 = processCpuS();
-    countInside(1n, i, points);
-    rates.push(points / Math.max(1e-4, processCpuS() - t0));
-    points = Math.round(rates[rates.length - 1] * 0.2);
-  }
-  return Math.round(summarize(rates.slice(2)).median / 1000);
-}
+/** Points one thread computes in about 1 ms of CPU (the chunk-overhead bench's measure of the kernel's speed). */
+const oneMsChunk = (): number => Math.round(kernelSpeed() / 1000);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
