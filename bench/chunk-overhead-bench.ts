@@ -21,7 +21,7 @@ import { startCluster, type Cluster } from '../harness/cluster.js';
 import { stopAll } from '../harness/processes.js';
 import { submit, waitDone } from '../harness/rest.js';
 import { countInside, MAX_CHUNK_POINTS, warmUp } from '../kernel/index.js';
-import { ChunkRunner, type JobCallbacks } from '../kernel/pool/chunk-runner.js';
+import { ChunkRunner, type ChunkJob, type JobCallbacks } from '../kernel/pool/chunk-runner.js';
 import { createKernelPool, type KernelPool } from '../kernel/pool/kernel-pool.js';
 import { processCpuS } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
@@ -99,9 +99,10 @@ async function timePool(pool: KernelPool, points: number, chunk: number, inFligh
 }
 
 /**
- * Times `points` in chunks of `chunk` points through a ChunkRunner, the way a worker runs leases: `held` chunks are
- * held at once, and the chunks that complete in one turn are replaced together at the next turn (as the leases that
- * answer one batch of results arrive). `runner` is any ChunkRunner (the bench compares builds with it).
+ * Times `points` in chunks of `chunk` points through a ChunkRunner, the way a worker runs leases: `held` leases are
+ * held at once, and the leases that complete in one turn are replaced together at the next turn (as the leases that
+ * answer one batch of results arrive). A lease covers `perLease` chunks (a span) where that many full chunks are left,
+ * else one chunk. `runner` is any ChunkRunner (the benches compare builds with it).
  */
 export function timeRunner(
   runner: Pick<ChunkRunner, 'enqueue'>,
@@ -109,6 +110,7 @@ export function timeRunner(
   chunk: number,
   held: number,
   seed: number,
+  perLease = 1,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -119,11 +121,15 @@ export function timeRunner(
     const refill = () => {
       refillScheduled = false;
       while (outstanding < held && left > 0) {
+        // A span's chunks all have `chunk` points: a short last chunk goes alone.
+        const count = Math.max(1, Math.min(perLease, Math.floor(left / chunk)));
         const n = Math.min(chunk, left);
-        left -= n;
+        const chunkIndex = next;
+        const job: ChunkJob = { leaseId: `${seed}-${chunkIndex}`, calculationId: 'bench', chunkIndex, seed: String(seed), points: n };
+        runner.enqueue(count > 1 ? { ...job, chunkCount: count } : job, cb);
+        left -= n * count;
+        next += count;
         outstanding++;
-        const chunkIndex = next++;
-        runner.enqueue({ leaseId: `${seed}-${chunkIndex}`, calculationId: 'bench', chunkIndex, seed: String(seed), points: n }, cb);
       }
       if (outstanding === 0) resolve(performance.now() - t0);
     };

@@ -16,9 +16,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ChunkJob, ChunkRunner, JobCallbacks } from '../kernel/pool/chunk-runner.js';
+import type { ChunkRunner } from '../kernel/pool/chunk-runner.js';
 import type { KernelPool } from '../kernel/pool/kernel-pool.js';
-import { kernelSpeed } from './chunk-overhead-bench.js';
+import { kernelSpeed, timeRunner } from './chunk-overhead-bench.js';
 import { summarize } from './stats.js';
 
 interface Build {
@@ -64,44 +64,6 @@ function counted(pool: KernelPool): { pool: KernelPool; tasks: () => number } {
     },
     tasks: () => tasks,
   };
-}
-
-/** Computes `chunks` chunks of `points` through `runner`, as leases of `perLease` chunks, `held` leases at a time. */
-function feed(
-  runner: Pick<ChunkRunner, 'enqueue'>,
-  chunks: number,
-  points: number,
-  perLease: number,
-  held: number,
-  seed: number,
-): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    let next = 0;
-    let outstanding = 0;
-    let refillScheduled = false;
-    const refill = () => {
-      refillScheduled = false;
-      while (outstanding < held && next < chunks) {
-        const count = Math.min(perLease, chunks - next);
-        const job: ChunkJob = { leaseId: `${seed}-${next}`, calculationId: 'bench', chunkIndex: next, seed: String(seed), points };
-        runner.enqueue(perLease > 1 ? { ...job, chunkCount: count } : job, cb);
-        next += count;
-        outstanding++;
-      }
-      if (outstanding === 0) resolvePromise();
-    };
-    const cb: JobCallbacks = {
-      done: () => {
-        outstanding--;
-        if (!refillScheduled) {
-          refillScheduled = true;
-          setImmediate(refill);
-        }
-      },
-      failed: (job, err) => reject(new Error(`lease at chunk ${job.chunkIndex} failed: ${err.code} ${err.message}`)),
-    };
-    refill();
-  });
 }
 
 interface Sample {
@@ -154,7 +116,14 @@ async function main(): Promise<void> {
     const real = build.createKernelPool(THREADS);
     const { pool, tasks } = counted(real);
     const runner = new build.ChunkRunner(pool);
-    variants.push({ name, pool: real, run: (seed) => feed(runner, chunks, chunk, perLease, held, seed), tasks });
+    variants.push({
+      name,
+      pool: real,
+      run: async (seed) => {
+        await timeRunner(runner, chunks * chunk, chunk, held, seed, perLease);
+      },
+      tasks,
+    });
   };
   const singles = !process.argv.includes('--no-singles');
   const spans = !process.argv.includes('--no-spans');
