@@ -165,6 +165,16 @@ export class CalculationRuntime {
   }
 
   /**
+   * Sends a chunk whose lease already ended back to the queue when nothing else accounts for it (not committed, not
+   * leased, not waiting). Returns true when it did.
+   */
+  requeueIfIdle(index: number): boolean {
+    if (this.committed.has(index) || this.leased.has(index) || this.isWaiting(index)) return false;
+    this.enqueue(index);
+    return true;
+  }
+
+  /**
    * Forgets one primary/backup lease of a chunk. Returns true when the chunk went back to the queue (it is not
    * committed and no other lease covers it).
    */

@@ -347,7 +347,13 @@ export class Scheduler {
     this.spanRewards = 0;
     try {
       for (let i = 0; i < count; i++) {
-        if (w.trust.quarantine !== undefined) return;
+        if (w.trust.quarantine !== undefined) {
+          // Quarantined by one of its own chunks: the rest is not trusted. The span's lease ended with this result,
+          // so a chunk of the rest that nobody committed, holds or queued goes back to the queue (else it would be
+          // orphaned and the calculation would never complete).
+          this.releaseChunks(c, r.chunkIndex + i, r.chunkIndex + count, (index) => c.requeueIfIdle(index), 'quarantined', effects);
+          return;
+        }
         if (!this.calcs.has(c.rec.id)) {
           const rest = spanInside.slice(i);
           const report: ResultReport = {
@@ -912,18 +918,32 @@ export class Scheduler {
     if (lease.purpose === 'verify') c.dropCheckLease(lease.chunkIndex, lease.leaseId);
     else {
       // Every chunk of a span not committed (and not held by another lease) goes back: one `released` each.
-      let released = 0;
-      for (let i = lease.chunkIndex; i < lease.chunkIndex + lease.chunkCount; i++) {
-        if (!c.dropLease(i, lease.leaseId)) continue;
-        released += 1;
-        effects.push({ type: 'released', calculationId: c.rec.id, chunkIndex: i, reason });
-      }
-      if (released > 0) {
-        c.rec.chunksReleased += released;
-        effects.push({ type: 'calculation', calculation: { ...c.rec } });
-      }
+      const end = lease.chunkIndex + lease.chunkCount;
+      this.releaseChunks(c, lease.chunkIndex, end, (index) => c.dropLease(index, lease.leaseId), reason, effects);
     }
     this.touch(c);
+  }
+
+  /** Chunks from..end-1 for which `sendBack` put the chunk back in the queue: one `released` each, counted. */
+  private releaseChunks(
+    c: CalculationRuntime,
+    from: number,
+    end: number,
+    sendBack: (index: number) => boolean,
+    reason: ReleaseReason,
+    effects: Effect[],
+  ): void {
+    let released = 0;
+    for (let i = from; i < end; i++) {
+      if (!sendBack(i)) continue;
+      released += 1;
+      effects.push({ type: 'released', calculationId: c.rec.id, chunkIndex: i, reason });
+    }
+    if (released > 0) {
+      c.rec.chunksReleased += released;
+      effects.push({ type: 'calculation', calculation: { ...c.rec } });
+      this.touch(c);
+    }
   }
 
   /** After a chunk changed: the calculation completes when every chunk is committed and every check settled. */

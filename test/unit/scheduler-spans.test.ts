@@ -214,6 +214,40 @@ describe('span results', () => {
     expect(s.calculation('a')!.chunksDone).toBe(6);
   });
 
+  it('a span liar quarantined part-way sends the unrecorded rest of its span back (none is orphaned)', () => {
+    // x (one chunk a lease) lets chunks 1..4 expire; w then takes them with fresh chunk 5 as one span. x's late
+    // answers commit 1..4, v confirms them, and w's span lies about chunk 2: w is quarantined while recording its
+    // own span, after its lease ended. Chunk 5 was only ever in that span: it must go back to the queue.
+    const { s, step, connect, answer, grants, report } = setup({ spanTargetMs: 50, verifyRate: 1 });
+    s.addCalculation(calc('a', 40));
+    const [first, ...held] = connect('x', 4, false);
+    held.push(...grants(answer('x', first, {}, 1)));
+    expect(held.map((l) => l.chunkIndex)).toEqual([1, 2, 3, 4]);
+    step(() => {}, 1500);
+    const span = connect('w', 2, true).find((l) => l.purpose === 'primary')!;
+    expect([span.chunkIndex, span.chunkCount]).toEqual([1, 5]);
+    const open: Array<LeaseGrant & { connId: string }> = [];
+    for (const l of held) open.push(...grants(answer('x', l, {}, 1502)));
+    for (const l of connect('v', 8, false)) {
+      if (l.purpose === 'verify') open.push(...grants(answer('v', l, {}, 1504)));
+      else open.push({ ...l, connId: 'v' });
+    }
+    const honest = report(span);
+    const lie = honest.spanInside!.map((n, i) => (i === 1 ? n + 1 : n));
+    const e = answer('w', span, { spanInside: lie, inside: honest.inside + 1 }, 1505);
+    expect(e).toContainEqual(expect.objectContaining({ type: 'quarantined' }));
+    expect(e.flatMap((x) => (x.type === 'released' ? [[x.chunkIndex, x.reason]] : []))).toEqual([[5, 'quarantined']]);
+    // Every chunk still gets computed: the honest workers answer everything they hold until the calculation ends.
+    open.push(...grants(e));
+    let ended: string | undefined;
+    for (let t = 1506; open.length > 0; t++) {
+      const fx = answer(open[0].connId, open.shift()!, {}, t);
+      open.push(...grants(fx));
+      for (const x of fx) if (x.type === 'calculation' && x.calculation.status !== 'running') ended = x.calculation.status;
+    }
+    expect(ended).toBe('completed');
+  });
+
   it('a failed span counts a failure for each of its chunks', () => {
     const { s, step, span } = withSpan({ maxChunkAttempts: 1 });
     const e = step((fx) => s.failure('w1', { leaseId: span.leaseId, code: 'KERNEL_ERROR', message: 'boom' }, 2, fx), 2);
