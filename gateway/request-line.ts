@@ -2,8 +2,8 @@
  * The request log line (gateway/request-log.ts) written as pino writes it, without pino's generic path. Under GET load
  * the gateway writes one such line per answer; `log.info({ reqId, method, url, statusCode, responseTime, client },
  * 'request completed')` makes the field object, walks it key by key (own-property, serializer and stringifier look-ups
- * per key) and runs pino's diagnostics wrapper: 7.0–7.5 µs of user CPU per line in a tight loop into a pipe, against
- * 4.0–5.0 µs for the same line concatenated here (docs/performance.md "REST GET: the request line").
+ * per key) and runs pino's diagnostics wrapper: 6.8–9.1 µs of user CPU per line in a tight loop into a pipe, against
+ * 4.0–5.2 µs for the same line concatenated here (docs/performance.md "REST GET: the request line").
  *
  * The line is pino's own, not a copy of its format: the level prefix, the time, the bindings, the message key and the
  * line end are read from the logger (`pino.symbols`, public), so they follow its options. What this does not
