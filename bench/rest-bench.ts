@@ -63,6 +63,8 @@ export interface TargetFigures {
   gatewayCpuUs: Summary;
   /** The load generator's own CPU time per request, µs (wrk; not measured for autocannon). */
   generatorCpuUs?: Summary;
+  /** The coordinator's CPU time per request over the same run, µs: its share of the machine while the GETs run. */
+  coordinatorCpuUs: Summary;
   /** Answers other than 2xx and connection errors, summed over the rounds. */
   non2xx: number;
   errors: number;
@@ -303,26 +305,32 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
     };
     const runOnce = async (gw: GatewayKind, t: Target, durationS: number) => {
       const cpu0 = processCpuS(pids[gw]);
+      const coordinatorCpu0 = processCpuS(cluster.coordinator.child.pid!);
       const url = `${urls[gw]}${path[t]}`;
       const r = wrk
         ? await wrkRun(wrk, url, o.connections, durationS, t === 'post')
         : await autocannon(url, o.connections, durationS, t === 'post');
-      const cpuUs = ((processCpuS(pids[gw]) - cpu0) * 1e6) / Math.max(1, r.requests.total);
+      const perRequest = (s: number) => (s * 1e6) / Math.max(1, r.requests.total);
+      const cpuUs = perRequest(processCpuS(pids[gw]) - cpu0);
+      const coordinatorCpuUs = perRequest(processCpuS(cluster.coordinator.child.pid!) - coordinatorCpu0);
       if (t === 'post') await drained(cluster.url, baseline);
-      return { ...r, cpuUs };
+      return { ...r, cpuUs, coordinatorCpuUs };
     };
 
     for (const gw of GATEWAYS) for (const t of TARGETS) await runOnce(gw, t, 1); // warm-up: JIT, connections
     const raw = Object.fromEntries(
-      GATEWAYS.map((gw) => [gw, Object.fromEntries(TARGETS.map((t) => [t, [] as (AutocannonJson & { cpuUs: number })[]]))]),
-    ) as Record<GatewayKind, Record<Target, (AutocannonJson & { cpuUs: number })[]>>;
+      GATEWAYS.map((gw) => [
+        gw,
+        Object.fromEntries(TARGETS.map((t) => [t, [] as (AutocannonJson & { cpuUs: number; coordinatorCpuUs: number })[]])),
+      ]),
+    ) as Record<GatewayKind, Record<Target, (AutocannonJson & { cpuUs: number; coordinatorCpuUs: number })[]>>;
     for (let round = 0; round < o.rounds; round++) {
       for (const gw of GATEWAYS) {
         for (const t of TARGETS) {
           const r = await runOnce(gw, t, o.durationS);
           raw[gw][t].push(r);
           log(
-            `round ${round + 1} ${gw} ${t}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, gateway CPU ${r.cpuUs.toFixed(0)} µs/request${r.generatorCpuUs === undefined ? '' : `, generator CPU ${r.generatorCpuUs.toFixed(0)} µs/request`}, non-2xx ${r.non2xx}, errors ${r.errors}`,
+            `round ${round + 1} ${gw} ${t}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, gateway CPU ${r.cpuUs.toFixed(0)} µs/request, coordinator CPU ${r.coordinatorCpuUs.toFixed(0)} µs/request${r.generatorCpuUs === undefined ? '' : `, generator CPU ${r.generatorCpuUs.toFixed(0)} µs/request`}, non-2xx ${r.non2xx}, errors ${r.errors}`,
           );
         }
       }
@@ -353,6 +361,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
                 p50Ms: summarize(rs.map((r) => r.latency.p50)),
                 p99Ms: summarize(rs.map((r) => r.latency.p99)),
                 gatewayCpuUs: summarize(rs.map((r) => r.cpuUs)),
+                coordinatorCpuUs: summarize(rs.map((r) => r.coordinatorCpuUs)),
                 ...(rs.every((r) => r.generatorCpuUs !== undefined) ? { generatorCpuUs: summarize(rs.map((r) => r.generatorCpuUs!)) } : {}),
                 non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
                 errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
@@ -390,8 +399,9 @@ export function formatRestBench(r: RestBenchResult): string {
       const f = r.figures[gw][t];
       const bad = f.non2xx + f.errors > 0 ? `  non-2xx ${f.non2xx}, errors ${f.errors}` : '';
       const generator = f.generatorCpuUs ? `   generator CPU ${range(f.generatorCpuUs, 0)} µs/request` : '';
+      const coordinator = `   coordinator CPU ${range(f.coordinatorCpuUs, 0)} µs/request`;
       lines.push(
-        `    ${LABELS[t]}  ${range(f.reqPerSecond, 0)} req/s   p50 ${range(f.p50Ms, 0)} ms   p99 ${range(f.p99Ms, 0)} ms   gateway CPU ${range(f.gatewayCpuUs, 0)} µs/request${generator}${bad}`,
+        `    ${LABELS[t]}  ${range(f.reqPerSecond, 0)} req/s   p50 ${range(f.p50Ms, 0)} ms   p99 ${range(f.p99Ms, 0)} ms   gateway CPU ${range(f.gatewayCpuUs, 0)} µs/request${generator}${coordinator}${bad}`,
       );
     }
   }

@@ -53,6 +53,8 @@ export class CalculationReads {
   private readonly opts: CalculationReadsOptions;
   /** Ended calculations, least recently used first (Map order). */
   private readonly ended = new Map<string, ServedCalculation>();
+  /** The most recently used id of `ended` (its last key), so reading it again needs no reordering. */
+  private newest: string | undefined;
   private readonly followed = new Map<string, Followed>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -111,8 +113,11 @@ export class CalculationReads {
   known(id: string): ServedCalculation | undefined {
     const e = this.ended.get(id);
     if (e) {
-      this.ended.delete(id);
-      this.ended.set(id, e);
+      if (id !== this.newest) {
+        this.ended.delete(id);
+        this.ended.set(id, e);
+        this.newest = id;
+      }
       return e;
     }
     const f = this.followed.get(id);
@@ -149,7 +154,12 @@ export class CalculationReads {
   private remember(id: string, served: ServedCalculation): void {
     this.ended.delete(id);
     this.ended.set(id, served);
-    while (this.ended.size > this.opts.maxEnded) this.ended.delete(this.ended.keys().next().value as string);
+    this.newest = id;
+    while (this.ended.size > this.opts.maxEnded) {
+      const oldest = this.ended.keys().next().value as string;
+      this.ended.delete(oldest);
+      if (oldest === this.newest) this.newest = undefined;
+    }
   }
 
   /** Stops following calculations nobody asked about for idleMs (and that no SSE client listens to). */

@@ -16,6 +16,7 @@
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';
 import { principalOf } from './auth.js';
+import { REQUEST_LINE_MESSAGE, requestLineWriter, type RequestLineWriter } from './request-line.js';
 
 /** Probes scraped every few seconds: their request lines appear only at debug. */
 const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -23,12 +24,15 @@ const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metr
 export class RequestLog extends LogController {
   private readonly log: FastifyBaseLogger | undefined;
   private readonly enabled: boolean;
+  /** The line written as pino writes it, without its generic path (gateway/request-line.ts); else `log.info`. */
+  private readonly write: RequestLineWriter | undefined;
 
   /** `log`: the gateway's logger, which the request lines go through (none: Fastify's logger is off, no lines). */
   constructor(enabled: boolean, log?: FastifyBaseLogger) {
     super({ disableRequestLogging: !enabled });
     this.log = log;
     this.enabled = enabled;
+    this.write = enabled ? requestLineWriter(log) : undefined;
   }
 
   /** Nothing as a request comes in: its one line is written when it completes. */
@@ -44,8 +48,9 @@ export class RequestLog extends LogController {
   /** The line of a request answered without error on a route that is not a probe (also written by gateway/wire-reads.ts). */
   line(reqId: string, method: string, url: string, statusCode: number, responseTime: number, client: string): void {
     if (this.log === undefined || !this.enabled) return;
+    if (this.write !== undefined) return this.write(reqId, method, url, statusCode, responseTime, client);
     // `reqId` first: the same line the request's own logger (bound to it) would write.
-    this.log.info({ reqId, method, url, statusCode, responseTime, client }, 'request completed');
+    this.log.info({ reqId, method, url, statusCode, responseTime, client }, REQUEST_LINE_MESSAGE);
   }
 }
 

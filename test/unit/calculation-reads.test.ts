@@ -3,6 +3,7 @@
  * however many readers, and ended calculations served from memory. The coordinator is a fake of our own
  * CoordinatorClient interface that counts calls and lets the test push Watch snapshots.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calculation.js';
 import { CalculationReads, type ServedCalculation } from '../../gateway/calculation-reads.js';
@@ -76,6 +77,33 @@ describe('calculation reads', () => {
     await reads.get('y');
     expect(counts.get).toBe(4);
     reads.close();
+  });
+
+  it('asks the coordinator again exactly when a least-recently-used list would have forgotten the calculation', async () => {
+    // Any sequence of reads, repeated reads of the newest included (which skip the reordering), against a model.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { maxLength: 60 }),
+        async (max, ids) => {
+          const states = new Map(['a', 'b', 'c', 'd', 'e'].map((id) => [id, calc(id, 'STATUS_COMPLETED', 10)]));
+          const { client, counts } = fakeCoordinator(states);
+          const reads = new CalculationReads(client, { maxEnded: max });
+          const model: string[] = [];
+          let misses = 0;
+          for (const id of ids) {
+            const at = model.indexOf(id);
+            if (at < 0) misses += 1;
+            else model.splice(at, 1);
+            model.push(id);
+            if (model.length > max) model.shift();
+            await reads.get(id);
+            expect(counts.get).toBe(misses);
+          }
+          reads.close();
+        },
+      ),
+    );
   });
 
   it('stops following a calculation nobody asks about, and never caches an unknown id', async () => {
