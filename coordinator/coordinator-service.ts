@@ -272,12 +272,12 @@ export class CoordinatorService {
   // ---- effects ------------------------------------------------------------------------------------------------
 
   /** Runs a store write; a failure is reported to onStoreFailure (which normally ends the process), then rethrown. */
-  private storeWrite(op: string, calculationIds: readonly string[], write: () => void): void {
+  private storeWrite(op: string, calculationIds: () => readonly string[], write: () => void): void {
     try {
       write();
     } catch (err) {
       this.failed = err instanceof Error ? err : new Error(String(err));
-      this.deps.onStoreFailure?.(err, { op, calculationIds });
+      this.deps.onStoreFailure?.(err, { op, calculationIds: calculationIds() });
       throw err;
     }
   }
@@ -383,7 +383,11 @@ export class CoordinatorService {
   private apply(effects: readonly Effect[], inserts: readonly CalculationRecord[] = []): void {
     // Persist first: if this throws (disk full, I/O error) the process must not go on with state the store lacks.
     const step = storeStepOf(effects, inserts);
-    this.storeWrite('apply', [...step.inserts.map((r) => r.id), ...step.calculations.map((r) => r.id)], () => this.deps.store.apply(step));
+    this.storeWrite(
+      'apply',
+      () => [...step.inserts.map((r) => r.id), ...step.calculations.map((r) => r.id)],
+      () => this.deps.store.apply(step),
+    );
 
     const m = this.deps.metrics;
     // Per-chunk counters are summed over the step and added once: a labelled inc() per chunk showed in profiles.
