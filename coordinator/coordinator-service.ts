@@ -85,6 +85,8 @@ export class CoordinatorService {
   private accepting = true;
   /** The store write that failed: the service has stopped (the process is exiting) and changes nothing more. */
   private failed: Error | undefined;
+  /** The clock at the last step's reconciliation (see {@link tick}). */
+  private lastStepAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(deps: CoordinatorServiceDeps) {
     this.deps = deps;
@@ -232,8 +234,17 @@ export class CoordinatorService {
     this.enqueue(connId, (effects) => this.scheduler.failure(connId, f, this.deps.clock.now(), effects));
   }
 
-  /** Periodic reconciliation: lease expiry, grants, straggler backups (after at most MAX_STEP_EVENTS queued events). */
-  tick(): void {
+  /**
+   * Periodic reconciliation: lease expiry, grants, straggler backups (after at most MAX_STEP_EVENTS queued events).
+   * Every step reconciles (the scheduler's tick runs in each), so a tick less than `skipWithinMs` after the last step
+   * has nothing to add and is skipped: while results arrive, steps run every few milliseconds and the ticker's own
+   * steps (4 a second by default) were pure overhead. With the ticker passing half its period, some step still
+   * reconciles at least every 1.5 periods.
+   */
+  tick(skipWithinMs = 0): void {
+    // A clock stepped back (now before the last step) never skips: the gap would look short until it caught up.
+    const sinceStepMs = this.deps.clock.now() - this.lastStepAtMs;
+    if (sinceStepMs >= 0 && sinceStepMs < skipWithinMs) return;
     this.step(() => {}, MAX_STEP_EVENTS);
   }
 
@@ -272,12 +283,12 @@ export class CoordinatorService {
   // ---- effects ------------------------------------------------------------------------------------------------
 
   /** Runs a store write; a failure is reported to onStoreFailure (which normally ends the process), then rethrown. */
-  private storeWrite(op: string, calculationIds: readonly string[], write: () => void): void {
+  private storeWrite(op: string, calculationIds: () => readonly string[], write: () => void): void {
     try {
       write();
     } catch (err) {
       this.failed = err instanceof Error ? err : new Error(String(err));
-      this.deps.onStoreFailure?.(err, { op, calculationIds });
+      this.deps.onStoreFailure?.(err, { op, calculationIds: calculationIds() });
       throw err;
     }
   }
@@ -345,6 +356,7 @@ export class CoordinatorService {
       this.pendingConns.clear();
     }
     const now = this.deps.clock.now();
+    this.lastStepAtMs = now;
     for (const i of inserts) this.scheduler.addCalculation(i.rec, new Map(), now, effects);
     for (const q of queued) q(effects);
     event(effects);
@@ -383,7 +395,11 @@ export class CoordinatorService {
   private apply(effects: readonly Effect[], inserts: readonly CalculationRecord[] = []): void {
     // Persist first: if this throws (disk full, I/O error) the process must not go on with state the store lacks.
     const step = storeStepOf(effects, inserts);
-    this.storeWrite('apply', [...step.inserts.map((r) => r.id), ...step.calculations.map((r) => r.id)], () => this.deps.store.apply(step));
+    this.storeWrite(
+      'apply',
+      () => [...step.inserts.map((r) => r.id), ...step.calculations.map((r) => r.id)],
+      () => this.deps.store.apply(step),
+    );
 
     const m = this.deps.metrics;
     // Per-chunk counters are summed over the step and added once: a labelled inc() per chunk showed in profiles.

@@ -154,7 +154,8 @@ export async function runCoordinator(shutdown: AbortSignal): Promise<void> {
   });
   const discovery = discoveryFor(config, log);
   discovery.start((addresses) => workers.update(addresses));
-  ticker = setInterval(() => coordinator.tick(), config.tickMs);
+  // A tick within half a period of a step (results arriving) is skipped: that step reconciled already.
+  ticker = setInterval(() => coordinator.tick(config.tickMs / 2), config.tickMs);
 
   const contract = loadContract();
   const grpc = await startGrpcServer({

@@ -8,6 +8,9 @@ import { LEASE_PURPOSES, REJECT_REASONS, RELEASE_REASONS, type ConnectionState, 
 
 const CONNECTION_STATES: readonly ConnectionState[] = ['ready', 'draining', 'backoff', 'unresponsive', 'quarantined'];
 
+/** How often the event-loop delay series (`pigrid_coordinator_nodejs_eventloop_lag_*`) sample the loop. */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 export interface CoordinatorMetrics {
   readonly registry: Registry;
   readonly leasesGranted: Counter<'kind'>;
@@ -27,7 +30,9 @@ export interface CoordinatorMetrics {
 
 export function createCoordinatorMetrics(): CoordinatorMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'pigrid_coordinator_' });
+  // The event-loop delay histogram samples the loop every EVENT_LOOP_SAMPLE_MS: prom-client's default (10 ms) wakes an
+  // idle coordinator 100 times a second, ~2.8 ms of CPU per second on this VM against ~0.4 ms at 100 ms.
+  collectDefaultMetrics({ register: registry, prefix: 'pigrid_coordinator_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   // The pool gauges are read at scrape time from one snapshot (taken at most once per scrape), never per event.
   let source: (() => PoolSnapshot) | undefined;
   let snap: { at: number; value: PoolSnapshot } | undefined;

@@ -4,7 +4,6 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { CalculationsHandlers } from '../../generated/proto/pigrid/v1/Calculations.js';
-import type { Calculation } from '../../generated/proto/pigrid/v1/Calculation.js';
 import { ErrorCode, PigridError } from '../../shared/errors.js';
 import { principalOf } from '../../shared/grpc-auth.js';
 import type { Admission } from '../admission.js';
@@ -197,28 +196,31 @@ export function calculationsHandlers(
       }
       call.on('close', release);
       let lastSent = Date.now();
-      let pending: Calculation | undefined;
+      // The latest snapshot not sent yet. Encoded only when it goes out: the coordinator calls the listener once per
+      // scheduling step that touched the calculation (one per result with small chunks), and all but one snapshot
+      // per interval are overwritten unsent. The record is the step's own copy, which nothing changes afterwards.
+      let pending: CalculationRecord | undefined;
       let timer: NodeJS.Timeout | undefined;
       const flush = () => {
         timer = undefined;
-        if (pending) call.write(pending);
+        if (pending) call.write(toWireCalculation(pending));
         pending = undefined;
         lastSent = Date.now();
       };
       const onChange = (rec: CalculationRecord) => {
-        const msg = toWireCalculation(rec);
         if (isTerminal(rec.status)) {
           if (timer) clearTimeout(timer);
           stop();
           release();
-          call.write(msg);
+          call.write(toWireCalculation(rec));
           call.end();
           return;
         }
-        pending = msg;
+        pending = rec;
+        if (timer) return;
         const wait = WATCH_MIN_INTERVAL_MS - (Date.now() - lastSent);
         if (wait <= 0) flush();
-        else timer ??= setTimeout(flush, wait);
+        else timer = setTimeout(flush, wait);
       };
       // The listener runs inside the coordinator's step: a throw here must end this stream, not the step.
       const stop = coordinator.watch(first.id, (rec) => {
