@@ -176,6 +176,16 @@ export class CalculationRuntime {
   }
 
   /**
+   * Sends a chunk back to the queue when nothing holds it any more: neither committed nor covered by a lease (the
+   * rest of a span whose lease was answered but whose chunks were not all recorded). Returns true when it went back.
+   */
+  requeueIfLost(index: number): boolean {
+    if (this.committed.has(index) || this.leased.has(index) || this.isWaiting(index)) return false;
+    this.enqueue(index);
+    return true;
+  }
+
+  /**
    * Records a chunk's first hit count (the caller checked it is not committed yet). `sample`: its time counts towards
    * the typical chunk time (a span's chunks do not: the span is one sample, see {@link noteChunkMs}).
    */

@@ -329,8 +329,9 @@ export class Scheduler {
   /**
    * A genuine span result: each chunk is recorded as its own result (commit, duplicate compare, check selection,
    * votes), the span is one sample of the typical chunk time and one result in the worker's pace. Stops when the
-   * worker is quarantined by one of its own chunks (the rest is not trusted), and hands what is left to the `late`
-   * path when the calculation completed on the way (the remaining chunks are then committed copies to compare).
+   * worker is quarantined by one of its own chunks (the rest is not trusted: back to the queue), and hands what is
+   * left to the `late` path when the calculation completed on the way (the remaining chunks are then committed copies
+   * to compare).
    */
   private recordSpan(
     c: CalculationRuntime,
@@ -347,7 +348,11 @@ export class Scheduler {
     this.spanRewards = 0;
     try {
       for (let i = 0; i < count; i++) {
-        if (w.trust.quarantine !== undefined) return;
+        if (w.trust.quarantine !== undefined) {
+          // The lease was answered (detached) before its chunks were recorded: the chunks not recorded go back.
+          this.requeueUnrecorded(c, r.chunkIndex + i, r.chunkIndex + count, effects);
+          return;
+        }
         if (!this.calcs.has(c.rec.id)) {
           const rest = spanInside.slice(i);
           const report: ResultReport = {
@@ -370,6 +375,26 @@ export class Scheduler {
         this.registry.paced(w, now);
         this.registry.refresh(w, now);
       }
+    }
+  }
+
+  /**
+   * The chunks first..end-1 of a span a quarantined worker answered, not recorded: each one nothing else holds goes
+   * back to the queue, released as `quarantined`. (They were lost before: neither committed, leased nor waiting,
+   * found by test/unit/scheduler-properties.test.ts; test/unit/scheduler-spans.test.ts replays it.)
+   */
+  private requeueUnrecorded(c: CalculationRuntime, first: number, end: number, effects: Effect[]): void {
+    if (!this.calcs.has(c.rec.id)) return;
+    let released = 0;
+    for (let i = first; i < end; i++) {
+      if (!c.requeueIfLost(i)) continue;
+      released += 1;
+      effects.push({ type: 'released', calculationId: c.rec.id, chunkIndex: i, reason: 'quarantined' });
+    }
+    if (released > 0) {
+      c.rec.chunksReleased += released;
+      this.touch(c);
+      effects.push({ type: 'calculation', calculation: { ...c.rec } });
     }
   }
 

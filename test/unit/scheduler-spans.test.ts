@@ -214,6 +214,41 @@ describe('span results', () => {
     expect(s.calculation('a')!.chunksDone).toBe(6);
   });
 
+  it('a span whose own chunk quarantines its worker sends the chunks after it back to the queue', () => {
+    // Found by test/unit/scheduler-properties.test.ts: the answered span lease was detached, the loop stopped at the
+    // quarantine, and the chunks after it were neither committed, leased nor waiting (the calculation never ended).
+    const { s, step, grants, answer, report, tokens } = setup({ spanTargetMs: 1000 });
+    const hello = (connId: string, capacity: number) => ({
+      connId,
+      workerId: 'x',
+      address: connId,
+      kind: 'remote' as const,
+      capacity,
+      acceptsSpans: true,
+    });
+    s.addCalculation(calc('a', 10));
+    // x's first stream takes chunks 0 and 1 (one each: no chunk time known yet), then is lost.
+    const [, g1] = grants(step((e) => s.connectWorker(hello('x1', 2), 0, e)));
+    step((e) => s.disconnectWorker('x1', e));
+    // The same process on a new stream: chunk 0, then (10 ms known) a span of chunks 1..5.
+    const [g0] = grants(step((e) => s.connectWorker(hello('x2', 1), 0, e)));
+    const [span] = grants(answer('x2', g0, {}, 1));
+    expect([span.chunkIndex, span.chunkCount]).toEqual([1, 5]);
+    expect(tokens.verify(g1.leaseId, { ...g1, workerId: 'x', instanceId: '' })).toBe(true);
+    // The lost stream's result for chunk 1 arrives (a valid token): chunk 1 is committed while the span is out.
+    answer('x2', g1, {}, 2);
+    expect(s.calculation('a')?.chunksDone).toBe(2);
+    // The span's answer contradicts x's own count for chunk 1: x is quarantined at its first chunk.
+    const honest = report(span);
+    const lie = [honest.spanInside![0] + 1, ...honest.spanInside!.slice(1)];
+    const e = answer('x2', span, { spanInside: lie, inside: lie.reduce((a, b) => a + b, 0) }, 3);
+    expect(e.some((x) => x.type === 'quarantined')).toBe(true);
+    // Chunks 2..5 are waiting again (the step's invariant check would have failed otherwise), released as such.
+    const released = e.flatMap((x) => (x.type === 'released' && x.reason === 'quarantined' ? [x.chunkIndex] : []));
+    expect(released).toEqual(expect.arrayContaining([2, 3, 4, 5]));
+    expect(s.calculation('a')?.chunksReleased).toBeGreaterThanOrEqual(4);
+  });
+
   it('a failed span counts a failure for each of its chunks', () => {
     const { s, step, span } = withSpan({ maxChunkAttempts: 1 });
     const e = step((fx) => s.failure('w1', { leaseId: span.leaseId, code: 'KERNEL_ERROR', message: 'boom' }, 2, fx), 2);
