@@ -76,6 +76,34 @@ describe('span size', () => {
     expect(s.calculation('a')).toBeUndefined();
   });
 
+  it("starts at the kernel speed of the last calculation that ended, until the calculation's own first result", () => {
+    const { s, connect, answer, grants } = setup({ spanTargetMs: 50 });
+    const halves = (id: string) =>
+      newCalculationRecord({ id, mode: 'distributed', points: 400 * 500, seed: 7, chunkSize: 500, createdAtMs: 0 });
+    s.addCalculation(calc('a', 1));
+    const [a0] = connect('w1', 1);
+    // While a is running, nothing is known of the kernel's speed: b's first lease is one chunk.
+    s.addCalculation(halves('b'));
+    const [b0] = connect('w2', 1);
+    expect([b0.calculationId, b0.chunkIndex, b0.chunkCount]).toEqual(['b', 0, 1]);
+    // a ends: 10 ms for its 1000-point chunk, i.e. 0.01 ms a point. b has no result of its own yet: its 500-point
+    // chunks are assumed to take 5 ms, 10 to a span of the 50 ms target (its backlog of 399 over 2 x 2 threads: 100).
+    const [b1] = grants(answer('w1', a0, {}, 1));
+    expect(s.calculation('a')).toBeUndefined();
+    expect([b1.calculationId, b1.chunkIndex, b1.chunkCount]).toEqual(['b', 1, 10]);
+    // Its own chunk time takes over at its first result: 2 ms a chunk, 25 to a span.
+    const [b2] = grants(answer('w2', b0, { elapsedMs: 2 }, 2));
+    expect([b2.calculationId, b2.chunkIndex, b2.chunkCount]).toEqual(['b', 11, 25]);
+  });
+
+  it('starts at 1 when the last calculation ended with no chunk time known', () => {
+    const { s, connect, step } = setup({ spanTargetMs: 50 });
+    s.addCalculation(calc('a', 5));
+    step((e) => s.cancel('a', 0, e));
+    s.addCalculation(calc('b', 100));
+    expect(connect('w1', 2).map((g) => g.chunkCount)).toEqual([1, 1]);
+  });
+
   it('divides the backlog by twice the capacity of the ready remote workers', () => {
     const { s, connect, answer } = setup({ spanTargetMs: 1000 });
     s.addCalculation(calc('a', 1000));
