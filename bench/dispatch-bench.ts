@@ -35,6 +35,15 @@ export interface DispatchRun {
   readonly cpuUsPerChunk: number;
   /** Coordinator CPU share of one core during the run. */
   readonly cpuShare: number;
+  /** The simulated workers' process CPU per committed chunk, microseconds (it shares the machine's cores). */
+  readonly simCpuUsPerChunk: number;
+  /**
+   * Signs that the simulator is not an honest stand-in: chunks the coordinator released to be leased again (expired
+   * leases, lost streams: pigrid_chunks_released_total) and straggler backups granted (leases of kind `backup`) during
+   * the run. Both should be 0: the simulated workers answer every lease at once.
+   */
+  readonly chunksReleased: number;
+  readonly backupLeases: number;
   readonly rssConnectedMb: number;
   /** The coordinator's peak RSS over its life (VmHWM), read at the end: the run's peak. */
   readonly rssPeakMb: number;
@@ -43,7 +52,7 @@ export interface DispatchRun {
   readonly getMs: Summary;
 }
 
-async function startSimulator(count: number): Promise<{ addresses: string[]; stop(): void }> {
+async function startSimulator(count: number): Promise<{ addresses: string[]; pid: number; stop(): void }> {
   const child = spawn(process.execPath, [join(appRoot(), 'dist', 'bench', 'sim', 'simulated-workers.js'), String(count), '8'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -52,16 +61,32 @@ async function startSimulator(count: number): Promise<{ addresses: string[]; sto
     rl.on('line', (l) => l.startsWith('addresses=') && resolve(l));
     child.on('exit', (code) => reject(new Error(`simulated workers exited (${code})`)));
   });
-  return { addresses: line.slice('addresses='.length).split(','), stop: () => child.kill('SIGTERM') };
+  return { addresses: line.slice('addresses='.length).split(','), pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
-/** Leases the coordinator granted so far (pigrid_leases_granted_total, every purpose). */
-async function leasesGranted(metricsAddress: string): Promise<number> {
+/** The coordinator's counters the bench reads, so far. */
+interface Counters {
+  /** pigrid_leases_granted_total, every purpose. */
+  readonly leases: number;
+  /** pigrid_leases_granted_total{kind="backup"}. */
+  readonly backups: number;
+  /** pigrid_chunks_released_total, every reason. */
+  readonly released: number;
+}
+
+async function counters(metricsAddress: string): Promise<Counters> {
   const text = (await http(`http://${metricsAddress}/metrics`)).text;
-  let sum = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith('pigrid_leases_granted_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
+  let leases = 0;
+  let backups = 0;
+  let released = 0;
+  for (const line of text.split('\n')) {
+    const value = () => Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('pigrid_leases_granted_total{')) {
+      leases += value();
+      if (line.includes('kind="backup"')) backups += value();
+    } else if (line.startsWith('pigrid_chunks_released_total{')) released += value();
+  }
+  return { leases, backups, released };
 }
 
 /**
@@ -135,8 +160,9 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
     // Warm up the path (JIT, prepared statements), then measure.
     await waitDone(url, (await submit(url, { points: 2000 * 1000, mode: 'distributed', seed: 1, chunk_size: 1000 })).id, 120_000);
     const rssConnectedMb = processRssMb(pid);
-    const leases0 = await leasesGranted(coordinator.ready.metrics);
+    const counters0 = await counters(coordinator.ready.metrics);
     const cpu0 = processCpuS(pid);
+    const simCpu0 = processCpuS(sim.pid);
     const t0 = performance.now();
     const calc = await submit(url, { points: chunks * 1000, mode: 'distributed', seed: 2, chunk_size: 1000 });
     const gets: number[] = [];
@@ -154,7 +180,9 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
     await prober;
     const wallS = (performance.now() - t0) / 1000;
     const cpuS = processCpuS(pid) - cpu0;
-    const leases = (await leasesGranted(coordinator.ready.metrics)) - leases0;
+    const simCpuS = processCpuS(sim.pid) - simCpu0;
+    const counters1 = await counters(coordinator.ready.metrics);
+    const leases = counters1.leases - counters0.leases;
     if (done.status !== 'completed') throw new Error(`dispatch run ended ${done.status}`);
     const seconds = (done.duration_ms ?? wallS * 1000) / 1000;
     return {
@@ -166,6 +194,9 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
       chunksPerLease: chunks / Math.max(1, leases),
       cpuUsPerChunk: (cpuS * 1e6) / chunks,
       cpuShare: cpuS / wallS,
+      simCpuUsPerChunk: (simCpuS * 1e6) / chunks,
+      chunksReleased: counters1.released - counters0.released,
+      backupLeases: counters1.backups - counters0.backups,
       rssConnectedMb,
       rssPeakMb: processRssMb(pid, 'VmHWM'),
       rssEndMb: processRssMb(pid),

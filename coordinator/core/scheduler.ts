@@ -136,6 +136,11 @@ export class Scheduler {
    * the span is recorded, instead of one per chunk (the store step keeps only a calculation's last copy anyway).
    */
   private spanProgressed = false;
+  /**
+   * Typical kernel time per point of the last distributed calculation that ended with a known typical chunk time:
+   * the kernel speed span sizing assumes for a calculation before its own first result (see {@link spanChunks}).
+   */
+  private recentMsPerPoint: number | undefined;
 
   constructor(ports: SchedulerPorts, opts: Partial<SchedulerOptions> = {}) {
     this.opts = Object.freeze({ ...DEFAULT_SCHEDULER_OPTIONS, ...opts });
@@ -334,8 +339,9 @@ export class Scheduler {
   /**
    * A genuine span result: each chunk is recorded as its own result (commit, duplicate compare, check selection,
    * votes), the span is one sample of the typical chunk time and one result in the worker's pace. Stops when the
-   * worker is quarantined by one of its own chunks (the rest is not trusted), and hands what is left to the `late`
-   * path when the calculation completed on the way (the remaining chunks are then committed copies to compare).
+   * worker is quarantined by one of its own chunks (the rest is not trusted: back to the queue), and hands what is
+   * left to the `late` path when the calculation completed on the way (the remaining chunks are then committed copies
+   * to compare).
    */
   private recordSpan(
     c: CalculationRuntime,
@@ -357,7 +363,9 @@ export class Scheduler {
           // Quarantined by one of its own chunks: the rest is not trusted. The span's lease ended with this result,
           // so a chunk of the rest that nobody committed, holds or queued goes back to the queue (else it would be
           // orphaned and the calculation would never complete).
-          this.releaseChunks(c, r.chunkIndex + i, r.chunkIndex + count, (index) => c.requeueIfIdle(index), 'quarantined', effects);
+          if (this.calcs.has(c.rec.id)) {
+            this.releaseChunks(c, r.chunkIndex + i, r.chunkIndex + count, (index) => c.requeueIfIdle(index), 'quarantined', effects);
+          }
           return;
         }
         if (!this.calcs.has(c.rec.id)) {
@@ -732,18 +740,29 @@ export class Scheduler {
 
   /**
    * How many chunks a span granted now may cover (before the contiguity and same-points rule of takeFollowing): about
-   * spanTargetMs of kernel time at the typical chunk time (1 while it is unknown), at most maxSpanChunks, and at most
+   * spanTargetMs of kernel time at the typical chunk time (before the calculation's first result, at the kernel speed
+   * of the last calculation that ended; 1 while both are unknown), at most maxSpanChunks, and at most
    * the backlog over twice the capacity of the ready remote workers - guided self-scheduling: spans shrink as the
    * calculation nears its end, so the last chunks are spread over every thread instead of one long span. O(1).
    */
   private spanChunks(c: CalculationRuntime): number {
     const max = this.opts.maxSpanChunks;
     if (max <= 1) return 1;
-    const typical = c.typicalChunkMs();
+    const typical = c.typicalChunkMs() ?? this.assumedChunkMs(c);
     if (typical === undefined) return 1;
     const byTime = typical > 0 ? Math.floor(this.opts.spanTargetMs / typical) : max;
     const byBacklog = Math.ceil(c.backlog() / (2 * Math.max(1, this.registry.readyRemoteCapacity)));
     return Math.max(1, Math.min(max, byTime, byBacklog));
+  }
+
+  /**
+   * A calculation's chunk time before its first result: its chunk's points at the typical time per point of the last
+   * distributed calculation that ended (the kernel's time is linear in the points). Without it, the whole first
+   * wave of a calculation - a lease per credit of the pool, ~9,000 at 1,000 workers of 8 threads - went out one chunk
+   * a lease. Only span sizing uses it: straggler backups wait for the calculation's own chunk times.
+   */
+  private assumedChunkMs(c: CalculationRuntime): number | undefined {
+    return this.recentMsPerPoint === undefined ? undefined : this.recentMsPerPoint * c.pointsOf(0);
   }
 
   /**
@@ -988,6 +1007,8 @@ export class Scheduler {
     effects: Effect[],
     error?: { code: string; message: string },
   ): void {
+    const typical = c.typicalChunkMs();
+    if (c.rec.mode === 'distributed' && typical !== undefined && c.pointsOf(0) > 0) this.recentMsPerPoint = typical / c.pointsOf(0);
     c.rec.status = status;
     c.rec.finishedAtMs = now;
     c.rec.error = error?.message ?? null;

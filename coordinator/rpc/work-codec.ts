@@ -383,7 +383,23 @@ export function workerClientConstructor(): WorkerClientConstructor {
  * and hit counts are passed only when present: a result of one chunk stays the object it was before spans.
  */
 export function resultReportOf(r: ChunkResult__Output): ResultReport {
-  const report: ResultReport = {
+  const spanInside = r.spanInside;
+  if (r.chunkCount === 0 && (spanInside === undefined || spanInside.length === 0)) {
+    return {
+      leaseId: r.leaseId,
+      calculationId: r.calculationId,
+      chunkIndex: Number(r.chunkIndex),
+      seed: Number(r.seed),
+      points: Number(r.points),
+      inside: Number(r.inside),
+      elapsedMs: Number(r.elapsedMs),
+    };
+  }
+  // Built in one literal: an object spread of the single-chunk report took a slow generic path (~5 µs a result,
+  // the largest rpc item of a 1,000-worker dispatch profile, where spans are 2-3 chunks).
+  const counts: number[] = new Array<number>(spanInside?.length ?? 0);
+  for (let i = 0; i < counts.length; i++) counts[i] = Number(spanInside![i]);
+  return {
     leaseId: r.leaseId,
     calculationId: r.calculationId,
     chunkIndex: Number(r.chunkIndex),
@@ -391,8 +407,7 @@ export function resultReportOf(r: ChunkResult__Output): ResultReport {
     points: Number(r.points),
     inside: Number(r.inside),
     elapsedMs: Number(r.elapsedMs),
+    chunkCount: r.chunkCount,
+    spanInside: counts,
   };
-  const spanInside = r.spanInside;
-  if (r.chunkCount === 0 && (spanInside === undefined || spanInside.length === 0)) return report;
-  return { ...report, chunkCount: r.chunkCount, spanInside: (spanInside ?? []).map(Number) };
 }

@@ -76,6 +76,34 @@ describe('span size', () => {
     expect(s.calculation('a')).toBeUndefined();
   });
 
+  it("starts at the kernel speed of the last calculation that ended, until the calculation's own first result", () => {
+    const { s, connect, answer, grants } = setup({ spanTargetMs: 50 });
+    const halves = (id: string) =>
+      newCalculationRecord({ id, mode: 'distributed', points: 400 * 500, seed: 7, chunkSize: 500, createdAtMs: 0 });
+    s.addCalculation(calc('a', 1));
+    const [a0] = connect('w1', 1);
+    // While a is running, nothing is known of the kernel's speed: b's first lease is one chunk.
+    s.addCalculation(halves('b'));
+    const [b0] = connect('w2', 1);
+    expect([b0.calculationId, b0.chunkIndex, b0.chunkCount]).toEqual(['b', 0, 1]);
+    // a ends: 10 ms for its 1000-point chunk, i.e. 0.01 ms a point. b has no result of its own yet: its 500-point
+    // chunks are assumed to take 5 ms, 10 to a span of the 50 ms target (its backlog of 399 over 2 x 2 threads: 100).
+    const [b1] = grants(answer('w1', a0, {}, 1));
+    expect(s.calculation('a')).toBeUndefined();
+    expect([b1.calculationId, b1.chunkIndex, b1.chunkCount]).toEqual(['b', 1, 10]);
+    // Its own chunk time takes over at its first result: 2 ms a chunk, 25 to a span.
+    const [b2] = grants(answer('w2', b0, { elapsedMs: 2 }, 2));
+    expect([b2.calculationId, b2.chunkIndex, b2.chunkCount]).toEqual(['b', 11, 25]);
+  });
+
+  it('starts at 1 when the last calculation ended with no chunk time known', () => {
+    const { s, connect, step } = setup({ spanTargetMs: 50 });
+    s.addCalculation(calc('a', 5));
+    step((e) => s.cancel('a', 0, e));
+    s.addCalculation(calc('b', 100));
+    expect(connect('w1', 2).map((g) => g.chunkCount)).toEqual([1, 1]);
+  });
+
   it('divides the backlog by twice the capacity of the ready remote workers', () => {
     const { s, connect, answer } = setup({ spanTargetMs: 1000 });
     s.addCalculation(calc('a', 1000));
@@ -246,6 +274,41 @@ describe('span results', () => {
       for (const x of fx) if (x.type === 'calculation' && x.calculation.status !== 'running') ended = x.calculation.status;
     }
     expect(ended).toBe('completed');
+  });
+
+  it('a span whose own chunk quarantines its worker sends the chunks after it back to the queue', () => {
+    // Found by test/unit/scheduler-properties.test.ts: the answered span lease was detached, the loop stopped at the
+    // quarantine, and the chunks after it were neither committed, leased nor waiting (the calculation never ended).
+    const { s, step, grants, answer, report, tokens } = setup({ spanTargetMs: 1000 });
+    const hello = (connId: string, capacity: number) => ({
+      connId,
+      workerId: 'x',
+      address: connId,
+      kind: 'remote' as const,
+      capacity,
+      acceptsSpans: true,
+    });
+    s.addCalculation(calc('a', 10));
+    // x's first stream takes chunks 0 and 1 (one each: no chunk time known yet), then is lost.
+    const [, g1] = grants(step((e) => s.connectWorker(hello('x1', 2), 0, e)));
+    step((e) => s.disconnectWorker('x1', e));
+    // The same process on a new stream: chunk 0, then (10 ms known) a span of chunks 1..5.
+    const [g0] = grants(step((e) => s.connectWorker(hello('x2', 1), 0, e)));
+    const [span] = grants(answer('x2', g0, {}, 1));
+    expect([span.chunkIndex, span.chunkCount]).toEqual([1, 5]);
+    expect(tokens.verify(g1.leaseId, { ...g1, workerId: 'x', instanceId: '' })).toBe(true);
+    // The lost stream's result for chunk 1 arrives (a valid token): chunk 1 is committed while the span is out.
+    answer('x2', g1, {}, 2);
+    expect(s.calculation('a')?.chunksDone).toBe(2);
+    // The span's answer contradicts x's own count for chunk 1: x is quarantined at its first chunk.
+    const honest = report(span);
+    const lie = [honest.spanInside![0] + 1, ...honest.spanInside!.slice(1)];
+    const e = answer('x2', span, { spanInside: lie, inside: lie.reduce((a, b) => a + b, 0) }, 3);
+    expect(e.some((x) => x.type === 'quarantined')).toBe(true);
+    // Chunks 2..5 are waiting again (the step's invariant check would have failed otherwise), released as such.
+    const released = e.flatMap((x) => (x.type === 'released' && x.reason === 'quarantined' ? [x.chunkIndex] : []));
+    expect(released).toEqual(expect.arrayContaining([2, 3, 4, 5]));
+    expect(s.calculation('a')?.chunksReleased).toBeGreaterThanOrEqual(4);
   });
 
   it('a failed span counts a failure for each of its chunks', () => {

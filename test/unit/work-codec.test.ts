@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CoordinatorMessage } from '../../generated/proto/pigrid/v1/CoordinatorMessage.js';
 import type { WorkerMessage } from '../../generated/proto/pigrid/v1/WorkerMessage.js';
-import { leaseSerializer, resultDeserializer, workerClientConstructor } from '../../coordinator/rpc/work-codec.js';
+import { leaseSerializer, resultDeserializer, resultReportOf, workerClientConstructor } from '../../coordinator/rpc/work-codec.js';
 import { loadContract } from '../../shared/proto.js';
 import { MAX_RESULT_BATCH } from '../../shared/wire.js';
 
@@ -262,6 +262,32 @@ describe('result decoding', () => {
     const cut = Buffer.from(result.subarray(0, result.length - 1));
     expect(() => resultDeserializer(fallback.f)(cut)).toThrow();
     expect(fallback.calls()).toBe(1);
+  });
+});
+
+describe('result report', () => {
+  const wire = { leaseId: 'L', calculationId: 'c', chunkIndex: '40', seed: '9', points: '1000', inside: '1570', elapsedMs: '3' };
+  it('turns a single result into numbers, with no span fields', () => {
+    const r = resultReportOf({ ...wire, chunkCount: 0, spanInside: [] });
+    expect(r).toStrictEqual({ leaseId: 'L', calculationId: 'c', chunkIndex: 40, seed: 9, points: 1000, inside: 1570, elapsedMs: 3 });
+  });
+
+  it("turns a span's counts into numbers, in order, and keeps its count (even one that does not match them)", () => {
+    expect(resultReportOf({ ...wire, chunkCount: 2, spanInside: ['785', '785'] })).toStrictEqual({
+      leaseId: 'L',
+      calculationId: 'c',
+      chunkIndex: 40,
+      seed: 9,
+      points: 1000,
+      inside: 1570,
+      elapsedMs: 3,
+      chunkCount: 2,
+      spanInside: [785, 785],
+    });
+    // The scheduler refuses these; the report must carry them as sent.
+    expect(resultReportOf({ ...wire, chunkCount: 3, spanInside: ['1570'] })).toMatchObject({ chunkCount: 3, spanInside: [1570] });
+    expect(resultReportOf({ ...wire, chunkCount: 0, spanInside: ['1', '2'] })).toMatchObject({ chunkCount: 0, spanInside: [1, 2] });
+    expect(resultReportOf({ ...wire, chunkCount: 2, spanInside: [] })).toMatchObject({ chunkCount: 2, spanInside: [] });
   });
 });
 
