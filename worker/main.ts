@@ -34,7 +34,8 @@ export async function runWorker(shutdown: AbortSignal): Promise<void> {
     log = createLogger('worker', config.log, { workerId });
   }
   const pool = createKernelPool(config.threads);
-  const metrics = createWorkerMetrics(config.threads);
+  // Without a /metrics port nobody reads the process metrics: their timers would only take CPU from the kernel threads.
+  const metrics = createWorkerMetrics({ threads: config.threads, processMetrics: config.metricsPort >= 0 });
   const service = new WorkerService(
     {
       workerId,

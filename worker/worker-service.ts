@@ -43,6 +43,7 @@ export class WorkerService {
     this.runner = runner;
     this.log = log;
     this.metrics = metrics;
+    metrics?.watch(() => ({ running: runner.runningCount, held: runner.heldCount }));
   }
 
   get state(): WorkerServiceState {
@@ -86,7 +87,6 @@ export class WorkerService {
               if (job && this.runner.revoke(id)) this.metrics?.chunks.inc({ outcome: 'revoked' }, chunksOf(job));
             }
             this.log.info({ count: ids.length, reason }, 'leases revoked');
-            this.observe();
           } catch (err) {
             this.log.error({ leaseIds: ids, reason, err }, 'unexpected error handling a revocation');
           }
@@ -174,7 +174,6 @@ export class WorkerService {
     for (const s of [...this.sessions]) s.end();
     this.stateValue = 'STOPPED';
     this.log.info({ ms: Date.now() - started, handedBack: unstarted.length, aborted }, 'drained');
-    this.observe();
     return { handedBack: unstarted.length, aborted };
   }
 
@@ -217,7 +216,6 @@ export class WorkerService {
           'chunk aborted',
         ),
     });
-    this.observe();
   }
 
   /** A lease this worker will not compute (malformed): answered at once as failed, with the kernel's input code. */
@@ -286,7 +284,6 @@ export class WorkerService {
     const owner = this.owner.get(job.leaseId);
     this.owner.delete(job.leaseId);
     owner?.leases.delete(job.leaseId);
-    this.observe();
     return owner;
   }
 
@@ -296,9 +293,5 @@ export class WorkerService {
     if (!keep) return;
     if (this.outbox.length >= OUTBOX_LIMIT) this.outbox.shift();
     this.outbox.push(msg);
-  }
-
-  private observe(): void {
-    this.metrics?.observe({ running: this.runner.runningCount, held: this.runner.heldCount, threads: this.opts.capacity });
   }
 }

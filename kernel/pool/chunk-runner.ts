@@ -5,18 +5,10 @@
  * task computes consecutive chunks of about `runMs` of measured kernel time, so a 1 ms chunk does not pay a pool
  * task's round trip of its own (docs/performance.md, "Per-chunk overhead").
  *
- * How far ahead: each thread keeps its running task and the next one posted, and further runs are posted while the
- * posted work is under `postAheadMs` per thread at the measured chunk time - those only once a full run is waiting, so
- * leases that arrive one by one gather into runs instead of going one per task. Chunks of `postAheadMs` or more go
- * one per thread, and further leases wait here and go to whichever thread is free first. Posting is deferred to the
- * end of the event-loop turn (`setImmediate`), so the leases of one turn form one run; a lease for an idle thread is
- * posted at once.
- *
- * The pace that sizes runs and the posting is the kernel's *unhindered* time per point: the fastest of the last few
- * chunks, not their mean. A chunk's measured time is wall time, and on a loaded machine the thread is descheduled
- * for part of it (a 1 ms chunk measures 3-5 ms); a mean would then read a 10 ms chunk as "long" (so it was posted one
- * per thread, and the thread waited for the main thread after each chunk) and a run as 2-3 chunks instead of ~10.
- * The fastest recent chunk is close to the kernel's CPU time, which is what the chunks actually cost the thread.
+ * How far ahead, how long a run and at what pace is the planner's policy (run-plan.ts): each thread keeps its
+ * running task and the next one posted, more while the posted work is under `postAheadMs` per thread, runs are about
+ * `runMs` of the kernel's fastest recent time per point. Posting is deferred to the end of the event-loop turn
+ * (`setImmediate`), so the leases of one turn form one run; a lease for an idle thread is posted at once.
  *
  * Every chunk of a posted run can still be withdrawn until a thread starts it, exactly (task-control.ts), so a
  * draining worker hands back precisely the chunks it has not started; a revoked chunk is skipped, or stopped if it
@@ -34,43 +26,14 @@
  * the running ones; a drain hands back a job whole only if none of its chunks has started, and otherwise finishes it.
  */
 import { KernelErrorCode } from '../kernel-errors.js';
-import type { KernelOutcome, KernelPool, KernelTask, PoolRun, RunOutcome } from './kernel-pool.js';
+import { chunksOf, type ChunkJob, type JobCallbacks } from './chunk-job.js';
+import type { KernelPool, KernelTask, PoolRun, RunOutcome } from './kernel-pool.js';
+import { RunPlanner, unposted, type PlannedJob, type Posted } from './run-plan.js';
 
-export interface ChunkJob {
-  readonly leaseId: string;
-  readonly calculationId: string;
-  /** The job's (first) chunk. */
-  readonly chunkIndex: number;
-  readonly seed: string;
-  /** Points of each of its chunks. */
-  readonly points: number;
-  /**
-   * Chunks the job covers: chunkIndex, chunkIndex + 1, ..., chunkIndex + chunkCount - 1 (a span), each of `points`
-   * points with its own random stream. Absent, 0 or 1: one chunk. A non-integer or negative count is a RangeError.
-   */
-  readonly chunkCount?: number;
-}
-
-/** A job computed: every chunk of it. */
-export interface JobOutcome extends KernelOutcome {
-  /** Points inside, all its chunks together. */
-  readonly inside: number;
-  /** Kernel time of all its chunks, summed (a span's chunks may have run on several threads at once). */
-  readonly elapsedMs: number;
-  /** Each chunk's count, in chunk order: one entry for a job of one chunk. */
-  readonly chunkInside: readonly number[];
-}
-
-export interface JobCallbacks {
-  done(job: ChunkJob, outcome: JobOutcome): void;
-  /** A chunk of the job failed (the first to report); the rest of the job has been withdrawn or stopped. */
-  failed(job: ChunkJob, err: { code: string; message: string }): void;
-  /** A revoked job's running chunk has stopped, `ms` after the revocation (once per job). */
-  aborted?(job: ChunkJob, ms: number): void;
-}
+export { chunksOf, type ChunkJob, type JobCallbacks, type JobOutcome } from './chunk-job.js';
 
 /** A job taken on and not yet answered. */
-interface Held {
+interface Held extends PlannedJob {
   readonly job: ChunkJob;
   readonly cb: JobCallbacks;
   readonly count: number;
@@ -126,33 +89,9 @@ interface Piece {
   readonly count: number;
 }
 
-/** The next run to post from the front of the waiting chunks. */
-interface RunPlan {
-  readonly count: number;
-  /** Its estimated kernel time; undefined before any chunk has completed (no pace yet). */
-  readonly ms: number | undefined;
-  /** No further waiting chunk would fit (by time or by count): waiting longer would not make it larger. */
-  readonly full: boolean;
-}
-
-/** Chunks whose fastest time per point is the pace: enough that one of them likely ran undisturbed under load. */
-const PACE_WINDOW = 16;
-
-/** Chunks of a job not posted yet. */
-const unposted = (h: Held) => (h.again?.length ?? 0) + h.count - h.next;
-
-/** Chunks a job covers (see {@link ChunkJob.chunkCount}). */
-export function chunksOf(job: ChunkJob): number {
-  const n = job.chunkCount ?? 1;
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`chunk runner: chunkCount must be an integer >= 0 (got ${n})`);
-  return Math.max(1, n);
-}
-
 export class ChunkRunner {
   private readonly pool: KernelPool;
-  private readonly postAheadMs: number;
-  private readonly runMs: number;
-  private readonly spanRunMs: number;
+  private readonly planner: RunPlanner;
   /** Jobs held (taken on, not answered), by lease id. */
   private readonly jobs = new Map<string, Held>();
   /** Jobs with chunks not yet posted, in order: their chunks are "the waiting chunks". */
@@ -162,85 +101,21 @@ export class ChunkRunner {
   /** Chunks of the live entries in `posted`. */
   private postedChunks = 0;
   /** Pool tasks (runs) not yet ended, and the points of their chunks. */
-  private postedRuns = 0;
-  private postedPoints = 0;
+  private readonly postedWork = { runs: 0, points: 0 } satisfies Posted;
   private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
-  /** Kernel milliseconds per point of the last PACE_WINDOW chunks (a ring), and where the next one goes. */
-  private readonly paceSamples: number[] = [];
-  private paceNext = 0;
-  /** The fastest of paceSamples; undefined until a chunk has completed. */
-  private msPerPoint: number | undefined;
 
   constructor(pool: KernelPool, options: ChunkRunnerOptions = {}) {
     this.pool = pool;
-    this.postAheadMs = options.postAheadMs ?? 25;
-    this.runMs = options.runMs ?? 10;
-    this.spanRunMs = Math.max(this.runMs, options.spanRunMs ?? 50);
-  }
-
-  /**
-   * The longest run at the front of the waiting chunks that fits in `runMs`, or in `spanRunMs` if it holds chunks of
-   * one span only (always at least one chunk).
-   */
-  private planRun(): RunPlan {
-    const pace = this.msPerPoint;
-    if (pace === undefined) return { count: 1, ms: undefined, full: false };
-    const max = this.pool.chunksPerTask;
-    let count = 0;
-    let ms = 0;
-    // A run of the first waiting span's chunks alone, in equal pieces of at most spanRunMs.
-    const front = this.waiting[0];
-    if (front !== undefined && front.count > 1) {
-      const each = pace * front.job.points;
-      const total = unposted(front);
-      const limit = this.spanLimit(pace);
-      const pieces = Math.max(1, Math.ceil((total * each) / limit - 1e-9));
-      // Never over the limit (rounding up to equal pieces could pass it when chunks are long).
-      const take = Math.min(max, Math.ceil(total / pieces), Math.max(1, Math.floor(limit / each + 1e-9)));
-      if (take * each > this.runMs) return { count: take, ms: take * each, full: true };
-    }
-    // Per job rather than per chunk: a span's chunks all take the same time.
-    for (const h of this.waiting) {
-      const each = pace * h.job.points;
-      let n = Math.min(unposted(h), max - count);
-      if (count === 0) {
-        count = 1;
-        ms = each;
-        n--;
-      }
-      // (The epsilon: a chunk that fits exactly is not lost to rounding.)
-      const fit = Math.max(0, Math.min(n, each > 0 ? Math.floor((this.runMs - ms) / each + 1e-9) : n));
-      count += fit;
-      ms += fit * each;
-      if (fit < n) return { count, ms, full: true };
-      if (count === max) break;
-    }
-    return { count, ms, full: count === max || ms >= this.runMs };
-  }
-
-  /** How long a run of the first waiting span's chunks alone may be: see {@link ChunkRunnerOptions.spanRunMs}. */
-  private spanLimit(pace: number): number {
-    // The threads' share of the work posted (not yet ended) and waiting.
-    let waitingMs = this.postedPoints * pace;
-    for (const h of this.waiting) {
-      waitingMs += unposted(h) * pace * h.job.points;
-      if (waitingMs >= this.spanRunMs * this.pool.threads) return this.spanRunMs;
-    }
-    return Math.max(this.runMs, waitingMs / this.pool.threads);
-  }
-
-  /** Whether to post `run` now, given what the threads already have. */
-  private mayPost(run: RunPlan): boolean {
-    const { threads, tasksPerThread } = this.pool;
-    if (this.postedRuns >= threads * tasksPerThread) return false;
-    if (this.postedRuns < threads) return true;
-    if (run.ms === undefined) return this.postedRuns < 2 * threads;
-    // A chunk this long goes only to a thread without a next run, so further leases go to whichever is free first; a
-    // run of several (span) chunks is the one run the thread has next.
-    if (run.count === 1 && run.ms >= this.postAheadMs) return false;
-    if (this.postedRuns < 2 * threads) return true;
-    return run.full && this.postedPoints * this.msPerPoint! < threads * this.postAheadMs;
+    const runMs = options.runMs ?? 10;
+    this.planner = new RunPlanner({
+      threads: pool.threads,
+      tasksPerThread: pool.tasksPerThread,
+      chunksPerTask: pool.chunksPerTask,
+      postAheadMs: options.postAheadMs ?? 25,
+      runMs,
+      spanRunMs: Math.max(runMs, options.spanRunMs ?? 50),
+    });
   }
 
   /** Chunks computing now (at most one per thread; posted chunks beyond the threads wait on them). */
@@ -277,12 +152,12 @@ export class ChunkRunner {
       kernel: '',
       reportStop: false,
     };
-    const idle = this.waiting.length === 0 && this.postedRuns < this.pool.threads;
+    const idle = this.waiting.length === 0 && this.postedWork.runs < this.pool.threads;
     this.jobs.set(job.leaseId, h);
     this.waiting.push(h);
     if (idle) {
       try {
-        this.post(this.takeRun(this.planRun().count));
+        this.post(this.takeRun(this.planner.plan(this.waiting, this.postedWork).count));
       } catch (err) {
         this.jobs.delete(job.leaseId);
         this.unwait(h);
@@ -354,8 +229,8 @@ export class ChunkRunner {
   /** Posts runs from the front of the waiting chunks while the threads should get more; a pool failure fails the run's jobs. */
   private pump(): void {
     while (this.waiting.length > 0) {
-      const plan = this.planRun();
-      if (!this.mayPost(plan)) return;
+      const plan = this.planner.plan(this.waiting, this.postedWork);
+      if (!this.planner.mayPost(plan, this.postedWork)) return;
       const run = this.takeRun(plan.count);
       try {
         this.post(run);
@@ -396,7 +271,7 @@ export class ChunkRunner {
       count,
     }));
     const run = this.pool.start(tasks);
-    this.postedRuns++;
+    this.postedWork.runs++;
     let points = 0;
     let at = 0;
     const entries = pieces.map(({ held, offset, count }): Entry => {
@@ -408,10 +283,10 @@ export class ChunkRunner {
       held.posted.push(entry);
       return entry;
     });
-    this.postedPoints += points;
+    this.postedWork.points += points;
     void run.outcome.then((outcome) => {
-      this.postedRuns--;
-      this.postedPoints -= points;
+      this.postedWork.runs--;
+      this.postedWork.points -= points;
       this.ended(entries, outcome);
       this.pump();
       this.notifyIdle();
@@ -424,10 +299,10 @@ export class ChunkRunner {
     for (const e of entries) {
       for (let k = 0; k < e.count; k++) {
         const i = e.at + k;
-        if (o.errors?.[i] === undefined && o.elapsedMs[i] > 0) this.sample(o.elapsedMs[i] / e.held.job.points);
+        if (o.errors?.[i] === undefined && o.elapsedMs[i] > 0) this.planner.sample(o.elapsedMs[i] / e.held.job.points);
       }
     }
-    if (this.paceSamples.length > 0) this.msPerPoint = Math.min(...this.paceSamples);
+    this.planner.paced();
     for (const e of entries) {
       const h = e.held;
       if (!this.posted.delete(e)) {
@@ -450,11 +325,6 @@ export class ChunkRunner {
         this.computed(h, e.offset + k, o.inside[i], o.elapsedMs[i], o.kernel);
       }
     }
-  }
-
-  private sample(msPerPoint: number): void {
-    this.paceSamples[this.paceNext] = msPerPoint;
-    this.paceNext = (this.paceNext + 1) % PACE_WINDOW;
   }
 
   private liveChunks(e: Entry): number {

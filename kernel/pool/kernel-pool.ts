@@ -100,8 +100,6 @@ export interface KernelPool {
   start(run: readonly KernelTask[]): PoolRun;
   /** Runs one chunk; an aborted `signal` aborts it as {@link PoolRun.abort} does. */
   run(task: KernelTask, signal?: AbortSignal): Promise<KernelOutcome>;
-  /** Busy fraction of the threads since start, 0..1. */
-  utilization(): number;
   /** Finishes queued tasks, then stops the threads. Idempotent. */
   close(): Promise<void>;
   /** Stops the threads now; running tasks reject. Idempotent. */
@@ -164,6 +162,9 @@ export function createKernelPool(threads: number, options: KernelPoolOptions = {
     // No AbortSignal reaches piscina (it would post nothing more to a thread running an abortable task): chunks are
     // withdrawn and stopped through `control` instead (task-control.ts).
     concurrentTasksPerWorker: tasksPerThread,
+    // Piscina's run- and wait-time histograms cost the main thread two records per task and are read by nothing (the
+    // worker's utilization gauge comes from the chunk runner).
+    recordTiming: false,
     workerData: { taskControl: control.buffer },
   });
   let closing: Promise<void> | undefined;
@@ -336,9 +337,6 @@ export function createKernelPool(threads: number, options: KernelPoolOptions = {
         if (error) throw error;
         return { inside: o.inside[0], elapsedMs: o.elapsedMs[0], kernel: o.kernel };
       });
-    },
-    utilization() {
-      return pool.utilization;
     },
     close() {
       closing ??= pool.close();

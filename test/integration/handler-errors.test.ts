@@ -238,7 +238,6 @@ describe('worker Work handler', () => {
       chunksPerTask: 1,
       start: broken,
       run: broken,
-      utilization: () => 0,
       close: async () => {},
       destroy: async () => {},
     };

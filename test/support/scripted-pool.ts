@@ -99,7 +99,6 @@ export function scriptedPool(threads = 1): { pool: KernelPool; runs: ScriptedChu
       };
     },
     run: () => Promise.reject(new Error('not used')),
-    utilization: () => 0,
     close: () => Promise.resolve(),
     destroy: () => Promise.resolve(),
   };
