@@ -338,10 +338,15 @@ export function formatChunkOverheadBench(r: ChunkOverheadBenchResult): string {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const quick = process.argv.includes('--quick');
+  // Coordinator settings to compare (e.g. PIGRID_BENCH_SPAN_TARGET_MS=50 against the default): passed to its cluster.
   const prefetch = process.env.PIGRID_BENCH_PREFETCH;
+  const spanTarget = process.env.PIGRID_BENCH_SPAN_TARGET_MS;
   runChunkOverheadBench({
     ...(quick ? { runMs: 1200, rounds: 2 } : {}),
-    ...(prefetch ? { coordinatorEnv: { PIGRID_PREFETCH: prefetch } } : {}),
+    coordinatorEnv: {
+      ...(prefetch ? { PIGRID_PREFETCH: prefetch } : {}),
+      ...(spanTarget ? { PIGRID_SPAN_TARGET_MS: spanTarget } : {}),
+    },
     log: (l) => process.stderr.write(`${l}\n`),
   })
     .then((r) => process.stdout.write(`${formatChunkOverheadBench(r)}\n`))

@@ -88,7 +88,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = Object.freeze({
   initialCredits: 2,
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
-  spanTargetMs: 50,
+  spanTargetMs: 200,
   maxSpanChunks: 1024,
 });
 
