@@ -220,17 +220,28 @@ export function calculationsHandlers(
         if (timer) return;
         const wait = WATCH_MIN_INTERVAL_MS - (Date.now() - lastSent);
         if (wait <= 0) flush();
-        else timer = setTimeout(flush, wait);
+        else timer = setTimeout(flushLater, wait);
       };
-      // The listener runs inside the coordinator's step: a throw here must end this stream, not the step.
+      // A throw here (the encode, the write) must end this stream, not the step or, from the timer, the process.
+      const fail = (err: unknown) => {
+        if (timer) clearTimeout(timer);
+        stop();
+        release();
+        call.emit('error', answerFor(log, 'Watch', call, err, id));
+      };
+      const flushLater = () => {
+        try {
+          flush();
+        } catch (err) {
+          fail(err);
+        }
+      };
+      // The listener runs inside the coordinator's step.
       const stop = coordinator.watch(first.id, (rec) => {
         try {
           onChange(rec);
         } catch (err) {
-          if (timer) clearTimeout(timer);
-          stop();
-          release();
-          call.emit('error', answerFor(log, 'Watch', call, err, id));
+          fail(err);
         }
       });
       call.on('cancelled', () => {
