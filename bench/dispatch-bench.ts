@@ -43,6 +43,8 @@ export interface DispatchRun {
    * the run. Both should be 0: the simulated workers answer every lease at once.
    */
   readonly chunksReleased: number;
+  /** The same, by release reason (`expired`, `worker_lost`, ...), only the reasons that occurred. */
+  readonly releasedBy: Readonly<Record<string, number>>;
   readonly backupLeases: number;
   readonly rssConnectedMb: number;
   /** The coordinator's peak RSS over its life (VmHWM), read at the end: the run's peak. */
@@ -72,6 +74,8 @@ interface Counters {
   readonly backups: number;
   /** pigrid_chunks_released_total, every reason. */
   readonly released: number;
+  /** pigrid_chunks_released_total by reason. */
+  readonly releasedBy: Readonly<Record<string, number>>;
 }
 
 async function counters(metricsAddress: string): Promise<Counters> {
@@ -79,14 +83,19 @@ async function counters(metricsAddress: string): Promise<Counters> {
   let leases = 0;
   let backups = 0;
   let released = 0;
+  const releasedBy: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const value = () => Number(line.slice(line.lastIndexOf(' ') + 1));
     if (line.startsWith('pigrid_leases_granted_total{')) {
       leases += value();
       if (line.includes('kind="backup"')) backups += value();
-    } else if (line.startsWith('pigrid_chunks_released_total{')) released += value();
+    } else if (line.startsWith('pigrid_chunks_released_total{')) {
+      released += value();
+      const reason = /reason="([^"]*)"/.exec(line)?.[1] ?? '?';
+      releasedBy[reason] = (releasedBy[reason] ?? 0) + value();
+    }
   }
-  return { leases, backups, released };
+  return { leases, backups, released, releasedBy };
 }
 
 /**
@@ -196,6 +205,11 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
       cpuShare: cpuS / wallS,
       simCpuUsPerChunk: (simCpuS * 1e6) / chunks,
       chunksReleased: counters1.released - counters0.released,
+      releasedBy: Object.fromEntries(
+        Object.entries(counters1.releasedBy)
+          .map(([reason, n]) => [reason, n - (counters0.releasedBy[reason] ?? 0)] as const)
+          .filter(([, n]) => n > 0),
+      ),
       backupLeases: counters1.backups - counters0.backups,
       rssConnectedMb,
       rssPeakMb: processRssMb(pid, 'VmHWM'),
