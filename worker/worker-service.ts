@@ -131,15 +131,7 @@ export class WorkerService {
     this.owner.delete(job.leaseId);
     session.leases.delete(job.leaseId);
     this.metrics?.chunks.inc({ outcome: 'failed' }, Math.max(1, job.chunkCount ?? 1));
-    session.send({
-      failure: {
-        leaseId: job.leaseId,
-        calculationId: job.calculationId,
-        chunkIndex: job.chunkIndex,
-        code: ErrorCode.INTERNAL,
-        message: `internal error on worker ${this.opts.workerId} (see its log)`,
-      },
-    });
+    this.answerFailure(session, job, ErrorCode.INTERNAL, `internal error on worker ${this.opts.workerId} (see its log)`);
   }
 
   /**
@@ -180,15 +172,7 @@ export class WorkerService {
   private onLease(session: WorkSession, job: ChunkJob): void {
     if (this.stateValue !== 'RUNNING') {
       session.leases.delete(job.leaseId);
-      session.send({
-        failure: {
-          leaseId: job.leaseId,
-          calculationId: job.calculationId,
-          chunkIndex: job.chunkIndex,
-          code: ErrorCode.LEASE_RETURNED,
-          message: 'worker is draining',
-        },
-      });
+      this.answerFailure(session, job, ErrorCode.LEASE_RETURNED, 'worker is draining');
       return;
     }
     const count = job.chunkCount ?? 0;
@@ -223,15 +207,12 @@ export class WorkerService {
     this.log.warn({ leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, why }, 'lease refused');
     session.leases.delete(job.leaseId);
     this.metrics?.chunks.inc({ outcome: 'failed' });
-    session.send({
-      failure: {
-        leaseId: job.leaseId,
-        calculationId: job.calculationId,
-        chunkIndex: job.chunkIndex,
-        code: ErrorCode.KERNEL_INVALID_INPUT,
-        message: why,
-      },
-    });
+    this.answerFailure(session, job, ErrorCode.KERNEL_INVALID_INPUT, why);
+  }
+
+  /** Answers a lease on its stream as a failure (the coordinator sends its chunks back to the queue or retries them). */
+  private answerFailure(session: WorkSession, job: ChunkJob, code: ErrorCode, message: string): void {
+    session.send({ failure: { leaseId: job.leaseId, calculationId: job.calculationId, chunkIndex: job.chunkIndex, code, message } });
   }
 
   private onDone(job: ChunkJob, outcome: JobOutcome): void {
