@@ -77,7 +77,9 @@ export interface ChunkRunnerOptions {
    * span's own waits for its last chunk anyway), so it may exceed `runMs` and save pool tasks (each costs the main
    * thread ~0.1-0.5 ms: docs/performance.md). A span is cut into equal such runs, each no more than an equal share per
    * thread of the work posted and waiting (so one span still keeps every thread busy); each thread still has its next
-   * run posted. @default 50 ms
+   * run posted. As long as the coordinator's span target (200 ms), so a one-thread worker runs a span as one pool task:
+   * every run also costs the kernel thread a hand-off (docs/performance.md, "Small chunks: where the wall time goes").
+   * Withdraw, stop and drain stay chunk by chunk whatever the run's length. @default 200 ms
    */
   readonly spanRunMs?: number;
 }
@@ -114,7 +116,7 @@ export class ChunkRunner {
       chunksPerTask: pool.chunksPerTask,
       postAheadMs: options.postAheadMs ?? 25,
       runMs,
-      spanRunMs: Math.max(runMs, options.spanRunMs ?? 50),
+      spanRunMs: Math.max(runMs, options.spanRunMs ?? 200),
     });
   }
 
