@@ -143,8 +143,9 @@ export class RunPlanner {
     if (posted.runs < threads) return true;
     if (run.ms === undefined) return posted.runs < 2 * threads;
     // A chunk this long goes only to a thread without a next run, so further leases go to whichever is free first; a
-    // run of several (span) chunks is the one run the thread has next.
-    if (run.count === 1 && run.ms >= postAheadMs) return false;
+    // run of several (span) chunks is the one run the thread has next. With one thread there is no other to be free
+    // first: the chunk waits on it as its next run, and the thread does not wait for this (main) thread to post it.
+    if (run.count === 1 && run.ms >= postAheadMs && threads > 1) return false;
     if (posted.runs < 2 * threads) return true;
     return run.full && posted.points * this.msPerPoint! < threads * postAheadMs;
   }

@@ -50,3 +50,24 @@ it('follows a kernel that has really become slower once the faster chunks have l
   const from = await measure(runner, runs, [1, ...Array<number>(16).fill(2)]);
   expect(await nextRunLength(runner, runs, from)).toBe(5);
 });
+
+it('keeps the next long chunk posted behind the running one on a one-thread pool, and holds it back with two threads', async () => {
+  // Chunks of 40 ms (over postAheadMs, 25 ms). On two threads the third waits here, to go to whichever thread is free
+  // first; on one thread it can only go to that thread, so it waits there and the thread never waits for the main
+  // thread between chunks (docs/performance.md, "Small chunks: where the wall time goes").
+  for (const threads of [1, 2]) {
+    const { pool, runs } = scriptedPool(threads);
+    const runner = new ChunkRunner(pool);
+    const from = await measure(runner, runs, [40]);
+    const before = runs.length;
+    for (let i = from; i < from + threads + 1; i++) runner.enqueue(job(i), cb);
+    await turns();
+    // One thread: the running chunk and the next on it. Two threads: one chunk on each, the third held here.
+    expect(runs.length - before).toBe(2);
+    if (threads === 2) {
+      runs[before][0].finish(40);
+      await turns();
+      expect(runs.length - before).toBe(3);
+    }
+  }
+});
