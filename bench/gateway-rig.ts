@@ -7,6 +7,9 @@
  *   node dist/bench/gateway-rig.js --builds=/work/main/dist,dist [--pairs=6] [--duration=3] [--targets=ended,running,healthz]
  *     [--logging=off,on] [--connections=64]
  *
+ * `post` (a target not run by default) POSTs the REST bench's small single-mode calculation; the fake coordinator
+ * accepts it at once, so only the gateway's side of a submit is measured.
+ *
  * A build may also be `bare-http` or `bare-fastify` (the floors: see bareServer).
  *
  * The fake coordinator answers `ended` (completed) and `running`; the running one's Watch sends a new snapshot every
@@ -107,6 +110,7 @@ async function server({ dist, logging }: ServerArgs): Promise<void> {
   const destination = logDestination(settings);
   const log = createLogger('gateway', settings, {}, destination?.lines);
   let tick = 5;
+  let submitted = 0;
   const coordinator = {
     async get(id: string) {
       if (id === 'ended') return calculation(id, 'STATUS_COMPLETED', 10_000);
@@ -116,6 +120,10 @@ async function server({ dist, logging }: ServerArgs): Promise<void> {
     watch(id: string, onData: (c: unknown) => void) {
       const timer = setInterval(() => onData(calculation(id, 'STATUS_RUNNING', ++tick)), 100);
       return () => clearInterval(timer);
+    },
+    // POST /api/calculate (target `post`): the coordinator's answer to a Submit, without the coordinator.
+    async submit() {
+      return calculation(`new-${++submitted}`, 'STATUS_PENDING', 0);
     },
     async clusterStatus() {
       return {};
@@ -184,7 +192,15 @@ async function start(dist: string, logging: boolean): Promise<Variant> {
   return { dist, logging, child, url: `http://127.0.0.1:${port}` };
 }
 
-const PATHS: Record<string, string> = { ended: '/api/calculate/ended', running: '/api/calculate/running', healthz: '/healthz' };
+const PATHS: Record<string, string> = {
+  ended: '/api/calculate/ended',
+  running: '/api/calculate/running',
+  healthz: '/healthz',
+  post: '/api/calculate',
+};
+/** The REST bench's POST: a small single-mode calculation. */
+const POST = { body: JSON.stringify({ points: 1000, mode: 'single', seed: 1 }), contentType: 'application/json' };
+const bodyOf = (target: string) => (target === 'post' ? POST : undefined);
 
 async function main(): Promise<void> {
   const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
@@ -203,7 +219,7 @@ async function main(): Promise<void> {
   type Row = { cpuUs: number; userUs: number; rps: number; p99: number; wrkUs: number };
   const rows = new Map<string, Row[]>();
   try {
-    for (const v of variants) for (const t of targets) await runWrk(wrk, `${v.url}${PATHS[t]}`, connections, 1); // warm-up
+    for (const v of variants) for (const t of targets) await runWrk(wrk, `${v.url}${PATHS[t]}`, connections, 1, bodyOf(t)); // warm-up
     for (let pair = 0; pair < pairs; pair++) {
       for (const t of targets) {
         for (const logging of loggings) {
@@ -212,7 +228,7 @@ async function main(): Promise<void> {
           if (pair % 2 === 1) order.reverse();
           for (const v of order) {
             const cpu0 = processCpuTimesS(v.child.pid!);
-            const r = await runWrk(wrk, `${v.url}${PATHS[t]}`, connections, durationS);
+            const r = await runWrk(wrk, `${v.url}${PATHS[t]}`, connections, durationS, bodyOf(t));
             const cpu1 = processCpuTimesS(v.child.pid!);
             const perRequest = (s: number) => (s * 1e6) / Math.max(1, r.requests);
             const userUs = perRequest(cpu1.user - cpu0.user);

@@ -1,5 +1,5 @@
 /**
- * The REST API under load, through real processes on loopback (harness/cluster.ts): one coordinator, one worker and
+ * The REST API under load, through real processes on loopback (as harness/cluster.ts starts them): one coordinator, one worker and
  * two gateways on the same coordinator, one without request logging (the default) and one with it
  * (PIGRID_LOG_REQUESTS=true), measured alternately so both see the same machine.
  *
@@ -20,19 +20,23 @@
  * upstream Watch streams the gateway holds (its pigrid_gateway_upstream_watches gauge); and that every client got the
  * `end` event.
  *
- * The running calculation's worker runs at the lowest CPU priority (nice 19), so it advances on spare CPU only and
- * does not take cores from what is measured; it is stopped (SIGSTOP) while the SSE clients connect, so the
- * calculation is still running when the last one has connected.
+ * The running calculation's worker runs on spare CPU only (bench/spare-cpu.ts: its own session and autogroup at nice
+ * 19, every thread SCHED_IDLE), so it advances without taking cores from what is measured; it is stopped (SIGSTOP)
+ * while the SSE clients connect, so the calculation is still running when the last one has connected.
+ *
+ * Every process runs as deployed (dist/main.js, mutual TLS between them, JSON log lines on stdout); once it is ready its
+ * stdout is a pipe this process drains without parsing (harness `stdout: 'drain-after-ready'`), as a container
+ * runtime drains it: parsing and rendering a line per request here took 12–19 µs of this process's CPU
+ * per logged GET on the same two cores (docs/performance.md "REST GET: the bench's own artefacts").
  */
 import { spawn } from 'node:child_process';
 import { request as httpRequest, Agent } from 'node:http';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import { startCluster } from '../harness/cluster.js';
-import { startProcess, stopAll, type Proc } from '../harness/processes.js';
+import { startProcess, stopAll, tempDbPath, type Proc } from '../harness/processes.js';
 import { http, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
 import { appRoot } from '../shared/paths.js';
 import { processCpuS, processRssMb } from './proc-stats.js';
+import { toNormalCpu, toSpareCpu } from './spare-cpu.js';
 import { summarize, type Summary } from './stats.js';
 import { findWrk, runWrk } from './wrk-load.js';
 
@@ -65,6 +69,10 @@ export interface TargetFigures {
   generatorCpuUs?: Summary;
   /** The coordinator's CPU time per request over the same run, µs: its share of the machine while the GETs run. */
   coordinatorCpuUs: Summary;
+  /** The worker's CPU time per request over the same run, µs (it runs the running calculation on spare CPU). */
+  workerCpuUs: Summary;
+  /** This process's own CPU time per request over the same run, µs (it waits for the generator and drains stdout). */
+  benchCpuUs: Summary;
   /** Answers other than 2xx and connection errors, summed over the rounds. */
   non2xx: number;
   errors: number;
@@ -96,8 +104,18 @@ export interface RestBenchResult {
   options: Omit<RestBenchOptions, 'log'>;
   /** The load generator used: wrk when installed, else autocannon. */
   generator: 'wrk' | 'autocannon';
+  /** How the worker was put on spare CPU (bench/spare-cpu.ts). */
+  workerPriority: string;
   figures: Record<GatewayKind, Record<Target, TargetFigures>>;
   sse: SseFigures;
+}
+
+/** What the bench measures around one generator run, per request, µs. */
+interface Measured {
+  cpuUs: number;
+  coordinatorCpuUs: number;
+  workerCpuUs: number;
+  benchCpuUs: number;
 }
 
 interface AutocannonJson {
@@ -242,7 +260,7 @@ async function runSse(url: string, gateway: Proc, worker: Proc, clients: number)
     const eventStreams = await gauge(url, 'pigrid_gateway_event_streams');
     const t1 = performance.now();
     // Full priority from here: the calculation should end now, whatever else the machine runs.
-    setPriority(worker.child.pid!, 0);
+    toNormalCpu(worker.child.pid!);
     worker.child.kill('SIGCONT');
     const results = await Promise.all(all.map((c) => c.done));
     const endMs = performance.now() - t1;
@@ -273,30 +291,51 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
   const o: RestBenchOptions = { rounds: 3, durationS: 5, connections: 64, sseClients: 1000, ...opts };
   const log = o.log ?? (() => {});
   const wrk = findWrk();
-  const cluster = await startCluster({
-    workers: 1,
-    workerThreads: 1,
-    coordinatorEnv: COORDINATOR_ENV,
-    gatewayEnv: { ...GATEWAY_ENV, PIGRID_LOG_REQUESTS: 'false' },
-  });
+  const drainStdout = { stdout: 'drain-after-ready' } as const;
   try {
-    const worker = cluster.workers[0];
-    setPriority(worker.child.pid!, 19);
-    // Keep only the last lines of the logging gateway's output: it logs a line per request.
-    const logged = await startProcess(
-      'gateway-logged',
-      'gateway',
-      { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: cluster.grpc, ...GATEWAY_ENV, PIGRID_LOG_REQUESTS: 'true' },
-      20_000,
-      1_000,
+    // The processes of harness/cluster.ts's startCluster, the worker in its own session (bench/spare-cpu.ts).
+    const worker = await startProcess(
+      'worker-1',
+      'worker',
+      { PIGRID_GRPC_PORT: '0', PIGRID_THREADS: '1', PIGRID_WORKER_ID: 'worker-1', PIGRID_DRAIN_GRACE_MS: '10000' },
+      undefined,
+      undefined,
+      [],
+      undefined,
+      { ownSession: true, ...drainStdout },
     );
-    const urls: Record<GatewayKind, string> = { plain: cluster.url, logged: logged.ready.url };
-    const pids: Record<GatewayKind, number> = { plain: cluster.gateway!.child.pid!, logged: logged.child.pid! };
+    const workerPriority = toSpareCpu(worker.child.pid!);
+    const coordinator = await startProcess(
+      'coordinator',
+      'coordinator',
+      { PIGRID_GRPC_PORT: '0', PIGRID_DB_PATH: tempDbPath(), PIGRID_WORKERS: worker.ready.grpc, PIGRID_THREADS: '1', ...COORDINATOR_ENV },
+      undefined,
+      1_000,
+      [],
+      undefined,
+      drainStdout,
+    );
+    const gateway = (name: string, logRequests: boolean) =>
+      startProcess(
+        name,
+        'gateway',
+        { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc, ...GATEWAY_ENV, PIGRID_LOG_REQUESTS: String(logRequests) },
+        20_000,
+        1_000,
+        [],
+        undefined,
+        drainStdout,
+      );
+    const plain = await gateway('gateway', false);
+    const logged = await gateway('gateway-logged', true);
+    const apiUrl = plain.ready.url;
+    const urls: Record<GatewayKind, string> = { plain: plain.ready.url, logged: logged.ready.url };
+    const pids: Record<GatewayKind, number> = { plain: plain.child.pid!, logged: logged.child.pid! };
 
-    const completed = await waitDone(cluster.url, (await submit(cluster.url, { points: 1000, mode: 'single', seed: 2 })).id);
+    const completed = await waitDone(apiUrl, (await submit(apiUrl, { points: 1000, mode: 'single', seed: 2 })).id);
     // 10^13 points: hours on a nice-19 worker; cancelled at the end.
-    const running = await submit(cluster.url, { points: 1e13, mode: 'distributed', seed: 3, chunk_size: 1e9 });
-    const baseline = await activeCalculations(cluster.url);
+    const running = await submit(apiUrl, { points: 1e13, mode: 'distributed', seed: 3, chunk_size: 1e9 });
+    const baseline = await activeCalculations(apiUrl);
     const path: Record<Target, string> = {
       healthz: '/healthz',
       getCompleted: `/api/calculate/${completed.id}`,
@@ -305,48 +344,52 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
     };
     const runOnce = async (gw: GatewayKind, t: Target, durationS: number) => {
       const cpu0 = processCpuS(pids[gw]);
-      const coordinatorCpu0 = processCpuS(cluster.coordinator.child.pid!);
+      const coordinatorCpu0 = processCpuS(coordinator.child.pid!);
+      const workerCpu0 = processCpuS(worker.child.pid!);
+      const benchCpu0 = process.cpuUsage();
       const url = `${urls[gw]}${path[t]}`;
       const r = wrk
         ? await wrkRun(wrk, url, o.connections, durationS, t === 'post')
         : await autocannon(url, o.connections, durationS, t === 'post');
       const perRequest = (s: number) => (s * 1e6) / Math.max(1, r.requests.total);
       const cpuUs = perRequest(processCpuS(pids[gw]) - cpu0);
-      const coordinatorCpuUs = perRequest(processCpuS(cluster.coordinator.child.pid!) - coordinatorCpu0);
-      if (t === 'post') await drained(cluster.url, baseline);
-      return { ...r, cpuUs, coordinatorCpuUs };
+      const coordinatorCpuUs = perRequest(processCpuS(coordinator.child.pid!) - coordinatorCpu0);
+      const workerCpuUs = perRequest(processCpuS(worker.child.pid!) - workerCpu0);
+      const benchCpu = process.cpuUsage(benchCpu0);
+      const benchCpuUs = perRequest((benchCpu.user + benchCpu.system) / 1e6);
+      if (t === 'post') {
+        // The POSTed calculations run on the worker: at full priority while waiting for them (not measured).
+        toNormalCpu(worker.child.pid!);
+        await drained(apiUrl, baseline);
+        toSpareCpu(worker.child.pid!);
+      }
+      return { ...r, cpuUs, coordinatorCpuUs, workerCpuUs, benchCpuUs };
     };
 
     for (const gw of GATEWAYS) for (const t of TARGETS) await runOnce(gw, t, 1); // warm-up: JIT, connections
     const raw = Object.fromEntries(
-      GATEWAYS.map((gw) => [
-        gw,
-        Object.fromEntries(TARGETS.map((t) => [t, [] as (AutocannonJson & { cpuUs: number; coordinatorCpuUs: number })[]])),
-      ]),
-    ) as Record<GatewayKind, Record<Target, (AutocannonJson & { cpuUs: number; coordinatorCpuUs: number })[]>>;
+      GATEWAYS.map((gw) => [gw, Object.fromEntries(TARGETS.map((t) => [t, [] as (AutocannonJson & Measured)[]]))]),
+    ) as Record<GatewayKind, Record<Target, (AutocannonJson & Measured)[]>>;
     for (let round = 0; round < o.rounds; round++) {
       for (const gw of GATEWAYS) {
         for (const t of TARGETS) {
           const r = await runOnce(gw, t, o.durationS);
           raw[gw][t].push(r);
           log(
-            `round ${round + 1} ${gw} ${t}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, gateway CPU ${r.cpuUs.toFixed(0)} µs/request, coordinator CPU ${r.coordinatorCpuUs.toFixed(0)} µs/request${r.generatorCpuUs === undefined ? '' : `, generator CPU ${r.generatorCpuUs.toFixed(0)} µs/request`}, non-2xx ${r.non2xx}, errors ${r.errors}`,
+            `round ${round + 1} ${gw} ${t}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, gateway CPU ${r.cpuUs.toFixed(0)} µs/request, coordinator CPU ${r.coordinatorCpuUs.toFixed(0)} µs/request, worker ${r.workerCpuUs.toFixed(0)}, bench ${r.benchCpuUs.toFixed(0)}${r.generatorCpuUs === undefined ? '' : `, generator CPU ${r.generatorCpuUs.toFixed(0)} µs/request`}, non-2xx ${r.non2xx}, errors ${r.errors}`,
           );
         }
       }
     }
-    const status = await statusOf(cluster.url, running.id);
+    const status = await statusOf(apiUrl, running.id);
     if (status !== 'running') throw new Error(`the "running" calculation was ${status} by the end of the GET runs`);
-    await http(`${cluster.url}/api/calculate/${running.id}/cancel`, 'POST');
-    await waitDone(cluster.url, running.id);
+    await http(`${apiUrl}/api/calculate/${running.id}/cancel`, 'POST');
+    await waitDone(apiUrl, running.id);
     // The cancelled calculation's Watch has ended: the SSE calculation's is the only one left.
-    await until(
-      'the cancelled calculation to be unfollowed',
-      async () => (await gauge(cluster.url, 'pigrid_gateway_upstream_watches')) === 0,
-    );
+    await until('the cancelled calculation to be unfollowed', async () => (await gauge(apiUrl, 'pigrid_gateway_upstream_watches')) === 0);
 
     log(`SSE: ${o.sseClients} clients`);
-    const sse = await runSse(cluster.url, cluster.gateway!, worker, o.sseClients);
+    const sse = await runSse(apiUrl, plain, worker, o.sseClients);
 
     const figures = Object.fromEntries(
       GATEWAYS.map((gw) => [
@@ -362,6 +405,8 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
                 p99Ms: summarize(rs.map((r) => r.latency.p99)),
                 gatewayCpuUs: summarize(rs.map((r) => r.cpuUs)),
                 coordinatorCpuUs: summarize(rs.map((r) => r.coordinatorCpuUs)),
+                workerCpuUs: summarize(rs.map((r) => r.workerCpuUs)),
+                benchCpuUs: summarize(rs.map((r) => r.benchCpuUs)),
                 ...(rs.every((r) => r.generatorCpuUs !== undefined) ? { generatorCpuUs: summarize(rs.map((r) => r.generatorCpuUs!)) } : {}),
                 non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
                 errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
@@ -372,7 +417,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
       ]),
     ) as Record<GatewayKind, Record<Target, TargetFigures>>;
     const { log: _log, ...options } = o;
-    return { options, generator: wrk ? 'wrk' : 'autocannon', figures, sse };
+    return { options, generator: wrk ? 'wrk' : 'autocannon', workerPriority, figures, sse };
   } finally {
     await stopAll();
   }
@@ -390,7 +435,7 @@ const range = (s: Summary, digits: number) => `${s.median.toFixed(digits)} (${s.
 export function formatRestBench(r: RestBenchResult): string {
   const o = r.options;
   const lines = [
-    `REST (load generator in its own process: ${r.generator === 'wrk' ? 'wrk' : 'autocannon (wrk not installed: apt-get install wrk)'}; ${o.connections} connections x ${o.durationS} s, ${o.rounds} rounds; gateway, coordinator and generator share the machine;`,
+    `REST (worker on spare CPU: ${r.workerPriority}; gateways' stdout drained unparsed; load generator in its own process: ${r.generator === 'wrk' ? 'wrk' : 'autocannon (wrk not installed: apt-get install wrk)'}; ${o.connections} connections x ${o.durationS} s, ${o.rounds} rounds; gateway, coordinator and generator share the machine;`,
     '  median (min–max) over the rounds; limits raised: PIGRID_RATE_LIMIT_MAX, PIGRID_MAX_ACTIVE_CALCULATIONS, PIGRID_MAX_ACTIVE_PER_CLIENT, PIGRID_MAX_EVENT_STREAMS[_PER_CLIENT]):',
   ];
   for (const gw of GATEWAYS) {
@@ -399,7 +444,7 @@ export function formatRestBench(r: RestBenchResult): string {
       const f = r.figures[gw][t];
       const bad = f.non2xx + f.errors > 0 ? `  non-2xx ${f.non2xx}, errors ${f.errors}` : '';
       const generator = f.generatorCpuUs ? `   generator CPU ${range(f.generatorCpuUs, 0)} µs/request` : '';
-      const coordinator = `   coordinator CPU ${range(f.coordinatorCpuUs, 0)} µs/request`;
+      const coordinator = `   coordinator CPU ${range(f.coordinatorCpuUs, 0)} µs/request   worker ${range(f.workerCpuUs, 0)}   bench ${range(f.benchCpuUs, 0)}`;
       lines.push(
         `    ${LABELS[t]}  ${range(f.reqPerSecond, 0)} req/s   p50 ${range(f.p50Ms, 0)} ms   p99 ${range(f.p99Ms, 0)} ms   gateway CPU ${range(f.gatewayCpuUs, 0)} µs/request${generator}${coordinator}${bad}`,
       );

@@ -34,6 +34,23 @@ export interface Proc {
 
 const running = new Set<Proc>();
 
+/** How a process is started and what is done with its output; the defaults are what tests see. */
+export interface SpawnOptions {
+  /**
+   * Its own session (setsid), hence its own scheduler autogroup on Linux, so its CPU priority can be lowered apart
+   * from the process that started it (a benchmark's background worker). It is killed by `stopAll` all the same.
+   * @default false
+   */
+  readonly ownSession?: boolean;
+  /**
+   * `drain-after-ready`: once the ready line is seen, stdout is read and thrown away unparsed (a pipe drained, as a
+   * container runtime drains it), so a process that logs a line per request does not make this process parse and
+   * render every line; `lines` and `records` then hold the output up to the ready line and stderr.
+   * @default 'parse'
+   */
+  readonly stdout?: 'parse' | 'drain-after-ready';
+}
+
 /**
  * Starts a component. It runs with mutual TLS and a certificate of the test CA for its role (a worker's names its
  * PIGRID_WORKER_ID) unless `env` sets PIGRID_INSECURE or its own PIGRID_TLS_* files.
@@ -49,6 +66,7 @@ export async function startProcess(
   nodeArgs: readonly string[] = [],
   /** The build to run (its dist/main.js), e.g. another checkout's for a before/after benchmark. @default this one */
   main = MAIN,
+  spawnOptions: SpawnOptions = {},
 ): Promise<Proc> {
   const tls =
     env.PIGRID_INSECURE !== undefined || env.PIGRID_TLS_CERT !== undefined
@@ -66,13 +84,15 @@ export async function startProcess(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: spawnOptions.ownSession === true,
   });
   const lines: string[] = [];
   const records: LogRecord[] = [];
   let readyRecord: LogRecord | undefined;
   const watchers = new Set<{ re: RegExp; resolve: (l: string) => void }>();
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (raw) => {
+    const reader = createInterface({ input: stream });
+    reader.on('line', (raw) => {
       const rec = parseLogLine(raw);
       const line = rec ? renderLogRecord(rec) : raw;
       if (rec) records.push(rec);
@@ -86,6 +106,13 @@ export async function startProcess(
           watchers.delete(w);
           w.resolve(line);
         }
+      if (readyRecord && stream === child.stdout && spawnOptions.stdout === 'drain-after-ready') {
+        // readline has the rest of the chunk it split: it goes with the pipe's later output.
+        reader.removeAllListeners('line');
+        reader.close();
+        stream.on('data', () => {});
+        stream.resume();
+      }
     });
   }
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
