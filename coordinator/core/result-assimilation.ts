@@ -46,24 +46,52 @@ export function record(
       );
     return;
   }
-  if (inside === e.inside) {
-    c.confirm(index, w.workerId);
-    s.registry.trustOf(e.by).verified += 1;
-    w.trust.verified += 1;
-    reward(s, w);
-    c.rec.duplicateResults += 1;
-    effects.push({
-      type: 'verification',
-      outcome: 'match',
-      calculationId: c.rec.id,
-      chunkIndex: index,
-      detail: `${e.workerId} and ${w.workerId} agree on inside=${inside}`,
-    });
-    effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: index });
-    effects.push({ type: 'commit', commit: commitOf(c, index, e) });
-    progressed(s, c, now, effects);
-    return;
-  }
+  if (inside === e.inside) checkMatched(s, c, index, e, inside, w, now, effects);
+  else checkMismatched(s, c, index, e, inside, w, now, effects);
+}
+
+/** Another identity computed a committed chunk's value again: the chunk is confirmed and both earn trust. */
+function checkMatched(
+  s: SchedulerState,
+  c: CalculationRuntime,
+  index: number,
+  e: ChunkEntry,
+  inside: number,
+  w: Connection,
+  now: number,
+  effects: Effect[],
+): void {
+  c.confirm(index, w.workerId);
+  s.registry.trustOf(e.by).verified += 1;
+  w.trust.verified += 1;
+  reward(s, w);
+  c.rec.duplicateResults += 1;
+  effects.push({
+    type: 'verification',
+    outcome: 'match',
+    calculationId: c.rec.id,
+    chunkIndex: index,
+    detail: `${e.workerId} and ${w.workerId} agree on inside=${inside}`,
+  });
+  effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: index });
+  effects.push({ type: 'commit', commit: commitOf(c, index, e) });
+  progressed(s, c, now, effects);
+}
+
+/**
+ * Another identity computed another value for a committed chunk: against a value two workers already agreed on, the
+ * newcomer is quarantined; otherwise the chunk is disputed, and further computations vote.
+ */
+function checkMismatched(
+  s: SchedulerState,
+  c: CalculationRuntime,
+  index: number,
+  e: ChunkEntry,
+  inside: number,
+  w: Connection,
+  now: number,
+  effects: Effect[],
+): void {
   const detail = `chunk ${index} of ${c.rec.id}: ${e.workerId} committed inside=${e.inside}, ${w.workerId} computed inside=${inside}`;
   effects.push({ type: 'verification', outcome: 'mismatch', calculationId: c.rec.id, chunkIndex: index, detail });
   effects.push({ type: 'mismatch', calculationId: c.rec.id, chunkIndex: index, committedInside: e.inside, reportedInside: inside });
@@ -83,6 +111,7 @@ export function record(
   effects.push({ type: 'calculation', calculation: { ...c.rec } });
 }
 
+/** The chunk's first value: committed, and a remote worker's chosen for a check while it is new or by draw. */
 function firstCommit(
   s: SchedulerState,
   c: CalculationRuntime,
@@ -120,6 +149,7 @@ function firstCommit(
   progressed(s, c, now, effects);
 }
 
+/** The same identity reported the committed value again: counted as a duplicate result, nothing else changes. */
 function duplicate(c: CalculationRuntime, index: number, effects: Effect[]): void {
   c.rec.duplicateResults += 1;
   effects.push({ type: 'duplicate', calculationId: c.rec.id, chunkIndex: index });

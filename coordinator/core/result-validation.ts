@@ -7,7 +7,7 @@ import { penalise, alive } from './worker-events.js';
 import { detach, release } from './lease-table.js';
 import { record } from './result-assimilation.js';
 import type { Effect, LeaseClaim, RejectReason, ResultReport } from './scheduler-types.js';
-import type { SchedulerState } from './scheduler-state.js';
+import type { Lease, SchedulerState } from './scheduler-state.js';
 import { recordSpan } from './span-result.js';
 import type { Connection } from './worker-registry.js';
 
@@ -34,10 +34,8 @@ function wrongSpan(r: ResultReport, count: number, spanInside: readonly number[]
 }
 
 /**
- * A chunk result. It is recorded only if it answers a lease this coordinator granted to this worker for exactly
- * this calculation, chunk, seed and points: a live lease of this stream, or (after an expiry, a revoke or a
- * coordinator restart) a lease id whose token vouches for exactly this claim and this worker. Anything else is
- * rejected and leaves the lease table as it was, except that a live lease answered wrongly goes back to the queue.
+ * `Scheduler.result`: a quarantined worker's result is refused; any other must answer its lease exactly and carry
+ * counts that can be its chunks' before it is recorded (a span as a whole), or reported `late` if its calculation ended.
  */
 export function result(s: SchedulerState, connId: string, r: ResultReport, now: number, effects: Effect[]): void {
   const w = s.registry.get(connId);
@@ -55,46 +53,8 @@ export function result(s: SchedulerState, connId: string, r: ResultReport, now: 
   const count = r.chunkCount === undefined || r.chunkCount === 0 ? 1 : r.chunkCount;
   const spanInside = r.spanInside ?? [];
   if (live) {
-    if (
-      lease.calculationId !== r.calculationId ||
-      lease.chunkIndex !== r.chunkIndex ||
-      lease.seed !== r.seed ||
-      lease.points !== r.points ||
-      lease.chunkCount !== count ||
-      (count === 1 && spanInside.length > 0)
-    ) {
-      const said = `${spanText(r.chunkIndex, count)} of ${r.calculationId} (seed ${r.seed}, ${r.points} points${spanInside.length > 0 ? `, ${spanInside.length} span counts` : ''})`;
-      const granted = `${spanText(lease.chunkIndex, lease.chunkCount)} of ${lease.calculationId} (seed ${lease.seed}, ${lease.points} points)`;
-      release(s, lease, 'invalid_result', effects);
-      reject(w, 'lease_mismatch', `lease ${r.leaseId} was granted for ${granted}; the result names ${said}`, effects);
-      penalise(s, w, now, effects);
-      return;
-    }
-  } else {
-    const claim: LeaseClaim = {
-      calculationId: r.calculationId,
-      chunkIndex: r.chunkIndex,
-      seed: r.seed,
-      points: r.points,
-      workerId: w.workerId,
-      instanceId: w.instanceId,
-      chunkCount: count,
-    };
-    if (typeof r.leaseId !== 'string' || r.leaseId === '' || !s.tokens.verify(r.leaseId, claim)) {
-      reject(
-        w,
-        'unknown_lease',
-        `lease ${JSON.stringify(String(r.leaseId).slice(0, 80))} was not granted to this worker for ${spanText(r.chunkIndex, count)} of ${r.calculationId}`,
-        effects,
-      );
-      return;
-    }
-    if (count === 1 && spanInside.length > 0) {
-      reject(w, 'lease_mismatch', `lease ${r.leaseId} covers one chunk; the result carries ${spanInside.length} span counts`, effects);
-      penalise(s, w, now, effects);
-      return;
-    }
-  }
+    if (!answersLiveLease(s, w, lease, r, count, spanInside, now, effects)) return;
+  } else if (!answersVouchedLease(s, w, r, count, spanInside, now, effects)) return;
   const wrong = count === 1 ? wrongInside(r.inside, r.points) : wrongSpan(r, count, spanInside);
   if (wrong !== undefined) {
     if (lease) release(s, lease, 'invalid_result', effects);
@@ -112,6 +72,78 @@ export function result(s: SchedulerState, connId: string, r: ResultReport, now: 
   }
   if (count === 1) record(s, c, r.chunkIndex, r.inside, r.elapsedMs, w, now, effects);
   else recordSpan(s, c, r, spanInside, w, now, effects);
+}
+
+/**
+ * Whether a result answers exactly the live lease of this stream it names. When it does not, the lease goes back to
+ * the queue, the result is rejected and the worker backed off.
+ */
+function answersLiveLease(
+  s: SchedulerState,
+  w: Connection,
+  lease: Lease,
+  r: ResultReport,
+  count: number,
+  spanInside: readonly number[],
+  now: number,
+  effects: Effect[],
+): boolean {
+  if (
+    lease.calculationId !== r.calculationId ||
+    lease.chunkIndex !== r.chunkIndex ||
+    lease.seed !== r.seed ||
+    lease.points !== r.points ||
+    lease.chunkCount !== count ||
+    (count === 1 && spanInside.length > 0)
+  ) {
+    const said = `${spanText(r.chunkIndex, count)} of ${r.calculationId} (seed ${r.seed}, ${r.points} points${spanInside.length > 0 ? `, ${spanInside.length} span counts` : ''})`;
+    const granted = `${spanText(lease.chunkIndex, lease.chunkCount)} of ${lease.calculationId} (seed ${lease.seed}, ${lease.points} points)`;
+    release(s, lease, 'invalid_result', effects);
+    reject(w, 'lease_mismatch', `lease ${r.leaseId} was granted for ${granted}; the result names ${said}`, effects);
+    penalise(s, w, now, effects);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a result with no live lease of this stream (after an expiry, a revoke or a coordinator restart) names a
+ * lease id whose token vouches for exactly its claim and this worker. When it does not, the result is rejected (and
+ * the worker backed off if the lease was genuine but the result carries span counts for one chunk).
+ */
+function answersVouchedLease(
+  s: SchedulerState,
+  w: Connection,
+  r: ResultReport,
+  count: number,
+  spanInside: readonly number[],
+  now: number,
+  effects: Effect[],
+): boolean {
+  const claim: LeaseClaim = {
+    calculationId: r.calculationId,
+    chunkIndex: r.chunkIndex,
+    seed: r.seed,
+    points: r.points,
+    workerId: w.workerId,
+    instanceId: w.instanceId,
+    chunkCount: count,
+  };
+  if (typeof r.leaseId !== 'string' || r.leaseId === '' || !s.tokens.verify(r.leaseId, claim)) {
+    reject(
+      w,
+      'unknown_lease',
+      `lease ${JSON.stringify(String(r.leaseId).slice(0, 80))} was not granted to this worker for ${spanText(r.chunkIndex, count)} of ${r.calculationId}`,
+      effects,
+    );
+    return false;
+  }
+  if (count === 1 && spanInside.length > 0) {
+    reject(w, 'lease_mismatch', `lease ${r.leaseId} covers one chunk; the result carries ${spanInside.length} span counts`, effects);
+    penalise(s, w, now, effects);
+    return false;
+  }
+  return true;
 }
 
 function reject(w: Connection, reason: RejectReason, detail: string, effects: Effect[]): void {
