@@ -32,6 +32,10 @@ export type { SchedulerPorts } from './scheduler-state.js';
 export { seededRandom } from './seeded-random.js';
 export type { WorkerHello } from './worker-events.js';
 
+/**
+ * The scheduler's public API. Every event costs O(log n) or less in the size of the pool and of the lease table (see
+ * {@link SchedulerState} for the indexes); only status snapshots and quarantines scan.
+ */
 export class Scheduler {
   private readonly s: SchedulerState;
 
