@@ -1,23 +1,14 @@
 /**
  * The connected workers as the scheduler sees them, and the trust each worker identity has earned. Trust is kept
  * per identity (worker id + process instance), so a stream that breaks and reconnects keeps what it earned, and a
- * quarantined identity stays quarantined on every stream.
+ * quarantined identity stays quarantined on every stream. The free-credit ring is in free-ring.ts, a connection's pace
+ * and adaptive prefetch in worker-pace.ts.
  */
 import { identityKey } from './calculation-runtime.js';
+import { Ring, type FreeRing } from './free-ring.js';
 import { IndexedHeap } from './indexed-heap.js';
 import type { ConnectionState, QuarantineRecord, SchedulerOptions, WorkerKind } from './scheduler-types.js';
-
-/**
- * A connection's pace is measured over windows of results, never from one gap: results often arrive in bursts (two
- * in one read, a check and a primary together), and a zero gap would otherwise read as an infinitely fast worker and
- * hand it the largest prefetch for chunks that take seconds. A window closes after PACE_MIN_RESULTS results spanning
- * at least PACE_MIN_SPAN_MS, or after PACE_MAX_SPAN_MS whatever it holds (a slow or paused worker reads as slow).
- */
-const PACE_MIN_RESULTS = 8;
-const PACE_MIN_SPAN_MS = 20;
-const PACE_MAX_SPAN_MS = 1_000;
-/** Weight of the newest window in the running mean of the time between a connection's results. */
-const PACE_WEIGHT = 0.3;
+import { notePace, updatePrefetch } from './worker-pace.js';
 
 /** One Work stream (or the coordinator's own pool). */
 export interface Connection {
@@ -63,77 +54,6 @@ export interface Connection {
   inBackoffs: boolean;
   /** Counted in {@link WorkerRegistry.readyRemoteCapacity}. */
   inReady: boolean;
-}
-
-/** The connections of one kind with a free credit, least recently granted first (read-only view). */
-export interface FreeRing extends Iterable<Connection> {
-  readonly size: number;
-  /** The connection next in turn. */
-  first(): Connection | undefined;
-  has(c: Connection): boolean;
-}
-
-/**
- * Connections with a free credit in round-robin order, as a doubly linked list whose links live in the connections:
- * append, unlink and take-the-first are O(1) with no hashing. A `Set` deleted from the front and appended to at every
- * refresh (three per chunk) left a trail of deleted entries that `values().next()` walked over and rehashed its table
- * every ~1,000 refreshes: `refresh` and `grantFairly` took 9 µs of self time per chunk at 1,000 workers against 3 µs
- * at 2 in a profile of the dispatch bench.
- */
-class Ring implements FreeRing {
-  private head: Connection | undefined;
-  private tail: Connection | undefined;
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
-
-  first(): Connection | undefined {
-    return this.head;
-  }
-
-  has(c: Connection): boolean {
-    return c.inRing;
-  }
-
-  /** Appends (the connection must not be in a ring). */
-  push(c: Connection): void {
-    c.inRing = true;
-    c.ringPrev = this.tail;
-    c.ringNext = undefined;
-    if (this.tail) this.tail.ringNext = c;
-    else this.head = c;
-    this.tail = c;
-    this.count += 1;
-  }
-
-  remove(c: Connection): void {
-    if (!c.inRing) return;
-    if (c.ringPrev) c.ringPrev.ringNext = c.ringNext;
-    else this.head = c.ringNext;
-    if (c.ringNext) c.ringNext.ringPrev = c.ringPrev;
-    else this.tail = c.ringPrev;
-    c.ringPrev = undefined;
-    c.ringNext = undefined;
-    c.inRing = false;
-    this.count -= 1;
-  }
-
-  /** Moves a member to the back (its turn is over). */
-  rotate(c: Connection): void {
-    if (!c.inRing || this.tail === c) return;
-    this.remove(c);
-    this.push(c);
-  }
-
-  *[Symbol.iterator](): Iterator<Connection> {
-    for (let c = this.head; c !== undefined;) {
-      const next = c.ringNext;
-      yield c;
-      c = next;
-    }
-  }
 }
 
 /** What an identity has earned across its streams. */
@@ -379,19 +299,6 @@ export class WorkerRegistry {
     return Math.min(c.capacity, earned) + (c.capacity > 0 ? (c.prefetch ?? this.opts.prefetch) : 0);
   }
 
-  /**
-   * Leases beyond its capacity for a connection's current pace: `prefetch`, or - once it has earned its full capacity -
-   * enough to cover `prefetchAheadMs` at the pace its results arrive here, so that a thread finishing a 1 ms chunk
-   * finds the next lease already on its worker rather than a round trip away.
-   */
-  private pacedPrefetch(c: Connection, earned: number): number {
-    const { prefetch, prefetchAheadMs, maxPrefetchPerThread } = this.opts;
-    if (prefetchAheadMs <= 0 || earned < c.capacity || c.resultIntervalMs === undefined) return prefetch;
-    // Whole leases that fit in the window: none for chunks slower than it, so long chunks keep the fixed prefetch.
-    const ahead = Math.floor(prefetchAheadMs / Math.max(c.resultIntervalMs, 0.01));
-    return Math.max(prefetch, Math.min(maxPrefetchPerThread * c.capacity, ahead));
-  }
-
   freeCredits(c: Connection, now: number): number {
     if (this.state(c, now) !== 'ready') return 0;
     return this.credits(c) - c.leases.size;
@@ -403,43 +310,18 @@ export class WorkerRegistry {
    * that of results (leases), not chunks, since prefetch counts leases.
    */
   rewarded(c: Connection, now: number, pace = true): void {
-    if (pace) this.notePace(c, now);
+    if (pace) notePace(c, now);
     const t = c.trust;
     t.earned = Math.min(Math.max(c.capacity, 1), t.earned + 1);
-    this.updatePrefetch(c);
+    updatePrefetch(c, this.opts);
     c.backoffMs = 0;
     c.backoffUntilMs = 0;
   }
 
   /** One result (a span's) counted in the connection's pace. */
   paced(c: Connection, now: number): void {
-    this.notePace(c, now);
-    this.updatePrefetch(c);
-  }
-
-  private notePace(c: Connection, now: number): void {
-    if (c.paceWindowStartMs === undefined) {
-      c.paceWindowStartMs = now;
-      c.paceWindowResults = 0;
-    } else {
-      const results = (c.paceWindowResults ?? 0) + 1;
-      const span = Math.max(0, now - c.paceWindowStartMs);
-      if ((results >= PACE_MIN_RESULTS && span >= PACE_MIN_SPAN_MS) || span >= PACE_MAX_SPAN_MS) {
-        const sample = span / results;
-        c.resultIntervalMs = c.resultIntervalMs === undefined ? sample : c.resultIntervalMs + PACE_WEIGHT * (sample - c.resultIntervalMs);
-        c.paceWindowStartMs = now;
-        c.paceWindowResults = 0;
-      } else {
-        c.paceWindowResults = results;
-      }
-    }
-  }
-
-  private updatePrefetch(c: Connection): void {
-    const earned = c.trust.earned;
-    // It shrinks only as leases come back, so a connection never holds more than its credits.
-    const beyondCapacity = c.leases.size - Math.min(c.capacity, earned);
-    c.prefetch = Math.max(this.pacedPrefetch(c, earned), beyondCapacity);
+    notePace(c, now);
+    updatePrefetch(c, this.opts);
   }
 
   /** A lease handed back or failed, or a bad result: no new lease for a while, twice as long each time. */

@@ -1,0 +1,39 @@
+/**
+ * Span sizing: how many chunks one lease of a worker that accepts spans covers, and the first-wave model - the
+ * kernel speed assumed for a calculation before its own first result (the last distributed calculation's).
+ */
+import type { CalculationRuntime } from './calculation-runtime.js';
+import type { SchedulerState } from './scheduler-state.js';
+
+/**
+ * How many chunks a span granted now may cover (before the contiguity and same-points rule of takeFollowing): about
+ * spanTargetMs of kernel time at the typical chunk time (before the calculation's first result, at the kernel speed
+ * of the last calculation that ended; 1 while both are unknown), at most maxSpanChunks, and at most
+ * the backlog over twice the capacity of the ready remote workers - guided self-scheduling: spans shrink as the
+ * calculation nears its end, so the last chunks are spread over every thread instead of one long span. O(1).
+ */
+export function spanChunks(s: SchedulerState, c: CalculationRuntime): number {
+  const max = s.opts.maxSpanChunks;
+  if (max <= 1) return 1;
+  const typical = c.typicalChunkMs() ?? assumedChunkMs(s, c);
+  if (typical === undefined) return 1;
+  const byTime = typical > 0 ? Math.floor(s.opts.spanTargetMs / typical) : max;
+  const byBacklog = Math.ceil(c.backlog() / (2 * Math.max(1, s.registry.readyRemoteCapacity)));
+  return Math.max(1, Math.min(max, byTime, byBacklog));
+}
+
+/**
+ * A calculation's chunk time before its first result: its chunk's points at the typical time per point of the last
+ * distributed calculation that ended (the kernel's time is linear in the points). Without it, the whole first
+ * wave of a calculation - a lease per credit of the pool, ~9,000 at 1,000 workers of 8 threads - went out one chunk
+ * a lease. Only span sizing uses it: straggler backups wait for the calculation's own chunk times.
+ */
+export function assumedChunkMs(s: SchedulerState, c: CalculationRuntime): number | undefined {
+  return s.recentMsPerPoint === undefined ? undefined : s.recentMsPerPoint * c.pointsOf(0);
+}
+
+/** A calculation ends: a distributed one's typical time per point becomes the kernel speed {@link assumedChunkMs} uses. */
+export function rememberKernelSpeed(s: SchedulerState, c: CalculationRuntime): void {
+  const typical = c.typicalChunkMs();
+  if (c.rec.mode === 'distributed' && typical !== undefined && c.pointsOf(0) > 0) s.recentMsPerPoint = typical / c.pointsOf(0);
+}
