@@ -32,8 +32,15 @@ export function assumedChunkMs(s: SchedulerState, c: CalculationRuntime): number
   return s.recentMsPerPoint === undefined ? undefined : s.recentMsPerPoint * c.pointsOf(0);
 }
 
-/** A calculation ends: a distributed one's typical time per point becomes the kernel speed {@link assumedChunkMs} uses. */
+/**
+ * A calculation ends: a distributed one's typical time per point becomes the kernel speed {@link assumedChunkMs} uses.
+ * A typical time of 0 says only that its chunks took less than the clock's millisecond (a one-chunk lease reports
+ * whole milliseconds), not a speed: it is not remembered, and the speed known before stays. Taken as 0 ms a point,
+ * it made the next calculation's first wave spans of maxSpanChunks whatever its chunk size - 1,024 chunks of 10^10
+ * points, hours of kernel time a lease.
+ */
 export function rememberKernelSpeed(s: SchedulerState, c: CalculationRuntime): void {
   const typical = c.typicalChunkMs();
-  if (c.rec.mode === 'distributed' && typical !== undefined && c.pointsOf(0) > 0) s.recentMsPerPoint = typical / c.pointsOf(0);
+  if (c.rec.mode === 'distributed' && typical !== undefined && typical > 0 && c.pointsOf(0) > 0)
+    s.recentMsPerPoint = typical / c.pointsOf(0);
 }

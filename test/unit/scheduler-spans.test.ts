@@ -96,6 +96,25 @@ describe('span size', () => {
     expect([b2.calculationId, b2.chunkIndex, b2.chunkCount]).toEqual(['b', 11, 25]);
   });
 
+  it("keeps the kernel speed known before when the last calculation's chunks took less than a clock millisecond", () => {
+    const { s, step, connect, answer, grants } = setup({ spanTargetMs: 50 });
+    // a: 10 ms for its 1000-point chunk (0.01 ms a point).
+    s.addCalculation(calc('a', 1));
+    const [a0] = connect('w1', 1);
+    answer('w1', a0, {}, 1);
+    // tiny: its one-chunk leases report 0 ms (under the clock's millisecond): no speed, not "0 ms a point".
+    s.addCalculation(newCalculationRecord({ id: 'tiny', mode: 'distributed', points: 300, seed: 7, chunkSize: 100, createdAtMs: 0 }));
+    let held = grants(step());
+    for (let t = 2; held.length > 0; t++) held = [...held.slice(1), ...grants(answer(held[0].connId, held[0], { elapsedMs: 0 }, t))];
+    expect(s.calculation('tiny')).toBeUndefined();
+    // b's first wave is sized at a's speed: 1000-point chunks of 10 ms, 5 to the 50 ms target. Taken as 0 ms a point,
+    // the tiny calculation gave spans of maxSpanChunks (1,024) however long b's chunks are.
+    s.addCalculation(calc('b', 400));
+    const first = connect('w3', 1);
+    expect(first.length).toBeGreaterThan(0);
+    expect(new Set(first.map((g) => `${g.calculationId} ${g.chunkCount}`))).toEqual(new Set(['b 5']));
+  });
+
   it('starts at 1 when the last calculation ended with no chunk time known', () => {
     const { s, connect, step } = setup({ spanTargetMs: 50 });
     s.addCalculation(calc('a', 5));
