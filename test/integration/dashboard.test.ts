@@ -223,7 +223,7 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     } finally {
       await api.close();
     }
-  });
+  }, 120_000); // starts a gateway and a browser page (49 s of the default 60 at load average 11)
 
   it('asks for the API token when the server wants one, and takes it from the token field', async () => {
     const { page } = await openDashboard(browser, c.url, undefined, null);
@@ -282,5 +282,5 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     } finally {
       await liar.close();
     }
-  });
+  }, 120_000); // starts two workers, a coordinator and a gateway (49 and over 60 s at load average 11)
 });
