@@ -133,8 +133,6 @@ describe('local run', () => {
     const done = await waitDone(url, calc.id);
     expect(done.status).toBe('completed');
     expect(done.inside).toBe(reference.inside);
-    // The kill hit the running calculation: the leases the worker held went back to the queue.
-    expect(done.chunks_released).toBeGreaterThanOrEqual(1);
     // The coordinator sees the new process under the same worker id.
     await until(
       'local-worker-1 back in the pool',
