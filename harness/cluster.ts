@@ -38,6 +38,11 @@ export async function startWorker(name: string, threads: number, env: Record<str
   });
 }
 
+/** The coordinator's log line for a worker's Work stream opening (`worker connected workerId=<id> …`). */
+export function workerConnected(workerId: string): RegExp {
+  return new RegExp(`^info +worker connected workerId=${workerId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `);
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const n = opts.workers ?? 2;
   const threadsOf = (i: number) => (Array.isArray(opts.workerThreads) ? opts.workerThreads[i] : (opts.workerThreads ?? 1));
@@ -52,6 +57,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     ...extra,
   });
   let coordinator = await startProcess('coordinator', 'coordinator', coordinatorEnv());
+  // The coordinator is ready before its Work streams are open: a test that submits at once could otherwise see only
+  // the workers that happened to connect first (on a loaded machine, a TLS handshake can take seconds).
+  await Promise.all(workers.map((w) => coordinator.waitFor(workerConnected(w.name))));
   let gateway: Proc | undefined;
   if (opts.gateway !== false) {
     gateway = await startProcess('gateway', 'gateway', {

@@ -11,6 +11,14 @@ import { until } from '../../harness/rest.js';
 import { chunksOfRun, type PoolChunk } from '../support/pool-chunks.js';
 
 const LONG = 4_000_000_000; // over a second of one core with any kernel
+/**
+ * A chunk that must still be running when the test acts on the chunks behind it (a drain, a revoke): ~0.55 s of one
+ * AVX2 core, so a machine twice as fast or a loaded one still leaves a wide margin over the 5 ms polls below that
+ * notice it started (a quarter of LONG, ~0.27 s here, against 100 ms polls was a margin of under 3).
+ */
+const MID = LONG / 2;
+/** How often the tests look at a chunk's state: a start is noticed within milliseconds. */
+const POLL_MS = 5;
 const SHORT = 1_000_000;
 const pools: KernelPool[] = [];
 afterEach(async () => {
@@ -74,14 +82,14 @@ it('hands back on drain a chunk posted to the thread but not started, and finish
   const { pool: p, tasks } = pool();
   const runner = new ChunkRunner(p);
   const r = recorder();
-  for (let i = 0; i < 3; i++) runner.enqueue(job(i, i === 0 ? LONG / 4 : SHORT), r.cb);
-  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2);
+  for (let i = 0; i < 3; i++) runner.enqueue(job(i, i === 0 ? MID : SHORT), r.cb);
+  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2, 20_000, POLL_MS);
   const handedBack = runner.takeWaiting().map((j) => j.leaseId);
   expect(handedBack.sort()).toEqual(['l1', 'l2']);
   expect(tasks[1].started).toBe(false);
   await runner.whenIdle();
   expect([...r.done.keys()]).toEqual(['l0']);
-  expect(r.done.get('l0')).toBe(countInside(7n, 0, LONG / 4));
+  expect(r.done.get('l0')).toBe(countInside(7n, 0, MID));
   // The withdrawn one settles as aborted without reaching any callback.
   await expect(tasks[1].outcome).rejects.toMatchObject({ code: 'KERNEL_ABORTED' });
   expect(r.failed.size).toBe(0);
@@ -93,7 +101,7 @@ it('revokes a posted chunk without touching the running one, and stops a running
   const r = recorder();
   runner.enqueue(job(0, LONG), r.cb);
   runner.enqueue(job(1, SHORT), r.cb);
-  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2);
+  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2, 20_000, POLL_MS);
   expect(runner.revoke('l1')).toBe(true);
   expect(tasks[0].started && !tasks[1].started).toBe(true);
   expect(runner.revoke('l0')).toBe(true);
@@ -113,7 +121,7 @@ it('posts again a chunk whose thread was terminated for the chunk before it', as
   const r = recorder();
   runner.enqueue(job(0, LONG), r.cb);
   runner.enqueue(job(1, SHORT), r.cb);
-  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2);
+  await until('the first chunk to start', () => tasks[0].started && tasks.length === 2, 20_000, POLL_MS);
   runner.revoke('l0');
   await until('the second chunk', () => r.done.has('l1') || r.failed.has('l1'), 10_000);
   expect(r.failed.size).toBe(0);
@@ -134,7 +142,7 @@ async function postRuns(jobs: ChunkJob[], options: KernelPoolOptions = {}) {
   await until('the pace chunk', () => r.done.has('l100'));
   runner.enqueue(job(101, SHORT), r.cb);
   for (const j of jobs) runner.enqueue(j, r.cb);
-  await until('the runs to be posted', () => p.tasks.length === jobs.length + 2);
+  await until('the runs to be posted', () => p.tasks.length === jobs.length + 2, 20_000, POLL_MS);
   const task = (leaseId: string) => p.tasks[2 + jobs.findIndex((j) => j.leaseId === leaseId)];
   return { ...p, runner, r, task };
 }
@@ -149,7 +157,7 @@ it('posts consecutive short chunks as one pool task and computes each exactly', 
 });
 
 it('never runs a withdrawn middle chunk of a posted run, and runs the rest of it', async () => {
-  const jobs = [job(0, LONG / 4), job(1, SHORT), job(2, SHORT), job(3, SHORT)];
+  const jobs = [job(0, MID), job(1, SHORT), job(2, SHORT), job(3, SHORT)];
   const { runs, runner, r, task } = await postRuns(jobs);
   expect(runs.at(-1)).toHaveLength(4);
   expect(runner.revoke('l2')).toBe(true);
@@ -162,15 +170,15 @@ it('never runs a withdrawn middle chunk of a posted run, and runs the rest of it
 });
 
 it('hands back on drain exactly the unstarted chunks of posted runs, and finishes the running one', async () => {
-  const jobs = [job(0, LONG / 4), ...Array.from({ length: 8 }, (_, i) => job(i + 1, SHORT))];
+  const jobs = [job(0, MID), ...Array.from({ length: 8 }, (_, i) => job(i + 1, SHORT))];
   // Runs of at most three chunks: the running one's run, and two more behind it.
   const { runs, runner, r, task } = await postRuns(jobs, { chunksPerTask: 3 });
   expect(runs.slice(2).map((run) => run.length)).toEqual([3, 3, 3]);
-  await until('the first chunk to start', () => task('l0').started);
+  await until('the first chunk to start', () => task('l0').started, 20_000, POLL_MS);
   const handedBack = runner.takeWaiting().map((j) => j.leaseId);
   expect(handedBack.sort()).toEqual(jobs.slice(1).map((j) => j.leaseId));
   await runner.whenIdle();
-  expect(r.done.get('l0')).toBe(countInside(7n, 0, LONG / 4));
+  expect(r.done.get('l0')).toBe(countInside(7n, 0, MID));
   for (const j of jobs.slice(1)) {
     expect(task(j.leaseId).started).toBe(false);
     await expect(task(j.leaseId).outcome).rejects.toMatchObject({ code: 'KERNEL_ABORTED' });
@@ -182,7 +190,7 @@ it('hands back on drain exactly the unstarted chunks of posted runs, and finishe
 it('stops a revoked running chunk of a run at its next poll, and the same thread goes on with the rest of the run', async () => {
   const jobs = [job(0, SHORT), job(1, LONG), job(2, SHORT)];
   const { runner, r, task } = await postRuns(jobs);
-  await until('the long chunk to start', () => task('l1').started);
+  await until('the long chunk to start', () => task('l1').started, 20_000, POLL_MS);
   expect(runner.revoke('l1')).toBe(true);
   await until('the run to end', () => r.done.has('l2'), 5_000);
   // Stopped well within the 1 s grace: its thread was not terminated (that would have failed or redone l2).
@@ -208,7 +216,7 @@ it('posts again the finished and the unstarted chunks of a run whose thread was 
   // reported: a run reports at its end) and l2 not started.
   const jobs = [job(0, SHORT), job(1, LONG), job(2, SHORT)];
   const { runner, r, task } = await postRuns(jobs, { stopGraceMs: 0 });
-  await until('the long chunk to start', () => task('l1').started);
+  await until('the long chunk to start', () => task('l1').started, 20_000, POLL_MS);
   runner.revoke('l1');
   await until('the other chunks', () => r.done.size === 4 || r.failed.size > 0, 10_000);
   expect(r.failed.size).toBe(0);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { appRoot } from '../../shared/paths.js';
-import { startCluster, startWorker, type Cluster } from '../../harness/cluster.js';
+import { startCluster, startWorker, workerConnected, type Cluster } from '../../harness/cluster.js';
 import { startHostileWorker } from '../../harness/hostile-worker.js';
 import { startProcess, stopAll, tempDbPath } from '../../harness/processes.js';
 import { http, submit, until, waitDone } from '../../harness/rest.js';
@@ -223,7 +223,7 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     } finally {
       await api.close();
     }
-  });
+  }, 120_000); // starts a gateway and a browser page (49 s of the default 60 at load average 11)
 
   it('asks for the API token when the server wants one, and takes it from the token field', async () => {
     const { page } = await openDashboard(browser, c.url, undefined, null);
@@ -263,6 +263,9 @@ describe.skipIf(!haveChromium)('dashboard', () => {
         PIGRID_WORKERS: `${real.ready.grpc},${liar.address}`,
         PIGRID_THREADS: '1',
       });
+      // Both in the pool before the calculation: 40 chunks of 10^6 points take the honest worker a few tens of ms, so
+      // a liar that connected later would get no lease and never be caught.
+      await Promise.all(['honest-1', 'liar-1'].map((id) => coordinator.waitFor(workerConnected(id))));
       const gateway = await startProcess('gateway-q', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
       const url = gateway.ready.url;
       const done = await waitDone(
@@ -279,5 +282,5 @@ describe.skipIf(!haveChromium)('dashboard', () => {
     } finally {
       await liar.close();
     }
-  });
+  }, 120_000); // starts two workers, a coordinator and a gateway (49 and over 60 s at load average 11)
 });

@@ -49,7 +49,11 @@ describe('single and distributed agree exactly', () => {
     });
 
     it('streams live progress as Server-Sent Events until the end', async () => {
-      const calc = await submit(c.url, { points: 40 * CHUNK, mode: 'distributed', seed: 5, chunk_size: CHUNK });
+      // The coordinator's Watch sends at most 10 snapshots a second and a result comes per span (~200 ms of kernel
+      // time), so the events need a calculation of seconds: 2·10^10 points are ~2.7 s on 2 AVX2 threads, several
+      // progress events even on a machine twice as fast (4·10^9 points were ~0.5 s here: 3 events, or 2 on a fast one).
+      const SSE_CHUNK = 5 * CHUNK;
+      const calc = await submit(c.url, { points: 40 * SSE_CHUNK, mode: 'distributed', seed: 5, chunk_size: SSE_CHUNK });
       const res = await fetch(`${c.url}/api/calculate/${calc.id}/events`);
       expect(res.headers.get('content-type')).toBe('text/event-stream');
       const text = await res.text();
@@ -59,7 +63,7 @@ describe('single and distributed agree exactly', () => {
       expect(progress).toEqual([...progress].sort((a, b) => a - b));
       const end = events[events.length - 1];
       expect(end.event).toBe('end');
-      expect(end.data).toMatchObject({ id: calc.id, status: 'completed', points_done: 40 * CHUNK });
+      expect(end.data).toMatchObject({ id: calc.id, status: 'completed', points_done: 40 * SSE_CHUNK });
     });
 
     it('chooses, stores and returns a seed when none is given, so the run can be reproduced', async () => {

@@ -15,8 +15,21 @@ beforeAll(async () => {
 });
 afterAll(stopAll);
 
+/**
+ * A calculation the tests below cancel, so it must still run when they do (after ten event streams open or an ETag
+ * changes, which can take seconds on a loaded machine): 10^12 points, hours of the one worker. 10^10 points were
+ * ~2.7 s of it, ~1.4 s on a machine twice as fast.
+ */
+const RUNNING = 1_000_000_000_000;
+
 it('serves an ended calculation with an ETag, immutable caching and 304s', async () => {
-  const done = await waitDone(c.url, (await submit(c.url, { points: 4_000_000, mode: 'distributed', seed: 3, chunk_size: 1_000_000 })).id);
+  // Chunks of a few ms, not of 10^6 points (~0.3 ms, reported as 0 ms): the coordinator sizes the next calculation's
+  // first spans from this one's time per point, and from 0 ms it gives the 10^12-point calculation below spans of
+  // 1,024 chunks of 2.5·10^8 points (over a minute of the worker before its first result; reported as a bug).
+  const done = await waitDone(
+    c.url,
+    (await submit(c.url, { points: 100_000_000, mode: 'distributed', seed: 3, chunk_size: 25_000_000 })).id,
+  );
   const res = await fetch(`${c.url}/api/calculate/${done.id}`);
   expect(res.status).toBe(200);
   const etag = res.headers.get('etag');
@@ -31,7 +44,7 @@ it('serves an ended calculation with an ETag, immutable caching and 304s', async
 });
 
 it('marks a running calculation no-cache, with an ETag that changes as it progresses', async () => {
-  const calc = await submit(c.url, { points: 40 * 250_000_000, mode: 'distributed', seed: 4, chunk_size: 250_000_000 });
+  const calc = await submit(c.url, { points: RUNNING, mode: 'distributed', seed: 4, chunk_size: 250_000_000 });
   const first = await fetch(`${c.url}/api/calculate/${calc.id}`);
   expect(first.headers.get('cache-control')).toBe('no-cache');
   const tag = first.headers.get('etag');
@@ -74,7 +87,7 @@ async function gauge(name: string): Promise<number> {
 }
 
 it('serves every SSE client of a running calculation from one upstream Watch, and ends them all', async () => {
-  const calc = await submit(c.url, { points: 40 * 250_000_000, mode: 'distributed', seed: 5, chunk_size: 250_000_000 });
+  const calc = await submit(c.url, { points: RUNNING, mode: 'distributed', seed: 5, chunk_size: 250_000_000 });
   const clients = Array.from({ length: 10 }, () => follow(`${c.url}/api/calculate/${calc.id}/events`));
   await Promise.all(clients.map((s) => s.first));
   // Calculations of the tests above ended, so their Watch streams closed: this calculation's is the only one.

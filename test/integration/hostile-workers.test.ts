@@ -254,7 +254,7 @@ it('a worker frozen past the lease TTL loses its leases to the other worker and 
   stopped.splice(stopped.indexOf(frozen), 1);
   await until('the resumed worker is ready again', async () => (await frozenView())?.state === 'READY', 5_000);
   expectExact(await waitDone(g.url, dist.id, 30_000), single.inside);
-});
+}, 120_000); // three processes, two calculations, a freeze of ~2 s: over the default 60 s with two CPU hogs at load ~11
 
 it('catches a worker that is wrong on one result in ten, with VERIFY_RATE=0.25, before the calculation ends', async () => {
   // Its results 10, 20, 30, ... are off by one (q = 0.1, after the PIGRID_VERIFY_FIRST=2 checked ones, which are

@@ -14,8 +14,11 @@ import { appRoot } from '../../shared/paths.js';
 import { pigrid } from '../../harness/cli.js';
 import { poolView, submit, until, waitDone, type CalcJson } from '../../harness/rest.js';
 
-const POINTS = 1_200_000_000;
-const CHUNK = 10_000_000; // 120 chunks: long enough to kill or remove a worker in the middle
+// 120 chunks of ~27 ms of one AVX2 core: ~1.6 s on the two workers, so the kill and the scale-down below land in
+// the middle of the calculation even on a machine twice as fast (at 10^7 points a chunk it was over in ~0.2 s, often
+// before the test acted).
+const POINTS = 12_000_000_000;
+const CHUNK = 100_000_000;
 const SEED = 4242;
 
 let runner: ChildProcess;

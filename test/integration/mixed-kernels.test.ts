@@ -5,7 +5,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { KERNEL_CHOICE } from '../../kernel/index.js';
-import { startWorker } from '../../harness/cluster.js';
+import { startWorker, workerConnected } from '../../harness/cluster.js';
 import { auditChunks } from '../../harness/db.js';
 import { startProcess, stopAll, tempDbPath } from '../../harness/processes.js';
 import { submit, waitDone } from '../../harness/rest.js';
@@ -26,6 +26,8 @@ it('a native worker and a WebAssembly worker together give the single-mode count
     PIGRID_WORKERS: `${native.ready.grpc},${wasm.ready.grpc}`,
     PIGRID_THREADS: '2',
   });
+  // Both in the pool before the calculations: the test needs each to take part.
+  await Promise.all(['worker-native', 'worker-wasm'].map((id) => coordinator.waitFor(workerConnected(id))));
   const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
   const url = gateway.ready.url;
   const body = { points: 24 * 100_000_000 + 12_345, seed: 2 ** 52 + 7, chunk_size: 100_000_000 };

@@ -4,7 +4,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../fakes/tcp-proxy.js';
-import { startWorker } from '../../harness/cluster.js';
+import { startWorker, workerConnected } from '../../harness/cluster.js';
 import { auditChunks } from '../../harness/db.js';
 import { startProcess, stopAll, tempDbPath } from '../../harness/processes.js';
 import { poolView, submit, until, waitDone } from '../../harness/rest.js';
@@ -29,6 +29,8 @@ it('re-leases the chunks of a silently cut worker and detects it dead within sec
     PIGRID_LEASE_TTL_MS: '2000',
     PIGRID_THREADS: '2',
   });
+  // Both in the pool before the calculations: the cut worker must hold leases when the link freezes.
+  await Promise.all(['worker-cut', 'worker-ok'].map((id) => coordinator.waitFor(workerConnected(id))));
   const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
   const url = gateway.ready.url;
   const single = await waitDone(url, (await submit(url, { points: POINTS, mode: 'single', seed: 77, chunk_size: CHUNK })).id);

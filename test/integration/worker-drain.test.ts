@@ -2,32 +2,18 @@
  * Drain: SIGTERM a busy worker. It stops taking leases, finishes its running chunk, sends the result, exits 0;
  * nothing it held is leased again.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { startCluster } from '../../harness/cluster.js';
 import { auditChunks } from '../../harness/db.js';
 import { stopAll } from '../../harness/processes.js';
-import { submit, until, waitDone } from '../../harness/rest.js';
+import { submit, waitDone } from '../../harness/rest.js';
+import { untilComputing } from '../../harness/thread-cpu.js';
 
 afterAll(stopAll);
 
-/** CPU milliseconds (user + system) of each thread of a process, by thread id, from /proc (10 ms ticks). */
-function threadCpuMs(pid: number): Map<string, number> {
-  const byThread = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      // Fields after the parenthesised command name: utime and stime are fields 14 and 15 of the line.
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      byThread.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return byThread;
-}
-
 it('finishes the in-flight chunk on the draining worker and exits 0', async () => {
-  const CHUNK = 1_500_000_000; // about a second of one core
+  const CHUNK = 4_000_000_000; // over a second of one AVX2 core
+  const CHUNKS = 4;
   const c = await startCluster({
     workers: 2,
     workerThreads: 1,
@@ -35,21 +21,15 @@ it('finishes the in-flight chunk on the draining worker and exits 0', async () =
     coordinatorEnv: { PIGRID_PREFETCH: '0', PIGRID_VERIFY_FIRST: '0', PIGRID_VERIFY_RATE: '0' },
     workerEnv: { PIGRID_DRAIN_GRACE_MS: '20000', PIGRID_LOG_LEVEL: 'debug' },
   });
-  const calc = await submit(c.url, { points: 6 * CHUNK, mode: 'distributed', seed: 5, chunk_size: CHUNK });
+  const calc = await submit(c.url, { points: CHUNKS * CHUNK, mode: 'distributed', seed: 5, chunk_size: CHUNK });
   const [busy] = c.workers;
   // One thread, no prefetch: the lease it accepts is the chunk it will run. "lease accepted" is logged before the chunk
   // reaches the thread, and a SIGTERM that lands before a thread claims it rightly hands it back (chunks_released 1),
-  // so wait for the chunk to be running: one thread of the worker computing for 400 ms since (the chunk is ~1 s of
-  // one core; nothing else in an idle worker spends that much CPU on one thread).
+  // so wait for the chunk to be running: one thread of the worker computing for 200 ms since. The chunk is ~1.1 s of
+  // one core, so the signal lands early in it, far from its end, on a machine twice as fast as well (with 1.5·10^9
+  // points, ~0.4 s, and a wait for 400 ms of CPU, the signal could land at the end of a chunk or between two).
   await busy.waitFor(/lease accepted/);
-  const pid = busy.child.pid!;
-  const before = threadCpuMs(pid);
-  await until(
-    'a thread of the busy worker to compute its chunk',
-    () => [...threadCpuMs(pid)].some(([tid, ms]) => ms - (before.get(tid) ?? 0) >= 400),
-    30_000,
-    20,
-  );
+  await untilComputing(busy.child.pid!, 200, 'a thread of the busy worker to compute its chunk');
 
   const t0 = Date.now();
   busy.kill('SIGTERM');
@@ -62,7 +42,7 @@ it('finishes the in-flight chunk on the draining worker and exits 0', async () =
   expect(result.status).toBe('completed');
   expect(result.chunks_released).toBe(0);
   const audit = auditChunks(c.dbPath, calc.id);
-  expect(audit.rows).toBe(6);
+  expect(audit.rows).toBe(CHUNKS);
   // The chunk that was running at SIGTERM was committed by the draining worker after the signal.
   expect(audit.chunks.some((ch) => ch.worker_id === 'worker-1' && ch.committed_at_ms >= t0)).toBe(true);
   console.log(`drain: busy worker drained and exited in ${drainMs} ms`);
@@ -79,6 +59,9 @@ it('exits at once on a second signal, without waiting for the running chunk', as
   await submit(c.url, { points: 2 * CHUNK, mode: 'distributed', seed: 6, chunk_size: CHUNK });
   const [w] = c.workers;
   await w.waitFor(/lease accepted/);
+  // The chunk must be running when the first signal comes: one that came before a thread claimed it would hand it
+  // back and drain at once, and the second signal would find the worker gone.
+  await untilComputing(w.child.pid!, 200, 'the worker to compute its chunk');
   w.kill('SIGTERM');
   await w.waitFor(/draining/);
   w.kill('SIGTERM');
