@@ -32,6 +32,7 @@
 import { spawn } from 'node:child_process';
 import { request as httpRequest, Agent } from 'node:http';
 import { join } from 'node:path';
+import { startWorker } from '../harness/cluster.js';
 import { startProcess, stopAll, tempDbPath, type Proc } from '../harness/processes.js';
 import { http, submit, until, waitDone, type CalcJson } from '../harness/rest.js';
 import { appRoot } from '../shared/paths.js';
@@ -294,16 +295,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
   const drainStdout = { stdout: 'drain-after-ready' } as const;
   try {
     // The processes of harness/cluster.ts's startCluster, the worker in its own session (bench/spare-cpu.ts).
-    const worker = await startProcess(
-      'worker-1',
-      'worker',
-      { PIGRID_GRPC_PORT: '0', PIGRID_THREADS: '1', PIGRID_WORKER_ID: 'worker-1', PIGRID_DRAIN_GRACE_MS: '10000' },
-      undefined,
-      undefined,
-      [],
-      undefined,
-      { ownSession: true, ...drainStdout },
-    );
+    const worker = await startWorker('worker-1', 1, {}, { ownSession: true, ...drainStdout });
     const workerPriority = toSpareCpu(worker.child.pid!);
     const coordinator = await startProcess(
       'coordinator',

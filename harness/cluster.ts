@@ -1,7 +1,7 @@
 /**
  * A whole local pigrid for tests: N workers, one coordinator, optionally the gateway - real processes on loopback.
  */
-import { startProcess, tempDbPath, type Proc } from './processes.js';
+import { startProcess, tempDbPath, type Proc, type SpawnOptions } from './processes.js';
 
 export interface ClusterOptions {
   workers?: number;
@@ -28,14 +28,29 @@ export interface Cluster {
   restartCoordinator(env?: Record<string, string>): Promise<Proc>;
 }
 
-export async function startWorker(name: string, threads: number, env: Record<string, string> = {}): Promise<Proc> {
-  return startProcess(name, 'worker', {
-    PIGRID_GRPC_PORT: '0',
-    PIGRID_THREADS: String(threads),
-    PIGRID_WORKER_ID: name,
-    PIGRID_DRAIN_GRACE_MS: '10000',
-    ...env,
-  });
+export async function startWorker(
+  name: string,
+  threads: number,
+  env: Record<string, string> = {},
+  /** How it is spawned (a benchmark's background worker: its own session, stdout drained). @default as tests see it */
+  spawnOptions: SpawnOptions = {},
+): Promise<Proc> {
+  return startProcess(
+    name,
+    'worker',
+    {
+      PIGRID_GRPC_PORT: '0',
+      PIGRID_THREADS: String(threads),
+      PIGRID_WORKER_ID: name,
+      PIGRID_DRAIN_GRACE_MS: '10000',
+      ...env,
+    },
+    undefined,
+    undefined,
+    [],
+    undefined,
+    spawnOptions,
+  );
 }
 
 /** The coordinator's log line for a worker's Work stream opening (`worker connected workerId=<id> …`). */
