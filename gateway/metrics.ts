@@ -94,6 +94,9 @@ export class RouteLatencyHistogram {
   }
 }
 
+/** Period of the event-loop delay sampler, ms. */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** The gateway's registry and the latency histogram in it (which the wire path, gateway/wire-reads.ts, also observes). */
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -103,7 +106,9 @@ export interface GatewayMetrics {
 /** The latency histogram, observed for every answer (a root hook, so 404s count as route `unmatched`). */
 export function registerMetrics(app: FastifyInstance): GatewayMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'pigrid_gateway_' });
+  // The event-loop delay histogram samples every EVENT_LOOP_SAMPLE_MS, not prom-client's default 10 ms (100 wake-ups a
+  // second of an otherwise idle gateway); the coordinator does the same (coordinator/metrics.ts).
+  collectDefaultMetrics({ register: registry, prefix: 'pigrid_gateway_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const latency = new RouteLatencyHistogram(
     'pigrid_http_request_duration_seconds',
     'REST request latency by method, route and status code.',
