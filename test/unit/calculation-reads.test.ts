@@ -134,12 +134,12 @@ describe('calculation reads', () => {
     const counted = (status: string, done: number): Calculation__Output => {
       const c = calc('s', status as Calculation__Output['status'], done);
       const inside = c.inside;
-      return Object.defineProperty({ ...c }, 'inside', {
+      return Object.defineProperty<Calculation__Output>({ ...c }, 'inside', {
         get: () => {
           serialised += 1;
           return inside;
         },
-      }) as Calculation__Output;
+      });
     };
     for (let i = 2; i <= 5; i++) watchers.get('s')!.data(counted('STATUS_RUNNING', i));
     expect(serialised).toBe(0);
