@@ -24,6 +24,9 @@
  * 19, every thread SCHED_IDLE), so it advances without taking cores from what is measured; it is stopped (SIGSTOP)
  * while the SSE clients connect, so the calculation is still running when the last one has connected.
  *
+ * `PIGRID_BENCH_GATEWAY_DIST` (a build's dist/ directory, e.g. another checkout's) runs the two gateways from that build
+ * instead of this one, for before/after runs of a gateway change with everything else the same.
+ *
  * Every process runs as deployed (dist/main.js, mutual TLS between them, JSON log lines on stdout); once it is ready its
  * stdout is a pipe this process drains without parsing (harness `stdout: 'drain-after-ready'`), as a container
  * runtime drains it: parsing and rendering a line per request here took 12–19 µs of this process's CPU
@@ -307,6 +310,8 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
       undefined,
       drainStdout,
     );
+    const gatewayDist = process.env.PIGRID_BENCH_GATEWAY_DIST;
+    const gatewayMain = gatewayDist ? join(gatewayDist, 'main.js') : undefined;
     const gateway = (name: string, logRequests: boolean) =>
       startProcess(
         name,
@@ -315,7 +320,7 @@ export async function runRestBench(opts: Partial<RestBenchOptions> = {}): Promis
         20_000,
         1_000,
         [],
-        undefined,
+        gatewayMain,
         drainStdout,
       );
     const plain = await gateway('gateway', false);

@@ -4,11 +4,14 @@
  * Watch stream from the coordinator, shared by every GET and every SSE client, and a GET is answered from its latest
  * snapshot (the coordinator sends one at most every 100 ms); the stream closes when the calculation ends or when
  * nobody has asked for it for `idleMs`. So 1,000 SSE clients of one calculation cost one upstream stream, and GETs
- * cost no gRPC call at all once a calculation is known.
+ * cost no gRPC call at all once a calculation is known. A snapshot is turned into its JSON, body and ETag only when
+ * something reads it (a GET, an SSE client) or when it is the last one: with no SSE client, the snapshots that come
+ * and go between two GETs are never serialised (docs/performance.md "REST GET: the tail (eighth session)").
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { Calculation__Output } from '../generated/proto/pigrid/v1/Calculation.js';
+import { statusFromWire } from '../shared/wire.js';
 import { toCalculationJson, type CalculationJson } from './calculation-json.js';
 import type { CoordinatorClient } from './coordinator-client.js';
 
@@ -27,17 +30,29 @@ export interface Subscriber {
 
 interface Followed {
   latest: ServedCalculation;
+  /** A snapshot newer than `latest` that nobody has read yet (served when read: see `current`). */
+  unread: Calculation__Output | undefined;
   readonly subscribers: Set<Subscriber>;
   stop: () => void;
   lastAskedMs: number;
 }
 
 const isTerminal = (c: CalculationJson) => c.status === 'completed' || c.status === 'failed' || c.status === 'cancelled';
+const isTerminalWire = (status: Calculation__Output['status']) => isTerminal({ status: statusFromWire(status) } as CalculationJson);
+
+/** The followed calculation's newest snapshot, served (JSON, body, ETag) now if nobody had read it yet. */
+function current(f: Followed): ServedCalculation {
+  if (f.unread !== undefined) {
+    f.latest = serve(f.unread);
+    f.unread = undefined;
+  }
+  return f.latest;
+}
 
 export function serve(c: Calculation__Output): ServedCalculation {
   const json = toCalculationJson(c);
   const body = JSON.stringify(json);
-  const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+  const etag = `"${hash('sha1', body, 'base64url').slice(0, 22)}"`;
   return { json, body, etag, terminal: isTerminal(json) };
 }
 
@@ -123,7 +138,7 @@ export class CalculationReads {
     const f = this.followed.get(id);
     if (f) {
       f.lastAskedMs = Date.now();
-      return f.latest;
+      return current(f);
     }
     return undefined;
   }
@@ -134,11 +149,17 @@ export class CalculationReads {
       return;
     }
     if (this.followed.has(id)) return;
-    const f: Followed = { latest: served, subscribers: new Set(), stop: () => {}, lastAskedMs: Date.now() };
+    const f: Followed = { latest: served, unread: undefined, subscribers: new Set(), stop: () => {}, lastAskedMs: Date.now() };
     this.followed.set(id, f);
     f.stop = this.coordinator.watch(
       id,
       (c) => {
+        // Nobody to send it to and not the last one: kept as it came until a GET asks (or the next replaces it).
+        if (f.subscribers.size === 0 && !isTerminalWire(c.status)) {
+          f.unread = c;
+          return;
+        }
+        f.unread = undefined;
         f.latest = serve(c);
         for (const s of [...f.subscribers]) s.data(f.latest);
         if (f.latest.terminal) this.remember(id, f.latest);

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Calculation__Output } from '../../generated/proto/pigrid/v1/Calculation.js';
-import { CalculationReads, type ServedCalculation } from '../../gateway/calculation-reads.js';
+import { CalculationReads, serve, type ServedCalculation } from '../../gateway/calculation-reads.js';
 import type { CoordinatorClient } from '../../gateway/coordinator-client.js';
 import { calculationOutput } from '../fakes/calculation-output.js';
 
@@ -121,6 +121,45 @@ describe('calculation reads', () => {
         }
       }, 50);
     });
+    expect(reads.upstreams).toBe(0);
+    reads.close();
+  });
+
+  it('serialises a snapshot only when it is read: a GET gets the newest, SSE clients get every one, the last is kept', async () => {
+    const { client, watchers } = fakeCoordinator(new Map([['s', calc('s', 'STATUS_RUNNING', 1)]]));
+    const reads = new CalculationReads(client);
+    await reads.get('s');
+    // Counts the reads of one field only serialising reads (the status decides, unread, whether it is the last).
+    let serialised = 0;
+    const counted = (status: string, done: number): Calculation__Output => {
+      const c = calc('s', status as Calculation__Output['status'], done);
+      const inside = c.inside;
+      return Object.defineProperty<Calculation__Output>({ ...c }, 'inside', {
+        get: () => {
+          serialised += 1;
+          return inside;
+        },
+      });
+    };
+    for (let i = 2; i <= 5; i++) watchers.get('s')!.data(counted('STATUS_RUNNING', i));
+    expect(serialised).toBe(0);
+    const now = await reads.get('s');
+    expect(now.json.chunks_done).toBe(5);
+    expect(now).toEqual(serve(calc('s', 'STATUS_RUNNING', 5)));
+    expect(serialised).toBe(1);
+    expect(reads.known('s')).toBe(now);
+    expect(serialised).toBe(1);
+    const seen: number[] = [];
+    const stop = reads.subscribe('s', { data: (c) => seen.push(c.json.chunks_done), end: () => {} });
+    watchers.get('s')!.data(counted('STATUS_RUNNING', 6));
+    watchers.get('s')!.data(counted('STATUS_RUNNING', 7));
+    expect(seen).toEqual([6, 7]);
+    stop();
+    watchers.get('s')!.data(counted('STATUS_RUNNING', 8));
+    watchers.get('s')!.data(counted('STATUS_COMPLETED', 9));
+    watchers.get('s')!.end(null);
+    expect(serialised).toBe(4);
+    expect(reads.known('s')).toMatchObject({ terminal: true, json: { status: 'completed', chunks_done: 9 } });
     expect(reads.upstreams).toBe(0);
     reads.close();
   });
