@@ -84,6 +84,7 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     backoffMinMs: r.int('PIGRID_BACKOFF_MIN_MS', D.backoffMinMs, 1, 3_600_000),
     backoffMaxMs: r.int('PIGRID_BACKOFF_MAX_MS', D.backoffMaxMs, 1, 3_600_000),
     spanTargetMs: r.int('PIGRID_SPAN_TARGET_MS', D.spanTargetMs, 1, 3_600_000),
+    maxSpanMs: r.int('PIGRID_MAX_SPAN_MS', D.maxSpanMs, 1, 3_600_000),
     // Workers refuse a lease of more chunks than MAX_LEASE_CHUNKS: a coordinator may not be configured to send one.
     maxSpanChunks: r.int('PIGRID_MAX_SPAN_CHUNKS', D.maxSpanChunks, 1, MAX_LEASE_CHUNKS),
     chunkSize: r.int('PIGRID_CHUNK_SIZE', 2_000_000_000, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),

@@ -109,6 +109,7 @@ function serviceFor(
       backoffMinMs: config.backoffMinMs,
       backoffMaxMs: config.backoffMaxMs,
       spanTargetMs: config.spanTargetMs,
+      maxSpanMs: config.maxSpanMs,
       maxSpanChunks: config.maxSpanChunks,
     },
     // Which chunks are checked must not be predictable by a worker.

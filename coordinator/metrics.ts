@@ -2,8 +2,9 @@
  * The coordinator's Prometheus series. Names follow Prometheus conventions: one `pigrid_` prefix, base units,
  * `_total` on counters only. HPA/adapter rules and alerts in k8s/ read these names: keep them stable.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CHUNK_DURATION_BUCKETS } from '../shared/metrics-server.js';
+import { PlainHistogram } from './plain-histogram.js';
 import { LEASE_PURPOSES, REJECT_REASONS, RELEASE_REASONS, type ConnectionState, type PoolSnapshot } from './core/scheduler-types.js';
 
 const CONNECTION_STATES: readonly ConnectionState[] = ['ready', 'draining', 'backoff', 'unresponsive', 'quarantined'];
@@ -17,7 +18,8 @@ export interface CoordinatorMetrics {
   readonly chunksCompleted: Counter;
   readonly chunksReleased: Counter<'reason'>;
   readonly samples: Counter;
-  readonly chunkDuration: Histogram;
+  /** One observation per committed chunk: prom-client's Histogram cost microseconds each (see PlainHistogram). */
+  readonly chunkDuration: PlainHistogram;
   readonly duplicateResults: Counter;
   readonly resultMismatches: Counter;
   readonly calculationsEnded: Counter<'status'>;
@@ -120,7 +122,7 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     }),
     chunksReleased,
     samples: new Counter({ name: 'pigrid_samples_total', help: 'Samples of committed chunks.', registers: [registry] }),
-    chunkDuration: new Histogram({
+    chunkDuration: new PlainHistogram({
       name: 'pigrid_chunk_duration_seconds',
       help: 'Kernel time of committed chunks as reported by workers.',
       buckets: [...CHUNK_DURATION_BUCKETS],

@@ -63,9 +63,17 @@ export interface SchedulerOptions {
   /**
    * Chunk spans: a primary lease to a remote worker that accepts spans covers about this much kernel time (at the
    * calculation's typical chunk time), so chunks much shorter than a round trip cost one lease, one result and one
-   * scheduling step per span. @default 50 ms
+   * scheduling step per span. @default 200 ms
    */
   readonly spanTargetMs: number;
+  /**
+   * A calculation that is long for its pool gets longer spans than `spanTargetMs`: up to a quarter of an even share
+   * of its backlog per ready remote thread, but never more than this much kernel time. The coordinator's CPU follows
+   * its leases (~2 ms of cold code each, docs/performance.md), and the count of leases of the guided rule grows with
+   * the calculation's length over `spanTargetMs`; this keeps it near a fixed number per calculation up to this
+   * length of span. At most `spanTargetMs` turns the growth off. @default 1000 ms
+   */
+  readonly maxSpanMs: number;
   /**
    * Most chunks one lease covers; 1 turns spans off. The coordinator's setting is capped at 100,000: a span result
    * carries a count per chunk (up to ~5 bytes each) and must stay well under gRPC's 4 MB message limit. @default 1024
@@ -89,6 +97,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = Object.freeze({
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
   spanTargetMs: 200,
+  maxSpanMs: 1_000,
   maxSpanChunks: 1024,
 });
 

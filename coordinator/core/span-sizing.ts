@@ -6,19 +6,36 @@ import type { CalculationRuntime } from './calculation-runtime.js';
 import type { SchedulerState } from './scheduler-state.js';
 
 /**
+ * Of an even share of the backlog per ready remote thread, the part one span may take when the calculation is long
+ * enough to grow spans past spanTargetMs: a quarter (the guided bound below is half).
+ */
+const GROWTH_SHARE_DIVISOR = 4;
+
+/**
  * How many chunks a span granted now may cover (before the contiguity and same-points rule of takeFollowing): about
  * spanTargetMs of kernel time at the typical chunk time (before the calculation's first result, at the kernel speed
- * of the last calculation that ended; 1 while both are unknown), at most maxSpanChunks, and at most
- * the backlog over twice the capacity of the ready remote workers - guided self-scheduling: spans shrink as the
- * calculation nears its end, so the last chunks are spread over every thread instead of one long span. O(1).
+ * of the last calculation that ended; 1 while both are unknown) - more when the calculation is long for its pool: up
+ * to a quarter of an even share of the backlog per ready remote thread, at most maxSpanMs of kernel time - at most
+ * maxSpanChunks, and at most the backlog over twice the capacity of the ready remote workers - guided
+ * self-scheduling: spans shrink as the calculation nears its end, so the last chunks are spread over every thread
+ * instead of one long span. O(1).
  */
 export function spanChunks(s: SchedulerState, c: CalculationRuntime): number {
   const max = s.opts.maxSpanChunks;
   if (max <= 1) return 1;
   const typical = c.typicalChunkMs() ?? assumedChunkMs(s, c);
   if (typical === undefined) return 1;
-  const byTime = typical > 0 ? Math.floor(s.opts.spanTargetMs / typical) : max;
-  const byBacklog = Math.ceil(c.backlog() / (2 * Math.max(1, s.registry.readyRemoteCapacity)));
+  const capacity = Math.max(1, s.registry.readyRemoteCapacity);
+  const backlog = c.backlog();
+  let byTime = max;
+  if (typical > 0) {
+    byTime = Math.floor(s.opts.spanTargetMs / typical);
+    // Growth: the guided bound's half, capped at maxSpanMs. The share is in chunks, so a machine whose load slows
+    // every chunk (a longer typical time) grows spans as much as a quiet one, up to the cap.
+    if (s.opts.maxSpanMs > s.opts.spanTargetMs)
+      byTime = Math.max(byTime, Math.min(Math.floor(s.opts.maxSpanMs / typical), Math.floor(backlog / (GROWTH_SHARE_DIVISOR * capacity))));
+  }
+  const byBacklog = Math.ceil(backlog / (2 * capacity));
   return Math.max(1, Math.min(max, byTime, byBacklog));
 }
 

@@ -54,6 +54,12 @@ describe('coordinator config', () => {
       'PIGRID_SPAN_TARGET_MS must be an integer from 1 to 3600000; got "0"',
       'PIGRID_MAX_SPAN_CHUNKS must be an integer from 1 to 65536; got "0"',
     ]);
+    // The growth of spans for long calculations: 1 s by default; a value at most the target turns it off.
+    expect(d.maxSpanMs).toBe(DEFAULT_SCHEDULER_OPTIONS.maxSpanMs);
+    expect(loadCoordinatorConfig({ ...PLAINTEXT, PIGRID_MAX_SPAN_MS: '200' }).maxSpanMs).toBe(200);
+    expect(problemsOf(() => loadCoordinatorConfig({ ...PLAINTEXT, PIGRID_MAX_SPAN_MS: '0' }))).toEqual([
+      'PIGRID_MAX_SPAN_MS must be an integer from 1 to 3600000; got "0"',
+    ]);
   });
 
   it('reads worker addresses and DNS settings in the forms discovery uses', () => {

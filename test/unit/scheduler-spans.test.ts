@@ -13,11 +13,22 @@ type Grant = Extract<Effect, { type: 'grant' }>;
 /** The hit count the fake kernel computes for a chunk. */
 const truth = (index: number, points: number) => Math.floor(points * 0.78) - (index % 3);
 
+/** The scheduler with spans that stay at spanTargetMs (maxSpanMs 0: no growth) unless `opts` says otherwise. */
 function setup(opts: Partial<SchedulerOptions> = {}) {
   const tokens = new MemoryLeaseTokens();
   const s = new Scheduler(
     { ids: { calculationId: () => 'c', leaseId: () => 'l' }, tokens },
-    { leaseTtlMs: 1000, prefetch: 0, prefetchAheadMs: 0, verifyRate: 0, verifyFirst: 0, initialCredits: 64, backoffMinMs: 0, ...opts },
+    {
+      leaseTtlMs: 1000,
+      prefetch: 0,
+      prefetchAheadMs: 0,
+      verifyRate: 0,
+      verifyFirst: 0,
+      initialCredits: 64,
+      backoffMinMs: 0,
+      maxSpanMs: 0,
+      ...opts,
+    },
   );
   let now = 0;
   const step = (fn: (e: Effect[]) => void = () => {}, at = now) => {
@@ -74,6 +85,48 @@ describe('span size', () => {
     expect(sizes).toEqual(expected);
     expect(sizes.slice(-4)).toEqual([5, 2, 1, 1]);
     expect(s.calculation('a')).toBeUndefined();
+  });
+
+  it('grows past spanTargetMs for a long calculation: a quarter of the per-thread backlog, at most maxSpanMs', () => {
+    // 10 ms chunks, 50 ms target, 400 ms cap, one thread: min(max(5, min(40, floor(backlog / 4))), ceil(backlog / 2)).
+    const sizesWith = (opts: Partial<SchedulerOptions>) => {
+      const { s, connect, answer, grants } = setup({ spanTargetMs: 50, ...opts });
+      s.addCalculation(calc('a', 1000));
+      let held = connect('w1', 1);
+      const sizes: number[] = [];
+      for (let t = 1; held.length > 0; t++) {
+        sizes.push(held[0].chunkCount);
+        held = grants(answer('w1', held[0], {}, t));
+      }
+      expect(s.calculation('a')).toBeUndefined();
+      return sizes;
+    };
+    const grown = sizesWith({ maxSpanMs: 400 });
+    const expected = [1];
+    for (let backlog = 999; backlog > 0; backlog -= expected.at(-1)!)
+      expected.push(Math.min(Math.max(5, Math.min(40, Math.floor(backlog / 4))), Math.ceil(backlog / 2)));
+    expect(grown).toEqual(expected);
+    // The cap, then the growth term, then spanTargetMs, then the guided tail exactly as without growth.
+    expect(grown.slice(1, 3)).toEqual([40, 40]);
+    expect(grown.slice(-3)).toEqual([2, 1, 1]);
+    // The same 1,000 chunks without growth: 5 a span nearly to the end.
+    const flat = sizesWith({ maxSpanMs: 50 });
+    expect(flat.slice(1, 3)).toEqual([5, 5]);
+    expect(grown.length).toBeLessThan(flat.length / 3);
+  });
+
+  it('grows spans by the share of the backlog in chunks, so slower chunks (a loaded machine) are capped only by maxSpanMs', () => {
+    const first = (elapsedMsPerChunk: number) => {
+      const { s, connect, answer, grants } = setup({ spanTargetMs: 200, maxSpanMs: 1000 });
+      s.addCalculation(calc('a', 400));
+      const [g] = connect('w1', 2);
+      return grants(answer('w1', g, { elapsedMs: elapsedMsPerChunk }, 1)).map((l) => l.chunkCount);
+    };
+    // Backlog 398 (two first leases out) over 2 threads: a quarter of the share is 49 chunks (200 ms of 10 ms: 20).
+    expect(first(10)).toEqual([49]);
+    // Chunks 4x slower: the target alone would give 5 a span (four times the leases); the growth still asks for 49,
+    // and the cap (1 s of 40 ms chunks) allows 25.
+    expect(first(40)).toEqual([25]);
   });
 
   it("starts at the kernel speed of the last calculation that ended, until the calculation's own first result", () => {
