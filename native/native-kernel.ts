@@ -3,7 +3,8 @@
  * the kernel contract of `kernel/index.ts`: `countInside(seed, chunkIndex, points,
  * shouldStop?)` with the same validation (`KERNEL_INVALID_INPUT`), pieces of 2^24 points with
  * `shouldStop` polled between them (`KERNEL_ABORTED`), and bit-identical counts
- * (docs/exactness.md, "Native kernel").
+ * (docs/exactness.md, "Native kernel"); and `countChunks`, a run of consecutive chunks in one
+ * call into the addon (native/src/chunks.c) for the pool threads, each chunk counted exactly so.
  *
  *   loadNativeKernel()   the fastest native kernel this CPU runs, or undefined (use WebAssembly)
  *   probeNativeKernel()  the same decision with its reason, for the start-up log; never throws
@@ -190,11 +191,9 @@ function createChunksCounter(
   state = new Uint32Array(STATE_WORDS),
   pieceSteps = PIECE_STEPS,
 ): CountChunks | undefined {
-  const countChunks = addon.countChunks;
-  if (typeof countChunks !== 'function') return undefined;
+  if (typeof addon.countChunks !== 'function') return undefined;
   return (seed, firstChunk, count, points, slots, inside, elapsedMs) =>
-    countChunks.call(
-      addon,
+    addon.countChunks!(
       loop,
       state,
       seed,

@@ -14,6 +14,11 @@
  * chunk withdrawn or stopped through its control slot, and `KERNEL_ERROR` for anything else. A run that is not
  * `{ chunks: [...] }` throws such an object. The pool side (kernel-pool.ts) turns errors back into Errors with
  * `rebuildKernelError`; {@link outcomesOf} reads a result chunk by chunk.
+ *
+ * With the native kernel, an entry's chunks are counted by one call of its run loop (`chunkLoop`, native/src/chunks.c),
+ * which claims, stops and finishes each chunk's slot itself: the same counts and outcomes, without the JavaScript and
+ * Node-API glue per chunk, which on a shared VM runs with cold caches after every kernel call (docs/performance.md,
+ * "The pool's own excess with small chunks"). Other kernels, and entries with an invalid chunk, go chunk by chunk.
  */
 import { performance } from 'node:perf_hooks';
 import { threadId, workerData } from 'node:worker_threads';
@@ -145,7 +150,15 @@ function loopable(task: PiTask, n: number, slot: number | undefined): boolean {
  * Computes an entry's chunks with the native run loop, with the same outcomes as {@link computeChunk} chunk by chunk:
  * a withdrawn chunk fails `KERNEL_ABORTED` unclaimed, a stopped one `KERNEL_ABORTED` (marked DONE), the rest counted.
  */
-function computeLoop(count: CountChunks, seed: bigint, task: PiTask, n: number, slot: number | undefined, out: PiRunResult, at: number): void {
+function computeLoop(
+  count: CountChunks,
+  seed: bigint,
+  task: PiTask,
+  n: number,
+  slot: number | undefined,
+  out: PiRunResult,
+  at: number,
+): void {
   if (loopInside.length < n) {
     loopInside = new Float64Array(n);
     loopElapsed = new Float64Array(n);

@@ -10,7 +10,14 @@ const U32_MAX = 2 ** 32 - 1;
 announceSkips('native-kernel-chunks.test.ts');
 
 /** Runs `count` chunks through a run counter; returns their counts. */
-function runCounts(loop: (typeof ALL_LOOPS)[number], seed: bigint, first: number, count: number, points: number, pieceSteps?: number): number[] {
+function runCounts(
+  loop: (typeof ALL_LOOPS)[number],
+  seed: bigint,
+  first: number,
+  count: number,
+  points: number,
+  pieceSteps?: number,
+): number[] {
   const inside = new Float64Array(count);
   const elapsed = new Float64Array(count);
   createNativeCountChunks(loop, pieceSteps)(seed, first, count, points, undefined, inside, elapsed);
