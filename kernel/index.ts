@@ -9,13 +9,14 @@
  * (engines without SIMD128) the plain-JS kernel. All give the identical counts;
  * `PIGRID_KERNEL=auto|wasm|avx2|avx512` overrides the choice (docs/exactness.md).
  */
-import { probeNativeKernel } from '../native/native-kernel.js';
+import { probeNativeKernel, type CountChunks } from '../native/native-kernel.js';
 import { invalidConfig } from '../shared/errors.js';
 import { countInsideJs } from './js-integer-kernel.js';
 import { STREAM_LANES, type CountInside } from './stream-spec.js';
 import { createWasmKernel, wasmSimdSupported } from './wasm/wasm-kernel.js';
 
 export { MAX_CHUNK_POINTS, STREAM_VERSION, type CountInside } from './stream-spec.js';
+export { CHUNK_STOPPED, CHUNK_WITHDRAWN, type ChunkSlots, type CountChunks } from '../native/native-kernel.js';
 export {
   KernelErrorCode,
   isSerializedKernelError,
@@ -68,6 +69,17 @@ let kernel: CountInside | undefined;
 export function countInside(seed: bigint, chunkIndex: number, points: number, shouldStop?: () => boolean): number {
   kernel ??= native.kernel?.countInside ?? (simd ? createWasmKernel() : countInsideJs);
   return kernel(seed, chunkIndex, points, shouldStop);
+}
+
+/**
+ * The kernel's loop over a run of consecutive chunks, when the kernel this process runs has one: the native kernel's
+ * (native/src/chunks.c; each chunk counted exactly as `countInside` counts it, with the pool's task control honoured
+ * chunk by chunk). Undefined for the WebAssembly and plain-JS kernels, and with an addon built before it: the caller
+ * then calls `countInside` per chunk. One call per run instead of one per chunk keeps the JavaScript and Node-API glue
+ * out of the thread between chunks (docs/performance.md, "The pool's own excess with small chunks").
+ */
+export function chunkLoop(): CountChunks | undefined {
+  return native.kernel?.countChunks;
 }
 
 /**

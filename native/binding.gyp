@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "pigrid_native_kernel",
-      "sources": ["src/addon.c", "src/stream.c", "src/kernels.c"],
+      "sources": ["src/addon.c", "src/stream.c", "src/kernels.c", "src/chunks.c"],
       "cflags": ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-psabi", "-fno-strict-aliasing", "-fvisibility=hidden"],
       "cflags!": ["-O2", "-O0"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -3,7 +3,8 @@
  * the kernel contract of `kernel/index.ts`: `countInside(seed, chunkIndex, points,
  * shouldStop?)` with the same validation (`KERNEL_INVALID_INPUT`), pieces of 2^24 points with
  * `shouldStop` polled between them (`KERNEL_ABORTED`), and bit-identical counts
- * (docs/exactness.md, "Native kernel").
+ * (docs/exactness.md, "Native kernel"); and `countChunks`, a run of consecutive chunks in one
+ * call into the addon (native/src/chunks.c) for the pool threads, each chunk counted exactly so.
  *
  *   loadNativeKernel()   the fastest native kernel this CPU runs, or undefined (use WebAssembly)
  *   probeNativeKernel()  the same decision with its reason, for the start-up log; never throws
@@ -41,7 +42,54 @@ interface NativeAddon {
   run(loop: NativeLoop, state: Uint32Array, steps: number): number;
   tail(state: Uint32Array, lanes: number): number;
   checkCells(loop: NativeLoop, first: number, count: number): [number, number];
+  /** Absent from an addon built before it (the kernel then counts chunk by chunk). */
+  countChunks?(
+    loop: NativeLoop,
+    state: Uint32Array,
+    seed: bigint,
+    firstChunk: number,
+    count: number,
+    points: number,
+    pieceSteps: number,
+    cells: Int32Array | null,
+    firstSlot: number,
+    threadId: number,
+    inside: Float64Array,
+    elapsedMs: Float64Array,
+  ): void;
 }
+
+/** The pool's task control of a run's chunks ({@link CountChunks}): chunk k of the call has slot `firstSlot + k`. */
+export interface ChunkSlots {
+  /** The control buffer's cells (kernel/pool/task-control.ts: two Int32 per slot, state and thread id). */
+  readonly cells: Int32Array;
+  readonly firstSlot: number;
+  /** The claiming thread's id, stored beside each claimed slot. */
+  readonly threadId: number;
+}
+
+/** {@link CountChunks}' count of a chunk withdrawn before it started (native/src/kernel.h PIGRID_CHUNK_WITHDRAWN). */
+export const CHUNK_WITHDRAWN = -1;
+/** {@link CountChunks}' count of a chunk asked to stop while it ran (PIGRID_CHUNK_STOPPED). */
+export const CHUNK_STOPPED = -2;
+
+/**
+ * Counts chunks firstChunk .. firstChunk + count - 1 of `seed`, `points` each, in one call into the addon
+ * (native/src/chunks.c): inside[k] is chunk k's count, exactly what `countInside(seed, firstChunk + k, points)`
+ * returns, or {@link CHUNK_WITHDRAWN} / {@link CHUNK_STOPPED}; elapsedMs[k] its kernel time. With `slots`, each
+ * chunk is claimed in the pool's task control before it runs, skipped if withdrawn, stopped between pieces of 2^24
+ * points when asked to, and marked DONE after, as pi-task.ts does for a chunk counted alone. The caller validates:
+ * seed 0..2^64-1, firstChunk + count - 1 <= 2^32 - 1, points 1..MAX_CHUNK_POINTS, both arrays at least `count` long.
+ */
+export type CountChunks = (
+  seed: bigint,
+  firstChunk: number,
+  count: number,
+  points: number,
+  slots: ChunkSlots | undefined,
+  inside: Float64Array,
+  elapsedMs: Float64Array,
+) => void;
 
 /** A native kernel, ready to count. */
 export interface NativeKernel {
@@ -50,6 +98,8 @@ export interface NativeKernel {
   readonly isa: NativeIsa;
   /** Same contract as `countInside` of `kernel/index.ts`. Not re-entrant (one per thread). */
   readonly countInside: CountInside;
+  /** A run of chunks in one call; undefined with an addon built before it. Shares countInside's state. */
+  readonly countChunks: CountChunks | undefined;
 }
 
 /** Result of {@link probeNativeKernel}. */
@@ -114,8 +164,7 @@ function availability(addonPath: string): NativeAvailability {
 }
 
 /** A chunk counter running one native loop, with its own generator state. */
-function createCounter(addon: NativeAddon, loop: NativeLoop): CountInside {
-  const state = new Uint32Array(STATE_WORDS);
+function createCounter(addon: NativeAddon, loop: NativeLoop, state = new Uint32Array(STATE_WORDS)): CountInside {
   return (seed, chunkIndex, points, shouldStop) => {
     validateChunkInput(seed, chunkIndex, points);
     addon.init(state, seed, chunkIndex);
@@ -135,16 +184,44 @@ function createCounter(addon: NativeAddon, loop: NativeLoop): CountInside {
   };
 }
 
+/** A run counter on one native loop ({@link CountChunks}), or undefined when the addon predates it. */
+function createChunksCounter(
+  addon: NativeAddon,
+  loop: NativeLoop,
+  state = new Uint32Array(STATE_WORDS),
+  pieceSteps = PIECE_STEPS,
+): CountChunks | undefined {
+  if (typeof addon.countChunks !== 'function') return undefined;
+  return (seed, firstChunk, count, points, slots, inside, elapsedMs) =>
+    addon.countChunks!(
+      loop,
+      state,
+      seed,
+      firstChunk,
+      count,
+      points,
+      pieceSteps,
+      slots?.cells ?? null,
+      slots?.firstSlot ?? 0,
+      slots?.threadId ?? 0,
+      inside,
+      elapsedMs,
+    );
+}
+
 /** The kernel decision for this machine and `PIGRID_KERNEL`, with the kernel when it is native. Never throws. */
 export function probeNativeKernel(options: NativeKernelOptions = {}): NativeKernelProbe {
   const addonPath = options.addonPath ?? defaultAddonPath();
   const decision = chooseKernel((options.env ?? process.env).PIGRID_KERNEL, availability(addonPath));
   if (decision.kernel !== 'native') return { kernel: undefined, decision };
   const { addon } = addonAt(addonPath) as { addon: NativeAddon };
+  // One generator state per thread, shared by both entry points (neither is re-entrant).
+  const state = new Uint32Array(STATE_WORDS);
   const kernel = {
     name: `native-${decision.isa}-${STREAM_VERSION.split('/')[0]}`,
     isa: decision.isa,
-    countInside: createCounter(addon, decision.isa),
+    countInside: createCounter(addon, decision.isa, state),
+    countChunks: createChunksCounter(addon, decision.isa, state),
   };
   return { kernel, decision };
 }
@@ -184,6 +261,18 @@ export function createNativeCountInside(loop: NativeLoop, addonPath = defaultAdd
   const result = addonAt(addonPath);
   if ('problem' in result) throw kernelError(KernelErrorCode.ERROR, `the native addon is unavailable: ${result.problem}`);
   return createCounter(result.addon, loop);
+}
+
+/**
+ * A run counter on a given loop (which must be runnable here); `pieceSteps` (outputs per lane per call of the loop,
+ * 2^20 by default) lets tests cross piece boundaries with small chunks.
+ */
+export function createNativeCountChunks(loop: NativeLoop, pieceSteps = PIECE_STEPS, addonPath = defaultAddonPath()): CountChunks {
+  const result = addonAt(addonPath);
+  if ('problem' in result) throw kernelError(KernelErrorCode.ERROR, `the native addon is unavailable: ${result.problem}`);
+  const counter = createChunksCounter(result.addon, loop, undefined, pieceSteps);
+  if (!counter) throw kernelError(KernelErrorCode.ERROR, 'the native addon predates countChunks (run "npm run build:native")');
+  return counter;
 }
 
 /** Result of {@link checkNativeInsideTest}. */

@@ -81,7 +81,7 @@ export interface KernelPoolOptions {
    * actually posts). @default 32
    */
   readonly tasksPerThread?: number;
-  /** Most chunks in one pool task (a run, {@link KernelPool.start}). @default 64 */
+  /** Most chunks in one pool task (a run, {@link KernelPool.start}). @default 256 */
   readonly chunksPerTask?: number;
   /** How long an aborted running chunk may take to stop before its thread is terminated. @default 1000 ms */
   readonly stopGraceMs?: number;
@@ -148,7 +148,7 @@ const isStartedState = (state: number) => state === SlotState.STARTED || state =
 
 export function createKernelPool(threads: number, options: KernelPoolOptions = {}): KernelPool {
   const tasksPerThread = options.tasksPerThread ?? 32;
-  const chunksPerTask = options.chunksPerTask ?? 64;
+  const chunksPerTask = options.chunksPerTask ?? 256;
   const stopGraceMs = options.stopGraceMs ?? 1000;
   // A block of slots per run, taken until the run settles (withdrawn chunks included): room for twice the runs the
   // threads may hold at once, and 256 more (e.g. single chunks from `run`).

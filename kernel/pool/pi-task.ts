@@ -14,12 +14,17 @@
  * chunk withdrawn or stopped through its control slot, and `KERNEL_ERROR` for anything else. A run that is not
  * `{ chunks: [...] }` throws such an object. The pool side (kernel-pool.ts) turns errors back into Errors with
  * `rebuildKernelError`; {@link outcomesOf} reads a result chunk by chunk.
+ *
+ * With the native kernel, an entry's chunks are counted by one call of its run loop (`chunkLoop`, native/src/chunks.c),
+ * which claims, stops and finishes each chunk's slot itself: the same counts and outcomes, without the JavaScript and
+ * Node-API glue per chunk, which on a shared VM runs with cold caches after every kernel call (docs/performance.md,
+ * "The pool's own excess with small chunks"). Other kernels, and entries with an invalid chunk, go chunk by chunk.
  */
 import { performance } from 'node:perf_hooks';
 import { threadId, workerData } from 'node:worker_threads';
 import { kernelError, KernelErrorCode, serializeKernelError, type SerializedKernelError } from '../kernel-errors.js';
-import { countInside, KERNEL_NAME, warmUp } from '../index.js';
-import { MAX_SEED } from '../stream-spec.js';
+import { CHUNK_STOPPED, CHUNK_WITHDRAWN, chunkLoop, countInside, KERNEL_NAME, warmUp, type CountChunks } from '../index.js';
+import { MAX_CHUNK_INDEX, MAX_CHUNK_POINTS, MAX_SEED } from '../stream-spec.js';
 import { TaskControlView } from './task-control.js';
 
 /** One chunk to compute, or (with `count`) a piece of consecutive chunks. */
@@ -81,6 +86,11 @@ warmUp();
 
 const shared = (workerData as { taskControl?: unknown } | null | undefined)?.taskControl;
 const control = shared instanceof SharedArrayBuffer ? new TaskControlView(shared) : undefined;
+/** The native kernel's run loop: an entry's chunks in one call (undefined: chunk by chunk). */
+const loop: CountChunks | undefined = chunkLoop();
+/** Its per-chunk outputs, grown to the longest entry seen. */
+let loopInside = new Float64Array(64);
+let loopElapsed = new Float64Array(64);
 
 function parseSeed(seed: unknown): bigint {
   if (typeof seed !== 'string' || !/^[0-9]{1,20}$/.test(seed) || BigInt(seed) > MAX_SEED) {
@@ -122,6 +132,53 @@ function chunksIn(task: PiTask): number {
   return Number.isInteger(count) && count! >= 1 && count! <= MAX_PIECE_CHUNKS ? count! : 1;
 }
 
+/** Whether an entry (its seed parsed) can go through the run loop: every chunk valid, its slots in the buffer. */
+function loopable(task: PiTask, n: number, slot: number | undefined): boolean {
+  const { chunkIndex, points } = task;
+  return (
+    Number.isInteger(chunkIndex) &&
+    chunkIndex >= 0 &&
+    chunkIndex + n - 1 <= MAX_CHUNK_INDEX &&
+    Number.isInteger(points) &&
+    points >= 1 &&
+    points <= MAX_CHUNK_POINTS &&
+    (slot === undefined || !control || (Number.isInteger(slot) && slot >= 0 && slot + n <= control.slots))
+  );
+}
+
+/**
+ * Computes an entry's chunks with the native run loop, with the same outcomes as {@link computeChunk} chunk by chunk:
+ * a withdrawn chunk fails `KERNEL_ABORTED` unclaimed, a stopped one `KERNEL_ABORTED` (marked DONE), the rest counted.
+ */
+function computeLoop(
+  count: CountChunks,
+  seed: bigint,
+  task: PiTask,
+  n: number,
+  slot: number | undefined,
+  out: PiRunResult,
+  at: number,
+): void {
+  if (loopInside.length < n) {
+    loopInside = new Float64Array(n);
+    loopElapsed = new Float64Array(n);
+  }
+  const slots = control && slot !== undefined ? { cells: control.cells, firstSlot: slot, threadId } : undefined;
+  count(seed, task.chunkIndex, n, task.points, slots, loopInside, loopElapsed);
+  for (let k = 0; k < n; k++) {
+    const inside = loopInside[k];
+    if (inside >= 0) {
+      out.inside[at + k] = inside;
+      out.elapsedMs[at + k] = loopElapsed[k];
+    } else if (inside === CHUNK_WITHDRAWN) {
+      fail(out, at + k, kernelError(KernelErrorCode.ABORTED, 'withdrawn before it started'));
+    } else {
+      const message = inside === CHUNK_STOPPED ? `chunk ${task.chunkIndex + k} aborted by the caller` : `run loop returned ${inside}`;
+      fail(out, at + k, kernelError(inside === CHUNK_STOPPED ? KernelErrorCode.ABORTED : KernelErrorCode.ERROR, message));
+    }
+  }
+}
+
 /** Computes the chunks of one entry from `at` on. */
 function computeEntry(task: PiTask, out: PiRunResult, at: number): void {
   let n = 1;
@@ -135,6 +192,7 @@ function computeEntry(task: PiTask, out: PiRunResult, at: number): void {
     n = chunksIn(task);
     const seed = parseSeed(task.seed);
     const slot = typeof task.slot === 'number' ? task.slot : undefined;
+    if (loop !== undefined && loopable(task, n, slot)) return computeLoop(loop, seed, task, n, slot, out, at);
     for (let k = 0; k < n; k++) {
       try {
         computeChunk(seed, task.chunkIndex + k, task.points, slot === undefined ? undefined : slot + k, out, at + k);

@@ -77,10 +77,14 @@ export class TaskControl {
 
 /** The pool thread's view of the same buffer (pi-task.ts). */
 export class TaskControlView {
-  private readonly cells: Int32Array;
+  /** The buffer's cells, for the native run loop (native/src/chunks.c), which claims and finishes slots itself. */
+  readonly cells: Int32Array;
+  /** Slots in the buffer. */
+  readonly slots: number;
 
   constructor(buffer: SharedArrayBuffer) {
     this.cells = new Int32Array(buffer);
+    this.slots = this.cells.length / FIELDS;
   }
 
   /** Claims a chunk for this thread: false when it was withdrawn first. */

@@ -10,6 +10,10 @@
  *   run(loop, state, steps) -> n       advances 16 lanes by `steps` (<= 2^28) outputs
  *   tail(state, lanes) -> n            one more output, counted on lanes 0..lanes-1
  *   checkCells(loop, first, count)     [inside, disagreements] over outputs first..first+count-1
+ *   countChunks(loop, state, seed, firstChunk, count, points, pieceSteps, cells, firstSlot, threadId,
+ *               inside, elapsedMs)     a run of consecutive chunks in one call (pigrid_count_chunks):
+ *                                      cells an Int32Array of the pool's task control or null,
+ *                                      inside / elapsedMs Float64Arrays of at least `count`
  *
  * Every argument is checked here too: a wrong type or range throws a RangeError/TypeError with
  * code KERNEL_INVALID_INPUT, and a loop the CPU cannot run throws code KERNEL_ERROR instead of
@@ -173,6 +177,60 @@ static napi_value js_tail(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* A typed array argument of `type` with at least `min_length` elements; NULL after throwing otherwise. */
+static void *typed_arg(napi_env env, napi_value value, napi_typedarray_type type, size_t min_length, const char *message) {
+  bool is_typed = false;
+  napi_typedarray_type actual;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed
+      || napi_get_typedarray_info(env, value, &actual, &length, &data, NULL, NULL) != napi_ok || actual != type
+      || length < min_length || data == NULL) {
+    napi_throw_type_error(env, INVALID, message);
+    return NULL;
+  }
+  return data;
+}
+
+static napi_value js_count_chunks(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  pigrid_isa isa;
+  uint64_t seed = 0;
+  bool lossless = false;
+  napi_valuetype kind;
+  uint32_t first_chunk = 0, count = 0, points = 0, piece_steps = 0, first_slot = 0;
+  int32_t thread_id = 0;
+  int32_t *cells = NULL;
+  if (!args(env, info, 12, argv) || !loop_arg(env, argv[0], &isa)) return NULL;
+  pigrid_state *state = state_arg(env, argv[1]);
+  if (state == NULL) return NULL;
+  if (napi_typeof(env, argv[2], &kind) != napi_ok || kind != napi_bigint
+      || napi_get_value_bigint_uint64(env, argv[2], &seed, &lossless) != napi_ok || !lossless) {
+    return throw_range(env, "seed must be a bigint in 0..2^64-1");
+  }
+  if (!u32_arg(env, argv[3], UINT32_MAX, "firstChunk", &first_chunk) || !u32_arg(env, argv[4], UINT32_MAX, "count", &count)
+      || !u32_arg(env, argv[5], UINT32_MAX, "points", &points) || !u32_arg(env, argv[6], PIGRID_MAX_RUN_STEPS, "pieceSteps", &piece_steps)
+      || !u32_arg(env, argv[8], UINT32_MAX, "firstSlot", &first_slot)) {
+    return NULL;
+  }
+  if (count == 0 || points == 0 || piece_steps == 0) return throw_range(env, "count, points and pieceSteps must be at least 1");
+  if ((uint64_t)first_chunk + count - 1 > UINT32_MAX) return throw_range(env, "firstChunk + count - 1 must be at most 2^32-1");
+  if (napi_typeof(env, argv[7], &kind) != napi_ok) return NULL;
+  if (kind != napi_null && kind != napi_undefined) {
+    cells = typed_arg(env, argv[7], napi_int32_array, ((size_t)first_slot + count) * 2, "cells must be an Int32Array holding the slots");
+    if (cells == NULL) return NULL;
+  }
+  if (napi_typeof(env, argv[9], &kind) != napi_ok || kind != napi_number || napi_get_value_int32(env, argv[9], &thread_id) != napi_ok) {
+    return throw_range(env, "threadId must be a number");
+  }
+  double *inside = typed_arg(env, argv[10], napi_float64_array, count, "inside must be a Float64Array of at least count");
+  if (inside == NULL) return NULL;
+  double *elapsed = typed_arg(env, argv[11], napi_float64_array, count, "elapsedMs must be a Float64Array of at least count");
+  if (elapsed == NULL) return NULL;
+  pigrid_count_chunks(isa, state, seed, first_chunk, count, points, piece_steps, cells, first_slot, thread_id, inside, elapsed);
+  return NULL;
+}
+
 static napi_value js_check_cells(napi_env env, napi_callback_info info) {
   napi_value argv[3], result, value;
   pigrid_isa isa;
@@ -199,6 +257,7 @@ NAPI_MODULE_INIT() {
     {"run", NULL, js_run, NULL, NULL, NULL, napi_enumerable, NULL},
     {"tail", NULL, js_tail, NULL, NULL, NULL, napi_enumerable, NULL},
     {"checkCells", NULL, js_check_cells, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"countChunks", NULL, js_count_chunks, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(env, napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties));
   NAPI_OK(env, napi_create_string_utf8(env, PIGRID_STREAM_VERSION, NAPI_AUTO_LENGTH, &version));

@@ -75,6 +75,22 @@ uint64_t pigrid_run(pigrid_isa isa, pigrid_state *state, uint32_t steps);
  * step of a chunk; lanes 0..15). Scalar, with the plain u64 inside test. */
 uint32_t pigrid_tail(pigrid_state *state, uint32_t lanes);
 
+/** pigrid_count_chunks' count of a chunk withdrawn before it started, and of one stopped mid-way. */
+#define PIGRID_CHUNK_WITHDRAWN (-1.0)
+#define PIGRID_CHUNK_STOPPED (-2.0)
+
+/**
+ * Counts chunks first_chunk .. first_chunk + count - 1 of `seed` (first_chunk + count - 1 <= 2^32 - 1), `points`
+ * points each (>= 1), with pigrid_run in pieces of at most `piece_steps` steps (1..PIGRID_MAX_RUN_STEPS): inside[k]
+ * is chunk k's count and elapsed_ms[k] its kernel time in milliseconds (CLOCK_MONOTONIC). With `cells` (a pool's
+ * task control, 2 int32 per slot; chunk k has slot first_slot + k), chunk k is first claimed for `thread_id` and
+ * skipped if it was not QUEUED (inside[k] = PIGRID_CHUNK_WITHDRAWN), stops at a piece boundary where its slot reads
+ * STOP (PIGRID_CHUNK_STOPPED), and its slot is set DONE after; `cells` may be NULL. The CPU must have `isa`.
+ */
+void pigrid_count_chunks(pigrid_isa isa, pigrid_state *state, uint64_t seed, uint32_t first_chunk, uint32_t count,
+                         uint32_t points, uint32_t piece_steps, int32_t *cells, uint32_t first_slot, int32_t thread_id,
+                         double *inside, double *elapsed_ms);
+
 /**
  * Evaluates the inside test of `isa`'s loop (the very function the loop inlines) on the
  * outputs first .. first + count - 1 (count a multiple of 16, mod 2^32), and a second,

@@ -70,6 +70,22 @@ describe('pi-task: the piscina task contract', () => {
     ]);
   });
 
+  it('computes an entry of `count` chunks as those chunks one by one (the native run loop where it runs)', () => {
+    const top = 2 ** 32 - 1;
+    const run = [
+      { seed: '18446744073709551615', chunkIndex: 10, points: 70_001, count: 5 },
+      // Its last chunk is past chunk index 2^32 - 1: that one fails alone, the others are computed.
+      { seed: '3', chunkIndex: top - 1, points: 1_000, count: 3 },
+    ];
+    const seed = (1n << 64n) - 1n;
+    expect(outcomesOf(piRun({ chunks: run }))).toMatchObject([
+      ...[10, 11, 12, 13, 14].map((c) => ({ kind: 'done', inside: countInside(seed, c, 70_001), kernel: KERNEL_NAME })),
+      { kind: 'done', inside: countInside(3n, top - 1, 1_000) },
+      { kind: 'done', inside: countInside(3n, top, 1_000) },
+      { kind: 'failed', error: { code: 'KERNEL_INVALID_INPUT' } },
+    ]);
+  });
+
   it('throws a serialized KERNEL_INVALID_INPUT for a run that is not { chunks: [...] }', () => {
     for (const run of [null, {}, { chunks: 'x' }]) {
       expect(thrownBy(() => piRun(run as never))).toEqual({
