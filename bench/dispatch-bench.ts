@@ -13,6 +13,7 @@
  * node options to the coordinator (e.g. `--trace-gc`, or `--import=<file>` for a sampler). PIGRID_BENCH_COORDINATOR_ROOT=<dir>
  * runs the coordinator of another checkout's build (<dir>/dist/main.js; e.g. the main branch, for before/after runs).
  * PIGRID_BENCH_GATEWAY_NODE_ARGS does for the gateway what PIGRID_BENCH_COORDINATOR_NODE_ARGS does for the coordinator.
+ * bench/stall-sampler.ts is such a sampler (PIGRID_STALL_TURNS=1 is passed on to the coordinator for its loop turns).
  * PIGRID_BENCH_GET_LOG=<file> appends every measured GET (its start, wall-clock ms since the epoch, and its latency)
  * as a JSON line, to line up slow GETs with a sampler's log of the processes' GC pauses and event-loop blocks.
  */
@@ -149,6 +150,8 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
         // Scraped before and after the measured run (leases granted).
         PIGRID_METRICS_PORT: '0',
         ...(spans ? {} : { PIGRID_MAX_SPAN_CHUNKS: '1' }),
+        // For bench/stall-sampler.ts preloaded into the coordinator: time its event-loop turns.
+        ...(process.env.PIGRID_STALL_TURNS ? { PIGRID_STALL_TURNS: process.env.PIGRID_STALL_TURNS } : {}),
       },
       60_000,
       Infinity,
@@ -213,7 +216,7 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
     await prober;
     const wallS = (performance.now() - t0) / 1000;
     if (getLog) {
-      const rows = gets.map((ms, i) => JSON.stringify({ workers: n, t: Math.round(getStarts[i]!), ms: Math.round(ms * 10) / 10 }));
+      const rows = gets.map((ms, i) => JSON.stringify({ workers: n, t: Math.round(getStarts[i]), ms: Math.round(ms * 10) / 10 }));
       appendFileSync(getLog, `${rows.join('\n')}\n`);
     }
     const cpuS = processCpuS(pid) - cpu0;
