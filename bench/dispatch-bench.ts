@@ -18,6 +18,7 @@
  * as a JSON line, to line up slow GETs with a sampler's log of the processes' GC pauses and event-loop blocks.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -66,6 +67,13 @@ export interface DispatchRun {
   readonly getFirstMs: number;
   /** The later GETs, answered from the gateway's memory (the Watch's latest snapshot), milliseconds. */
   readonly getLaterMs: Summary;
+  /**
+   * GET of a calculation id nobody submitted (404), every fourth probe, milliseconds: the gateway asks the coordinator
+   * each time, so this is an API call's round trip through the coordinator while it dispatches.
+   */
+  readonly getUnknownMs: Summary;
+  /** Of those, the ones not answered 404 (the gateway's call to the coordinator failed or timed out). */
+  readonly getUnknownFailed: number;
 }
 
 async function startSimulator(count: number): Promise<{ addresses: string[]; pid: number; stop(): void }> {
@@ -202,8 +210,16 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
     const gets: number[] = [];
     const getStarts: number[] = [];
     let running = true;
+    const unknownGets: number[] = [];
+    let unknownFailed = 0;
     const prober = (async () => {
-      while (running) {
+      for (let probe = 0; running; probe++) {
+        if (probe % 4 === 3) {
+          const t = performance.now();
+          // 404, or 503/504 when the gateway's call to the coordinator failed or timed out (counted apart).
+          if ((await http(`${url}/api/calculate/${randomUUID()}`)).status !== 404) unknownFailed += 1;
+          unknownGets.push(performance.now() - t);
+        }
         const t = performance.now();
         await http(`${url}/api/calculate/${calc.id}`);
         gets.push(performance.now() - t);
@@ -248,6 +264,8 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
       getMs: summarize(gets.length > 0 ? gets : [0]),
       getFirstMs: gets[0] ?? 0,
       getLaterMs: summarize(gets.length > 1 ? gets.slice(1) : [0]),
+      getUnknownMs: summarize(unknownGets.length > 0 ? unknownGets : [0]),
+      getUnknownFailed: unknownFailed,
     };
   } finally {
     sim.stop();
