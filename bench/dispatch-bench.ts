@@ -12,8 +12,14 @@
  * run, leaving one .cpuprofile per run (and per pool thread) there. PIGRID_BENCH_COORDINATOR_NODE_ARGS (space-separated) adds
  * node options to the coordinator (e.g. `--trace-gc`, or `--import=<file>` for a sampler). PIGRID_BENCH_COORDINATOR_ROOT=<dir>
  * runs the coordinator of another checkout's build (<dir>/dist/main.js; e.g. the main branch, for before/after runs).
+ * PIGRID_BENCH_GATEWAY_NODE_ARGS does for the gateway what PIGRID_BENCH_COORDINATOR_NODE_ARGS does for the coordinator.
+ * bench/stall-sampler.ts is such a sampler (PIGRID_STALL_TURNS=1 is passed on to the coordinator for its loop turns).
+ * PIGRID_BENCH_GET_LOG=<file> appends every measured GET (its start, wall-clock ms since the epoch, and its latency)
+ * as a JSON line, to line up slow GETs with a sampler's log of the processes' GC pauses and event-loop blocks.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { appRoot } from '../shared/paths.js';
@@ -52,6 +58,22 @@ export interface DispatchRun {
   readonly rssEndMb: number;
   /** GET /api/calculate/{id} through the gateway while the run was going, milliseconds. */
   readonly getMs: Summary;
+  /**
+   * The run's first GET, milliseconds: the only one that reaches the coordinator (the gateway does not know the
+   * calculation yet, asks the coordinator, then follows it with a Watch). It is sent right after the submit, while the
+   * coordinator sends the first wave and reads its answers, and a unary call waits there for several turns of the
+   * coordinator's event loop (docs/performance.md, "1,000 workers: the stalls").
+   */
+  readonly getFirstMs: number;
+  /** The later GETs, answered from the gateway's memory (the Watch's latest snapshot), milliseconds. */
+  readonly getLaterMs: Summary;
+  /**
+   * GET of a calculation id nobody submitted (404), every fourth probe, milliseconds: the gateway asks the coordinator
+   * each time, so this is an API call's round trip through the coordinator while it dispatches.
+   */
+  readonly getUnknownMs: Summary;
+  /** Of those, the ones not answered 404 (the gateway's call to the coordinator failed or timed out). */
+  readonly getUnknownFailed: number;
 }
 
 async function startSimulator(count: number): Promise<{ addresses: string[]; pid: number; stop(): void }> {
@@ -116,6 +138,8 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
   const profileDir = process.env.PIGRID_BENCH_CPU_PROF_DIR;
   const extraArgs = (process.env.PIGRID_BENCH_COORDINATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const otherRoot = process.env.PIGRID_BENCH_COORDINATOR_ROOT;
+  const gatewayArgs = (process.env.PIGRID_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const getLog = process.env.PIGRID_BENCH_GET_LOG;
   const sim = await startSimulator(n);
   let coordinatorProc: Awaited<ReturnType<typeof startProcess>> | undefined;
   try {
@@ -134,6 +158,8 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
         // Scraped before and after the measured run (leases granted).
         PIGRID_METRICS_PORT: '0',
         ...(spans ? {} : { PIGRID_MAX_SPAN_CHUNKS: '1' }),
+        // For bench/stall-sampler.ts preloaded into the coordinator: time its event-loop turns.
+        ...(process.env.PIGRID_STALL_TURNS ? { PIGRID_STALL_TURNS: process.env.PIGRID_STALL_TURNS } : {}),
       },
       60_000,
       Infinity,
@@ -141,11 +167,18 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
       otherRoot ? join(otherRoot, 'dist', 'main.js') : undefined,
     );
     coordinatorProc = coordinator;
-    const gateway = await startProcess('gateway', 'gateway', {
-      PIGRID_HTTP_PORT: '0',
-      PIGRID_COORDINATOR: coordinator.ready.grpc,
-      PIGRID_INSECURE: 'true',
-    });
+    const gateway = await startProcess(
+      'gateway',
+      'gateway',
+      {
+        PIGRID_HTTP_PORT: '0',
+        PIGRID_COORDINATOR: coordinator.ready.grpc,
+        PIGRID_INSECURE: 'true',
+      },
+      60_000,
+      Infinity,
+      gatewayArgs,
+    );
     const url = gateway.ready.url;
     const pid = coordinator.child.pid!;
     // While 1,000 links dial in, a status call may time out at the coordinator: poll again, and name the last
@@ -175,12 +208,22 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
     const t0 = performance.now();
     const calc = await submit(url, { points: chunks * 1000, mode: 'distributed', seed: 2, chunk_size: 1000 });
     const gets: number[] = [];
+    const getStarts: number[] = [];
     let running = true;
+    const unknownGets: number[] = [];
+    let unknownFailed = 0;
     const prober = (async () => {
-      while (running) {
+      for (let probe = 0; running; probe++) {
+        if (probe % 4 === 3) {
+          const t = performance.now();
+          // 404, or 503/504 when the gateway's call to the coordinator failed or timed out (counted apart).
+          if ((await http(`${url}/api/calculate/${randomUUID()}`)).status !== 404) unknownFailed += 1;
+          unknownGets.push(performance.now() - t);
+        }
         const t = performance.now();
         await http(`${url}/api/calculate/${calc.id}`);
         gets.push(performance.now() - t);
+        getStarts.push(performance.timeOrigin + t);
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
@@ -188,6 +231,10 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
     running = false;
     await prober;
     const wallS = (performance.now() - t0) / 1000;
+    if (getLog) {
+      const rows = gets.map((ms, i) => JSON.stringify({ workers: n, t: Math.round(getStarts[i]), ms: Math.round(ms * 10) / 10 }));
+      appendFileSync(getLog, `${rows.join('\n')}\n`);
+    }
     const cpuS = processCpuS(pid) - cpu0;
     const simCpuS = processCpuS(sim.pid) - simCpu0;
     const counters1 = await counters(coordinator.ready.metrics);
@@ -215,6 +262,10 @@ async function runOne(n: number, chunks: number, spans: boolean): Promise<Dispat
       rssPeakMb: processRssMb(pid, 'VmHWM'),
       rssEndMb: processRssMb(pid),
       getMs: summarize(gets.length > 0 ? gets : [0]),
+      getFirstMs: gets[0] ?? 0,
+      getLaterMs: summarize(gets.length > 1 ? gets.slice(1) : [0]),
+      getUnknownMs: summarize(unknownGets.length > 0 ? unknownGets : [0]),
+      getUnknownFailed: unknownFailed,
     };
   } finally {
     sim.stop();

@@ -81,12 +81,12 @@ function formatDispatch(runs: readonly DispatchRun[]): string {
   const rows = runs.map(
     (r) =>
       `  ${String(r.workers).padStart(5)}  ${(r.spans ? 'on' : 'off').padEnd(3)}  ${fmt(r.chunksPerSecond).padStart(9)}/s  ${fmt(r.leasesPerSecond).padStart(9)}/s  ${r.chunksPerLease.toFixed(1).padStart(6)}  ${r.cpuUsPerChunk.toFixed(0).padStart(6)} µs  ${(r.cpuShare * 100).toFixed(0).padStart(4)}%  ` +
-      `${r.rssConnectedMb.toFixed(0).padStart(5)} → ${r.rssPeakMb.toFixed(0).padStart(4)} → ${r.rssEndMb.toFixed(0).padStart(4)} MB   p50 ${r.getMs.median.toFixed(1)} ms, p95 ${r.getMs.p95.toFixed(1)} ms, p99 ${r.getMs.p99.toFixed(1)} ms, max ${r.getMs.max.toFixed(1)} ms   ` +
+      `${r.rssConnectedMb.toFixed(0).padStart(5)} → ${r.rssPeakMb.toFixed(0).padStart(4)} → ${r.rssEndMb.toFixed(0).padStart(4)} MB   p50 ${r.getMs.median.toFixed(1)} ms, p95 ${r.getMs.p95.toFixed(1)} ms, p99 ${r.getMs.p99.toFixed(1)} ms, max ${r.getMs.max.toFixed(1)} ms (first ${r.getFirstMs.toFixed(0)} ms; later p99 ${r.getLaterMs.p99.toFixed(1)}, max ${r.getLaterMs.max.toFixed(1)}; unknown id p50 ${r.getUnknownMs.median.toFixed(1)}, p99 ${r.getUnknownMs.p99.toFixed(1)}, max ${r.getUnknownMs.max.toFixed(1)}${r.getUnknownFailed > 0 ? `, ${r.getUnknownFailed} not 404` : ''})   ` +
       `sim ${r.simCpuUsPerChunk.toFixed(0)} µs/chunk, released ${r.chunksReleased}${releasedBy(r)}, backups ${r.backupLeases}`,
   );
   return [
     `dispatch (simulated workers answering at once, 1,000-point chunks, ${runs[0]?.chunks ?? 0} chunks per run, verification off):`,
-    '  workers  spans  chunks/s    leases/s  chunks/lease  CPU/chunk  CPU   RSS connected → peak → end   GET /api/calculate/{id} during the run   simulator CPU, chunks released, backup leases',
+    '  workers  spans  chunks/s    leases/s  chunks/lease  CPU/chunk  CPU   RSS connected → peak → end   GET /api/calculate/{id} during the run (the first one asks the coordinator)   simulator CPU, chunks released, backup leases',
     ...rows,
   ].join('\n');
 }
