@@ -71,7 +71,10 @@ export interface SchedulerOptions {
    * of its backlog per ready remote thread, but never more than this much kernel time. The coordinator's CPU follows
    * its leases (~2 ms of cold code each, docs/performance.md), and the count of leases of the guided rule grows with
    * the calculation's length over `spanTargetMs`; this keeps it near a fixed number per calculation up to this
-   * length of span. At most `spanTargetMs` turns the growth off. @default 1000 ms
+   * length of span. At most `spanTargetMs` turns the growth off, and it is off by default: fair share acts when leases
+   * are granted, so a small calculation submitted behind a huge one waits for the spans the huge one holds (two per
+   * worker); with 1 s spans test/integration/cancel-fairness.test.ts's small calculation took 1.4 s against 0.3 s.
+   * Raise it where one long calculation at a time has the pool. @default 200 ms (= spanTargetMs: no growth)
    */
   readonly maxSpanMs: number;
   /**
@@ -97,7 +100,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = Object.freeze({
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
   spanTargetMs: 200,
-  maxSpanMs: 1_000,
+  maxSpanMs: 200,
   maxSpanChunks: 1024,
 });
 

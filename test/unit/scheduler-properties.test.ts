@@ -94,6 +94,8 @@ const common = {
    * calculation's backlog runs out) and 1000 ms as long as the backlog allows; maxSpanChunks 1 turns them off.
    */
   spanTargetMs: fc.constantFrom(50, 1000),
+  /** Span growth for long calculations (span-sizing.ts): off (at most spanTargetMs) or up to 4 s of kernel time. */
+  maxSpanMs: fc.constantFrom(0, 4000),
   maxSpanChunks: fc.constantFrom(1, 3, 1024),
   /** Either kernel failures can fail a calculation (2 attempts) or they never can. */
   killable: fc.boolean(),
