@@ -3,14 +3,11 @@
  * `_total` on counters only. HPA/adapter rules and alerts in k8s/ read these names: keep them stable.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { CHUNK_DURATION_BUCKETS } from '../shared/metrics-server.js';
+import { CHUNK_DURATION_BUCKETS, EVENT_LOOP_SAMPLE_MS } from '../shared/metrics-server.js';
 import { PlainHistogram } from './plain-histogram.js';
 import { LEASE_PURPOSES, REJECT_REASONS, RELEASE_REASONS, type ConnectionState, type PoolSnapshot } from './core/scheduler-types.js';
 
 const CONNECTION_STATES: readonly ConnectionState[] = ['ready', 'draining', 'backoff', 'unresponsive', 'quarantined'];
-
-/** How often the event-loop delay series (`pigrid_coordinator_nodejs_eventloop_lag_*`) sample the loop. */
-export const EVENT_LOOP_SAMPLE_MS = 100;
 
 export interface CoordinatorMetrics {
   readonly registry: Registry;

@@ -4,9 +4,11 @@
  * coordinator that commits a few thousand chunks a calculation); the coordinator observes one value per committed
  * chunk, so a calculation in 1 ms chunks paid it 4,000 times (docs/performance.md, "The coordinator's share of a
  * small-chunk calculation"). The exposition is prom-client's own: this registers with its Registry and returns the
- * values its Histogram returns (`_bucket` with `le` cumulative, `+Inf`, `_sum`, `_count`).
+ * values its Histogram returns (`_bucket` with `le` cumulative, `+Inf`, `_sum`, `_count`), through the parts the
+ * gateway's RouteLatencyHistogram uses too (shared/bucket-histogram.ts).
  */
 import type { Metric, Registry } from 'prom-client';
+import { histogramValues, jsonValues, newSeries, observeSeries, type BucketSeries } from '../shared/bucket-histogram.js';
 
 export interface PlainHistogramOptions {
   readonly name: string;
@@ -16,62 +18,42 @@ export interface PlainHistogramOptions {
   readonly registers: readonly Registry[];
 }
 
-interface ExportedValue {
-  readonly labels: { le?: number | string };
-  readonly value: number;
-  readonly metricName: string;
-}
-
 export class PlainHistogram {
   readonly name: string;
   readonly help: string;
   readonly type = 'histogram' as const;
   readonly aggregator = 'sum' as const;
   private readonly bounds: readonly number[];
-  /** Observations per bucket, not cumulative; the last entry is above every bound. */
-  private counts: number[];
-  private sum = 0;
-  private count = 0;
+  /** The one (unlabelled) series. */
+  private series: BucketSeries<object>;
 
   constructor(opts: PlainHistogramOptions) {
     this.name = opts.name;
     this.help = opts.help;
     this.bounds = [...opts.buckets].sort((a, b) => a - b);
-    this.counts = new Array<number>(this.bounds.length + 1).fill(0);
+    this.series = newSeries({}, this.bounds);
     // The Registry takes any object with prom-client's metric shape (name, help, type, get, reset).
     for (const r of opts.registers) r.registerMetric(this as unknown as Metric);
   }
 
   /** One observation (a non-finite value is ignored, where prom-client throws). */
   observe(value: number): void {
-    if (!Number.isFinite(value)) return;
-    const bounds = this.bounds;
-    let i = 0;
-    while (i < bounds.length && value > bounds[i]) i++;
-    this.counts[i] += 1;
-    this.sum += value;
-    this.count += 1;
+    if (Number.isFinite(value)) observeSeries(this.series, this.bounds, value);
   }
 
-  get(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: ExportedValue[] } {
-    const bucket = `${this.name}_bucket`;
-    const values: ExportedValue[] = [];
-    let cumulative = 0;
-    for (let i = 0; i < this.bounds.length; i++) {
-      cumulative += this.counts[i];
-      values.push({ labels: { le: this.bounds[i] }, value: cumulative, metricName: bucket });
-    }
-    values.push(
-      { labels: { le: '+Inf' }, value: this.count, metricName: bucket },
-      { labels: {}, value: this.sum, metricName: `${this.name}_sum` },
-      { labels: {}, value: this.count, metricName: `${this.name}_count` },
-    );
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  /** What the Registry writes as text. */
+  getForPromString() {
+    const values = histogramValues(this.name, this.bounds, [this.series]);
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
+  }
+
+  /** The JSON form (Registry.getMetricsAsJSON). */
+  async get() {
+    const m = await this.getForPromString();
+    return { ...m, values: jsonValues(m.values) };
   }
 
   reset(): void {
-    this.counts = new Array<number>(this.bounds.length + 1).fill(0);
-    this.sum = 0;
-    this.count = 0;
+    this.series = newSeries({}, this.bounds);
   }
 }

@@ -3,17 +3,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { EVENT_LOOP_SAMPLE_MS } from '../shared/metrics-server.js';
+import { histogramValues, jsonValues, newSeries, observeSeries, type BucketSeries } from '../shared/bucket-histogram.js';
 import { metricsSchema } from './api-schemas.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** One label set of {@link RouteLatencyHistogram}: observations per bucket (not cumulative), their sum and count. */
-interface Series {
-  readonly labels: { readonly method: string; readonly route: string; readonly status_code: string };
-  readonly counts: number[];
-  sum: number;
-  count: number;
-}
+/** One label set of {@link RouteLatencyHistogram}. */
+type Series = BucketSeries<{ readonly method: string; readonly route: string; readonly status_code: string }>;
 
 /**
  * A histogram labelled by method, route and status code, registered in a prom-client Registry, which writes it
@@ -22,7 +19,8 @@ interface Series {
  * builds a string key from the label object and indexes the buckets by their bounds as property names (a
  * number-to-string conversion each), ~1.4 µs per call in a tight loop and ~4 % of the gateway's CPU per cached GET in a
  * profile under load (docs/performance.md "Request path: latency histogram"). Here a label set is found through
- * three Map look-ups on the strings Fastify already holds and its bucket by a comparison loop.
+ * three Map look-ups on the strings Fastify already holds and its bucket by a comparison loop (shared/bucket-histogram.ts,
+ * as the coordinator's PlainHistogram).
  */
 export class RouteLatencyHistogram {
   readonly name: string;
@@ -48,16 +46,11 @@ export class RouteLatencyHistogram {
     if (byStatus === undefined) byRoute.set(route, (byStatus = new Map<number, Series>()));
     let s = byStatus.get(statusCode);
     if (s === undefined) {
-      s = { labels: { method, route, status_code: String(statusCode) }, counts: this.bounds.map(() => 0), sum: 0, count: 0 };
+      s = newSeries({ method, route, status_code: String(statusCode) }, this.bounds);
       byStatus.set(statusCode, s);
       this.series.push(s);
     }
-    const bounds = this.bounds;
-    let i = 0;
-    while (i < bounds.length && seconds > bounds[i]) i++;
-    if (i < bounds.length) s.counts[i] += 1;
-    s.sum += seconds;
-    s.count += 1;
+    observeSeries(s, this.bounds, seconds);
   }
 
   reset(): void {
@@ -65,37 +58,18 @@ export class RouteLatencyHistogram {
     this.series = [];
   }
 
-  /** What the Registry writes as text: prom-client's Histogram shape (`le` as the value's own label, the set shared; no exemplars). */
+  /** What the Registry writes as text (shared/bucket-histogram.ts). */
   getForPromString() {
-    const values = [];
-    for (const s of this.series) {
-      let cumulative = 0;
-      for (let i = 0; i < this.bounds.length; i++) {
-        cumulative += s.counts[i];
-        values.push({
-          labels: { le: this.bounds[i] },
-          sharedLabels: s.labels,
-          value: cumulative,
-          metricName: `${this.name}_bucket`,
-          exemplar: null,
-        });
-      }
-      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_bucket`, exemplar: null });
-      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count` });
-    }
+    const values = histogramValues(this.name, this.bounds, this.series);
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
   }
 
-  /** The JSON form (Registry.getMetricsAsJSON): each value's labels with the set's. */
+  /** The JSON form (Registry.getMetricsAsJSON). */
   async get() {
     const m = await this.getForPromString();
-    return { ...m, values: m.values.map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })) };
+    return { ...m, values: jsonValues(m.values) };
   }
 }
-
-/** Period of the event-loop delay sampler, ms. */
-export const EVENT_LOOP_SAMPLE_MS = 100;
 
 /** The gateway's registry and the latency histogram in it (which the wire path, gateway/wire-reads.ts, also observes). */
 export interface GatewayMetrics {

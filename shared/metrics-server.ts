@@ -7,6 +7,12 @@ import type { Registry } from 'prom-client';
 /** Buckets of the chunk-duration histograms (seconds): chunks are sized for about a second of one core. */
 export const CHUNK_DURATION_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32];
 
+/**
+ * How often the coordinator's and the gateway's event-loop delay series (`*_nodejs_eventloop_lag_*`) sample the loop:
+ * prom-client's default (10 ms) wakes an idle process 100 times a second.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 export interface MetricsServer {
   readonly port: number;
   close(): Promise<void>;
