@@ -269,7 +269,7 @@ export async function runChunkOverheadBench(opts: Partial<ChunkOverheadBenchOpti
     });
     const defaults = await startCluster(common);
     // Warm-up: thread start, JIT, the first verified results of each new worker (defaults cluster).
-    await timePool(pool, points / 4, longTask, THREADS, 1);
+    await timePool(pool, Math.floor(points / 4), longTask, THREADS, 1);
     for (const c of [off, defaults]) await timeCalc(c, 40 * chunk10ms, chunk10ms, 1);
     await timeCalc(off, 200 * chunk1ms, chunk1ms, 2);
 
