@@ -132,7 +132,7 @@ async function server({ dist, logging }: ServerArgs): Promise<void> {
   };
   const app = buildApp({
     coordinator: coordinator as never,
-    kube: createKubeReader({ env: {} }),
+    kube: await createKubeReader({ env: {} }),
     log,
     logRequests: logging,
   });

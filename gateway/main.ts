@@ -30,7 +30,7 @@ export async function runGateway(shutdown: AbortSignal): Promise<void> {
     onRefused: (reason) => log.error({ reason }, 'coordinator certificate refused'),
   });
   const coordinator = createCoordinatorClient(config.coordinator, config.coordinatorTimeoutMs, credentials, options);
-  const kube = createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
+  const kube = await createKubeReader({ namespace: config.k8sNamespace, timeoutMs: config.k8sTimeoutMs });
   const app = buildApp({ coordinator, kube, log, tokens, limits: config.limits, logRequests: config.logRequests });
   await app.listen({ host: config.host, port: config.httpPort });
   const addr = app.server.address();

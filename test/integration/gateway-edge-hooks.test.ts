@@ -48,7 +48,7 @@ let base: string;
 beforeAll(async () => {
   app = buildApp({
     coordinator,
-    kube: createKubeReader({ env: {} }),
+    kube: await createKubeReader({ env: {} }),
     tokens,
     limits: { rateLimitMax: 1, rateLimitWindowMs: 60_000, maxEventStreams: 10, maxEventStreamsPerClient: 10 },
   });

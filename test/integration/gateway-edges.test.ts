@@ -29,7 +29,7 @@ let base: string;
 let port: number;
 
 beforeAll(async () => {
-  app = buildApp({ coordinator, kube: createKubeReader({ env: {} }) });
+  app = buildApp({ coordinator, kube: await createKubeReader({ env: {} }) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as { port: number }).port;
   base = `http://127.0.0.1:${port}`;

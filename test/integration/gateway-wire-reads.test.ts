@@ -70,7 +70,7 @@ describe('the wire path of GET /api/calculate/{id}', () => {
   const viaFastify: string[] = [];
 
   beforeAll(async () => {
-    app = buildApp({ coordinator, kube: createKubeReader({ env: {} }), log });
+    app = buildApp({ coordinator, kube: await createKubeReader({ env: {} }), log });
     app.addHook('onRequest', (request, _reply, done) => {
       viaFastify.push(request.url);
       done();
@@ -155,7 +155,7 @@ describe('the wire path of GET /api/calculate/{id}', () => {
   it('runs no other hook on the route than the two it stands in for', async () => {
     // The wire path does what these hooks do (security headers, latency histogram) and leaves requests with a token
     // to the auth hook. A new hook on GET /api/calculate/:id needs its work done in gateway/wire-reads.ts too.
-    const bare = buildApp({ coordinator, kube: createKubeReader({ env: {} }) });
+    const bare = buildApp({ coordinator, kube: await createKubeReader({ env: {} }) });
     await bare.ready();
     const tree = bare.printRoutes({ includeHooks: true, commonPrefix: false, method: 'GET' }).split('\n');
     const at = tree.findIndex((l) => l.includes('/:id (GET)'));
@@ -177,7 +177,7 @@ describe('the wire path with API tokens', () => {
   });
 
   it('leaves every read to the auth hook when reads need a token', async () => {
-    const app = buildApp({ coordinator, kube: createKubeReader({ env: {} }), tokens: tokens('token') });
+    const app = buildApp({ coordinator, kube: await createKubeReader({ env: {} }), tokens: tokens('token') });
     try {
       const base = await listen(app);
       expect((await get(base, '/api/calculate/ended-1', { authorization: 'Bearer reader' })).status).toBe(200);
@@ -190,7 +190,7 @@ describe('the wire path with API tokens', () => {
   });
 
   it('answers an open read without a token, and sends a bad token to the auth hook', async () => {
-    const app = buildApp({ coordinator, kube: createKubeReader({ env: {} }), tokens: tokens('open') });
+    const app = buildApp({ coordinator, kube: await createKubeReader({ env: {} }), tokens: tokens('open') });
     try {
       const base = await listen(app);
       await get(base, '/api/calculate/ended-1');

@@ -168,7 +168,7 @@ describe('Calculations gRPC handlers', () => {
 describe('gateway routes', () => {
   async function gateway(coordinator: CoordinatorClient) {
     const { log, records } = capture();
-    const app = buildApp({ coordinator, kube: createKubeReader({ env: {} }), log });
+    const app = buildApp({ coordinator, kube: await createKubeReader({ env: {} }), log });
     closers.push(() => void app.close());
     return { app, records };
   }

@@ -145,7 +145,7 @@ afterEach(async () => {
 
 /** A gateway app whose reader loads the fake's kubeconfig through KUBECONFIG, the real loader path. */
 async function gateway(reader: KubeReaderOptions = {}, routes: Partial<K8sRoutesOptions> = {}): Promise<FastifyInstance> {
-  const kube = createKubeReader({ ...reader, env: reader.env ?? { KUBECONFIG: api.writeKubeconfig(dir) } });
+  const kube = await createKubeReader({ ...reader, env: reader.env ?? { KUBECONFIG: api.writeKubeconfig(dir) } });
   const app = Fastify({ logger: false });
   registerK8sRoutes(app, { kube, clusterView: async () => CLUSTER_VIEW, now: () => NOW, ...routes });
   await app.ready();
@@ -441,7 +441,7 @@ describe('GET /api/k8s/metrics', () => {
 
 describe('outside a cluster', () => {
   it('answers 200 with in_cluster:false, the coordinator view and empty lists', async () => {
-    const kube = createKubeReader({ env: {} });
+    const kube = await createKubeReader({ env: {} });
     const app = Fastify({ logger: false });
     apps.push(app);
     registerK8sRoutes(app, { kube, clusterView: async () => CLUSTER_VIEW });
@@ -469,22 +469,22 @@ describe('outside a cluster', () => {
 });
 
 describe('createKubeReader settings', () => {
-  it('prefers the in-cluster service account when KUBERNETES_SERVICE_HOST is set and the token exists', () => {
+  it('prefers the in-cluster service account when KUBERNETES_SERVICE_HOST is set and the token exists', async () => {
     const saDir = join(dir, SERVICE_ACCOUNT_DIR);
     mkdirSync(saDir, { recursive: true });
     writeFileSync(join(saDir, 'token'), 'sa-token');
     writeFileSync(join(saDir, 'namespace'), 'pigrid-prod');
     const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: api.writeKubeconfig(dir) };
-    const kube = createKubeReader({ env, serviceAccountPathPrefix: dir });
+    const kube = await createKubeReader({ env, serviceAccountPathPrefix: dir });
     expect(kube).toMatchObject({ inCluster: true, namespace: 'pigrid-prod', timeoutMs: 3000 });
     // Without the mounted token, the host variable alone does not mean "in a pod": KUBECONFIG wins.
     rmSync(join(saDir, 'token'));
-    expect(createKubeReader({ env, serviceAccountPathPrefix: dir }).namespace).toBe('pigrid');
+    expect((await createKubeReader({ env, serviceAccountPathPrefix: dir })).namespace).toBe('pigrid');
   });
 
   it('takes the namespace from options (the gateway config: PIGRID_K8S_NAMESPACE), then the context', async () => {
     const kubeconfig = api.writeKubeconfig(dir, { namespace: 'from-context' });
-    expect(createKubeReader({ env: { KUBECONFIG: kubeconfig } }).namespace).toBe('from-context');
+    expect((await createKubeReader({ env: { KUBECONFIG: kubeconfig } })).namespace).toBe('from-context');
     const app = await gateway({ namespace: 'from-opts', env: { KUBECONFIG: kubeconfig } });
     const body = await get(app, '/api/k8s/status');
     expect(body.namespace).toBe('from-opts');

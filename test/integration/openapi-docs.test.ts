@@ -135,7 +135,7 @@ describe('the OpenAPI document', () => {
     try {
       coordinator = createCoordinatorClient(c.grpc, 5_000, await clientCredentials());
       // The gateway process runs this same buildApp; built here, its routes can be collected as they register.
-      app = buildApp({ coordinator, kube: createKubeReader({ env: {} }) });
+      app = buildApp({ coordinator, kube: await createKubeReader({ env: {} }) });
       const registered: string[] = [];
       app.addHook('onRoute', (route) => {
         for (const method of ([] as string[]).concat(route.method)) registered.push(`${method} ${route.url}`);
@@ -183,7 +183,7 @@ describe('the OpenAPI document', () => {
     const coordinator = createCoordinatorClient(c.grpc, 5_000, await clientCredentials());
     const app = buildApp({
       coordinator,
-      kube: createKubeReader({ env: {} }),
+      kube: await createKubeReader({ env: {} }),
       limits: { rateLimitMax: 1, rateLimitWindowMs: 60_000, maxEventStreams: 10, maxEventStreamsPerClient: 10 },
     });
     try {

@@ -15,11 +15,11 @@ afterAll(async () => {
   for (const c of closers) await c();
 });
 
-function gateway(level: LogLevel, logRequests = true) {
+async function gateway(level: LogLevel, logRequests = true) {
   const { log, records } = captureLogs(level);
   // Nothing here reaches the coordinator: a client that never dials is enough.
   const coordinator = createCoordinatorClient('127.0.0.1:9', 1_000);
-  const app = buildApp({ coordinator, kube: createKubeReader({ env: {} }), log, logRequests });
+  const app = buildApp({ coordinator, kube: await createKubeReader({ env: {} }), log, logRequests });
   closers.push(
     () => app.close(),
     () => coordinator.close(),
@@ -29,7 +29,7 @@ function gateway(level: LogLevel, logRequests = true) {
 
 describe('gateway request logging', () => {
   it('logs one line per request as it completes, with its request id, method, url, status, time and client', async () => {
-    const { app, records } = gateway('info');
+    const { app, records } = await gateway('info');
     const res = await app.inject({ method: 'GET', url: '/api/nothing-here', remoteAddress: '10.1.2.3' });
     expect(res.statusCode).toBe(404);
     const lines = records.filter((r) => r.reqId !== undefined);
@@ -48,7 +48,7 @@ describe('gateway request logging', () => {
   });
 
   it('writes no request line with PIGRID_LOG_REQUESTS=false, and still logs a failed route with its request id', async () => {
-    const { app, records } = gateway('debug', false);
+    const { app, records } = await gateway('debug', false);
     for (const url of ['/api/nothing-here', '/healthz']) await app.inject({ method: 'GET', url });
     // The coordinator is unreachable: the route's error handler logs the failure, tied to the request.
     const res = await app.inject({ method: 'GET', url: '/api/calculate/abc' });
@@ -58,11 +58,11 @@ describe('gateway request logging', () => {
   });
 
   it('keeps the probes out of the log at info and shows them at debug', async () => {
-    const quiet = gateway('info');
+    const quiet = await gateway('info');
     for (const url of ['/healthz', '/metrics']) expect((await quiet.app.inject({ method: 'GET', url })).statusCode).toBe(200);
     expect(quiet.records.filter((r) => r.reqId !== undefined)).toEqual([]);
 
-    const verbose = gateway('debug');
+    const verbose = await gateway('debug');
     expect((await verbose.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect(verbose.records.filter((r) => r.reqId !== undefined)).toMatchObject([{ level: 20, msg: 'request completed', url: '/healthz' }]);
   });
