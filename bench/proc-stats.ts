@@ -2,19 +2,11 @@
  * What the benchmarks read of another process from /proc (Linux): its CPU time and its resident set.
  */
 import { readFileSync } from 'node:fs';
-
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS_PER_S = 100;
-
-/** The fields of a /proc/<pid>/stat line after the command name (which is in parentheses and may contain spaces): [0] is field 3. */
-function statFields(stat: string): string[] {
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
+import { CLOCK_TICKS_PER_S, statCpuMs, statFields } from '../harness/proc-stat.js';
 
 /** CPU seconds (user + system) the process has used so far. */
 export function processCpuS(pid: number): number {
-  const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8')) / 1000;
 }
 
 /** CPU seconds the process has used so far in user space and in the kernel, apart. */

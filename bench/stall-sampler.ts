@@ -18,6 +18,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, PerformanceObserver, performance } from 'node:perf_hooks';
+import { statCpuMs } from '../harness/proc-stat.js';
 
 const TIMER_MS = 20;
 const LATE_MS = 30;
@@ -38,9 +39,7 @@ const wall = (t: number): number => Math.round(performance.timeOrigin + t);
 const statPath = `/proc/self/task/${process.pid}/stat`;
 /** The main thread's user + system CPU time, ms (utime and stime are fields 14 and 15, in 10 ms ticks). */
 function mainThreadCpuMs(): number {
-  const stat = readFileSync(statPath, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return statCpuMs(readFileSync(statPath, 'latin1'));
 }
 
 const gcKinds: Record<number, string> = {

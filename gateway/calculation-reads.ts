@@ -37,8 +37,8 @@ interface Followed {
   lastAskedMs: number;
 }
 
-const isTerminal = (c: CalculationJson) => c.status === 'completed' || c.status === 'failed' || c.status === 'cancelled';
-const isTerminalWire = (status: Calculation__Output['status']) => isTerminal({ status: statusFromWire(status) } as CalculationJson);
+const TERMINAL: ReadonlySet<CalculationJson['status']> = new Set(['completed', 'failed', 'cancelled']);
+const isTerminal = (status: CalculationJson['status']) => TERMINAL.has(status);
 
 /** The followed calculation's newest snapshot, served (JSON, body, ETag) now if nobody had read it yet. */
 function current(f: Followed): ServedCalculation {
@@ -53,7 +53,7 @@ export function serve(c: Calculation__Output): ServedCalculation {
   const json = toCalculationJson(c);
   const body = JSON.stringify(json);
   const etag = `"${hash('sha1', body, 'base64url').slice(0, 22)}"`;
-  return { json, body, etag, terminal: isTerminal(json) };
+  return { json, body, etag, terminal: isTerminal(json.status) };
 }
 
 export interface CalculationReadsOptions {
@@ -155,7 +155,7 @@ export class CalculationReads {
       id,
       (c) => {
         // Nobody to send it to and not the last one: kept as it came until a GET asks (or the next replaces it).
-        if (f.subscribers.size === 0 && !isTerminalWire(c.status)) {
+        if (f.subscribers.size === 0 && !isTerminal(statusFromWire(c.status))) {
           f.unread = c;
           return;
         }

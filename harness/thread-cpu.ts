@@ -3,6 +3,7 @@
  * really being computed (a log line says a lease was accepted, not that a pool thread has started on it).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { statCpuMs } from './proc-stat.js';
 import { until } from './rest.js';
 
 /** CPU milliseconds (user + system) of each thread of a process, by thread id (10 ms ticks). */
@@ -10,9 +11,7 @@ export function threadCpuMs(pid: number): Map<string, number> {
   const byThread = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      // Fields after the parenthesised command name: utime and stime are fields 14 and 15 of the line.
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      byThread.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+      byThread.set(tid, statCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')));
     } catch {
       // The thread ended between the listing and the read.
     }
