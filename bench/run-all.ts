@@ -6,8 +6,8 @@
  *  4. dispatch: the coordinator against 2..1,000 simulated workers (chunks/s, CPU per chunk, RSS, GET latency);
  *  5. the native kernel (AVX-512/AVX2) against WebAssembly, plain JS and a C ceiling loop, in fresh processes,
  *     with 2-thread scaling (bench/native-kernel-bench.ts);
- *  6. the REST API under wrk (autocannon when wrk is not installed): GETs of ended and running calculations, /healthz, POSTs, with and without
- *     request logging, then 1,000 SSE clients on one calculation (bench/rest-bench.ts);
+ *  6. the REST API under wrk (autocannon when wrk is not installed): GETs of ended and running calculations,
+ *     /healthz, POSTs, with and without request logging, then 1,000 SSE clients on one calculation (bench/rest-bench.ts);
  *  7. per-chunk overhead: 1 ms and 10 ms chunks on 2 workers x 1 thread against the bare kernel on 2 threads,
  *     alternated in one run (bench/chunk-overhead-bench.ts).
  * Options: --quick (fewer and shorter runs, dispatch only up to 100 workers, 250 SSE clients), --skip-kernel,
