@@ -23,8 +23,7 @@ const metric = async (base: string, name: string) => {
 
 it('backs up a straggling chunk on an idle worker; the late original matches', async () => {
   const CHUNK = 250_000_000;
-  const slow = await startWorker('worker-slow', 1);
-  const fast = await startWorker('worker-fast', 1);
+  const [slow, fast] = await Promise.all([startWorker('worker-slow', 1), startWorker('worker-fast', 1)]);
   proxy = await startTcpProxy(slow.ready.grpc);
   proxy.delayReplies(4_000);
   const dbPath = tempDbPath();
