@@ -1,6 +1,7 @@
 /**
  * A whole local pigrid for tests: N workers, one coordinator, optionally the gateway - real processes on loopback.
  */
+import { escapeRegExp } from './log-lines.js';
 import { startProcess, tempDbPath, type Proc, type SpawnOptions } from './processes.js';
 
 export interface ClusterOptions {
@@ -55,7 +56,7 @@ export async function startWorker(
 
 /** The coordinator's log line for a worker's Work stream opening (`worker connected workerId=<id> …`). */
 export function workerConnected(workerId: string): RegExp {
-  return new RegExp(`^info +worker connected workerId=${workerId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `);
+  return new RegExp(`^info +worker connected workerId=${escapeRegExp(workerId)} `);
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -73,16 +74,18 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   });
   let coordinator = await startProcess('coordinator', 'coordinator', coordinatorEnv());
   // The coordinator is ready before its Work streams are open: a test that submits at once could otherwise see only
-  // the workers that happened to connect first (on a loaded machine, a TLS handshake can take seconds).
-  await Promise.all(workers.map((w) => coordinator.waitFor(workerConnected(w.name))));
-  let gateway: Proc | undefined;
-  if (opts.gateway !== false) {
-    gateway = await startProcess('gateway', 'gateway', {
-      PIGRID_HTTP_PORT: '0',
-      PIGRID_COORDINATOR: coordinator.ready.grpc,
-      ...opts.gatewayEnv,
-    });
-  }
+  // the workers that happened to connect first (on a loaded machine, a TLS handshake can take seconds). The gateway
+  // needs only the coordinator's address, so it starts while the streams open; the cluster is returned once both are.
+  const [gateway] = await Promise.all([
+    opts.gateway === false
+      ? undefined
+      : startProcess('gateway', 'gateway', {
+          PIGRID_HTTP_PORT: '0',
+          PIGRID_COORDINATOR: coordinator.ready.grpc,
+          ...opts.gatewayEnv,
+        }),
+    Promise.all(workers.map((w) => coordinator.waitFor(workerConnected(w.name)))),
+  ]);
   const cluster: Cluster = {
     workers,
     get coordinator() {

@@ -88,3 +88,8 @@ export function captureLogs(level: LogLevel = 'debug'): { log: Logger; records: 
   );
   return { log, records, lines };
 }
+
+/** `text` with every regular-expression metacharacter escaped, to match it literally inside a `waitFor` pattern. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

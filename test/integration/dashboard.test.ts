@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hashToken } from '../../shared/api-tokens.js';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { appRoot } from '../../shared/paths.js';
 import { startCluster, startWorker, workerConnected, type Cluster } from '../../harness/cluster.js';
@@ -89,6 +89,11 @@ describe.skipIf(!haveChromium)('dashboard', () => {
       ],
     });
     mkdirSync(SHOTS, { recursive: true });
+  });
+  // Each test's page goes with it: a dashboard left open polls the gateway every 400 ms and redraws its charts, so by
+  // the last test five such pages were taking CPU from the processes the tests start.
+  afterEach(async () => {
+    await Promise.all(browser?.contexts().map((context) => context.close()) ?? []);
   });
   afterAll(async () => {
     await browser?.close();
@@ -254,8 +259,10 @@ describe.skipIf(!haveChromium)('dashboard', () => {
   });
 
   it('highlights a quarantined worker and says why', async () => {
-    const real = await startWorker('honest-1', 1);
-    const liar = await startHostileWorker({ workerId: 'liar-1', capacity: 1, behaviour: { kind: 'wrong', offset: 9 } });
+    const [real, liar] = await Promise.all([
+      startWorker('honest-1', 1),
+      startHostileWorker({ workerId: 'liar-1', capacity: 1, behaviour: { kind: 'wrong', offset: 9 } }),
+    ]);
     try {
       const coordinator = await startProcess('coordinator-q', 'coordinator', {
         PIGRID_GRPC_PORT: '0',

@@ -18,8 +18,7 @@ afterAll(async () => {
 
 it('follows workers added to and removed from the headless Service mid-run', async () => {
   dns = await startFakeDnsServer();
-  const w1 = await startWorker('worker-a', 1);
-  const w2 = await startWorker('worker-b', 1);
+  const [w1, w2] = await Promise.all([startWorker('worker-a', 1), startWorker('worker-b', 1)]);
   const endpoint = (w: typeof w1, hostname: string) => ({ ip: '127.0.0.1', port: portOf(w.ready.grpc), hostname });
   dns.setHeadlessService(SERVICE, [endpoint(w1, 'worker-a')]);
 

@@ -82,9 +82,12 @@ describe('single and distributed agree exactly', () => {
 
   describe('one worker with two threads, coordinator with two threads', () => {
     it('gives the same result as the two-worker pool', async () => {
-      const c = await startCluster({ workers: 1, workerThreads: 2, coordinatorThreads: 2 });
+      // The two clusters start together; their calculations run one cluster after the other.
+      const [c, reference] = await Promise.all([
+        startCluster({ workers: 1, workerThreads: 2, coordinatorThreads: 2 }),
+        startCluster({ workers: 2, workerThreads: 1, coordinatorThreads: 1 }),
+      ]);
       const { single, distributed } = await both(c);
-      const reference = await startCluster({ workers: 2, workerThreads: 1, coordinatorThreads: 1 });
       const ref = await both(reference);
       expect(distributed.inside).toBe(single.inside);
       expect(ref.single.inside).toBe(single.inside);

@@ -10,6 +10,7 @@ import type { ClusterStatusResponse__Output } from '../../generated/proto/pigrid
 import { startWorker } from '../../harness/cluster.js';
 import { auditChunks } from '../../harness/db.js';
 import { calculationsClient, unary } from '../../harness/grpc-client.js';
+import { escapeRegExp } from '../../harness/log-lines.js';
 import { startHostileWorker, type HostileWorker, type HostileWorkerOptions } from '../../harness/hostile-worker.js';
 import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/processes.js';
 import { http, submit, until, waitDone, type CalcJson } from '../../harness/rest.js';
@@ -54,10 +55,16 @@ async function startGrid(workers: string[], env: Record<string, string> = {}, op
     ...env,
   };
   const coordinator = await startProcess('coordinator', 'coordinator', { PIGRID_GRPC_PORT: '0', ...coordinatorEnv });
-  const gateway = await startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc });
-  const grid = { coordinator, url: gateway.ready.url, grpc: coordinator.ready.grpc, dbPath, coordinatorEnv };
-  await until(`${connected} workers connected`, async () => (await clusterStatus(grid)).workers.length >= connected, 15_000);
-  return grid;
+  // The workers connect while the gateway starts (it needs only the coordinator's address).
+  const [gateway] = await Promise.all([
+    startProcess('gateway', 'gateway', { PIGRID_HTTP_PORT: '0', PIGRID_COORDINATOR: coordinator.ready.grpc }),
+    until(
+      `${connected} workers connected`,
+      async () => (await clusterStatus({ grpc: coordinator.ready.grpc })).workers.length >= connected,
+      15_000,
+    ),
+  ]);
+  return { coordinator, url: gateway.ready.url, grpc: coordinator.ready.grpc, dbPath, coordinatorEnv };
 }
 
 async function clusterStatus(g: { grpc: string }): Promise<ClusterStatusResponse__Output> {
@@ -88,9 +95,8 @@ const coordinatorMetric = (g: Grid, name: string, labels: Record<string, string>
 
 /** A log line `level <msg> … key=value …` with these fields in any order; a field may accept several values. */
 function logLine(msg: string, fields: Record<string, string | string[]> = {}): RegExp {
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const ahead = Object.entries(fields).map(([k, v]) => `(?=.* ${k}=(?:${[v].flat().map(esc).join('|')})(?: |$))`);
-  return new RegExp(`^\\w+\\s+${esc(msg)}\\b${ahead.join('')}`);
+  const ahead = Object.entries(fields).map(([k, v]) => `(?=.* ${k}=(?:${[v].flat().map(escapeRegExp).join('|')})(?: |$))`);
+  return new RegExp(`^\\w+\\s+${escapeRegExp(msg)}\\b${ahead.join('')}`);
 }
 
 /** The calculation JSON with the verification fields the gateway is to report. */
@@ -111,8 +117,10 @@ function expectExact(dist: CalcJson, want: number): void {
 }
 
 it('quarantines a worker with plausible but wrong counts once its first checked chunk disagrees; the result stays exact', async () => {
-  const real = await startWorker('real-1', 1);
-  const liar = await hostile({ workerId: 'liar-1', capacity: 2, behaviour: { kind: 'wrong', offset: 17 } });
+  const [real, liar] = await Promise.all([
+    startWorker('real-1', 1),
+    hostile({ workerId: 'liar-1', capacity: 2, behaviour: { kind: 'wrong', offset: 17 } }),
+  ]);
   const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_VERIFY_FIRST: '2' });
 
   const { want, dist } = await runBoth(g, { points: 40 * 1_000_000, seed: 101, chunk_size: 1_000_000 });
@@ -128,9 +136,16 @@ it('quarantines a worker with plausible but wrong counts once its first checked 
 });
 
 it('rejects a result that names another chunk than its lease (lease_mismatch); the calculation does not get stuck', async () => {
-  const real = await startWorker('real-2', 1);
-  const crosser = await hostile({ workerId: 'crosser-2', capacity: 2, behaviour: { kind: 'misaddressed' } });
-  const g = await startGrid([real.ready.grpc, crosser.address]);
+  const [real, crosser] = await Promise.all([
+    startWorker('real-2', 1),
+    hostile({ workerId: 'crosser-2', capacity: 2, behaviour: { kind: 'misaddressed' } }),
+  ]);
+  // The real worker's first results are checked on another worker (PIGRID_VERIFY_FIRST), and the only other one is
+  // the crosser, backed off after its first mismatch: each check waits stragglerMinMs for it before the coordinator's
+  // own pool takes it. 500 ms instead of the default 5 s ends the run sooner; the lease_mismatch rejections come
+  // first, at the crosser's first results, and a chunk whose lease was consumed would still never be leased again
+  // (a backup needs a lease that is out).
+  const g = await startGrid([real.ready.grpc, crosser.address], { PIGRID_STRAGGLER_MIN_MS: '500' });
 
   // Before the fix the lease of chunk i was consumed by the answer for chunk j: chunk i was never leased again.
   const { want, dist } = await runBoth(g, { points: 40 * 1_000_000, seed: 102, chunk_size: 1_000_000 }, 15_000);
@@ -144,8 +159,10 @@ it('rejects a result that names another chunk than its lease (lease_mismatch); t
 });
 
 it('gives a worker that announces a huge capacity and never answers only its initial credits; backups finish its chunks', async () => {
-  const real = await startWorker('real-3', 1);
-  const hoarder = await hostile({ workerId: 'hoarder-3', capacity: 1_000_000, behaviour: { kind: 'hoard' } });
+  const [real, hoarder] = await Promise.all([
+    startWorker('real-3', 1),
+    hostile({ workerId: 'hoarder-3', capacity: 1_000_000, behaviour: { kind: 'hoard' } }),
+  ]);
   const g = await startGrid([real.ready.grpc, hoarder.address], {
     PIGRID_INITIAL_CREDITS: '2',
     PIGRID_PREFETCH: '1',
@@ -163,8 +180,10 @@ it('gives a worker that announces a huge capacity and never answers only its ini
 
 it('rejects results for chunks never leased, under invented or look-alike lease ids (unknown_lease)', async () => {
   const CHUNKS = 40;
-  const real = await startWorker('real-4', 1);
-  const forger = await hostile({ workerId: 'forger-4', capacity: 2, behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 2 } });
+  const [real, forger] = await Promise.all([
+    startWorker('real-4', 1),
+    hostile({ workerId: 'forger-4', capacity: 2, behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 2 } }),
+  ]);
   const g = await startGrid([real.ready.grpc, forger.address]);
 
   const { want, dist } = await runBoth(g, { points: CHUNKS * 1_000_000, seed: 104, chunk_size: 1_000_000 });
@@ -182,14 +201,22 @@ it('rejects results for chunks never leased, under invented or look-alike lease 
 });
 
 it('backs off a worker that hands every lease straight back, instead of re-leasing to it in a loop', async () => {
-  const real = await startWorker('real-5', 1);
-  const returner = await hostile({ workerId: 'returner-5', capacity: 2, behaviour: { kind: 'return-all' } });
-  const g = await startGrid([real.ready.grpc, returner.address], { PIGRID_BACKOFF_MIN_MS: '500', PIGRID_BACKOFF_MAX_MS: '30000' });
+  const [real, returner] = await Promise.all([
+    startWorker('real-5', 1),
+    hostile({ workerId: 'returner-5', capacity: 2, behaviour: { kind: 'return-all' } }),
+  ]);
+  // PIGRID_STRAGGLER_MIN_MS 500 (default 5 s): how long the real worker's verification checks wait for a remote
+  // verifier (the returner, the only other worker) before the coordinator's pool takes them; see the timeout below.
+  const g = await startGrid([real.ready.grpc, returner.address], {
+    PIGRID_BACKOFF_MIN_MS: '500',
+    PIGRID_BACKOFF_MAX_MS: '30000',
+    PIGRID_STRAGGLER_MIN_MS: '500',
+  });
 
   // ~60 x 45 ms on the real worker's one thread: a run of about 3 s.
-  // 45 s: the last chunks' verification checks wait up to stragglerMinMs (5 s) for a remote verifier (the returner
-  // counts as one while backed off) before the coordinator's pool takes them; with the run itself slowed 3x by load
-  // that passed 15 s (seen with two CPU hogs running: every chunk done, a check still pending).
+  // 45 s: the last chunks' verification checks wait up to stragglerMinMs for a remote verifier (the returner
+  // counts as one while backed off) before the coordinator's pool takes them; with the default 5 s and the run itself
+  // slowed 3x by load that passed 15 s (seen with two CPU hogs running: every chunk done, a check still pending).
   const { want, dist } = await runBoth(g, { points: 60 * 100_000_000, seed: 105, chunk_size: 100_000_000 }, 45_000);
   expect(returner.stats.returned).toBeGreaterThanOrEqual(1);
   expectExact(dist, want);
@@ -267,8 +294,10 @@ it('catches a worker that is wrong on one result in ten, with VERIFY_RATE=0.25, 
   // so it gets most chunks (on main: 1096 of 1500); even a share of 1/6 of 1500 chunks is 250 results, W >= 25, and
   // 0.75^25 = 7.5e-4: caught before the end with probability > 99.9 %.
   const CHUNKS = 1500;
-  const real = await startWorker('real-8', 1);
-  const sloppy = await hostile({ workerId: 'sloppy-8', capacity: 8, behaviour: { kind: 'wrong-every', every: 10 } });
+  const [real, sloppy] = await Promise.all([
+    startWorker('real-8', 1),
+    hostile({ workerId: 'sloppy-8', capacity: 8, behaviour: { kind: 'wrong-every', every: 10 } }),
+  ]);
   const g = await startGrid([real.ready.grpc, sloppy.address], { PIGRID_VERIFY_RATE: '0.25', PIGRID_VERIFY_FIRST: '2' });
 
   const { want, dist } = await runBoth(g, { points: CHUNKS * 100_000, seed: 108, chunk_size: 100_000 }, 40_000);
@@ -293,8 +322,10 @@ it('catches a worker that is wrong on one result in ten, with VERIFY_RATE=0.25, 
 it('after a coordinator restart adopts a genuine result under its original lease id and rejects a forged one', async () => {
   const CHUNKS = 12;
   const FORGED = CHUNKS - 1; // the replayer holds early chunks, never this one
-  const real = await startWorker('real-9', 1);
-  const replayer = await hostile({ workerId: 'replayer-9', capacity: 2, behaviour: { kind: 'replay', forgeChunk: FORGED } });
+  const [real, replayer] = await Promise.all([
+    startWorker('real-9', 1),
+    hostile({ workerId: 'replayer-9', capacity: 2, behaviour: { kind: 'replay', forgeChunk: FORGED } }),
+  ]);
   const g = await startGrid([real.ready.grpc, replayer.address]);
   const spec = { points: CHUNKS * 100_000_000, seed: 109, chunk_size: 100_000_000 };
   const single = await waitDone(g.url, (await submit(g.url, { ...spec, mode: 'single' })).id);
@@ -331,13 +362,15 @@ it('after a coordinator restart adopts a genuine result under its original lease
 
 it('rejects forged entries inside an otherwise good ResultBatch, entry by entry; the genuine entries commit', async () => {
   const CHUNKS = 40;
-  const real = await startWorker('real-10', 1);
-  const forger = await hostile({
-    workerId: 'batch-forger-10',
-    capacity: 4,
-    behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 1 },
-    batches: 'announce',
-  });
+  const [real, forger] = await Promise.all([
+    startWorker('real-10', 1),
+    hostile({
+      workerId: 'batch-forger-10',
+      capacity: 4,
+      behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 1 },
+      batches: 'announce',
+    }),
+  ]);
   const g = await startGrid([real.ready.grpc, forger.address]);
 
   const { want, dist } = await runBoth(g, { points: CHUNKS * 1_000_000, seed: 110, chunk_size: 1_000_000 });
@@ -352,8 +385,10 @@ it('rejects forged entries inside an otherwise good ResultBatch, entry by entry;
 });
 
 it('refuses a ResultBatch of more entries than it reads, closes that stream, and still ends exact', async () => {
-  const real = await startWorker('real-11', 1);
-  const flooder = await hostile({ workerId: 'flooder-11', capacity: 2, behaviour: { kind: 'oversized' } });
+  const [real, flooder] = await Promise.all([
+    startWorker('real-11', 1),
+    hostile({ workerId: 'flooder-11', capacity: 2, behaviour: { kind: 'oversized' } }),
+  ]);
   const g = await startGrid([real.ready.grpc, flooder.address]);
 
   const { want, dist } = await runBoth(g, { points: 20 * 1_000_000, seed: 111, chunk_size: 1_000_000 });
@@ -412,8 +447,10 @@ it.each<[string, Record<string, string>]>([
 );
 
 it('quarantines a worker whose well-formed span results lie in one chunk (caught by verification); the result stays exact', async () => {
-  const real = await startWorker('real-14', 1);
-  const liar = await hostile({ workerId: 'span-liar-14', capacity: 2, behaviour: { kind: 'span-lie', how: 'entry' }, spans: true });
+  const [real, liar] = await Promise.all([
+    startWorker('real-14', 1),
+    hostile({ workerId: 'span-liar-14', capacity: 2, behaviour: { kind: 'span-lie', how: 'entry' }, spans: true }),
+  ]);
   const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_VERIFY_RATE: '1' });
 
   const { want, dist } = await runBoth(g, { points: 100 * 1_000_000, seed: 114, chunk_size: 1_000_000 });
@@ -424,8 +461,10 @@ it('quarantines a worker whose well-formed span results lie in one chunk (caught
 });
 
 it('refuses whole a span result whose inside is not the sum of its chunk counts (invalid_result); the result stays exact', async () => {
-  const real = await startWorker('real-15', 1);
-  const liar = await hostile({ workerId: 'span-sum-15', capacity: 2, behaviour: { kind: 'span-lie', how: 'sum' }, spans: true });
+  const [real, liar] = await Promise.all([
+    startWorker('real-15', 1),
+    hostile({ workerId: 'span-sum-15', capacity: 2, behaviour: { kind: 'span-lie', how: 'sum' }, spans: true }),
+  ]);
   const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_BACKOFF_MIN_MS: '50', PIGRID_BACKOFF_MAX_MS: '200' });
 
   const { want, dist } = await runBoth(g, { points: 100 * 1_000_000, seed: 115, chunk_size: 1_000_000 });

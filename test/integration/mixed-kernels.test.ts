@@ -14,8 +14,7 @@ import { nativeAvailability } from '../../native/native-kernel.js';
 afterAll(stopAll);
 
 it('a native worker and a WebAssembly worker together give the single-mode count', async () => {
-  const native = await startWorker('worker-native', 1);
-  const wasm = await startWorker('worker-wasm', 1, { PIGRID_KERNEL: 'wasm' });
+  const [native, wasm] = await Promise.all([startWorker('worker-native', 1), startWorker('worker-wasm', 1, { PIGRID_KERNEL: 'wasm' })]);
   expect(wasm.ready.kernel).toMatch(/^wasm-/);
   if (KERNEL_CHOICE.name.startsWith('native-')) expect(native.ready.kernel).toMatch(/^native-/);
   else console.log(`SKIPPED part: no native kernel on this machine (${KERNEL_CHOICE.reason}); both workers run ${native.ready.kernel}`);

@@ -14,6 +14,7 @@ import { LocalCa, writeAtomic, type IdentityFiles } from '../../shared/local-cer
 import { loadContract } from '../../shared/proto.js';
 import { startWorker } from '../../harness/cluster.js';
 import { startHostileWorker } from '../../harness/hostile-worker.js';
+import { escapeRegExp } from '../../harness/log-lines.js';
 import { startProcess, stopAll, tempDbPath, type Proc } from '../../harness/processes.js';
 import { http, submit, until, waitDone } from '../../harness/rest.js';
 import { clientCredentials, identity, tlsEnv } from '../../harness/tls.js';
@@ -64,19 +65,19 @@ const SMALL = { points: 8 * 1_000_000, mode: 'distributed', seed: 11, chunk_size
 
 describe('the coordinator leases only to workers its CA vouches for', () => {
   it('gives a worker whose certificate is from another CA no lease, and reports it', async () => {
-    const honest = await startWorker('worker-1', 1);
-    const rogue = await startHostileWorker({
-      workerId: 'rogue-1',
-      capacity: 4,
-      behaviour: { kind: 'wrong', offset: 7 },
-      certificate: await strangerFiles('worker', 'rogue-1'),
-    });
+    const [honest, rogue] = await Promise.all([
+      startWorker('worker-1', 1),
+      strangerFiles('worker', 'rogue-1').then((certificate) =>
+        startHostileWorker({ workerId: 'rogue-1', capacity: 4, behaviour: { kind: 'wrong', offset: 7 }, certificate }),
+      ),
+    ]);
     try {
       const coordinator = await coordinatorFor([honest.ready.grpc, rogue.address]);
-      await coordinator.waitFor(
-        new RegExp(`warn\\s+worker refused: no lease for it .*address=${rogue.address.replace(/\./g, '\\.')}.*reason=tls`),
-      );
-      const url = await gatewayFor(coordinator);
+      // The gateway starts while the coordinator dials the workers (it needs only the coordinator's address).
+      const [url] = await Promise.all([
+        gatewayFor(coordinator),
+        coordinator.waitFor(new RegExp(`warn\\s+worker refused: no lease for it .*address=${escapeRegExp(rogue.address)}.*reason=tls`)),
+      ]);
       const done = await waitDone(url, (await submit(url, SMALL)).id, 30_000);
       expect(done.status).toBe('completed');
       expect(rogue.stats.streams).toBe(0);
@@ -98,9 +99,11 @@ describe('the coordinator leases only to workers its CA vouches for', () => {
     });
     try {
       const coordinator = await coordinatorFor([real.ready.grpc, impostor.address]);
-      const refused = await coordinator.waitFor(/worker refused: no lease for it .*reason=identity_mismatch/);
+      const [url, refused] = await Promise.all([
+        gatewayFor(coordinator),
+        coordinator.waitFor(/worker refused: no lease for it .*reason=identity_mismatch/),
+      ]);
       expect(refused).toContain('spiffe://pigrid/worker/impostor');
-      const url = await gatewayFor(coordinator);
       const done = await waitDone(url, (await submit(url, SMALL)).id, 30_000);
       expect(done.status).toBe('completed');
       expect(impostor.stats.grants).toBe(0);
@@ -202,10 +205,13 @@ describe('certificates rotate under running processes', () => {
     const newC = serialOf(files('c').cert);
     await coordinator.waitFor(new RegExp(`TLS certificates reloaded .*serial=${newC}`), 10_000);
     const worker2 = await startWorker('worker-2', 1, { ...tlsEnv(files('w2')), PIGRID_GRPC_PORT: String(port2) });
-    await worker2.waitFor(new RegExp(`work stream opened .*cert=${newC}`), 15_000);
+    // The gateway starts while the coordinator dials the new worker.
+    const [url] = await Promise.all([
+      gatewayFor(coordinator, tlsEnv(files('g'))),
+      worker2.waitFor(new RegExp(`work stream opened .*cert=${newC}`), 15_000),
+    ]);
 
     // Work still flows over the stream opened before the rotation, and a new client gets the new certificate.
-    const url = await gatewayFor(coordinator, tlsEnv(files('g')));
     const done = await waitDone(url, (await submit(url, SMALL)).id, 30_000);
     expect(done.status).toBe('completed');
     expect((await http(`${url}/healthz`)).status).toBe(200);

@@ -23,10 +23,8 @@ const metric = async (base: string, name: string) => {
 
 it('backs up a straggling chunk on an idle worker; the late original matches', async () => {
   const CHUNK = 250_000_000;
-  const slow = await startWorker('worker-slow', 1);
-  const fast = await startWorker('worker-fast', 1);
+  const [slow, fast] = await Promise.all([startWorker('worker-slow', 1), startWorker('worker-fast', 1)]);
   proxy = await startTcpProxy(slow.ready.grpc);
-  proxy.delayReplies(4_000);
   const dbPath = tempDbPath();
   const coordinator = await startProcess('coordinator', 'coordinator', {
     PIGRID_GRPC_PORT: '0',
@@ -43,6 +41,9 @@ it('backs up a straggling chunk on an idle worker; the late original matches', a
   const url = gateway.ready.url;
   const metrics = `http://${coordinator.ready.metrics}`;
   await until('both workers', async () => (await poolView(url)).workers.length === 2, 15_000);
+  // The link turns slow once the slow worker is in the pool, before any calculation: the TLS handshake and the hello
+  // exchange over it would each have waited for the delayed replies (seconds of the test spent before it begins).
+  proxy.delayReplies(4_000);
   const single = await waitDone(url, (await submit(url, { points: 8 * CHUNK, mode: 'single', seed: 21, chunk_size: CHUNK })).id);
 
   const dist = await waitDone(url, (await submit(url, { points: 8 * CHUNK, mode: 'distributed', seed: 21, chunk_size: CHUNK })).id, 30_000);
