@@ -7,6 +7,9 @@
  * cost no gRPC call at all once a calculation is known. A snapshot is turned into its JSON, body and ETag only when
  * something reads it (a GET, an SSE client) or when it is the last one: with no SSE client, the snapshots that come
  * and go between two GETs are never serialised (docs/performance.md "REST GET: the tail (eighth session)").
+ * A calculation submitted through this gateway is known from its submit answer: a read of it within
+ * `submittedFreshMs` of the submit is answered from that answer and starts following it, so the first GET after a
+ * POST never waits on a coordinator busy dispatching (docs/performance.md "The first GET after a submit").
  */
 import { hash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
@@ -61,6 +64,13 @@ export interface CalculationReadsOptions {
   readonly maxEnded: number;
   /** A followed calculation nobody asked about for this long stops being followed. @default 30000 ms */
   readonly idleMs: number;
+  /**
+   * How old a submit answer may be to answer a calculation's first read (it is the calculation as it was at its
+   * submit; a Watch snapshot replaces it within ~100 ms once the coordinator answers). @default 1000 ms
+   */
+  readonly submittedFreshMs: number;
+  /** Submit answers kept for their first read (the oldest go first). @default 4096 */
+  readonly maxSubmitted: number;
 }
 
 export class CalculationReads {
@@ -71,11 +81,13 @@ export class CalculationReads {
   /** The most recently used id of `ended` (its last key), so reading it again needs no reordering. */
   private newest: string | undefined;
   private readonly followed = new Map<string, Followed>();
+  /** Submit answers of this gateway not read yet, oldest first (Map order), with the time of the submit. */
+  private readonly submitted = new Map<string, { readonly record: Calculation__Output; readonly atMs: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(coordinator: CoordinatorClient, opts: Partial<CalculationReadsOptions> = {}) {
     this.coordinator = coordinator;
-    this.opts = { maxEnded: 10_000, idleMs: 30_000, ...opts };
+    this.opts = { maxEnded: 10_000, idleMs: 30_000, submittedFreshMs: 1_000, maxSubmitted: 4_096, ...opts };
     this.sweeper = setInterval(() => this.sweep(), Math.max(1_000, this.opts.idleMs / 2));
     this.sweeper.unref();
   }
@@ -95,6 +107,20 @@ export class CalculationReads {
     const served = serve(await call(() => this.coordinator.get(id, requestId)));
     this.learn(id, served);
     return served;
+  }
+
+  /**
+   * A calculation this gateway has just submitted, as the coordinator answered the submit. Kept (unserialised) for
+   * its first read: a read within submittedFreshMs is answered from it, later ones ask the coordinator as before.
+   */
+  noteSubmitted(record: Calculation__Output): void {
+    this.submitted.set(record.id, { record, atMs: Date.now() });
+    if (this.submitted.size > this.opts.maxSubmitted) this.submitted.delete(this.submitted.keys().next().value as string);
+  }
+
+  /** Forgets a submit answer (the calculation changed through this gateway, e.g. a cancel): its first read asks. */
+  forgetSubmitted(id: string): void {
+    this.submitted.delete(id);
   }
 
   /**
@@ -140,6 +166,15 @@ export class CalculationReads {
       f.lastAskedMs = Date.now();
       return current(f);
     }
+    const s = this.submitted.get(id);
+    if (s) {
+      this.submitted.delete(id);
+      if (Date.now() - s.atMs <= this.opts.submittedFreshMs) {
+        const served = serve(s.record);
+        this.learn(id, served);
+        return served;
+      }
+    }
     return undefined;
   }
 
@@ -183,9 +218,16 @@ export class CalculationReads {
     }
   }
 
-  /** Stops following calculations nobody asked about for idleMs (and that no SSE client listens to). */
+  /**
+   * Stops following calculations nobody asked about for idleMs (and that no SSE client listens to); drops submit
+   * answers too old to answer a read.
+   */
   private sweep(): void {
     const now = Date.now();
+    for (const [id, s] of this.submitted) {
+      if (now - s.atMs <= this.opts.submittedFreshMs) break;
+      this.submitted.delete(id);
+    }
     for (const [id, f] of this.followed) {
       if (f.subscribers.size > 0 || now - f.lastAskedMs < this.opts.idleMs) continue;
       this.followed.delete(id);

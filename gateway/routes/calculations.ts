@@ -65,6 +65,7 @@ export function registerCalculationRoutes(
     if (body.seed !== undefined && body.seed !== null) req.seed = body.seed;
     if (body.chunk_size !== undefined && body.chunk_size !== null) req.chunkSize = body.chunk_size;
     const created = await viaCoordinator(() => coordinator.submit(req, meta(request)));
+    reads.noteSubmitted(created);
     const json = toCalculationJson(created);
     return reply.code(202).header('location', `/api/calculate/${json.id}`).send(json);
   });
@@ -89,6 +90,7 @@ export function registerCalculationRoutes(
   });
 
   app.post<{ Params: { id: string } }>('/api/calculate/:id/cancel', { schema: cancelSchema }, async (request) => {
+    reads.forgetSubmitted(request.params.id);
     return toCalculationJson(await viaCoordinator(() => coordinator.cancel(request.params.id, meta(request))));
   });
 

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../harness/cluster.js';
 import { stopAll } from '../../harness/processes.js';
+import { calculationsClient, unary, type Calculation__Output } from '../../harness/grpc-client.js';
 import { http, submit, until, waitDone } from '../../harness/rest.js';
 
 let c: Cluster;
@@ -60,6 +61,38 @@ it('marks a running calculation no-cache, with an ETag that changes as it progre
   expect(res.status).toBe(200);
   const ended = await waitDone(c.url, calc.id);
   expect(ended.status).toBe('cancelled');
+});
+
+it('answers the first GET after its own POST from the submit answer, while the coordinator is stopped', async () => {
+  // The control: a calculation submitted to the coordinator directly, unknown to the gateway.
+  const client = await calculationsClient(c.coordinator.ready.grpc);
+  const { value: elsewhere, error } = await unary<Calculation__Output>((cb) =>
+    client.Submit({ points: RUNNING, mode: 'MODE_DISTRIBUTED', seed: 7, chunkSize: 250_000_000 }, cb),
+  );
+  client.close();
+  expect(error).toBeUndefined();
+  const mine = await submit(c.url, { points: RUNNING, mode: 'distributed', seed: 8, chunk_size: 250_000_000 });
+  c.coordinator.kill('SIGSTOP');
+  let resumed = false;
+  try {
+    const control = http(`${c.url}/api/calculate/${elsewhere!.id}`).then((res) => ({ res, resumed }));
+    const first = await http(`${c.url}/api/calculate/${mine.id}`);
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ id: mine.id, points: RUNNING, seed: 8 });
+    expect(resumed).toBe(false);
+    resumed = true;
+    c.coordinator.kill('SIGCONT');
+    // The other calculation's first GET had to wait for the coordinator: it is answered only after it resumed.
+    const late = await control;
+    expect(late.resumed).toBe(true);
+    expect(late.res.json).toMatchObject({ id: elsewhere!.id, points: RUNNING, seed: 7 });
+  } finally {
+    c.coordinator.kill('SIGCONT');
+  }
+  for (const id of [mine.id, elsewhere!.id]) {
+    expect((await http(`${c.url}/api/calculate/${id}/cancel`, 'POST')).status).toBe(200);
+    expect((await waitDone(c.url, id)).status).toBe('cancelled');
+  }
 });
 
 /** An SSE client reading the stream as it comes: `first` when the first event arrived, `text` when it closed. */

@@ -163,4 +163,40 @@ describe('calculation reads', () => {
     expect(reads.upstreams).toBe(0);
     reads.close();
   });
+  it("answers the first read after this gateway's own submit from the submit answer, then follows it with one Watch", async () => {
+    const { client, counts, watchers } = fakeCoordinator(new Map([['s', calc('s', 'STATUS_RUNNING', 3)]]));
+    const reads = new CalculationReads(client);
+    reads.noteSubmitted(calc('s', 'STATUS_QUEUED', 0));
+    const first = reads.known('s');
+    expect(first?.json).toMatchObject({ id: 's', status: 'queued', chunks_done: 0 });
+    expect(counts).toMatchObject({ get: 0, watch: 1 });
+    // Followed from now on: the Watch's snapshots answer, no Get.
+    watchers.get('s')!.data(calc('s', 'STATUS_RUNNING', 4));
+    expect((await reads.get('s')).json.chunks_done).toBe(4);
+    expect(counts).toMatchObject({ get: 0, watch: 1 });
+    reads.close();
+  });
+
+  it('asks the coordinator when the submit answer is older than submittedFreshMs, was cancelled here, or fell out of its bound', async () => {
+    const states = new Map(['old', 'cancelled', 'first', 'second'].map((id) => [id, calc(id, 'STATUS_RUNNING', 2)]));
+    const { client, counts } = fakeCoordinator(states);
+    const reads = new CalculationReads(client, { submittedFreshMs: 20, maxSubmitted: 1 });
+    reads.noteSubmitted(calc('old', 'STATUS_QUEUED', 0));
+    const t0 = Date.now();
+    while (Date.now() - t0 <= 25); // the answer ages past submittedFreshMs
+    expect(reads.known('old')).toBeUndefined();
+    expect((await reads.get('old')).json.chunks_done).toBe(2);
+    expect(counts.get).toBe(1);
+
+    reads.noteSubmitted(calc('cancelled', 'STATUS_QUEUED', 0));
+    reads.forgetSubmitted('cancelled');
+    expect(reads.known('cancelled')).toBeUndefined();
+
+    // maxSubmitted 1: the second submit pushes the first out.
+    reads.noteSubmitted(calc('first', 'STATUS_QUEUED', 0));
+    reads.noteSubmitted(calc('second', 'STATUS_QUEUED', 0));
+    expect(reads.known('first')).toBeUndefined();
+    expect(reads.known('second')?.json.status).toBe('queued');
+    reads.close();
+  });
 });
