@@ -30,6 +30,11 @@ async function hostile(opts: HostileWorkerOptions): Promise<HostileWorker> {
   return h;
 }
 
+/** A real worker (one thread) and a hostile one, started together (neither needs the other's address). */
+function realAndHostile(realId: string, opts: HostileWorkerOptions): Promise<[Proc, HostileWorker]> {
+  return Promise.all([startWorker(realId, 1), hostile(opts)]);
+}
+
 interface Grid {
   readonly coordinator: Proc;
   readonly url: string;
@@ -117,10 +122,7 @@ function expectExact(dist: CalcJson, want: number): void {
 }
 
 it('quarantines a worker with plausible but wrong counts once its first checked chunk disagrees; the result stays exact', async () => {
-  const [real, liar] = await Promise.all([
-    startWorker('real-1', 1),
-    hostile({ workerId: 'liar-1', capacity: 2, behaviour: { kind: 'wrong', offset: 17 } }),
-  ]);
+  const [real, liar] = await realAndHostile('real-1', { workerId: 'liar-1', capacity: 2, behaviour: { kind: 'wrong', offset: 17 } });
   const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_VERIFY_FIRST: '2' });
 
   const { want, dist } = await runBoth(g, { points: 40 * 1_000_000, seed: 101, chunk_size: 1_000_000 });
@@ -136,10 +138,7 @@ it('quarantines a worker with plausible but wrong counts once its first checked 
 });
 
 it('rejects a result that names another chunk than its lease (lease_mismatch); the calculation does not get stuck', async () => {
-  const [real, crosser] = await Promise.all([
-    startWorker('real-2', 1),
-    hostile({ workerId: 'crosser-2', capacity: 2, behaviour: { kind: 'misaddressed' } }),
-  ]);
+  const [real, crosser] = await realAndHostile('real-2', { workerId: 'crosser-2', capacity: 2, behaviour: { kind: 'misaddressed' } });
   // The real worker's first results are checked on another worker (PIGRID_VERIFY_FIRST), and the only other one is
   // the crosser, backed off after its first mismatch: each check waits stragglerMinMs for it before the coordinator's
   // own pool takes it. 500 ms instead of the default 5 s ends the run sooner; the lease_mismatch rejections come
@@ -159,10 +158,7 @@ it('rejects a result that names another chunk than its lease (lease_mismatch); t
 });
 
 it('gives a worker that announces a huge capacity and never answers only its initial credits; backups finish its chunks', async () => {
-  const [real, hoarder] = await Promise.all([
-    startWorker('real-3', 1),
-    hostile({ workerId: 'hoarder-3', capacity: 1_000_000, behaviour: { kind: 'hoard' } }),
-  ]);
+  const [real, hoarder] = await realAndHostile('real-3', { workerId: 'hoarder-3', capacity: 1_000_000, behaviour: { kind: 'hoard' } });
   const g = await startGrid([real.ready.grpc, hoarder.address], {
     PIGRID_INITIAL_CREDITS: '2',
     PIGRID_PREFETCH: '1',
@@ -180,10 +176,11 @@ it('gives a worker that announces a huge capacity and never answers only its ini
 
 it('rejects results for chunks never leased, under invented or look-alike lease ids (unknown_lease)', async () => {
   const CHUNKS = 40;
-  const [real, forger] = await Promise.all([
-    startWorker('real-4', 1),
-    hostile({ workerId: 'forger-4', capacity: 2, behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 2 } }),
-  ]);
+  const [real, forger] = await realAndHostile('real-4', {
+    workerId: 'forger-4',
+    capacity: 2,
+    behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 2 },
+  });
   const g = await startGrid([real.ready.grpc, forger.address]);
 
   const { want, dist } = await runBoth(g, { points: CHUNKS * 1_000_000, seed: 104, chunk_size: 1_000_000 });
@@ -201,10 +198,7 @@ it('rejects results for chunks never leased, under invented or look-alike lease 
 });
 
 it('backs off a worker that hands every lease straight back, instead of re-leasing to it in a loop', async () => {
-  const [real, returner] = await Promise.all([
-    startWorker('real-5', 1),
-    hostile({ workerId: 'returner-5', capacity: 2, behaviour: { kind: 'return-all' } }),
-  ]);
+  const [real, returner] = await realAndHostile('real-5', { workerId: 'returner-5', capacity: 2, behaviour: { kind: 'return-all' } });
   // PIGRID_STRAGGLER_MIN_MS 500 (default 5 s): how long the real worker's verification checks wait for a remote
   // verifier (the returner, the only other worker) before the coordinator's pool takes them; see the timeout below.
   const g = await startGrid([real.ready.grpc, returner.address], {
@@ -294,10 +288,11 @@ it('catches a worker that is wrong on one result in ten, with VERIFY_RATE=0.25, 
   // so it gets most chunks (on main: 1096 of 1500); even a share of 1/6 of 1500 chunks is 250 results, W >= 25, and
   // 0.75^25 = 7.5e-4: caught before the end with probability > 99.9 %.
   const CHUNKS = 1500;
-  const [real, sloppy] = await Promise.all([
-    startWorker('real-8', 1),
-    hostile({ workerId: 'sloppy-8', capacity: 8, behaviour: { kind: 'wrong-every', every: 10 } }),
-  ]);
+  const [real, sloppy] = await realAndHostile('real-8', {
+    workerId: 'sloppy-8',
+    capacity: 8,
+    behaviour: { kind: 'wrong-every', every: 10 },
+  });
   const g = await startGrid([real.ready.grpc, sloppy.address], { PIGRID_VERIFY_RATE: '0.25', PIGRID_VERIFY_FIRST: '2' });
 
   const { want, dist } = await runBoth(g, { points: CHUNKS * 100_000, seed: 108, chunk_size: 100_000 }, 40_000);
@@ -322,10 +317,11 @@ it('catches a worker that is wrong on one result in ten, with VERIFY_RATE=0.25, 
 it('after a coordinator restart adopts a genuine result under its original lease id and rejects a forged one', async () => {
   const CHUNKS = 12;
   const FORGED = CHUNKS - 1; // the replayer holds early chunks, never this one
-  const [real, replayer] = await Promise.all([
-    startWorker('real-9', 1),
-    hostile({ workerId: 'replayer-9', capacity: 2, behaviour: { kind: 'replay', forgeChunk: FORGED } }),
-  ]);
+  const [real, replayer] = await realAndHostile('real-9', {
+    workerId: 'replayer-9',
+    capacity: 2,
+    behaviour: { kind: 'replay', forgeChunk: FORGED },
+  });
   const g = await startGrid([real.ready.grpc, replayer.address]);
   const spec = { points: CHUNKS * 100_000_000, seed: 109, chunk_size: 100_000_000 };
   const single = await waitDone(g.url, (await submit(g.url, { ...spec, mode: 'single' })).id);
@@ -362,15 +358,12 @@ it('after a coordinator restart adopts a genuine result under its original lease
 
 it('rejects forged entries inside an otherwise good ResultBatch, entry by entry; the genuine entries commit', async () => {
   const CHUNKS = 40;
-  const [real, forger] = await Promise.all([
-    startWorker('real-10', 1),
-    hostile({
-      workerId: 'batch-forger-10',
-      capacity: 4,
-      behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 1 },
-      batches: 'announce',
-    }),
-  ]);
+  const [real, forger] = await realAndHostile('real-10', {
+    workerId: 'batch-forger-10',
+    capacity: 4,
+    behaviour: { kind: 'forge', chunkCount: CHUNKS, perLease: 1 },
+    batches: 'announce',
+  });
   const g = await startGrid([real.ready.grpc, forger.address]);
 
   const { want, dist } = await runBoth(g, { points: CHUNKS * 1_000_000, seed: 110, chunk_size: 1_000_000 });
@@ -385,10 +378,7 @@ it('rejects forged entries inside an otherwise good ResultBatch, entry by entry;
 });
 
 it('refuses a ResultBatch of more entries than it reads, closes that stream, and still ends exact', async () => {
-  const [real, flooder] = await Promise.all([
-    startWorker('real-11', 1),
-    hostile({ workerId: 'flooder-11', capacity: 2, behaviour: { kind: 'oversized' } }),
-  ]);
+  const [real, flooder] = await realAndHostile('real-11', { workerId: 'flooder-11', capacity: 2, behaviour: { kind: 'oversized' } });
   const g = await startGrid([real.ready.grpc, flooder.address]);
 
   const { want, dist } = await runBoth(g, { points: 20 * 1_000_000, seed: 111, chunk_size: 1_000_000 });
@@ -447,10 +437,12 @@ it.each<[string, Record<string, string>]>([
 );
 
 it('quarantines a worker whose well-formed span results lie in one chunk (caught by verification); the result stays exact', async () => {
-  const [real, liar] = await Promise.all([
-    startWorker('real-14', 1),
-    hostile({ workerId: 'span-liar-14', capacity: 2, behaviour: { kind: 'span-lie', how: 'entry' }, spans: true }),
-  ]);
+  const [real, liar] = await realAndHostile('real-14', {
+    workerId: 'span-liar-14',
+    capacity: 2,
+    behaviour: { kind: 'span-lie', how: 'entry' },
+    spans: true,
+  });
   const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_VERIFY_RATE: '1' });
 
   const { want, dist } = await runBoth(g, { points: 100 * 1_000_000, seed: 114, chunk_size: 1_000_000 });
@@ -461,10 +453,12 @@ it('quarantines a worker whose well-formed span results lie in one chunk (caught
 });
 
 it('refuses whole a span result whose inside is not the sum of its chunk counts (invalid_result); the result stays exact', async () => {
-  const [real, liar] = await Promise.all([
-    startWorker('real-15', 1),
-    hostile({ workerId: 'span-sum-15', capacity: 2, behaviour: { kind: 'span-lie', how: 'sum' }, spans: true }),
-  ]);
+  const [real, liar] = await realAndHostile('real-15', {
+    workerId: 'span-sum-15',
+    capacity: 2,
+    behaviour: { kind: 'span-lie', how: 'sum' },
+    spans: true,
+  });
   const g = await startGrid([real.ready.grpc, liar.address], { PIGRID_BACKOFF_MIN_MS: '50', PIGRID_BACKOFF_MAX_MS: '200' });
 
   const { want, dist } = await runBoth(g, { points: 100 * 1_000_000, seed: 115, chunk_size: 1_000_000 });
