@@ -59,10 +59,10 @@ export interface DispatchRun {
   /** GET /api/calculate/{id} through the gateway while the run was going, milliseconds. */
   readonly getMs: Summary;
   /**
-   * The run's first GET, milliseconds: the only one that reaches the coordinator (the gateway does not know the
-   * calculation yet, asks the coordinator, then follows it with a Watch). It is sent right after the submit, while the
-   * coordinator sends the first wave and reads its answers, and a unary call waits there for several turns of the
-   * coordinator's event loop (docs/performance.md, "1,000 workers: the stalls").
+   * The run's first GET, milliseconds, sent right after the submit while the coordinator sends the first wave and
+   * reads its answers. The gateway answers it from its own submit's answer and starts following the calculation with
+   * a Watch (docs/performance.md, "The first GET after a submit"); a gateway without that asked the coordinator, and
+   * the unary call waited there for several turns of its event loop ("1,000 workers: the stalls").
    */
   readonly getFirstMs: number;
   /** The later GETs, answered from the gateway's memory (the Watch's latest snapshot), milliseconds. */

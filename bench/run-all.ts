@@ -86,7 +86,7 @@ function formatDispatch(runs: readonly DispatchRun[]): string {
   );
   return [
     `dispatch (simulated workers answering at once, 1,000-point chunks, ${runs[0]?.chunks ?? 0} chunks per run, verification off):`,
-    '  workers  spans  chunks/s    leases/s  chunks/lease  CPU/chunk  CPU   RSS connected → peak → end   GET /api/calculate/{id} during the run (the first one asks the coordinator)   simulator CPU, chunks released, backup leases',
+    '  workers  spans  chunks/s    leases/s  chunks/lease  CPU/chunk  CPU   RSS connected → peak → end   GET /api/calculate/{id} during the run (the first one right after the submit)   simulator CPU, chunks released, backup leases',
     ...rows,
   ].join('\n');
 }
